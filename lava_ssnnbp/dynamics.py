@@ -1,0 +1,367 @@
+"""SSNN-BP per-time-step dynamics as pure array functions (the "one math").
+
+Every rule of the model lives here once: encoders, the IF neuron, the composite
+neuron (forward x, gated gradient neurons d+ / d-), winner-take-all inhibition,
+synaptic drives, dropout masks and the four weight-update rules. Functions take
+state explicitly and return new state; arrays may carry any leading batch
+dimensions. The Lava ProcessModels (``lava_ssnnbp.proc_models``) call them on
+their own Vars, one sample at a time; the batched engine (``lava_ssnnbp.engine``)
+calls them on many samples at once.
+
+Floating point follows SPEC.md literally. Fixed point uses only integers of
+hardware width (see ``fixed_point``); its forward neuron is Lava's bit-accurate
+LIF with ``dv = 0`` (no leak) and a configurable reset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from . import fixed_point as fxp
+from .config import SSNNConfig
+
+# ---------------------------------------------------------------- randomness
+# Every random draw of a sample comes from its own stream, so a batched run and
+# a one-sample-at-a-time Lava run draw exactly the same numbers.
+STREAM_INPUT, STREAM_TARGET = 0, 1
+STREAM_DROPOUT = 10      # + neuron layer
+STREAM_ROUNDING = 100    # + synapse layer
+STREAM_STOCHASTIC = 200  # + synapse layer
+STREAM_NOISE = 300       # + synapse layer
+
+
+def sample_rng(seed: int, sample_index: int, stream: int) -> np.random.Generator:
+    """Generator for one (seed, sample, purpose) triple."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, sample_index, stream])))
+
+
+# ---------------------------------------------------------------- encoders
+def input_probabilities(pixels: np.ndarray, steps: int, gain: float) -> np.ndarray:
+    """Front-loaded spike probabilities, shape (T, *pixels.shape).
+
+    Probability falls linearly over the sample, p_t = 2 g x (T - t - 1/2) / T,
+    so its mean over the T steps is g * x (x in [0, 1]).
+    """
+    ramp = (steps - np.arange(steps) - 0.5) / steps
+    ramp = ramp.reshape((steps,) + (1,) * np.ndim(pixels))
+    return (2.0 * gain * ramp * pixels).astype(np.float32)
+
+
+def encode_input(pixels: np.ndarray, steps: int, gain: float, rng: np.random.Generator) -> np.ndarray:
+    """Bernoulli input spikes (T, D) for one sample's pixels (D,) in [0, 1]."""
+    p = input_probabilities(pixels, steps, gain)
+    return rng.random(p.shape, dtype=np.float32) < p
+
+
+def encode_target(label: int, steps: int, num_classes: int, rate: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Target spikes (T, C): the true class fires Bernoulli(rate), the others never."""
+    out = np.zeros((steps, num_classes), dtype=bool)
+    out[:, label] = rng.random(steps, dtype=np.float32) < rate
+    return out
+
+
+def dropout_mask(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Keep-mask (n,): a dropped unit is silent for the whole sample."""
+    if p <= 0:
+        return np.ones(n, dtype=bool)
+    return rng.random(n, dtype=np.float32) >= p
+
+
+def bernoulli_trains(rates: np.ndarray, steps: int, rng: np.random.Generator) -> np.ndarray:
+    """Independent Bernoulli spike trains (T, *rates.shape) with the given rates."""
+    return rng.random((steps,) + rates.shape, dtype=np.float32) < rates
+
+
+# ---------------------------------------------------------------- neurons
+@dataclass(frozen=True)
+class NeuronParams:
+    """Parameters of one composite-neuron layer.
+
+    Floating point: ``du`` is the decay per step in (0, 1], thresholds are in
+    weight units. Fixed point: ``du`` is the 12-bit register (effective decay
+    (du + 1) / 4096), thresholds are 17-bit mantissas (compared as ``<< 6``),
+    ``err_gain`` is the integer drive of one label-minus-output spike.
+    """
+    fixed: bool
+    du: float
+    theta_x: float
+    theta_d: float
+    reset: str = "subtract"
+    err_gain: float = 1.0
+    overflow: str = "saturate"   # fixed point: 'saturate' (default) or 'wrap' (Lava's LIF u)
+
+
+def neuron_params(cfg: SSNNConfig, layer: int, train: bool = True) -> NeuronParams:
+    """Parameters of neuron layer ``layer`` (1..n_layers; n_layers is the output).
+
+    At test time (``train=False``) with dropout, the forward threshold is scaled
+    by 1 / (1 - p) of the layer below: the spiking equivalent of scaling the
+    incoming weights by the keep probability.
+    """
+    out = layer == cfg.n_layers
+    theta_x = cfg.theta
+    if not train and cfg.test_threshold_scaling:
+        theta_x = theta_x / (1.0 - cfg.drop(layer - 1))
+    theta_d = cfg.theta_out_grad if out else cfg.theta_hidden_grad
+    if not cfg.fixed_point:
+        return NeuronParams(False, cfg.du, theta_x, theta_d, cfg.reset, 1.0)
+    du = cfg.du_register
+    return NeuronParams(True, du, fxp.threshold_mantissa(theta_x, du),
+                        fxp.threshold_mantissa(theta_d, du), cfg.reset, fxp.W_ONE)
+
+
+def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturate",
+            dv=0, bias=0):
+    """One step of the current-based integrate-and-fire neuron.
+
+    Float:  u += du * (a - u);  v += u;  spike if v > theta.
+            (one input of weight w adds exactly w to v: kernel 1 - exp(-t/tau))
+    Fixed:  u = u * (4096 - du - 1) >> 12 + (a << 6), 24-bit;
+            v = v * (4096 - dv) >> 12 + u + bias, 24-bit saturating;
+            spike if v > theta << 6 (Lava's PyLifModelBitAcc with these settings).
+    Reset: 'subtract' removes the threshold, 'zero' sets v to 0.
+    Returns (u, v, spikes).
+    """
+    if fixed:
+        u = fxp.decay(u, du + fxp.DS_OFFSET) + np.left_shift(np.asarray(a, dtype=np.int64), fxp.ACT_SHIFT)
+        u = fxp.wrap_current(u) if overflow == "wrap" else fxp.saturate(u, fxp.UV_BITS)
+        v = fxp.saturate(fxp.decay(v, dv) + u + bias, fxp.UV_BITS)
+        vth = np.int64(theta) << fxp.VTH_SHIFT
+        s = v > vth
+        v = np.where(s, v - vth if reset == "subtract" else 0, v)
+        return u.astype(np.int32), v.astype(np.int32), s
+    u = u + du * (a - u)
+    v = v + u
+    s = v > theta
+    v = np.where(s, v - theta if reset == "subtract" else 0.0, v)
+    return u, v, s
+
+
+class CompositeState(NamedTuple):
+    """State of a layer of composite neurons: forward (x), d+ (p) and d- (n) IF
+    neurons, and the first-spike gate. Each array has shape (..., N)."""
+    xu: np.ndarray
+    xv: np.ndarray
+    pu: np.ndarray
+    pv: np.ndarray
+    nu: np.ndarray
+    nv: np.ndarray
+    gate: np.ndarray
+
+
+def composite_state(shape, fixed: bool, dtype=np.float64) -> CompositeState:
+    """All-zero state (start of a sample)."""
+    dt = np.int32 if fixed else dtype
+    z = [np.zeros(shape, dtype=dt) for _ in range(6)]
+    return CompositeState(*z, np.zeros(shape, dtype=bool))
+
+
+def _step(u, v, a, p: NeuronParams, theta):
+    return if_step(u, v, a, p.du, theta, p.reset, p.fixed, p.overflow)
+
+
+def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None):
+    """One step of a hidden composite-neuron layer (Eq. 1, 4, 5).
+
+    ``a_fwd``: forward synaptic input W x_below (delayed one step by the synapse);
+    ``a_bwd``: backward input W^T (d+ - d-) from the layer above;
+    ``keep``: dropout keep-mask, a dropped neuron never spikes.
+    The gradient neurons integrate always, but their spikes pass only once the
+    forward neuron has spiked in this sample (the ReLU-derivative switch).
+    Returns (state, x, d+, d-) with boolean spikes.
+    """
+    xu, xv, x = _step(st.xu, st.xv, a_fwd, p, p.theta_x)
+    if keep is not None:
+        x = x & keep
+    gate = st.gate | x
+    pu, pv, sp = _step(st.pu, st.pv, a_bwd, p, p.theta_d)
+    nu, nv, sn = _step(st.nu, st.nv, -a_bwd, p, p.theta_d)
+    return CompositeState(xu, xv, pu, pv, nu, nv, gate), x, sp & gate, sn & gate
+
+
+def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
+    """One step of the output layer (Eq. 1/2, 6, 7): d+ is driven by
+    (target - output), d- by (output - target), in the same step."""
+    xu, xv, x = _step(st.xu, st.xv, a_fwd, p, p.theta_x)
+    if p.fixed:
+        err = (np.asarray(target, np.int64) - x) * int(p.err_gain)
+    else:
+        err = (np.asarray(target, xu.dtype) - x) * p.err_gain
+    pu, pv, sp = _step(st.pu, st.pv, err, p, p.theta_d)
+    nu, nv, sn = _step(st.nu, st.nv, -err, p, p.theta_d)
+    return CompositeState(xu, xv, pu, pv, nu, nv, st.gate | x), x, sp, sn
+
+
+# ---------------------------------------------------------------- synapses
+def forward_drive(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0) -> np.ndarray:
+    """Synaptic input W s for spikes s (..., N_pre); w has shape (N_post, N_pre).
+
+    Fixed point: integer sum of mantissas, shifted by the weight exponent and
+    saturated to the 16-bit synaptic input.
+    """
+    if fixed:
+        acc = s.astype(np.int32) @ w.T
+        return fxp.saturate(fxp.shift(acc, weight_exp), fxp.A_BITS).astype(np.int32)
+    return s.astype(w.dtype) @ w.T
+
+
+def backward_drive(w: np.ndarray, dp: np.ndarray, dn: np.ndarray, fixed: bool,
+                   weight_exp: int = 0) -> np.ndarray:
+    """Backward input W^T (d+ - d-) (..., N_pre): the same weight array read transposed."""
+    d = dp.astype(np.int32) - dn.astype(np.int32)
+    if fixed:
+        return fxp.saturate(fxp.shift(d @ w, weight_exp), fxp.A_BITS).astype(np.int32)
+    return d.astype(w.dtype) @ w
+
+
+def wta_drive(x: np.ndarray, w_inh: float, fixed: bool) -> np.ndarray:
+    """Lateral inhibition (Eq. 2): each output neuron receives -w_inh per spike
+    of every *other* output neuron (zero diagonal)."""
+    if fixed:
+        w = int(round(w_inh * fxp.W_ONE))
+        xi = x.astype(np.int32)
+        return -w * (xi.sum(axis=-1, keepdims=True) - xi)
+    xf = x.astype(np.float64)
+    return -w_inh * (xf.sum(axis=-1, keepdims=True) - xf)
+
+
+# ---------------------------------------------------------------- learning
+def update_denominator(mode: str, steps: int) -> int:
+    """dW = eta * numerator / denominator. The 2 is Eq. 8's d = (d+ - d-) / 2;
+    counts are normalised by T (coincidences) or T^2 (product of two counts)."""
+    return 2 * steps if mode in ("coincidence", "stochastic") else 2 * steps * steps
+
+
+def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> np.ndarray:
+    """Eq. 10 counts: sum over steps (and samples) of (d+ - d-)_post(t) x_pre(t).
+
+    Histories have shape (T, ..., N). Each synapse needs only the two spikes at
+    its own ends in the same step: spatially and temporally local.
+    Computed as one float32 GEMM (exact for counts < 2**24), returned as int64.
+    """
+    npre, npost = x_hist.shape[-1], dp_hist.shape[-1]
+    d = (dp_hist.astype(np.float32) - dn_hist.astype(np.float32)).reshape(-1, npost)
+    x = x_hist.astype(np.float32).reshape(-1, npre)
+    return np.rint(d.T @ x).astype(np.int64)
+
+
+def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarray) -> np.ndarray:
+    """Eq. 9 counts: (D+ - D-) outer X per sample, summed over samples.
+    Counts have shape (B, N) (spikes per sample)."""
+    d = (dp_count.astype(np.float64) - dn_count).reshape(-1, dp_count.shape[-1])
+    return np.rint(d.T @ x_count.reshape(-1, x_count.shape[-1]).astype(np.float64)).astype(np.int64)
+
+
+def stochastic_numerator(x_count, dp_count, dn_count, steps: int, rng: np.random.Generator) -> np.ndarray:
+    """RPU-style rule: coincidences of fresh independent Bernoulli trains whose
+    rates are the sample's measured rates (count / T). Counts (B, N)."""
+    bx = bernoulli_trains(x_count / steps, steps, rng)
+    bp = bernoulli_trains(dp_count / steps, steps, rng)
+    bn = bernoulli_trains(dn_count / steps, steps, rng)
+    return coincidence_numerator(bx, bp, bn)
+
+
+def stochastic_noise_std(x_count, dp_count, dn_count, steps: int) -> np.ndarray:
+    """Std (N_post, N_pre) of the stochastic rule's estimate of rate_numerator/(2T^2).
+
+    Per step the product b_x (b_+ - b_-) is in {-1, 0, 1} with mean
+    mu = r_x (r_+ - r_-) and variance r_x (r_+ + r_- - 2 r_+ r_-) - mu^2; the
+    estimate averages T steps and halves (Eq. 8). Samples add variances.
+    """
+    rx = x_count.astype(np.float64) / steps
+    rp = dp_count.astype(np.float64) / steps
+    rn = dn_count.astype(np.float64) / steps
+    a = rp + rn - 2 * rp * rn
+    b = rp - rn
+    # sum_b [rx a - rx^2 b^2] as GEMMs over the batch
+    var = (a.T @ rx) - (b.T ** 2 @ rx ** 2)
+    return np.sqrt(np.maximum(var, 0.0) / (4.0 * steps))
+
+
+def learning_shift(eta: float, steps: int, mode: str, weight_exp: int) -> int:
+    """Power-of-two scaling of integer counts into weight mantissas:
+    dm = counts / 2**k with 2**k ~= denominator * lsb / eta."""
+    return int(round(np.log2(update_denominator(mode, steps) * fxp.weight_lsb(weight_exp) / eta)))
+
+
+def effective_eta(cfg: SSNNConfig, k: int) -> float:
+    """Learning rate that the fixed-point shift of synapse layer k really applies."""
+    shift_k = learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(k))
+    return update_denominator(cfg.mode, cfg.steps) * fxp.weight_lsb(cfg.exp_of(k)) / 2.0 ** shift_k
+
+
+def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
+                 rng: Optional[np.random.Generator] = None, noise_std=None) -> np.ndarray:
+    """New weights of synapse layer k after one learning epoch.
+
+    Float: w + eta * (numerator / denominator + noise).
+    Fixed: mantissa + stochastic_round(numerator / 2**shift), saturating at the
+    weight width (never wrapping).
+    """
+    if cfg.fixed_point:
+        k_shift = learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(k))
+        dm = fxp.stochastic_shift(numerator, k_shift, rng)
+        return fxp.saturate(w.astype(np.int64) + dm, cfg.weight_bits).astype(np.int32)
+    dw = numerator / update_denominator(cfg.mode, cfg.steps)
+    if noise_std is not None:
+        dw = dw + rng.standard_normal(dw.shape) * noise_std
+    return (w + cfg.eta * dw).astype(w.dtype)
+
+
+def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
+                       first_sample: int, coincidences=None) -> np.ndarray:
+    """Update numerator of synapse layer ``k`` for the rule in ``cfg.mode``.
+
+    The one definition shared by ``Engine.numerators`` and the Lava
+    ``CoincidenceDense`` model. Counts have shape (B, N) (B = 1 on chip);
+    ``coincidences`` is the accumulated ``coincidence_numerator`` (needed in
+    'coincidence' mode only); ``first_sample`` names the random streams.
+    """
+    if cfg.mode == "coincidence":
+        if coincidences is None:
+            raise ValueError("'coincidence' mode needs the accumulated coincidence counts")
+        return np.asarray(coincidences, dtype=np.int64)
+    if cfg.mode == "stochastic":
+        rng = sample_rng(seed, first_sample, STREAM_STOCHASTIC + k)
+        return stochastic_numerator(x_count, dp_count, dn_count, cfg.steps, rng)
+    return rate_numerator(x_count, dp_count, dn_count)
+
+
+def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
+                   x_count, dp_count, dn_count, seed: int, first_sample: int) -> np.ndarray:
+    """``apply_update`` with the random streams of sample ``first_sample``: rounding
+    (fixed point) or, in 'noise' mode, the Gaussian noise. Shared by
+    ``Engine.apply`` and the Lava ``CoincidenceDense`` model."""
+    rng = sample_rng(seed, first_sample, STREAM_ROUNDING + k)
+    noise = None
+    if cfg.mode == "noise":
+        if cfg.noise_std is not None:
+            noise = cfg.noise_std * np.sqrt(np.shape(x_count)[0])
+        else:
+            noise = stochastic_noise_std(x_count, dp_count, dn_count, cfg.steps)
+        rng = sample_rng(seed, first_sample, STREAM_NOISE + k)
+    return apply_update(w, numerator, cfg, k, rng, noise)
+
+
+# ---------------------------------------------------------------- weights
+def init_weights(cfg: SSNNConfig, seed: int, dtype=np.float64) -> list:
+    """He initialisation scaled to the threshold: std = gain * theta * sqrt(2 / fan_in),
+    so the spiking net starts in the regime of the equivalent ReLU network.
+    Fixed point returns integer mantissas."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
+    ws = []
+    for k in range(cfg.n_layers):
+        fan_in = cfg.sizes[k]
+        w = rng.standard_normal((cfg.sizes[k + 1], fan_in)) * cfg.init_gain * cfg.theta * np.sqrt(2.0 / fan_in)
+        ws.append(fxp.quantize_weights(w, cfg.exp_of(k), cfg.weight_bits) if cfg.fixed_point else w.astype(dtype))
+    return ws
+
+
+def float_weights(cfg: SSNNConfig, weights: list) -> list:
+    """Weights in float units (dequantised in fixed point)."""
+    if not cfg.fixed_point:
+        return [np.asarray(w, dtype=np.float64) for w in weights]
+    return [fxp.dequantize_weights(w, cfg.exp_of(k)) for k, w in enumerate(weights)]

@@ -1,0 +1,186 @@
+"""Batched scheduler: the same per-step math as the Lava processes, on many samples at once.
+
+The schedule is exactly the Lava network's (see ``lava_ssnnbp.network``):
+at step t every synapse first emits what it accumulated at t-1 (Lava's Dense
+one-step delay, also for the backward path and the WTA), then every
+composite-neuron layer steps on those inputs, then synapses take in this step's
+spikes. Synapse buffers are cleared at the start of each sample, and weights
+change only at the end of a learning epoch (one sample of T steps), so samples
+are independent given the weights.
+
+``batch_updates='per-sample'`` applies each sample's update before the next
+sample (the on-chip behaviour; the batch dimension is then 1).
+``batch_updates='mini-batch'`` simulates B samples with the same weights and
+applies the sum of their updates once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+
+from . import dynamics as dyn
+from .config import SSNNConfig
+
+
+@dataclass
+class SampleBatch:
+    """Encoded inputs of B samples: spikes (T, B, D), targets (T, B, C), keep-masks."""
+    inputs: np.ndarray
+    targets: np.ndarray
+    keeps: List[Optional[np.ndarray]]   # per neuron layer below the output: (B, N) or None
+    labels: np.ndarray
+
+
+@dataclass
+class SimResult:
+    out_counts: np.ndarray              # (B, C) output spike counts
+    x_counts: List[np.ndarray]          # per neuron layer 0..L: (B, N)
+    dp_counts: List[np.ndarray]         # per neuron layer 1..L (index l-1): (B, N)
+    dn_counts: List[np.ndarray]
+    numerators: Optional[List[np.ndarray]] = None  # coincidence numerators per synapse layer
+    spikes: Optional[dict] = None       # full histories when record=True
+
+
+def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: np.ndarray, sample_ids, seed: int,
+                 train: bool) -> SampleBatch:
+    """Draw every sample's spikes and masks from its own random streams.
+
+    ``x``: images (B, D) in [0, 1], or event frames (B, T, D) already in spikes.
+    """
+    T, B = cfg.steps, len(sample_ids)
+    C = cfg.sizes[-1]
+    if x.ndim == 3:
+        inputs = np.ascontiguousarray(np.transpose(x, (1, 0, 2)).astype(bool))
+    else:
+        inputs = np.empty((T, B, cfg.sizes[0]), dtype=bool)
+        for b, sid in enumerate(sample_ids):
+            inputs[:, b] = dyn.encode_input(x[b], T, cfg.input_gain, dyn.sample_rng(seed, sid, dyn.STREAM_INPUT))
+    targets = np.zeros((T, B, C), dtype=bool)
+    keeps: List[Optional[np.ndarray]] = [None] * cfg.n_layers
+    if train:
+        for b, sid in enumerate(sample_ids):
+            targets[:, b] = dyn.encode_target(int(y[b]), T, C, cfg.target_rate,
+                                              dyn.sample_rng(seed, sid, dyn.STREAM_TARGET))
+        for l in range(cfg.n_layers):
+            p = cfg.drop(l)
+            if p > 0:
+                keeps[l] = np.stack([dyn.dropout_mask(cfg.sizes[l], p, dyn.sample_rng(seed, sid, dyn.STREAM_DROPOUT + l))
+                                     for sid in sample_ids])
+        if keeps[0] is not None:
+            inputs &= keeps[0][None]
+    return SampleBatch(inputs, targets, keeps, np.asarray(y))
+
+
+class Engine:
+    """Simulates and trains an SSNN-BP network on batches of samples.
+
+    ``weights[k]`` has shape (N_{k+1}, N_k) (Lava's Dense convention), float or
+    integer mantissas in fixed point.
+    """
+
+    def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32):
+        self.cfg, self.seed = cfg, seed
+        self.dtype = np.int32 if cfg.fixed_point else dtype
+        ws = weights if weights is not None else dyn.init_weights(cfg, seed)
+        self.weights = [np.array(w, dtype=self.dtype) for w in ws]
+        self.samples_seen = 0   # global sample counter: names the random streams of learning
+
+    # ------------------------------------------------------------------ simulate
+    def simulate(self, batch: SampleBatch, train: bool, record: bool = False) -> SimResult:
+        """Run T steps on a batch. ``train`` selects train-time thresholds and
+        collects what the update rule needs; ``record`` keeps all spike trains."""
+        cfg, W, fixed = self.cfg, self.weights, self.cfg.fixed_point
+        L, T, B = cfg.n_layers, cfg.steps, batch.inputs.shape[1]
+        params = [dyn.neuron_params(cfg, l, train) for l in range(1, L + 1)]
+        states = [dyn.composite_state((B, cfg.sizes[l]), fixed, self.dtype) for l in range(1, L + 1)]
+        zeros = lambda n: np.zeros((B, n), dtype=self.dtype)  # noqa: E731
+        fwd_buf = [zeros(cfg.sizes[k + 1]) for k in range(L)]       # synapse k -> layer k+1
+        bwd_buf = [zeros(cfg.sizes[k]) for k in range(L)]           # synapse k -> layer k (k >= 1)
+        wta_buf = zeros(cfg.sizes[-1])
+        want_hist = train and cfg.mode == "coincidence" or record
+        hist = {}
+        if want_hist:
+            for l in range(L + 1):
+                hist[f"x{l}"] = np.zeros((T, B, cfg.sizes[l]), dtype=bool)
+            for l in range(1, L + 1):
+                hist[f"dp{l}"] = np.zeros((T, B, cfg.sizes[l]), dtype=bool)
+                hist[f"dn{l}"] = np.zeros((T, B, cfg.sizes[l]), dtype=bool)
+        x_counts = [np.zeros((B, n), dtype=np.int64) for n in cfg.sizes]
+        dp_counts = [np.zeros((B, n), dtype=np.int64) for n in cfg.sizes[1:]]
+        dn_counts = [np.zeros((B, n), dtype=np.int64) for n in cfg.sizes[1:]]
+        for t in range(T):
+            xs = [batch.inputs[t]]
+            dps, dns = [], []
+            for l in range(1, L + 1):
+                st, p = states[l - 1], params[l - 1]
+                if l < L:
+                    st, x, dp, dn = dyn.hidden_step(st, fwd_buf[l - 1], bwd_buf[l], p,
+                                                    batch.keeps[l] if train else None)
+                else:
+                    a = fwd_buf[l - 1] + wta_buf if cfg.wta else fwd_buf[l - 1]
+                    st, x, dp, dn = dyn.output_step(st, a, batch.targets[t], p)
+                states[l - 1] = st
+                xs.append(x), dps.append(dp), dns.append(dn)
+            # synapses take in this step's spikes; emitted next step
+            for k in range(L):
+                fwd_buf[k] = dyn.forward_drive(W[k], xs[k], fixed, cfg.exp_of(k))
+                if k >= 1:
+                    bwd_buf[k] = dyn.backward_drive(W[k], dps[k], dns[k], fixed, cfg.exp_of(k))
+            if cfg.wta:
+                wta_buf = dyn.wta_drive(xs[L], cfg.wta_inhibition, fixed).astype(self.dtype)
+            for l in range(L + 1):
+                x_counts[l] += xs[l]
+            for l in range(L):
+                dp_counts[l] += dps[l]
+                dn_counts[l] += dns[l]
+            if want_hist:
+                for l in range(L + 1):
+                    hist[f"x{l}"][t] = xs[l]
+                for l in range(1, L + 1):
+                    hist[f"dp{l}"][t] = dps[l - 1]
+                    hist[f"dn{l}"][t] = dns[l - 1]
+        res = SimResult(x_counts[L], x_counts, dp_counts, dn_counts)
+        if train and cfg.mode == "coincidence":
+            res.numerators = [dyn.coincidence_numerator(hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"])
+                              for k in range(L)]
+        if record:
+            res.spikes = hist
+        return res
+
+    # ------------------------------------------------------------------ learn
+    def numerators(self, res: SimResult, first_sample: int) -> list:
+        """Update numerators per synapse layer for the rule in cfg.mode."""
+        cfg, out = self.cfg, []
+        for k in range(cfg.n_layers):
+            coinc = res.numerators[k] if res.numerators is not None else None
+            out.append(dyn.learning_numerator(cfg, k, res.x_counts[k], res.dp_counts[k], res.dn_counts[k],
+                                              self.seed, first_sample, coinc))
+        return out
+
+    def apply(self, res: SimResult, first_sample: int):
+        """Apply one learning epoch's update (summed over the batch)."""
+        cfg = self.cfg
+        for k, num in enumerate(self.numerators(res, first_sample)):
+            self.weights[k] = dyn.update_weights(self.weights[k], num, cfg, k, res.x_counts[k],
+                                                 res.dp_counts[k], res.dn_counts[k], self.seed, first_sample)
+
+    def train_batch(self, x, y, batch_updates: str = "mini-batch") -> SimResult:
+        """Train on samples (B, ...) in order; returns the simulation result(s) merged."""
+        n = len(y)
+        if batch_updates == "per-sample":
+            results = [self.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch") for i in range(n)]
+            return SimResult(np.concatenate([r.out_counts for r in results]), [], [], [])
+        ids = np.arange(self.samples_seen, self.samples_seen + n)
+        batch = encode_batch(self.cfg, x, y, ids, self.seed, train=True)
+        res = self.simulate(batch, train=True)
+        self.apply(res, int(ids[0]))
+        self.samples_seen += n
+        return res
+
+    def predict_counts(self, x, sample_ids, y=None) -> np.ndarray:
+        """Output spike counts (B, C) at test time (no dropout, no learning)."""
+        y = np.zeros(len(sample_ids), dtype=np.int64) if y is None else y
+        batch = encode_batch(self.cfg, x, y, sample_ids, self.seed + 1_000_003, train=False)
+        return self.simulate(batch, train=False).out_counts
