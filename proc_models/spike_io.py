@@ -1,0 +1,97 @@
+"""ProcessModels of SpikeInput and TargetGenerator (one model each, valid for
+both 'floating_pt' and 'fixed_pt': spikes are 1-bit, the encoders' random
+draws are the same in both)."""
+from __future__ import annotations
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+from lava_ssnnbp import dynamics as dyn
+from lava_ssnnbp.proc_models._base import SampleModel, has_pipe
+from lava_ssnnbp.processes._host_io import TEST_SEED_OFFSET
+from lava_ssnnbp.processes.spike_io.process import SpikeInput, TargetGenerator
+
+
+@implements(proc=SpikeInput, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt", "fixed_pt")
+class PySpikeInputModel(SampleModel):
+    """Draws each sample's (T, D) train at its first step (``dynamics.encode_input``
+    on the sample's own stream, then the input dropout mask when learning)."""
+    data: np.ndarray = LavaPyType(np.ndarray, float)
+    gain: np.ndarray = LavaPyType(np.ndarray, float)
+    seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    drop: np.ndarray = LavaPyType(np.ndarray, float)
+    learn: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
+    record: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
+    sample_id: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    spikes: np.ndarray = LavaPyType(np.ndarray, bool, precision=1)
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    rec_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self.frames = bool(proc_params["frames"])
+
+    def run_spk(self):
+        if self.t == 0:
+            self.begin_sample()
+            slot = self.sample_index % self.data.shape[0]
+            if self.payload is not None:
+                self.data[slot] = self.payload.reshape(self.data.shape[1:])
+            self.encode(self.data[slot])
+        self.s_out.send(self.spikes[self.t])
+        if self.is_last() and self.recording and has_pipe(self.rec_out):
+            self.rec_out.send(self.spikes)
+
+    def encode(self, sample):
+        seed, sid = int(self.seed[0]), self.sid
+        if self.frames:
+            spikes = sample.astype(bool)
+        else:
+            s = seed if self.learning else seed + TEST_SEED_OFFSET
+            spikes = dyn.encode_input(sample, self.T, float(self.gain[0]),
+                                      dyn.sample_rng(s, sid, dyn.STREAM_INPUT))
+        p = float(self.drop[0])
+        if self.learning and p > 0:
+            keep = dyn.dropout_mask(spikes.shape[-1], p, dyn.sample_rng(seed, sid, dyn.STREAM_DROPOUT + 0))
+            spikes = spikes & keep[None]
+        self.spikes[:] = spikes
+
+
+@implements(proc=TargetGenerator, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt", "fixed_pt")
+class PyTargetGeneratorModel(SampleModel):
+    """Draws each sample's (T, C) label train at its first step
+    (``dynamics.encode_target``); zeros at inference."""
+    labels: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    rate: np.ndarray = LavaPyType(np.ndarray, float)
+    seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    learn: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
+    sample_id: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    targets: np.ndarray = LavaPyType(np.ndarray, bool, precision=1)
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+
+    def run_spk(self):
+        if self.t == 0:
+            self.begin_sample()
+            if self.payload is not None:
+                label = int(self.payload[0])
+            else:
+                label = int(self.labels[self.sample_index % self.labels.shape[0]])
+            if self.learning:
+                C = self.targets.shape[1]
+                if not 0 <= label < C:
+                    raise ValueError(f"label {label} outside 0..{C - 1}")
+                rng = dyn.sample_rng(int(self.seed[0]), self.sid, dyn.STREAM_TARGET)
+                self.targets[:] = dyn.encode_target(label, self.T, C, float(self.rate[0]), rng)
+            else:
+                self.targets[:] = False
+        self.s_out.send(self.targets[self.t])

@@ -1,0 +1,41 @@
+"""SSNN-BP as Lava Processes (interfaces only: Vars and ports).
+
+One sub-package per process family, laid out like Lava's own ``lava.proc``:
+
+=========================  =====================================================
+``composite_neuron``       :class:`CompositeNeuron` (hidden layer),
+                           :class:`OutputCompositeNeuron` (output layer)
+``winner_take_all``        :class:`WinnerTakeAll` (output lateral inhibition)
+``coincidence_dense``      :class:`CoincidenceDense` (the plastic synapse, read
+                           forward and transposed, learning by coincidences)
+``spike_io``               :class:`SpikeInput` (pixel/event encoder),
+                           :class:`TargetGenerator` (label spike trains)
+=========================  =====================================================
+
+The behaviour lives in ``lava_ssnnbp.proc_models`` (one 'floating_pt' and one
+'fixed_pt' model per process). Compile with ``lava_ssnnbp.run_config(fixed_point)``;
+see ``docs/lava.md`` for the model-binding rule.
+
+The classes are re-exported here lazily, so importing this package does not
+import Lava until a class is used.
+"""
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "CompositeNeuron": "lava_ssnnbp.processes.composite_neuron.process",
+    "OutputCompositeNeuron": "lava_ssnnbp.processes.composite_neuron.process",
+    "WinnerTakeAll": "lava_ssnnbp.processes.winner_take_all.process",
+    "CoincidenceDense": "lava_ssnnbp.processes.coincidence_dense.process",
+    "SpikeInput": "lava_ssnnbp.processes.spike_io.process",
+    "TargetGenerator": "lava_ssnnbp.processes.spike_io.process",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

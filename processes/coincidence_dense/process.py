@@ -1,0 +1,83 @@
+"""The plastic SSNN-BP synapse: one weight array read forward and transposed."""
+from __future__ import annotations
+
+import typing as ty
+
+import numpy as np
+from lava.magma.core.process.ports.ports import InPort, OutPort
+from lava.magma.core.process.process import AbstractProcess
+from lava.magma.core.process.variable import Var
+
+from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.processes._host_io import CTRL_LEN, flag_pipe
+
+
+class CoincidenceDense(AbstractProcess):
+    """Dense synapse layer ``k`` between neuron layers k and k+1, with learning.
+
+    Forward: ``a_out`` = W s (``s_in``: the forward spikes of layer k).
+    Backward: ``b_out`` = W^T (d+ - d-) (``dp_in`` / ``dn_in``: the gradient
+    spikes of layer k+1) -- the *same* weight array read transposed, never a
+    copy. Both outputs are buffered one step like Lava's Dense (what arrives at
+    step t is sent at step t+1); the buffers are cleared at the first step of
+    every sample. ``b_out`` is only computed when something is connected to it
+    (the input layer has no gradient neurons).
+
+    Learning (when ``learn``): over each sample (one learning epoch of T steps)
+    the synapse counts its presynaptic spikes (``x_count``), the postsynaptic
+    d+ / d- spikes (``dp_count``, ``dn_count``) and, in 'coincidence' mode,
+    the per-synapse coincidences sum_t (d+ - d-)(t) x(t) (``coincidences``,
+    accumulated step by step with ``dynamics.coincidence_numerator``). At the
+    last step of the sample, in Lava's learning phase, it applies
+    ``dynamics.learning_numerator`` + ``dynamics.update_weights`` for
+    ``cfg.mode`` (rate, coincidence, stochastic, noise) with the random
+    streams of ``(seed, sample_id)`` -- the same functions and streams as
+    ``Engine.apply``.
+
+    Units and widths: 'fixed_pt' -- ``weights`` are signed ``cfg.weight_bits``
+    mantissas (8-bit by default; weight = m * 2**weight_exp / 64), outputs are
+    16-bit saturated synaptic input; 'floating_pt' -- float64 weights in
+    weight units. ``cfg`` must agree with the model (``cfg.fixed_point`` for
+    'fixed_pt').
+
+    With ``host_io``: ``ctrl_in`` (per-sample control) and ``w_out``, on which
+    the model sends the whole weight array whenever the host increments the
+    ``publish`` Var (one message instead of Lava's element-wise ``Var.get``).
+    Compile with ``lava_ssnnbp.run_config(fixed_point)``.
+    """
+
+    def __init__(self, *, weights: np.ndarray, cfg: SSNNConfig, layer: int, seed: int = 0,
+                 learn: bool = True, sample_id: int = 0, host_io: bool = False,
+                 io_depth: int = 16, name: ty.Optional[str] = None):
+        weights = np.asarray(weights)
+        if not 0 <= layer < cfg.n_layers:
+            raise ValueError(f"synapse layers are 0..{cfg.n_layers - 1}, got {layer}")
+        n_post, n_pre = cfg.sizes[layer + 1], cfg.sizes[layer]
+        if weights.shape != (n_post, n_pre):
+            raise ValueError(f"weights of layer {layer} must have shape {(n_post, n_pre)}, "
+                             f"got {weights.shape}")
+        super().__init__(cfg=cfg, layer=int(layer), steps=cfg.steps, host_io=bool(host_io),
+                         io_depth=int(io_depth), name=name)
+        self.weights = Var(shape=weights.shape, init=weights)
+        self.weight_exp = Var(shape=(1,), init=cfg.exp_of(layer))
+        self.seed = Var(shape=(1,), init=int(seed))
+        self.learn = Var(shape=(1,), init=int(bool(learn)))
+        self.sample_id = Var(shape=(1,), init=int(sample_id))
+        self.a_buf = Var(shape=(n_post,), init=0)
+        self.b_buf = Var(shape=(n_pre,), init=0)
+        self.x_count = Var(shape=(n_pre,), init=0)
+        self.dp_count = Var(shape=(n_post,), init=0)
+        self.dn_count = Var(shape=(n_post,), init=0)
+        cshape = (n_post, n_pre) if cfg.mode == "coincidence" else (1, 1)
+        self.coincidences = Var(shape=cshape, init=0)
+        self.publish = Var(shape=(1,), init=0)
+        self.s_in = InPort(shape=(n_pre,))
+        self.dp_in = InPort(shape=(n_post,))
+        self.dn_in = InPort(shape=(n_post,))
+        self.a_out = OutPort(shape=(n_post,))
+        self.b_out = OutPort(shape=(n_pre,))
+        self.ctrl_in = flag_pipe(InPort(shape=(CTRL_LEN,)), host_io, io_depth)
+        self.w_out = flag_pipe(OutPort(shape=weights.shape), host_io, 1)
+
+
+__all__ = ["CoincidenceDense"]

@@ -1,0 +1,184 @@
+"""Model binding (run_config), standalone processes, and runtime clean-up."""
+import gc
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from lava_ssnnbp import dynamics as dyn
+from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.engine import Engine
+from lava_ssnnbp.network import SSNNBPNetwork
+
+pytestmark = pytest.mark.lava
+
+CFG = SSNNConfig(sizes=(20, 16, 4), steps=30, fixed_point=True, mode="coincidence", eta=0.5)
+
+
+def lava_children():
+    return [p for p in mp.active_children() if p.is_alive()]
+
+
+def test_import_lava_ssnnbp_does_not_import_lava():
+    code = ("import sys, lava_ssnnbp, lava_ssnnbp.engine, lava_ssnnbp.processes; "
+            "assert not any(m == 'lava' or m.startswith('lava.') for m in sys.modules), 'lava imported'; "
+            "f = lava_ssnnbp.run_config; assert 'lava.magma' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_run_config_maps_every_process(fixed):
+    import lava_ssnnbp
+    from lava_ssnnbp import processes as P
+
+    cfg = lava_ssnnbp.run_config(fixed_point=fixed)
+    tag = "fixed_pt" if fixed else "floating_pt"
+    assert cfg.select_tag == tag
+    procs = [P.CompositeNeuron, P.OutputCompositeNeuron, P.WinnerTakeAll, P.CoincidenceDense,
+             P.SpikeInput, P.TargetGenerator]
+    assert set(cfg.exception_proc_model_map) == set(procs)
+    for proc, model in cfg.exception_proc_model_map.items():
+        assert model.implements_process is proc
+        assert tag in model.tags
+        assert model.__module__.startswith("lava_ssnnbp.proc_models.")
+
+
+def test_no_worker_process_left_after_close_and_context_exit():
+    before = lava_children()
+    x = np.random.default_rng(0).random((2, 20))
+    net = SSNNBPNetwork(CFG, seed=1)
+    net.train(x, [0, 1])
+    assert len(lava_children()) > len(before), "the runtime runs in worker processes"
+    net.close()
+    net.close()   # idempotent
+    assert lava_children() == before
+    assert net.closed and len(net.weights) == 2      # final weights stay readable
+    with SSNNBPNetwork(CFG, seed=1) as net2:
+        net2.predict_counts(x)
+    assert lava_children() == before
+    with pytest.raises(RuntimeError, match="closed"):
+        net.train(x, [0, 1])
+    # a network that is never closed is stopped when garbage-collected
+    net3 = SSNNBPNetwork(CFG, seed=1)
+    net3.train(x, [0, 1])
+    del net3
+    gc.collect()
+    assert lava_children() == before
+
+
+def test_exception_mid_training_stops_the_runtime(monkeypatch):
+    before = lava_children()
+    x = np.random.default_rng(0).random((6, 20))
+    net = SSNNBPNetwork(CFG, seed=1, chunk=2)
+    original = SSNNBPNetwork._run_chunk
+    calls = []
+
+    def flaky(self, *a, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, *a, **kw)
+
+    monkeypatch.setattr(SSNNBPNetwork, "_run_chunk", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        net.train(x, np.zeros(6, int))
+    assert net.closed
+    assert lava_children() == before
+
+
+def test_sigint_during_a_lava_run_stops_the_runtime():
+    """A real Ctrl-C (SIGINT to this process only) while Lava is stepping."""
+    before = lava_children()
+    cfg = CFG.replace(steps=200)
+    x = np.random.default_rng(0).random((40, 20))
+    net = SSNNBPNetwork(cfg, seed=1, chunk=40)
+    net.predict_counts(x[:1])                       # compile first
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    t0 = time.time()
+    with pytest.raises(KeyboardInterrupt):
+        net.train(x, np.zeros(40, int))             # ~8000 steps: several seconds
+    timer.cancel()
+    assert time.time() - t0 < 30
+    assert net.closed
+    deadline = time.time() + 10
+    while lava_children() != before and time.time() < deadline:
+        time.sleep(0.1)
+    assert lava_children() == before
+
+
+def test_standalone_processes_with_a_default_run_config():
+    """Without run_config, without host I/O: Lava's own discovery finds the models
+    (shims in processes/<family>/models.py); Var-driven samples; same learning as the Engine."""
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+
+    from lava_ssnnbp.processes import (CoincidenceDense, OutputCompositeNeuron, SpikeInput,
+                                       TargetGenerator)
+
+    cfg = SSNNConfig(sizes=(20, 4), steps=30, fixed_point=True, mode="coincidence", eta=0.5,
+                     wta=False, dropout=(0.0,))
+    rng = np.random.default_rng(2)
+    x, y = rng.random((3, 20)), np.array([1, 3, 0])
+    w0 = dyn.init_weights(cfg, 4)
+    inp = SpikeInput.from_config(cfg, seed=4, data=x)
+    tgt = TargetGenerator.from_config(cfg, seed=4, labels=y)
+    syn = CoincidenceDense(weights=w0[0], cfg=cfg, layer=0, seed=4)
+    out = OutputCompositeNeuron.from_config(cfg)
+    inp.s_out.connect(syn.s_in)
+    syn.a_out.connect(out.a_in)
+    out.dp_out.connect(syn.dp_in)
+    out.dn_out.connect(syn.dn_in)
+    tgt.s_out.connect(out.target_in)
+    try:
+        out.run(condition=RunSteps(num_steps=3 * cfg.steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+        w = syn.weights.get()
+        sid = syn.sample_id.get()
+    finally:
+        out.stop()
+    eng = Engine(cfg, w0, seed=4)
+    eng.train_batch(x, y, "per-sample")
+    np.testing.assert_array_equal(w, eng.weights[0])
+    assert not np.array_equal(w, w0[0])
+    assert sid[0] == 2
+
+
+def test_loihi_learning_rule_objects():
+    from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
+
+    from lava_ssnnbp.lava_config import loihi_learning_rule, loihi_rule_strings
+
+    cfg = SSNNConfig(steps=100, mode="coincidence", eta=0.05, fixed_point=True)
+    rule = loihi_learning_rule(cfg, 0)
+    assert isinstance(rule, Loihi3FLearningRule)
+    k = dyn.learning_shift(cfg.eta, cfg.steps, cfg.mode, 0)
+    assert rule.dw_str == f"2^-{k} * u0 * y3 * t + 2^-{k} * x0 * y3 * y1"
+    assert rule.dt_str == "x0 * y1 - u0 * y3 * t - x0 * y3 * y1"
+    assert rule.t_epoch == 1
+    rate = loihi_learning_rule(cfg.replace(mode="rate", steps=30, eta=2.0), 0)
+    assert "t * y1" in rate.dw_str
+    with pytest.raises(ValueError, match="scaling range"):
+        loihi_learning_rule(SSNNConfig(mode="coincidence", eta=0.005), 0)   # k = 9 > 7
+    with pytest.raises(NotImplementedError):
+        loihi_rule_strings("stochastic", 3)
+
+
+def test_wrong_precision_models_fail_clearly_and_clean_up(monkeypatch):
+    """Compiling a fixed-point network with the floating-point models stops with a
+    message naming run_config, and leaves no worker behind."""
+    from lava_ssnnbp import lava_config
+
+    before = lava_children()
+    right = lava_config.run_config
+    monkeypatch.setattr(lava_config, "run_config", lambda fixed_point, **kw: right(not fixed_point, **kw))
+    net = SSNNBPNetwork(CFG, seed=1)
+    with pytest.raises(Exception, match="run_config"):
+        net.train(np.random.default_rng(0).random((1, 20)), [0])
+    assert net.closed
+    assert lava_children() == before
