@@ -1,0 +1,65 @@
+"""The in-memory data set type and the data-layer error."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+
+class DataError(Exception):
+    """A data set is missing, malformed, fails its checksum, or cannot be fetched (one-line message)."""
+
+
+def stratified_indices(y: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """Indices (sorted) of a deterministic random subset of `n` samples, drawn round-robin over classes.
+
+    Each class contributes floor/ceil(n / classes) samples while it has any left; ties at the last
+    round are broken at random.
+    """
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    rank = np.empty(len(y), dtype=np.int64)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rank[rng.permutation(idx)] = np.arange(len(idx))
+    order = np.lexsort((rng.random(len(y)), rank))  # by rank within class, random tie-break
+    return np.sort(order[:n])
+
+
+@dataclass
+class Dataset:
+    """A labelled data set held in memory.
+
+    x: image sets: float32 (N, 784), intensities in [0, 1];
+       event sets: uint8 (N, T, 2312) spike frames (0/1; 2 polarities x 34 x 34, flattened, one
+       frame per simulation step).
+    y: int64 (N,) class labels in [0, num_classes).
+    """
+
+    name: str
+    split: str
+    x: np.ndarray
+    y: np.ndarray
+    num_classes: int
+    input_shape: tuple
+    kind: str
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def input_size(self) -> int:
+        """Number of inputs per step: the product of input_shape."""
+        return int(np.prod(self.input_shape))
+
+    def subset(self, n: int, seed: int = 0) -> "Dataset":
+        """Random, roughly class-balanced subset of n samples (same seed -> same subset, original order).
+
+        n >= len(self) returns self.
+        """
+        if n < 0:
+            raise ValueError(f"subset size must be >= 0, got {n}")
+        if n >= len(self):
+            return self
+        idx = stratified_indices(self.y, n, seed)
+        return replace(self, x=self.x[idx], y=self.y[idx])
