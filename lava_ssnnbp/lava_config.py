@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import typing as ty
 
-from lava.magma.core.run_configs import Loihi2SimCfg
+from lava_ssnnbp.processes._lava_runtime import import_lava_runtime
+
+import_lava_runtime()
+from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 
 
 def model_map(fixed_point: bool) -> dict:

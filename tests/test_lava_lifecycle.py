@@ -182,3 +182,15 @@ def test_wrong_precision_models_fail_clearly_and_clean_up(monkeypatch):
         net.train(np.random.default_rng(0).random((1, 20)), [0])
     assert net.closed
     assert lava_children() == before
+
+
+def test_lava_works_after_multiprocessing_context_was_fixed():
+    """tqdm (and others) fix multiprocessing's default context before Lava's
+    import asks for 'fork'; building a network must still work."""
+    code = ("import multiprocessing as mp; mp.RLock(); import numpy as np; "
+            "from lava_ssnnbp.config import SSNNConfig; from lava_ssnnbp.network import SSNNBPNetwork; "
+            "net = SSNNBPNetwork(SSNNConfig(sizes=(5, 4, 2), steps=5)); "
+            "print(net.predict_counts(np.ones((1, 5))).shape); net.close()")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "(1, 2)"
