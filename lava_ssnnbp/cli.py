@@ -1,0 +1,293 @@
+"""``ssnnbp``: train, evaluate and inspect SSNN-BP networks from the shell.
+
+Every invalid input ends in one line ``ssnnbp: error: ...`` and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .config import MODES, RESETS, ConfigError, SSNNConfig
+
+DEFAULT = SSNNConfig()
+RUNS_ROOT = Path(os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs")).expanduser()
+
+
+class UsageError(Exception):
+    """Bad command-line input, reported as one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):   # one line, no usage dump
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _floats(text: str):
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip() != "")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _ints(text: str):
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip() != "")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _add_data_args(p, dataset_default="default"):
+    from .data import DATASETS
+    p.add_argument("--dataset", default=dataset_default, choices=sorted(DATASETS), metavar="NAME",
+                   help=f"data set: {', '.join(sorted(DATASETS))} (default: %(default)s; 'default' is the "
+                        "6,000/1,000-sample MNIST subset shipped with the package)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="folder holding the data set (searched first; then $SSNNBP_DATA, "
+                        "~/.cache/lava_ssnnbp, /usr/share/datasets)")
+    p.add_argument("--download", action="store_true", help="download the data set if it is missing (needs a network)")
+    p.add_argument("--no-verify", dest="verify", action="store_false",
+                   help="skip the MD5 check of the data files")
+    p.add_argument("--test-samples", type=int, default=None, metavar="N",
+                   help="evaluate on a class-balanced subset of N test samples (default: all)")
+
+
+def _add_model_args(p):
+    d = DEFAULT
+    g = p.add_argument_group("model (SSNN-BP, see SPEC.md)")
+    g.add_argument("--hidden", type=_ints, default=d.sizes[1:-1], metavar="N[,N...]",
+                   help=f"hidden layer sizes, neurons (default: {','.join(map(str, d.sizes[1:-1]))})")
+    g.add_argument("--steps", "-T", type=int, default=d.steps, metavar="T",
+                   help="time steps per sample = one learning epoch (default: %(default)s)")
+    g.add_argument("--tau", type=float, default=d.tau, metavar="STEPS",
+                   help="synaptic current time constant in steps (default: T/10)")
+    g.add_argument("--theta", type=float, default=d.theta, help="forward threshold, in weight units (default: %(default)s)")
+    g.add_argument("--theta-hidden-grad", type=float, default=d.theta_hidden_grad,
+                   help="hidden gradient-neuron threshold theta_b (default: %(default)s)")
+    g.add_argument("--theta-out-grad", type=float, default=d.theta_out_grad,
+                   help="output gradient-neuron threshold theta_N (default: %(default)s)")
+    g.add_argument("--reset", choices=RESETS, default=d.reset, help="reset after a spike (default: %(default)s)")
+    g.add_argument("--input-gain", type=float, default=d.input_gain,
+                   help="mean input spike probability per step for a white pixel (default: %(default)s)")
+    g.add_argument("--target-rate", type=float, default=d.target_rate,
+                   help="label neuron's target spike probability per step (default: %(default)s)")
+    g.add_argument("--wta", action=argparse.BooleanOptionalAction, default=d.wta,
+                   help="output winner-take-all lateral inhibition, the softmax-CE-like loss (default: on)")
+    g.add_argument("--wta-inhibition", type=float, default=d.wta_inhibition,
+                   help="inhibitory weight between output neurons (default: %(default)s)")
+    g.add_argument("--dropout", type=_floats, default=d.dropout, metavar="P[,P...]",
+                   help="dropout probability per layer below the output: input,hidden... "
+                        f"(default: {','.join(map(str, d.dropout))}; '0,0' disables)")
+    g.add_argument("--mode", choices=MODES, default=d.mode,
+                   help="weight-update rule: rate (Eq. 9), coincidence (Eq. 10, on-chip), stochastic "
+                        "(Bernoulli re-encoding), noise (rate + Gaussian noise) (default: %(default)s)")
+    g.add_argument("--eta", type=float, default=d.eta, help="learning rate (default: %(default)s)")
+    g.add_argument("--init-gain", type=float, default=d.init_gain,
+                   help="He-init std = gain * theta * sqrt(2/fan_in) (default: %(default)s)")
+    g.add_argument("--fixed-point", action="store_true",
+                   help="Loihi-like fixed point: 8-bit weights, 24-bit u/v, integer learning")
+    g.add_argument("--weight-bits", type=int, default=d.weight_bits,
+                   help="signed weight mantissa width in bits, fixed point (default: %(default)s)")
+    g.add_argument("--weight-exp", type=_ints, default=d.weight_exp, metavar="E[,E...]",
+                   help="weight exponent per synapse layer, fixed point (default: 0 for all)")
+    g.add_argument("--noise-std", type=float, default=d.noise_std,
+                   help="'noise' mode: std of the additive noise (default: the stochastic rule's own)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from .training import BACKENDS, BATCH_UPDATES, MODELS, SCHEDULES, RunSettings
+    rs = RunSettings()
+    top = _Parser(prog="ssnnbp", description="SSNN-BP: fully spike-based backpropagation, on-chip learning "
+                                             "in Lava processes (Biswas, Saraswat, Ganguly 2023).")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a network and write a run folder",
+                       description="Train SSNN-BP (or its ANN twin) on a data set. Writes config.json, "
+                                   "metrics.json/.csv, learning_curve.png, weights.npz and a checkpoint to "
+                                   "the run folder; running the same command again resumes an unfinished run.")
+    _add_data_args(t)
+    _add_model_args(t)
+    r = t.add_argument_group("run")
+    r.add_argument("--epochs", type=int, default=rs.epochs, help="passes over the training set (default: %(default)s)")
+    r.add_argument("--seed", type=int, default=rs.seed, help="names every random stream (default: %(default)s)")
+    r.add_argument("--model", choices=MODELS, default=rs.model,
+                   help="'snn' (SSNN-BP) or 'ann' (equivalent ReLU/softmax network in numpy) (default: %(default)s)")
+    r.add_argument("--backend", choices=BACKENDS, default=rs.backend,
+                   help="'engine': batched numpy scheduler; 'lava': learning inside Lava's CPU simulator "
+                        "(~2 ms per step, for small data) (default: %(default)s)")
+    r.add_argument("--batch-updates", choices=BATCH_UPDATES, default=rs.batch_updates,
+                   help="'per-sample': weights change after every sample (on-chip behaviour); "
+                        "'mini-batch': simulate --batch-size samples with the same weights and apply the "
+                        "sum of their updates (faster) (default: %(default)s)")
+    r.add_argument("--batch-size", type=int, default=rs.batch_size,
+                   help="samples per batch (default: %(default)s)")
+    r.add_argument("--eta-schedule", choices=SCHEDULES, default=rs.eta_schedule,
+                   help="learning-rate schedule over epochs (default: %(default)s)")
+    r.add_argument("--eta-decay", type=float, default=rs.eta_decay,
+                   help="'step': factor every --eta-step epochs; 'exponential': factor per epoch (default: %(default)s)")
+    r.add_argument("--eta-step", type=int, default=rs.eta_step, help="epochs per 'step' decay (default: %(default)s)")
+    r.add_argument("--train-samples", type=int, default=None, metavar="N",
+                   help="train on a class-balanced subset of N samples (default: all)")
+    r.add_argument("--ann-lr", type=float, default=rs.ann_lr, help="ANN learning rate (default: %(default)s)")
+    r.add_argument("--out", default=None, metavar="DIR",
+                   help=f"run folder (default: {RUNS_ROOT}/<dataset>-<model/mode>-T<T>-seed<seed>; "
+                        "$SSNNBP_RUNS changes the root)")
+    r.add_argument("--overwrite", action="store_true", help="start afresh even if the run folder holds a run")
+    r.add_argument("--checkpoint-every", type=float, default=rs.checkpoint_s, metavar="SECONDS",
+                   help="seconds between mid-epoch checkpoints (default: %(default)s)")
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    e = sub.add_parser("evaluate", help="test accuracy of a trained run",
+                       description="Evaluate the weights of a run folder (argmax of output spike counts).")
+    e.add_argument("run", metavar="RUN_DIR", help="run folder written by 'ssnnbp train'")
+    _add_data_args(e, dataset_default=None)
+    e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
+    e.add_argument("--backend", choices=BACKENDS, default="engine",
+                   help="simulate in the engine or in Lava (default: %(default)s)")
+    e.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    i = sub.add_parser("info", help="versions, data sets found, model size",
+                       description="Print versions, where data sets were found, and the size of a network.")
+    i.add_argument("--data-dir", default=None, metavar="DIR", help="extra data folder to search first")
+    i.add_argument("--hidden", type=_ints, default=DEFAULT.sizes[1:-1], metavar="N[,N...]",
+                   help="hidden sizes of the network to describe (default: 1280)")
+    i.add_argument("--run", default=None, metavar="RUN_DIR", help="describe a run folder")
+    return top
+
+
+# ------------------------------------------------------------------ commands
+def _load(name, split, args, steps=None, n=None, seed=0):
+    from .data import load_dataset
+    if name == "nmnist" and n:   # event frames are big: read only the files needed
+        return load_dataset(name, split, args.data_dir, steps=steps, download=args.download,
+                            verify=args.verify, max_samples=n)
+    ds = load_dataset(name, split, args.data_dir, steps=steps, download=args.download, verify=args.verify)
+    return ds.subset(n, seed) if n else ds
+
+
+def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
+    return SSNNConfig(
+        sizes=(input_size, *args.hidden, num_classes), steps=args.steps, tau=args.tau, theta=args.theta,
+        theta_hidden_grad=args.theta_hidden_grad, theta_out_grad=args.theta_out_grad, reset=args.reset,
+        input_gain=args.input_gain, target_rate=args.target_rate, wta=args.wta,
+        wta_inhibition=args.wta_inhibition, dropout=tuple(args.dropout), mode=args.mode, eta=args.eta,
+        init_gain=args.init_gain, fixed_point=args.fixed_point, weight_bits=args.weight_bits,
+        weight_exp=tuple(args.weight_exp), noise_std=args.noise_std)
+
+
+def cmd_train(args) -> int:
+    from .training import Run, RunSettings
+    if args.steps is not None and args.steps <= 0:
+        raise ConfigError(f"invalid steps: {args.steps} (need a positive integer)")
+    settings = RunSettings(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
+                           model=args.model, backend=args.backend, batch_updates=args.batch_updates,
+                           batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
+                           eta_step=args.eta_step, train_samples=args.train_samples,
+                           test_samples=args.test_samples, checkpoint_s=args.checkpoint_every,
+                           ann_lr=args.ann_lr)
+    steps = args.steps if args.dataset == "nmnist" else None
+    train = _load(args.dataset, "train", args, steps, args.train_samples, args.seed)
+    test = _load(args.dataset, "test", args, steps, args.test_samples, args.seed)
+    cfg = _config_from_args(args, train.input_size, train.num_classes)
+    tag = "ann" if args.model == "ann" else f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
+    out = Path(args.out) if args.out else RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
+    run = Run.open(out, cfg, settings, overwrite=args.overwrite)
+    if run.metrics and not run.finished:
+        print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
+    print(f"{run._label()} on {args.dataset}: {len(train)} train / {len(test)} test samples, "
+          f"{settings.epochs} epochs, backend {settings.backend}; run folder {out}", flush=True)
+    t0 = time.time()
+    metrics = run.train(train, test, progress=not args.quiet)
+    last = metrics[-1]
+    print(f"test accuracy: {100 * last['test_acc']:.2f}% after {last['epoch']} epochs "
+          f"({time.time() - t0:.0f} s this call); results in {out}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .training import RunError, accuracy_from_counts, evaluate_counts, load_weights
+    run = Path(args.run).expanduser()
+    try:
+        saved = json.loads((run / "config.json").read_text())
+    except FileNotFoundError:
+        raise RunError(f"{run}: no config.json (not a run folder written by 'ssnnbp train')") from None
+    except json.JSONDecodeError as e:
+        raise RunError(f"{run / 'config.json'}: not valid JSON ({e})") from None
+    cfg = SSNNConfig.from_dict(saved["model"])
+    rs = saved.get("run", {})
+    weights = load_weights(run / "weights.npz")
+    name = args.dataset or rs.get("dataset", "default")
+    args.data_dir = args.data_dir or rs.get("data_dir")
+    ds = _load(name, args.split, args, cfg.steps, args.test_samples, rs.get("seed", 0))
+    if ds.input_size != cfg.sizes[0] or ds.num_classes != cfg.sizes[-1]:
+        raise RunError(f"data set {name} has {ds.input_size} inputs and {ds.num_classes} classes; "
+                       f"the network is {'-'.join(map(str, cfg.sizes))}")
+    if rs.get("model") == "ann":
+        from .ann import ANN
+        ann = ANN(list(cfg.sizes), seed=0, dropout=(0.0,) * cfg.n_layers)
+        ann.load_state_dict({**ann.state_dict(), **{f"w{k}": w for k, w in enumerate(weights)}})
+        acc = ann.accuracy(ds.x, ds.y)
+    else:
+        counts = evaluate_counts(cfg, weights, ds.x, rs.get("seed", 0), args.backend, progress=not args.quiet)
+        acc = accuracy_from_counts(counts, ds.y)
+    print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend})")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from .data import DATASETS, search_dirs
+    from .training import versions
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    print("data search order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
+    for name in sorted(DATASETS):
+        where = _find_dataset(name, args.data_dir)
+        print(f"  {name:14s} {where}")
+    if args.run:
+        saved = json.loads((Path(args.run) / "config.json").read_text())
+        cfg = SSNNConfig.from_dict(saved["model"])
+    else:
+        cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
+    n_neurons = sum(cfg.sizes[1:])
+    n_syn = sum(a * b for a, b in zip(cfg.sizes[:-1], cfg.sizes[1:]))
+    print(f"network {'-'.join(map(str, cfg.sizes))}: {n_neurons} composite neurons "
+          f"({3 * n_neurons} compartments: x, d+, d-), {n_syn} plastic synapses "
+          f"({n_syn * cfg.weight_bits / 8 / 1024:.0f} KiB at {cfg.weight_bits}-bit weights)")
+    return 0
+
+
+def _find_dataset(name, data_dir) -> str:
+    from .data import DataError, load_dataset
+    if name == "nmnist":
+        from .data import search_dirs
+        hits = [str(d) for d in search_dirs(data_dir) if (d / "NMNIST").is_dir() or (d / "nmnist").is_dir()]
+        return ("found in " + hits[0]) if hits else "not found"
+    try:
+        ds = load_dataset(name, "test", data_dir, verify=False)
+        return f"found ({len(ds)} test samples)"
+    except DataError as e:
+        return f"not found ({str(e).split(';')[0]})"
+
+
+def main(argv=None) -> int:
+    from .data import DataError
+    from .training import RunError
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
+    except (UsageError, ConfigError, DataError, RunError) as e:
+        print(f"ssnnbp: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ssnnbp: interrupted (the last checkpoint is kept; run the same command to resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

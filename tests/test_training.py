@@ -1,0 +1,129 @@
+"""Run folders, schedules, checkpoints and exact resume after a kill."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.training import (Run, RunError, RunSettings, eta_at, load_npz, load_weights,
+                                  epoch_order)
+
+CFG = SSNNConfig(sizes=(16, 12, 3), steps=20, eta=0.5, dropout=(0.1, 0.2))
+
+
+def blobs(n, seed, d=16, c=3):
+    """Three separable clusters of pixel intensities in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(99).random((c, d))
+    y = rng.integers(0, c, n)
+    x = np.clip(centres[y] + 0.1 * rng.standard_normal((n, d)), 0, 1).astype(np.float32)
+    return SimpleNamespace(x=x, y=y.astype(np.int64))
+
+
+TRAIN, TEST = blobs(96, 1), blobs(50, 2)
+
+
+class Stop(Exception):
+    pass
+
+
+def run_to_end(out, settings, cfg=CFG, **kw):
+    run = Run.open(out, cfg, settings, **kw)
+    run.train(TRAIN, TEST, progress=False)
+    return run
+
+
+@pytest.mark.parametrize("batch_updates", ["mini-batch", "per-sample"])
+def test_killed_run_resumes_exactly(tmp_path, batch_updates):
+    s = RunSettings(epochs=2, batch_size=8, batch_updates=batch_updates, checkpoint_s=1e-6, seed=3)
+    ref = run_to_end(tmp_path / "ref", s)
+
+    def kill_after_three_batches(done):
+        if done >= 24:
+            raise Stop
+    run = Run.open(tmp_path / "killed", CFG, s)
+    with pytest.raises(Stop):   # killed mid-way through the first epoch
+        run.train(TRAIN, TEST, progress=False, on_batch=kill_after_three_batches)
+    ck = load_npz(tmp_path / "killed" / "checkpoint.npz")
+    assert int(ck["position"]) == 16 and int(ck["epoch"]) == 0   # the third batch was lost
+    resumed = run_to_end(tmp_path / "killed", s)
+
+    for a, b in zip(load_weights(ref.out / "weights.npz"), load_weights(resumed.out / "weights.npz")):
+        np.testing.assert_array_equal(a, b)
+    strip = lambda m: [{k: v for k, v in r.items() if "wall" not in k and k != "samples_per_s"} for r in m]  # noqa: E731
+    assert strip(ref.metrics) == strip(resumed.metrics)
+
+
+def test_run_folder_contents(tmp_path):
+    s = RunSettings(epochs=2, batch_size=16, batch_updates="mini-batch", seed=0)
+    run = run_to_end(tmp_path, s)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg["model"]["sizes"] == [16, 12, 3] and cfg["run"]["seed"] == 0
+    assert cfg["versions"]["lava-nc"] == "0.10.0"
+    rows = (tmp_path / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("epoch,")
+    assert (tmp_path / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ws = load_weights(tmp_path / "weights.npz")
+    assert [w.shape for w in ws] == [(12, 16), (3, 12)]
+    assert [m["epoch"] for m in run.metrics] == [1, 2]
+    # blobs are easy: the network must have learned them
+    assert run.metrics[-1]["test_acc"] > 0.8
+
+
+def test_more_epochs_continue_a_finished_run(tmp_path):
+    s1 = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch")
+    run_to_end(tmp_path / "a", s1)
+    s2 = RunSettings(epochs=2, batch_size=16, batch_updates="mini-batch")
+    cont = run_to_end(tmp_path / "a", s2)
+    ref = run_to_end(tmp_path / "b", s2)
+    assert len(cont.metrics) == 2
+    for a, b in zip(load_weights(ref.out / "weights.npz"), load_weights(cont.out / "weights.npz")):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_other_parameters_in_folder_refused_unless_overwrite(tmp_path):
+    s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch")
+    run_to_end(tmp_path, s)
+    with pytest.raises(RunError, match="other parameters"):
+        Run.open(tmp_path, CFG.replace(eta=0.1), s)
+    run = Run.open(tmp_path, CFG.replace(eta=0.1), s, overwrite=True)
+    assert run.metrics == [] and not (tmp_path / "checkpoint.npz").exists()
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch")
+    run = Run.open(tmp_path, CFG, s)
+    (tmp_path / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(RunError, match="checkpoint.npz: not a readable npz"):
+        run.train(TRAIN, TEST, progress=False)
+
+
+def test_npz_with_object_array_is_not_unpickled(tmp_path):
+    p = tmp_path / "weights.npz"
+    np.savez(p, w0=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(RunError, match="not a readable npz"):
+        load_weights(p)
+
+
+def test_eta_schedules():
+    s = RunSettings(epochs=4, eta_schedule="step", eta_decay=0.5, eta_step=2)
+    assert [eta_at(1.0, s, e) for e in range(4)] == [1.0, 1.0, 0.5, 0.5]
+    s = RunSettings(epochs=4, eta_schedule="exponential", eta_decay=0.5)
+    assert [eta_at(1.0, s, e) for e in range(3)] == [1.0, 0.5, 0.25]
+    s = RunSettings(epochs=4, eta_schedule="cosine")
+    assert eta_at(1.0, s, 0) == 1.0 and eta_at(1.0, s, 2) == pytest.approx(0.5)
+    assert eta_at(1.0, RunSettings(), 7) == 1.0
+
+
+def test_epoch_order_is_a_permutation_per_seed_and_epoch():
+    a, b = epoch_order(0, 0, 50), epoch_order(0, 1, 50)
+    assert sorted(a) == list(range(50)) and not np.array_equal(a, b)
+    np.testing.assert_array_equal(a, epoch_order(0, 0, 50))
+
+
+@pytest.mark.parametrize("field,value", [("epochs", 0), ("backend", "gpu"), ("batch_updates", "sum"),
+                                         ("batch_size", 0), ("eta_schedule", "linear"), ("eta_decay", 1.5)])
+def test_bad_settings_name_the_field(field, value):
+    with pytest.raises(RunError, match=field):
+        RunSettings(**{field: value})
