@@ -1,0 +1,30 @@
+# Two commands on a fresh machine:  make demo   and   make test
+# Both create .venv with Python 3.10 and install the package with all extras on first use.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEMO_ARGS ?= --dataset default --epochs 3 --steps 50 --batch-updates mini-batch --batch-size 32 --eta 0.02
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test clean-venv
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ ! -x $(PY) ]; then \
+	    py="$$(scripts/find_python310.sh)" || exit 1; \
+	    echo "creating $(VENV) with $$py"; \
+	    "$$py" -m venv $(VENV) || { echo "error: '$$py -m venv' failed (Debian: apt install python3.10-venv)"; exit 1; }; \
+	fi
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -e '.[dl,dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/ssnnbp train $(DEMO_ARGS) --overwrite
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)
