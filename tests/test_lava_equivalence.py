@@ -142,3 +142,25 @@ def test_training_in_several_calls_continues_the_sample_counter():
     eng.train_batch(x[2:], y[2:], "per-sample")
     for a, b in zip(w_lava, eng.weights):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["coincidence", "rate"])
+def test_mnist_network_trained_in_lava_equals_engine(mode):
+    """784-32-10 trained inside Lava on 200 MNIST images (the embedded set) ends
+    with the engine's weights bit for bit, and tests identically."""
+    from lava_ssnnbp.data import load_dataset
+    train = load_dataset("default", "train").subset(200, seed=0)
+    test = load_dataset("default", "test").subset(50, seed=0)
+    cfg = SSNNConfig(sizes=(784, 32, 10), steps=16, fixed_point=True, mode=mode, eta=0.5)
+    w0 = dyn.init_weights(cfg, SEED)
+    with SSNNBPNetwork(cfg, w0, seed=SEED, chunk=50) as net:
+        net.train(train.x, train.y)
+        w_lava = net.weights
+        counts_lava = net.predict_counts(test.x)
+    eng = Engine(cfg, w0, SEED)
+    eng.train_batch(train.x, train.y, "per-sample")
+    for k, (a, b) in enumerate(zip(w_lava, eng.weights)):
+        np.testing.assert_array_equal(a, b, err_msg=f"weights of synapse layer {k}")
+        assert np.mean(a != w0[k]) > 0.01, "most of the learning must have happened"
+    np.testing.assert_array_equal(counts_lava, eng.predict_counts(test.x, np.arange(50)))
