@@ -20,6 +20,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from . import fixed_point as fxp
+from . import kernels as _kernels
 from .config import SSNNConfig
 
 # ---------------------------------------------------------------- randomness
@@ -126,18 +127,53 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
     Returns (u, v, spikes).
     """
     if fixed:
-        u = fxp.decay(u, du + fxp.DS_OFFSET) + np.left_shift(np.asarray(a, dtype=np.int64), fxp.ACT_SHIFT)
-        u = fxp.wrap_current(u) if overflow == "wrap" else fxp.saturate(u, fxp.UV_BITS)
-        v = fxp.saturate(fxp.decay(v, dv) + u + bias, fxp.UV_BITS)
-        vth = np.int64(theta) << fxp.VTH_SHIFT
-        s = v > vth
-        v = np.where(s, v - vth if reset == "subtract" else 0, v)
-        return u.astype(np.int32), v.astype(np.int32), s
-    u = u + du * (a - u)
-    v = v + u
+        # Integer arithmetic carried out exactly in float64 (every value stays
+        # below 2**53): the decay x * (4096 - d) >> 12 on the magnitude is
+        # trunc(x * ((4096 - d) / 4096)), a dyadic product, and a << 6 is a * 64.
+        lim = float(fxp.UV_MAX)
+        uf = np.asarray(u, dtype=np.float64) * ((fxp.DECAY_UNITY - (du + fxp.DS_OFFSET)) / fxp.DECAY_UNITY)
+        np.trunc(uf, out=uf)
+        uf += np.asarray(a, dtype=np.float64) * float(1 << fxp.ACT_SHIFT)
+        if overflow == "wrap":
+            uf = fxp.wrap_current(uf)
+        else:
+            _clip_(uf, lim)
+        vf = np.array(v, dtype=np.float64)
+        if np.any(dv):
+            vf *= (fxp.DECAY_UNITY - np.asarray(dv)) / fxp.DECAY_UNITY
+            np.trunc(vf, out=vf)
+        vf += uf
+        if np.any(bias):
+            vf += bias
+        _clip_(vf, lim)
+        vth = float(np.int64(theta) << fxp.VTH_SHIFT)
+        s = vf > vth
+        vf = _reset_(vf, s, vth, reset)
+        return uf.astype(np.int32), vf.astype(np.int32), s
+    un = a - u
+    un *= du
+    un += u                 # u + du * (a - u), in a fresh array
+    v = v + un
     s = v > theta
-    v = np.where(s, v - theta if reset == "subtract" else 0.0, v)
-    return u, v, s
+    return un, _reset_(v, s, theta, reset), s
+
+
+def _clip_(x: np.ndarray, lim: float):
+    """In-place symmetric clip to [-lim, lim] (np.clip is slower)."""
+    np.minimum(x, lim, out=x)
+    np.maximum(x, -lim, out=x)
+
+
+def _reset_(v: np.ndarray, s: np.ndarray, theta, reset: str) -> np.ndarray:
+    """v - theta ('subtract') or 0 ('zero') where s, in place for arrays.
+    ``theta`` is taken in v's precision, as ``v - theta`` does with a scalar."""
+    if not isinstance(v, np.ndarray) or v.ndim == 0:
+        return np.where(s, v - theta if reset == "subtract" else 0 * v, v)
+    if reset == "subtract":
+        v -= s.view(np.uint8) * v.dtype.type(theta)   # v - 0 == v exactly where s is False
+    else:
+        np.copyto(v, 0, where=s)
+    return v
 
 
 class CompositeState(NamedTuple):
@@ -163,6 +199,12 @@ def _step(u, v, a, p: NeuronParams, theta):
     return if_step(u, v, a, p.du, theta, p.reset, p.fixed, p.overflow)
 
 
+def forward_step(u, v, a, p: NeuronParams):
+    """One step of a layer's forward IF neuron x alone: ``(u, v, spikes)``,
+    exactly the x part of ``hidden_step`` / ``output_step`` (before dropout)."""
+    return _step(u, v, a, p, p.theta_x)
+
+
 def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None):
     """One step of a hidden composite-neuron layer (Eq. 1, 4, 5).
 
@@ -173,7 +215,7 @@ def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None):
     forward neuron has spiked in this sample (the ReLU-derivative switch).
     Returns (state, x, d+, d-) with boolean spikes.
     """
-    xu, xv, x = _step(st.xu, st.xv, a_fwd, p, p.theta_x)
+    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p)
     if keep is not None:
         x = x & keep
     gate = st.gate | x
@@ -185,7 +227,7 @@ def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None):
 def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
     """One step of the output layer (Eq. 1/2, 6, 7): d+ is driven by
     (target - output), d- by (output - target), in the same step."""
-    xu, xv, x = _step(st.xu, st.xv, a_fwd, p, p.theta_x)
+    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p)
     if p.fixed:
         err = (np.asarray(target, np.int64) - x) * int(p.err_gain)
     else:
@@ -196,24 +238,83 @@ def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
 
 
 # ---------------------------------------------------------------- synapses
-def forward_drive(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0) -> np.ndarray:
+def exact_float_weights(w: np.ndarray, fan: int) -> np.ndarray:
+    """A float copy of integer weights ``w`` through which every sum of at most
+    ``fan`` terms ``s_i w_i`` (s_i in {-1, 0, 1}) is exact, whatever the order:
+    float32 when all partial sums stay below 2**24, float64 below 2**53. Lets
+    fixed-point synaptic sums run as BLAS GEMMs with integer results."""
+    bound = int(np.abs(w).max(initial=0)) * int(fan)
+    if bound < 2 ** 24:
+        return w.astype(np.float32)
+    if bound < 2 ** 53:
+        return w.astype(np.float64)
+    raise ValueError("weights too large for an exact float GEMM")
+
+
+def _fixed_drive(acc: np.ndarray, weight_exp: int) -> np.ndarray:
+    """Integer synaptic sums -> 16-bit synaptic input: shift by the weight exponent
+    (Lava's Dense rule) and saturate. ``acc`` may hold the integers as floats
+    (from an exact float GEMM): scaling by a power of two, floor and clip are
+    exact there, and cheaper than int64 arithmetic."""
+    if acc.dtype.kind == "f":
+        if weight_exp >= 0:
+            acc = acc * acc.dtype.type(2.0 ** weight_exp) if weight_exp else acc
+        else:
+            acc = np.floor(acc * acc.dtype.type(2.0 ** weight_exp))
+        return np.clip(acc, -fxp.A_MAX, fxp.A_MAX).astype(np.int32)
+    return fxp.saturate(fxp.shift(acc, weight_exp), fxp.A_BITS).astype(np.int32)
+
+
+def forward_drive(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0,
+                  wf: Optional[np.ndarray] = None) -> np.ndarray:
     """Synaptic input W s for spikes s (..., N_pre); w has shape (N_post, N_pre).
 
     Fixed point: integer sum of mantissas, shifted by the weight exponent and
-    saturated to the 16-bit synaptic input.
+    saturated to the 16-bit synaptic input. ``wf`` (optional) is
+    ``exact_float_weights(w, N_pre)``: the same integer sums through float BLAS.
     """
     if fixed:
-        acc = s.astype(np.int32) @ w.T
-        return fxp.saturate(fxp.shift(acc, weight_exp), fxp.A_BITS).astype(np.int32)
+        acc = s.astype(np.int32) @ w.T if wf is None else s.astype(wf.dtype) @ wf.T
+        return _fixed_drive(acc, weight_exp)
     return s.astype(w.dtype) @ w.T
 
 
+def forward_drive_many(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0,
+                       wf: Optional[np.ndarray] = None) -> np.ndarray:
+    """``forward_drive`` of many rows of spikes at once, s (M, N_pre) bool.
+
+    Event-driven (the weights of the active inputs are added) when the spikes
+    are sparse and the compiled kernels are available, otherwise one GEMM over
+    the inputs that spike at all. Fixed point is exact either way; float sums
+    equal ``forward_drive``'s up to rounding order.
+    """
+    npre, npost = s.shape[-1], w.shape[0]
+    wsrc = wf if fixed else w
+    if fixed and wsrc is None:
+        wsrc = exact_float_weights(w, npre)
+    cols = np.flatnonzero(s.any(axis=0))
+    if cols.size == 0:
+        acc = np.zeros((s.shape[0], npost), dtype=wsrc.dtype)
+    else:
+        if 4 * cols.size < 3 * npre:          # gathering the active inputs pays
+            s, wsrc = s[:, cols], wsrc[:, cols]
+        sparse = np.count_nonzero(s) < 0.1 * s.size
+        if sparse and s.shape[0] * npost >= 4096 and _kernels.available():
+            acc = _kernels.spike_drive(s, np.ascontiguousarray(wsrc.T))
+        else:
+            acc = s.astype(wsrc.dtype) @ wsrc.T
+    return _fixed_drive(acc, weight_exp) if fixed else acc
+
+
 def backward_drive(w: np.ndarray, dp: np.ndarray, dn: np.ndarray, fixed: bool,
-                   weight_exp: int = 0) -> np.ndarray:
-    """Backward input W^T (d+ - d-) (..., N_pre): the same weight array read transposed."""
-    d = dp.astype(np.int32) - dn.astype(np.int32)
+                   weight_exp: int = 0, wf: Optional[np.ndarray] = None) -> np.ndarray:
+    """Backward input W^T (d+ - d-) (..., N_pre): the same weight array read transposed.
+    ``wf``: as in ``forward_drive`` (fixed point only), with fan N_post."""
+    d = dp.view(np.int8) - dn.view(np.int8) if dp.dtype == bool and dn.dtype == bool \
+        else dp.astype(np.int32) - dn.astype(np.int32)
     if fixed:
-        return fxp.saturate(fxp.shift(d @ w, weight_exp), fxp.A_BITS).astype(np.int32)
+        acc = d.astype(np.int32) @ w if wf is None else d.astype(wf.dtype) @ wf
+        return _fixed_drive(acc, weight_exp)
     return d.astype(w.dtype) @ w
 
 
@@ -240,12 +341,41 @@ def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.n
 
     Histories have shape (T, ..., N). Each synapse needs only the two spikes at
     its own ends in the same step: spatially and temporally local.
-    Computed as one float32 GEMM (exact for counts < 2**24), returned as int64.
+    Large boolean histories go to the event-driven kernel (``kernels``); otherwise
+    one float32 GEMM over the presynaptic units that spiked and the postsynaptic
+    units whose gradient neurons spiked (exact for counts < 2**24). int64 result.
     """
     npre, npost = x_hist.shape[-1], dp_hist.shape[-1]
-    d = (dp_hist.astype(np.float32) - dn_hist.astype(np.float32)).reshape(-1, npost)
-    x = x_hist.astype(np.float32).reshape(-1, npre)
-    return np.rint(d.T @ x).astype(np.int64)
+    x = np.asarray(x_hist).reshape(-1, npre)
+    dp = np.asarray(dp_hist).reshape(-1, npost)
+    dn = np.asarray(dn_hist).reshape(-1, npost)
+    if (x.dtype == bool and dp.dtype == bool and dn.dtype == bool
+            and x.shape[0] * npre * npost >= 1 << 20 and _kernels.available()):
+        return _kernels.coincidences(x, dp, dn)     # event-driven, same integers
+    out = np.zeros((npost, npre), dtype=np.int64)
+    pre = np.flatnonzero(x.any(axis=0))
+    post = np.flatnonzero(dp.any(axis=0) | dn.any(axis=0))
+    if pre.size == 0 or post.size == 0:
+        return out
+    sub_post, sub_pre = 2 * post.size < npost, 4 * pre.size < 3 * npre   # gathering pays
+    if sub_post:
+        dp, dn = dp[:, post], dn[:, post]
+    if sub_pre:
+        x = x[:, pre]
+    if dp.dtype == bool and dn.dtype == bool:
+        d = (dp.view(np.int8) - dn.view(np.int8)).astype(np.float32)
+    else:
+        d = dp.astype(np.float32) - dn.astype(np.float32)
+    c = np.rint(d.T @ x.astype(np.float32)).astype(np.int64)
+    if sub_post and sub_pre:
+        out[np.ix_(post, pre)] = c
+    elif sub_post:
+        out[post] = c
+    elif sub_pre:
+        out[:, pre] = c
+    else:
+        out = c
+    return out
 
 
 def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarray) -> np.ndarray:

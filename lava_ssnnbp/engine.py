@@ -88,61 +88,92 @@ class Engine:
         self.samples_seen = 0   # global sample counter: names the random streams of learning
 
     # ------------------------------------------------------------------ simulate
-    def simulate(self, batch: SampleBatch, train: bool, record: bool = False) -> SimResult:
+    def simulate(self, batch: SampleBatch, train: bool, record: bool = False,
+                 forward_only: bool = False) -> SimResult:
         """Run T steps on a batch. ``train`` selects train-time thresholds and
-        collects what the update rule needs; ``record`` keeps all spike trains."""
+        collects what the update rule needs; ``record`` keeps all spike trains.
+        ``forward_only`` (ignored when ``train`` or ``record``): skip the gradient
+        neurons and the backward path, which cannot change the output spikes;
+        the result's gradient counts are then zero.
+
+        Speed (the results are those of the step-by-step schedule): the first
+        synapse layer's drive depends on the input spikes only, so it is computed
+        for all steps at once (``dynamics.forward_drive_many``: event-driven or one
+        GEMM); fixed-point sums run through float BLAS where that is exact
+        (``dynamics.exact_float_weights``); coincidences are counted event by event
+        (``kernels``) when numba is available.
+        """
         cfg, W, fixed = self.cfg, self.weights, self.cfg.fixed_point
         L, T, B = cfg.n_layers, cfg.steps, batch.inputs.shape[1]
+        sizes = cfg.sizes
+        full = train or record or not forward_only
         params = [dyn.neuron_params(cfg, l, train) for l in range(1, L + 1)]
-        states = [dyn.composite_state((B, cfg.sizes[l]), fixed, self.dtype) for l in range(1, L + 1)]
+        states = [dyn.composite_state((B, sizes[l]), fixed, self.dtype) for l in range(1, L + 1)]
+        wf = [dyn.exact_float_weights(W[k], max(sizes[k], sizes[k + 1])) if fixed else None
+              for k in range(L)]
         zeros = lambda n: np.zeros((B, n), dtype=self.dtype)  # noqa: E731
-        fwd_buf = [zeros(cfg.sizes[k + 1]) for k in range(L)]       # synapse k -> layer k+1
-        bwd_buf = [zeros(cfg.sizes[k]) for k in range(L)]           # synapse k -> layer k (k >= 1)
-        wta_buf = zeros(cfg.sizes[-1])
-        want_hist = train and cfg.mode == "coincidence" or record
+        inputs = batch.inputs
+        # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
+        drive0 = None if T == 1 else dyn.forward_drive_many(
+            W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0), wf[0]).reshape(T - 1, B, sizes[1])
+        no_drive = zeros(sizes[1])
+        fwd_buf = [None] + [zeros(sizes[k + 1]) for k in range(1, L)]  # synapse k -> layer k+1
+        bwd_buf = [zeros(sizes[k]) for k in range(L)]                   # synapse k -> layer k (k >= 1)
+        wta_buf = zeros(sizes[-1])
+        coinc = train and cfg.mode == "coincidence"
+        want_hist = coinc or record
         hist = {}
         if want_hist:
-            for l in range(L + 1):
-                hist[f"x{l}"] = np.zeros((T, B, cfg.sizes[l]), dtype=bool)
+            hist["x0"] = inputs.copy() if record else inputs
             for l in range(1, L + 1):
-                hist[f"dp{l}"] = np.zeros((T, B, cfg.sizes[l]), dtype=bool)
-                hist[f"dn{l}"] = np.zeros((T, B, cfg.sizes[l]), dtype=bool)
-        x_counts = [np.zeros((B, n), dtype=np.int64) for n in cfg.sizes]
-        dp_counts = [np.zeros((B, n), dtype=np.int64) for n in cfg.sizes[1:]]
-        dn_counts = [np.zeros((B, n), dtype=np.int64) for n in cfg.sizes[1:]]
+                if record or l < L:
+                    hist[f"x{l}"] = np.zeros((T, B, sizes[l]), dtype=bool)
+                hist[f"dp{l}"] = np.zeros((T, B, sizes[l]), dtype=bool)
+                hist[f"dn{l}"] = np.zeros((T, B, sizes[l]), dtype=bool)
+        x_counts = [inputs.sum(axis=0, dtype=np.int64)] + [np.zeros((B, n), dtype=np.int64) for n in sizes[1:]]
+        dp_counts = [np.zeros((B, n), dtype=np.int64) for n in sizes[1:]]
+        dn_counts = [np.zeros((B, n), dtype=np.int64) for n in sizes[1:]]
         for t in range(T):
-            xs = [batch.inputs[t]]
+            xs = [inputs[t]]
             dps, dns = [], []
             for l in range(1, L + 1):
                 st, p = states[l - 1], params[l - 1]
+                a = (drive0[t - 1] if t else no_drive) if l == 1 else fwd_buf[l - 1]
+                if l == L and cfg.wta:
+                    a = a + wta_buf
+                if not full:
+                    xu, xv, x = dyn.forward_step(st.xu, st.xv, a, p)
+                    states[l - 1] = st._replace(xu=xu, xv=xv)
+                    xs.append(x)
+                    continue
                 if l < L:
-                    st, x, dp, dn = dyn.hidden_step(st, fwd_buf[l - 1], bwd_buf[l], p,
+                    st, x, dp, dn = dyn.hidden_step(st, a, bwd_buf[l], p,
                                                     batch.keeps[l] if train else None)
                 else:
-                    a = fwd_buf[l - 1] + wta_buf if cfg.wta else fwd_buf[l - 1]
                     st, x, dp, dn = dyn.output_step(st, a, batch.targets[t], p)
                 states[l - 1] = st
                 xs.append(x), dps.append(dp), dns.append(dn)
             # synapses take in this step's spikes; emitted next step
-            for k in range(L):
-                fwd_buf[k] = dyn.forward_drive(W[k], xs[k], fixed, cfg.exp_of(k))
-                if k >= 1:
-                    bwd_buf[k] = dyn.backward_drive(W[k], dps[k], dns[k], fixed, cfg.exp_of(k))
+            for k in range(1, L):
+                fwd_buf[k] = dyn.forward_drive(W[k], xs[k], fixed, cfg.exp_of(k), wf[k])
+                if full:
+                    bwd_buf[k] = dyn.backward_drive(W[k], dps[k], dns[k], fixed, cfg.exp_of(k), wf[k])
             if cfg.wta:
                 wta_buf = dyn.wta_drive(xs[L], cfg.wta_inhibition, fixed).astype(self.dtype)
-            for l in range(L + 1):
+            for l in range(1, L + 1):
                 x_counts[l] += xs[l]
-            for l in range(L):
-                dp_counts[l] += dps[l]
-                dn_counts[l] += dns[l]
+            if full:
+                for l in range(L):
+                    dp_counts[l] += dps[l]
+                    dn_counts[l] += dns[l]
             if want_hist:
-                for l in range(L + 1):
-                    hist[f"x{l}"][t] = xs[l]
                 for l in range(1, L + 1):
+                    if f"x{l}" in hist:
+                        hist[f"x{l}"][t] = xs[l]
                     hist[f"dp{l}"][t] = dps[l - 1]
                     hist[f"dn{l}"][t] = dns[l - 1]
         res = SimResult(x_counts[L], x_counts, dp_counts, dn_counts)
-        if train and cfg.mode == "coincidence":
+        if coinc:
             res.numerators = [dyn.coincidence_numerator(hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"])
                               for k in range(L)]
         if record:
@@ -183,4 +214,4 @@ class Engine:
         """Output spike counts (B, C) at test time (no dropout, no learning)."""
         y = np.zeros(len(sample_ids), dtype=np.int64) if y is None else y
         batch = encode_batch(self.cfg, x, y, sample_ids, self.seed + 1_000_003, train=False)
-        return self.simulate(batch, train=False).out_counts
+        return self.simulate(batch, train=False, forward_only=True).out_counts
