@@ -12,6 +12,7 @@ import pytest
 from lava_ssnnbp.data import DATASETS, DataError, Dataset, load_dataset, search_dirs
 from lava_ssnnbp.data import registry
 from lava_ssnnbp.data.idx import write_idx
+from nmnist_files import EXPECT_A, EXPECT_B, SAMPLE_A, SAMPLE_B, encode_events, frames, write_nmnist
 
 REAL_DATA = os.environ.get("SSNNBP_DATA")  # read before the isolation fixture clears it
 IMG, LAB = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
@@ -307,42 +308,6 @@ def test_real_fashion_mnist_test_split():
 
 
 # --- N-MNIST through tonic ----------------------------------------------------------------------
-
-def encode_events(events):
-    """Original N-MNIST 40-bit events, big-endian: x (8 bit), y (8 bit), polarity (1 bit),
-    timestamp in microseconds (23 bit)."""
-    out = bytearray()
-    for x, y, p, t in events:
-        out += bytes([x, y, (p << 7) | ((t >> 16) & 0x7F), (t >> 8) & 0xFF, t & 0xFF])
-    return bytes(out)
-
-
-# (x, y, polarity, t in us). T = 4 bins over t in [1000, 1400]: width (1400-1000)//4 = 100 us,
-# bins [1000,1100) [1100,1200) [1200,1300) [1300,1400); tonic's searchsorted drops the last event
-# (t = 1400 = end of the last bin). Pixel (3, 4) fires twice in bin 0 -> clipped to 1.
-SAMPLE_A = [(3, 4, 1, 1000), (3, 4, 1, 1050), (33, 0, 0, 1099), (10, 20, 0, 1100), (0, 33, 1, 1250),
-            (5, 6, 1, 1399), (7, 7, 0, 1400)]
-EXPECT_A = {0: [(1, 4, 3), (0, 0, 33)], 1: [(0, 20, 10)], 2: [(1, 33, 0)], 3: [(1, 6, 5)]}  # bin: (p, y, x)
-SAMPLE_B = [(1, 1, 0, 0), (2, 2, 1, 80_000), (3, 3, 0, 160_000), (4, 4, 1, 240_000), (9, 9, 1, 320_000)]
-EXPECT_B = {0: [(0, 1, 1)], 1: [(1, 2, 2)], 2: [(0, 3, 3)], 3: [(1, 4, 4)]}
-
-
-def frames(expect, steps=4):
-    f = np.zeros((steps, 2, 34, 34), np.uint8)
-    for t, pixels in expect.items():
-        for p, y, x in pixels:
-            f[t, p, y, x] = 1
-    return f.reshape(steps, 2312)
-
-
-def write_nmnist(save_to, split="Test"):
-    base = save_to / "NMNIST" / split
-    for digit, name, events in ((3, "00001.bin", SAMPLE_A), (7, "00002.bin", SAMPLE_B),
-                                (7, "00003.bin", SAMPLE_A)):
-        (base / str(digit)).mkdir(parents=True, exist_ok=True)
-        (base / str(digit) / name).write_bytes(encode_events(events))
-    return base
-
 
 def test_nmnist_encoding_matches_tonic_reader(tmp_path):
     from tonic.io import read_mnist_file

@@ -48,8 +48,16 @@ def searched(roots: list[Path], split: str) -> list[str]:
     return [str(c / "NMNIST" / FOLDERS[split]) for r in roots for c in (r / "nmnist", r)]
 
 
+def tonic_dataset(save_to, split: str, transform=None):
+    """tonic's ``NMNIST`` over the folder ``<save_to>/NMNIST/<Train|Test>`` (never downloads):
+    raw events per recording, or ``transform(events)`` (e.g. ``tonic.transforms.ToFrame``)."""
+    if split not in FOLDERS:
+        raise DataError(f"unknown split {split!r}; valid splits: train, test")
+    return _offline_class()(save_to=str(save_to), train=split == "train", transform=transform)
+
+
 def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path | None = None,
-                verify: bool = True, max_samples: int | None = None) -> Dataset:
+                verify: bool = True, max_samples: int | None = None, cache_dir=None) -> Dataset:
     """Load N-MNIST as uint8 (N, steps, 2312) spike frames.
 
     Each recording (~300 ms) is cut into `steps` equal time bins by tonic's ToFrame(n_time_bins);
@@ -57,6 +65,9 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
     download when the data set is not found (None: no download).
     verify: require the complete release (60000 train / 10000 test recordings).
     max_samples: load only a class-balanced subset of this size (seed 0) to save time.
+    cache_dir: keep the binned frames on disk with ``tonic.DiskCachedDataset`` (one file per
+    recording under ``cache_dir/<split>-T<steps>``); a second load reads them from there. The
+    cache is keyed by recording index: clear it when the folder's content changes.
     """
     import tonic.transforms
 
@@ -83,6 +94,11 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
         raise DataError(f"{folder} holds {len(ds)} .bin recordings, expected {COUNTS[split]} "
                         "(incomplete extraction?); pass verify=False / --no-verify to use it anyway")
     targets = np.asarray(ds.targets, dtype=np.int64)
+    frames_of = ds
+    if cache_dir is not None:
+        import tonic
+        cache = Path(cache_dir).expanduser() / f"{split}-T{steps}"
+        frames_of = tonic.DiskCachedDataset(ds, cache_path=str(cache))
     idx = np.arange(len(ds)) if max_samples is None else stratified_indices(targets, max_samples, 0)
     x = np.zeros((len(idx), steps, FRAME), dtype=np.uint8)
     for k, i in enumerate(idx):
@@ -91,8 +107,88 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
         if size % 5:
             raise DataError(f"corrupt N-MNIST file {path}: {size} bytes is not a multiple of 5 (40-bit events)")
         try:
-            frames, _ = ds[i]
+            frames, _ = frames_of[i]
         except Exception as e:  # e.g. coordinates outside the 34 x 34 sensor
             raise DataError(f"corrupt N-MNIST file {path}: {type(e).__name__}: {e}") from None
         x[k] = np.minimum(frames, 1).reshape(steps, FRAME)
     return Dataset("nmnist", split, x, targets[idx], 10, (2, 34, 34), "events")
+
+
+# ---------------------------------------------------------------- writing the original format
+def encode_events(x, y, p, t) -> bytes:
+    """Events in N-MNIST's original binary format: 40 bits each, big-endian:
+    x (8 bit), y (8 bit), polarity (1 bit), timestamp in microseconds (23 bit)."""
+    x, y, p, t = (np.asarray(a, dtype=np.int64).ravel() for a in (x, y, p, t))
+    if not (len(x) == len(y) == len(p) == len(t)):
+        raise ValueError("x, y, p, t must have the same length")
+    if len(t) and (t.min() < 0 or t.max() >= 2 ** 23 or x.min() < 0 or x.max() > 255 or y.min() < 0
+                   or y.max() > 255 or not np.isin(p, (0, 1)).all()):
+        raise ValueError("events out of range: x, y in 0..255, p in {0, 1}, t in 0..2**23-1 us")
+    out = np.empty((len(t), 5), dtype=np.uint8)
+    out[:, 0], out[:, 1] = x, y
+    out[:, 2] = (p << 7) | ((t >> 16) & 0x7F)
+    out[:, 3], out[:, 4] = (t >> 8) & 0xFF, t & 0xFF
+    return out.tobytes()
+
+
+SACCADES = ((0.0, 0.0), (2.0, 4.0), (4.0, 0.0), (0.0, 0.0))   # triangle of image offsets (x, y) in pixels
+
+
+def synthetic_recording(image: np.ndarray, rng: np.random.Generator, duration_us: int = 300_000,
+                        n_frames: int = 90, threshold: float = 0.15):
+    """N-MNIST-like events of a static 28 x 28 image (values in [0, 1]) moved along three saccades.
+
+    A stand-in for the real recordings when they are not available (tests, tutorials): the image
+    sits in the 34 x 34 sensor at offset (1, 1) and moves along ``SACCADES`` (a triangle, one
+    saccade per third of ``duration_us``), sampled at ``n_frames`` instants with bilinear
+    interpolation; a pixel emits an ON event (p = 1) when its intensity has risen by more than
+    ``threshold`` since its last event, an OFF event (p = 0) when it has fallen by as much (the
+    DVS principle, in linear intensity). Timestamps are jittered uniformly within each frame
+    interval. Returns (x, y, p, t) int arrays sorted by time.
+    """
+    img = np.asarray(image, dtype=np.float64).reshape(28, 28)
+    canvas = np.zeros((34, 34))
+    canvas[1:29, 1:29] = img
+    verts = np.asarray(SACCADES)
+    s = np.linspace(0.0, len(verts) - 1, n_frames)
+    seg = np.minimum(s.astype(int), len(verts) - 2)
+    frac = (s - seg)[:, None]
+    offsets = verts[seg] * (1 - frac) + verts[seg + 1] * frac
+    ref = canvas.copy()
+    xs, ys, ps, ts = [], [], [], []
+    dt = duration_us / n_frames
+    for k, (ox, oy) in enumerate(offsets):
+        ix, iy = int(np.floor(ox)), int(np.floor(oy))
+        fx, fy = ox - ix, oy - iy
+        sh = np.zeros((34 + 8, 34 + 8))   # room for the shift; the image stays inside 34 x 34
+        sh[iy:iy + 34, ix:ix + 34] += (1 - fx) * (1 - fy) * canvas
+        sh[iy:iy + 34, ix + 1:ix + 35] += fx * (1 - fy) * canvas
+        sh[iy + 1:iy + 35, ix:ix + 34] += (1 - fx) * fy * canvas
+        sh[iy + 1:iy + 35, ix + 1:ix + 35] += fx * fy * canvas
+        frame = sh[:34, :34]
+        diff = frame - ref
+        for pol, mask in ((1, diff > threshold), (0, diff < -threshold)):
+            yy, xx = np.nonzero(mask)
+            xs.append(xx), ys.append(yy), ps.append(np.full(len(xx), pol))
+            ts.append((k * dt + rng.random(len(xx)) * dt).astype(np.int64))
+            ref[mask] = frame[mask]
+    x, y, p, t = (np.concatenate(a).astype(np.int64) for a in (xs, ys, ps, ts))
+    order = np.argsort(t, kind="stable")
+    return x[order], y[order], p[order], t[order]
+
+
+def write_synthetic_nmnist(save_to, images: np.ndarray, labels: np.ndarray, split: str = "train",
+                           seed: int = 0) -> Path:
+    """Write a folder tonic reads as N-MNIST: ``<save_to>/NMNIST/<Train|Test>/<digit>/<nnnnn>.bin``.
+
+    One recording per image (``synthetic_recording``), in the original binary format
+    (``encode_events``). For tests and tutorials when the real N-MNIST is not at hand; load it with
+    ``load_dataset('nmnist', split, save_to, steps=T, verify=False)``. Returns the split folder.
+    """
+    base = Path(save_to) / "NMNIST" / FOLDERS[split]
+    rng = np.random.default_rng(seed)
+    for i, (img, lab) in enumerate(zip(images, labels)):
+        folder = base / str(int(lab))
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i + 1:05d}.bin").write_bytes(encode_events(*synthetic_recording(img, rng)))
+    return base

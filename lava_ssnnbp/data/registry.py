@@ -157,7 +157,8 @@ def _load_default(split: str) -> Dataset:
 
 
 def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int | None = None,
-                 download: bool = False, verify: bool = True, max_samples: int | None = None) -> Dataset:
+                 download: bool = False, verify: bool = True, max_samples: int | None = None,
+                 cache_dir=None) -> Dataset:
     """Load a data set split into memory.
 
     name: one of DATASETS. split: 'train' or 'test'. data_dir: folder searched first.
@@ -165,6 +166,7 @@ def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int |
     download: fetch missing files (to data_dir/<name> or ~/.cache/lava_ssnnbp/<name>).
     verify: check md5s of the uncompressed idx files (and sample counts).
     max_samples: keep a class-balanced subset (seed 0); for 'nmnist' only these files are read.
+    cache_dir: 'nmnist' only: keep the binned frames in a tonic.DiskCachedDataset there.
     Raises DataError for anything wrong with the data (one line naming the file or folder).
     """
     if name not in DATASETS:
@@ -175,7 +177,7 @@ def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int |
         from .nmnist import load_nmnist
         target = Path(data_dir or CACHE_DIR).expanduser() / "nmnist" if download else None
         return load_nmnist(search_dirs(data_dir), split, steps, download_to=target, verify=verify,
-                           max_samples=max_samples)
+                           max_samples=max_samples, cache_dir=cache_dir)
     if name == "default":
         ds = _load_default(split)
     else:
