@@ -255,7 +255,18 @@ def cmd_info(args) -> int:
     print(f"network {'-'.join(map(str, cfg.sizes))}: {n_neurons} composite neurons "
           f"({3 * n_neurons} compartments: x, d+, d-), {n_syn} plastic synapses "
           f"({n_syn * cfg.weight_bits / 8 / 1024:.0f} KiB at {cfg.weight_bits}-bit weights)")
+    _print_loihi_estimate(cfg)
     return 0
+
+
+def _print_loihi_estimate(cfg: SSNNConfig):
+    """Loihi 2 resource estimate (lava_ssnnbp.resources), learning on chip and inference only."""
+    from .resources import LOIHI2, estimate
+    print(f"Loihi 2 resource estimate (mode {cfg.mode}, T={cfg.steps}; assumed limits: {LOIHI2.describe()}; "
+          "see docs/export.md):")
+    for learning in (True, False):
+        for line in estimate(cfg, learning).lines():
+            print("  " + line)
 
 
 def _find_dataset(name, data_dir) -> str:
