@@ -27,6 +27,16 @@ def available() -> bool:
     return _kernels() is not False
 
 
+def set_enabled(flag: bool) -> bool:
+    """Switch the compiled kernels on (if numba is usable) or off at run time;
+    returns whether they are now in use. Results do not depend on it (fixed
+    point bit for bit, float up to summation order); benchmarks use it to compare
+    event-driven and dense arithmetic."""
+    global _K
+    _K = None if flag else False
+    return available()
+
+
 def _kernels():
     global _K
     if _K is None:

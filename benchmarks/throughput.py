@@ -1,0 +1,192 @@
+"""Training throughput of the batched engine (samples/s), and snnTorch BPTT for comparison.
+
+Grid: update mode x precision (float / fixed point) x batch size x arithmetic
+(event-driven numba kernels vs dense numpy GEMMs), for 784-H-10 at T steps.
+Batch size 1 is the per-sample (on-chip) schedule; B > 1 sums the updates of
+B samples (``--batch-updates mini-batch``). Inputs are MNIST training images
+(the embedded subset unless --dataset says otherwise), so spike sparsity is real.
+
+Each point trains on consecutive batches until --seconds have passed (after one
+warm-up batch that also compiles the kernels) and reports samples/s and the
+implied wall time of one 60,000-sample epoch. snnTorch is not a dependency:
+``pip install snntorch`` into the venv to add its row (same sizes, same T,
+Leaky neurons, BPTT with Adam, batch 64, torch CPU threads = all cores).
+
+Usage:  python benchmarks/throughput.py [--modes rate,coincidence] [--batch-sizes 1,8,64,256]
+        [--precisions float,fixed] [--arith event,dense] [--steps 100] [--seconds 8]
+Writes benchmarks/results/throughput_T<T>.json (and prints a table).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+EPOCH = 60_000
+
+
+def csv_list(kind, choices=None):
+    def parse(text):
+        items = [kind(t) for t in text.split(",") if t.strip()]
+        if not items or (choices and any(i not in choices for i in items)):
+            raise argparse.ArgumentTypeError(f"{text!r}: need a comma list" +
+                                             (f" from {', '.join(map(str, choices))}" if choices else ""))
+        return items
+    return parse
+
+
+def engine_point(x, y, sizes, steps, mode, fixed, batch, seconds):
+    from lava_ssnnbp.config import SSNNConfig
+    from lava_ssnnbp.engine import Engine
+    cfg = SSNNConfig(sizes=tuple(sizes), steps=steps, mode=mode, fixed_point=fixed, eta=0.01)
+    eng = Engine(cfg, seed=0)
+    pos = 0
+
+    def next_batch():
+        nonlocal pos
+        if pos + batch > len(y):
+            pos = 0
+        sl = slice(pos, pos + batch)
+        pos += batch
+        return x[sl], y[sl]
+
+    eng.train_batch(*next_batch(), "mini-batch")           # warm-up (numba compile, caches)
+    done, t0 = 0, time.perf_counter()
+    while True:
+        eng.train_batch(*next_batch(), "mini-batch")
+        done += batch
+        wall = time.perf_counter() - t0
+        if wall >= seconds:
+            break
+    return done / wall, done, wall
+
+
+def snntorch_point(x, y, sizes, steps, batch, seconds):
+    """BPTT on the same network with snnTorch (rate-coded Bernoulli input)."""
+    try:
+        import snntorch as snn
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count() or 1)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+            self.lif = torch.nn.ModuleList(snn.Leaky(beta=0.9) for _ in sizes[1:])
+
+        def forward(self, s):                       # s (T, B, D)
+            mem = [lif.init_leaky() for lif in self.lif]
+            out = 0
+            for t in range(s.shape[0]):
+                h = s[t]
+                for k, (fc, lif) in enumerate(zip(self.fc, self.lif)):
+                    h, mem[k] = lif(fc(h), mem[k])
+                out = out + h
+            return out
+
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=5e-4)
+    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
+
+    def step(i):
+        sl = slice((i * batch) % (len(y) - batch), (i * batch) % (len(y) - batch) + batch)
+        s = (torch.rand(steps, batch, sizes[0]) < 0.4 * xt[sl]).float()
+        loss = torch.nn.functional.cross_entropy(net(s), yt[sl])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    step(0)
+    done, t0, i = 0, time.perf_counter(), 1
+    while time.perf_counter() - t0 < seconds:
+        step(i)
+        done += batch
+        i += 1
+    wall = time.perf_counter() - t0
+    return done / wall, done, wall, snn.__version__, torch.__version__
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Training throughput (samples/s) of the SSNN-BP engine "
+                                             "and of snnTorch BPTT on the same network.")
+    ap.add_argument("--dataset", default="default", help="image source (default: the embedded MNIST subset)")
+    ap.add_argument("--hidden", type=int, default=1280, help="hidden neurons (default: 1280)")
+    ap.add_argument("--steps", "-T", type=int, default=100, help="time steps per sample (default: 100)")
+    ap.add_argument("--modes", type=csv_list(str, ("rate", "coincidence", "stochastic", "noise")),
+                    default=["rate", "coincidence", "stochastic", "noise"], help="update modes (default: all)")
+    ap.add_argument("--precisions", type=csv_list(str, ("float", "fixed")), default=["float", "fixed"])
+    ap.add_argument("--batch-sizes", type=csv_list(int), default=[1, 8, 32, 64, 128, 256],
+                    help="samples per update; 1 = per-sample (default: 1,8,32,64,128,256)")
+    ap.add_argument("--arith", type=csv_list(str, ("event", "dense")), default=["event", "dense"],
+                    help="event-driven numba kernels and/or dense GEMMs (default: both)")
+    ap.add_argument("--seconds", type=float, default=8.0, help="timed seconds per point (default: 8)")
+    ap.add_argument("--snntorch-batch", type=int, default=64, help="snnTorch batch size (0 skips it)")
+    ap.add_argument("--out", type=Path, default=None, help="JSON path (default: results/throughput_T<T>.json)")
+    a = ap.parse_args(argv)
+    if a.steps <= 0 or a.hidden <= 0 or a.seconds <= 0 or any(b <= 0 for b in a.batch_sizes):
+        ap.error("steps, hidden, seconds and batch sizes must be positive")
+
+    from lava_ssnnbp import kernels
+    from lava_ssnnbp.data import DataError, load_dataset
+    try:
+        ds = load_dataset(a.dataset, "train")
+    except DataError as e:
+        ap.exit(2, f"error: {e}\n")
+    x, y = ds.x.reshape(len(ds.y), -1).astype(np.float32), ds.y
+    sizes = [x.shape[1], a.hidden, int(y.max()) + 1]
+    out = a.out or HERE / "results" / f"throughput_T{a.steps}.json"
+    res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds,
+           "host": {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
+                    "numpy": np.__version__}, "points": []}
+    print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
+    for arith in a.arith:
+        if not kernels.set_enabled(arith == "event") and arith == "event":
+            print("event-driven kernels unavailable (numba missing or LAVA_SSNNBP_NUMBA=0): skipped")
+            continue
+        for prec in a.precisions:
+            for mode in a.modes:
+                if prec == "fixed" and mode == "noise":
+                    continue            # noise emulation is float only
+                for b in a.batch_sizes:
+                    sps, n, wall = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
+                    p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
+                         "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
+                         "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
+                         "epoch_60k_min": round(EPOCH / sps / 60, 2)}
+                    res["points"].append(p)
+                    print(f"{mode:12s} {prec:6s} {arith:6s} {b:4d} {sps:10.1f} {p['epoch_60k_min']:9.1f} min",
+                          flush=True)
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_text(json.dumps(res, indent=2) + "\n")
+    kernels.set_enabled(True)
+    if a.snntorch_batch > 0:
+        r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds)
+        if r is None:
+            print("snnTorch not installed (pip install snntorch): BPTT row skipped")
+        else:
+            sps, n, wall, sv, tv = r
+            res["points"].append({"engine": f"snntorch {sv} (torch {tv}, CPU) BPTT", "mode": "bptt",
+                                  "precision": "float", "arith": "dense", "batch": a.snntorch_batch,
+                                  "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
+                                  "epoch_60k_min": round(EPOCH / sps / 60, 2)})
+            print(f"{'snntorch':12s} {'float':6s} {'bptt':6s} {a.snntorch_batch:4d} {sps:10.1f} "
+                  f"{EPOCH / sps / 60:9.1f} min")
+    res["written"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
