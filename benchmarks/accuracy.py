@@ -3,8 +3,12 @@
 Each seed is an ordinary ``ssnnbp train`` run folder under ``--runs`` (default
 ``~/ssnnbp-runs/bench``), so a killed benchmark resumes where it stopped: run
 the same command again. Only finished seeds enter the result; unfinished
-ones are listed with the epochs they have done. Results go to
-``benchmarks/results/<dataset>_<model>_<mode>_T<T>.json`` and
+ones are listed with the epochs they have done (``--collect-only`` records the
+run folders' progress without training, e.g. before a session ends). Each seed
+is merged into the result file as it finishes, next to seeds recorded earlier
+with the same settings, so seeds may run in separate processes or sessions.
+Results go to
+``benchmarks/results/accuracy_<dataset>_<mode or ann>_T<T>[_<tag>].json`` and
 ``python benchmarks/make_results.py`` turns all of them into RESULTS.md.
 
 Examples::
@@ -30,6 +34,37 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 
+def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
+    """Put one seed's record into the result file and recompute the summary.
+
+    Seeds recorded earlier (by another process, or in a session whose run folders
+    are gone) are kept when they were run with the same settings; a file with
+    other settings is replaced. The file is re-read just before writing, so
+    seeds run side by side in separate processes do not drop each other."""
+    old = json.loads(path.read_text()) if path.exists() else {}
+    same = all(old.get(k) == v for k, v in settings.items() if k != "run_settings")
+    per_seed = dict(old.get("per_seed", {})) if same else {}
+    per_seed[str(seed)] = record
+    done = sorted((int(s), r) for s, r in per_seed.items() if r["finished"])
+    accs = [r["final_acc"] for _, r in done]
+    result = {**settings,
+              "seeds_finished": [s for s, _ in done],
+              "test_acc_per_seed": accs,
+              "test_acc_mean": float(np.mean(accs)) if accs else None,
+              "test_acc_std": float(np.std(accs)) if accs else None,
+              "best_epoch_acc_per_seed": [r["best_acc"] for _, r in done],
+              "curves": {s: r["curve"] for s, r in sorted(per_seed.items())},
+              "unfinished": {s: len(r["curve"]) for s, r in per_seed.items() if not r["finished"]},
+              "wall_s_per_seed": {s: r["wall_s"] for s, r in per_seed.items()},
+              "train_samples": record["train_samples"], "test_samples": record["test_samples"],
+              "machine": record["machine"], "written": record["written"], "per_seed": per_seed}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    os.replace(tmp, path)
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog="Unlisted options are passed to 'ssnnbp train'.")
@@ -43,6 +78,8 @@ def main(argv=None) -> int:
                     help="root of the run folders, outside the repository (default: %(default)s)")
     ap.add_argument("--tag", default="", help="suffix that names this variant in file names")
     ap.add_argument("--results", default=str(HERE / "results"), help="folder for the JSON result")
+    ap.add_argument("--collect-only", action="store_true",
+                    help="do not train: record what the run folders hold now")
     args, passthrough = ap.parse_known_args(argv)
     from lava_ssnnbp import cli
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -50,43 +87,41 @@ def main(argv=None) -> int:
     name = f"{args.dataset}_{mode}_T{args.steps}{'_' + args.tag if args.tag else ''}"
     if "--fixed-point" in passthrough and "fixed" not in name:
         name += "_fixed"
-    finished, unfinished, wall = [], [], {}
+    path = Path(args.results) / f"accuracy_{name}.json"
     for seed in seeds:
         out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
         cmd = ["train", "--dataset", args.dataset, "--model", args.model, "--mode", args.mode,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--seed", str(seed),
                "--out", str(out), *passthrough]
-        print(f"== seed {seed}: ssnnbp {' '.join(cmd)}", flush=True)
-        rc = cli.main(cmd)
-        if rc != 0:
-            return rc
+        if args.collect_only:
+            if not (out / "metrics.json").exists():
+                print(f"== seed {seed}: no run folder {out}", flush=True)
+                continue
+        else:
+            print(f"== seed {seed}: ssnnbp {' '.join(cmd)}", flush=True)
+            rc = cli.main(cmd)
+            if rc != 0:
+                return rc
+        cfg = json.loads((out / "config.json").read_text())
         metrics = json.loads((out / "metrics.json").read_text())["epochs"]
-        wall[seed] = sum(m["train_wall_s"] + m.get("test_wall_s", 0.0) for m in metrics)
-        (finished if len(metrics) >= args.epochs else unfinished).append((seed, out, metrics))
-    cfg = json.loads((finished or unfinished)[0][1].joinpath("config.json").read_text())
-    accs = [100 * m[-1]["test_acc"] for _, _, m in finished]
-    result = {
-        "dataset": args.dataset, "model": args.model, "mode": None if args.model == "ann" else args.mode,
-        "steps": args.steps, "epochs": args.epochs, "seeds_finished": [s for s, _, _ in finished],
-        "test_acc_per_seed": accs,
-        "test_acc_mean": float(np.mean(accs)) if accs else None,
-        "test_acc_std": float(np.std(accs)) if accs else None,
-        "best_epoch_acc_per_seed": [100 * max(r["test_acc"] for r in m) for _, _, m in finished],
-        "curves": {str(s): [100 * r["test_acc"] for r in m] for s, _, m in finished + unfinished},
-        "unfinished": {str(s): len(m) for s, _, m in unfinished},
-        "wall_s_per_seed": {str(s): round(w, 1) for s, w in wall.items()},
-        "train_samples": (finished or unfinished)[0][2][0]["train_samples"] if (finished or unfinished)[0][2] else None,
-        "test_samples": (finished or unfinished)[0][2][0]["test_samples"] if (finished or unfinished)[0][2] else None,
-        "model_config": cfg["model"], "run_settings": cfg["run"], "extra_args": passthrough,
-        "machine": {"node": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version()},
-        "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
-    }
-    Path(args.results).mkdir(parents=True, exist_ok=True)
-    path = Path(args.results) / f"accuracy_{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    summary = (f"{result['test_acc_mean']:.2f} +/- {result['test_acc_std']:.2f} % over seeds "
-               f"{result['seeds_finished']}" if accs else "no seed finished yet")
-    print(f"{name}: {summary}; wrote {path}")
+        record = {"finished": len(metrics) >= args.epochs,
+                  "final_acc": 100 * metrics[-1]["test_acc"] if metrics else None,
+                  "best_acc": 100 * max(r["test_acc"] for r in metrics) if metrics else None,
+                  "curve": [100 * r["test_acc"] for r in metrics],
+                  "wall_s": round(sum(m["train_wall_s"] + m.get("test_wall_s", 0.0) for m in metrics), 1),
+                  "train_samples": metrics[0]["train_samples"] if metrics else None,
+                  "test_samples": metrics[0]["test_samples"] if metrics else None,
+                  "machine": {"node": platform.node(), "cpus": os.cpu_count(),
+                              "python": platform.python_version()},
+                  "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        result = merge_seed(path, seed, record, {
+            "dataset": args.dataset, "model": args.model, "mode": None if args.model == "ann" else args.mode,
+            "steps": args.steps, "epochs": args.epochs, "model_config": cfg["model"],
+            "run_settings": {k: v for k, v in cfg["run"].items() if k != "seed"}, "extra_args": passthrough})
+        accs = result["test_acc_per_seed"]
+        summary = (f"{result['test_acc_mean']:.2f} +/- {result['test_acc_std']:.2f} % over seeds "
+                   f"{result['seeds_finished']}" if accs else "no seed finished yet")
+        print(f"{name}: {summary}; wrote {path}", flush=True)
     return 0
 
 
