@@ -95,6 +95,9 @@ def _add_model_args(p):
                    help="weight exponent per synapse layer, fixed point (default: 0 for all)")
     g.add_argument("--noise-std", type=float, default=d.noise_std,
                    help="'noise' mode: std of the additive noise (default: the stochastic rule's own)")
+    g.add_argument("--noise-steps", type=int, default=d.noise_steps, metavar="T_S",
+                   help="'noise' mode: add the stochastic rule's noise at T_S steps instead of T, to "
+                        "emulate long spike trains cheaply (the paper's Fig. 8) (default: T)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -175,7 +178,7 @@ def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
         input_gain=args.input_gain, target_rate=args.target_rate, wta=args.wta,
         wta_inhibition=args.wta_inhibition, dropout=tuple(args.dropout), mode=args.mode, eta=args.eta,
         init_gain=args.init_gain, fixed_point=args.fixed_point, weight_bits=args.weight_bits,
-        weight_exp=tuple(args.weight_exp), noise_std=args.noise_std)
+        weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps)
 
 
 def cmd_train(args) -> int:

@@ -43,6 +43,7 @@ class SSNNConfig:
     weight_bits: int = 8
     weight_exp: Tuple[int, ...] = ()    # per synapse layer; () -> 0 for all
     noise_std: Optional[float] = None   # 'noise' mode: None -> the stochastic rule's own std
+    noise_steps: Optional[int] = None   # 'noise' mode: that std at T_s steps (Fig. 8); None -> T
 
     def __post_init__(self):
         def bad(name, why):
@@ -75,6 +76,8 @@ class SSNNConfig:
             bad("mode", "'noise' emulates stochastic updates with Gaussian noise and exists in floating point only")
         if self.noise_std is not None and self.noise_std < 0:
             bad("noise_std", f"{self.noise_std!r} (need >= 0)")
+        if self.noise_steps is not None and (not isinstance(self.noise_steps, int) or self.noise_steps <= 0):
+            bad("noise_steps", f"{self.noise_steps!r} (need a positive integer)")
         if not 2 <= self.weight_bits <= 16:
             bad("weight_bits", f"{self.weight_bits!r} (need 2..16)")
 

@@ -470,8 +470,10 @@ def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int
     if cfg.mode == "noise":
         if cfg.noise_std is not None:
             noise = cfg.noise_std * np.sqrt(np.shape(x_count)[0])
-        else:
+        else:   # the stochastic rule's std at T_s = noise_steps: variance ~ 1/T_s
             noise = stochastic_noise_std(x_count, dp_count, dn_count, cfg.steps)
+            if cfg.noise_steps is not None:
+                noise *= np.sqrt(cfg.steps / cfg.noise_steps)
         rng = sample_rng(seed, first_sample, STREAM_NOISE + k)
     return apply_update(w, numerator, cfg, k, rng, noise)
 

@@ -10,7 +10,7 @@ import pytest
 
 from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp import fixed_point as fxp
-from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.config import ConfigError, SSNNConfig
 from lava_ssnnbp.engine import Engine, encode_batch
 
 
@@ -326,6 +326,12 @@ def test_noise_mode_std_equals_stochastic_rule_std():
     X3, P3, N3 = (np.repeat(a, 4, axis=0) for a in (X, P, N))
     new = dyn.update_weights(w, np.zeros_like(num), cfg2, 0, X3, P3, N3, seed=0, first_sample=0)
     assert (new / eta).std() == pytest.approx(0.1 * 2, rel=0.05)
+    # noise_steps = T_s emulates the rule's noise at T_s steps from T-step rates: std ~ 1/sqrt(T_s)
+    cfg3 = cfg.replace(noise_steps=8 * T)
+    new = dyn.update_weights(w, np.zeros_like(num), cfg3, 0, X, P, N, seed=0, first_sample=0)
+    assert (new / eta).std() == pytest.approx(0.36 / math.sqrt(200) / math.sqrt(8), rel=0.05)
+    with pytest.raises(ConfigError, match="noise_steps"):
+        cfg.replace(noise_steps=0)
 
 
 def test_apply_update_float_hand_value():
