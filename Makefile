@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-DEMO_ARGS ?= --dataset default --epochs 3 --steps 50 --batch-updates mini-batch --batch-size 32 --eta 0.02
+DEMO_ARGS ?= --dataset default --epochs 3 --steps 50 --batch-updates mini-batch --batch-size 32 --eta-schedule cosine
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test clean-venv

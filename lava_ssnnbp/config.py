@@ -37,7 +37,7 @@ class SSNNConfig:
     dropout: Tuple[float, ...] = (0.2, 0.3)  # per layer below the output: input, hidden...
     test_threshold_scaling: bool = True  # at test, theta / (1 - p_drop) of the layer below
     mode: str = "rate"                  # weight-update rule, see MODES
-    eta: float = 0.005                  # learning rate
+    eta: float = 0.3                    # learning rate (benchmarks/tuning.py: best of 0.01..3 on MNIST)
     init_gain: float = 1.0              # He init: std = init_gain * theta * sqrt(2 / fan_in)
     fixed_point: bool = False
     weight_bits: int = 8

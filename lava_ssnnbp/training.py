@@ -216,9 +216,9 @@ class Run:
         if cfg_file.exists() and not overwrite:
             try:
                 old = json.loads(cfg_file.read_text())
-                same = (old.get("model") == _jsonable(cfg.to_dict())
+                same = (_same_model(old.get("model", {}), cfg)
                         and _same_settings(old.get("run", {}), dataclasses.asdict(settings)))
-            except (json.JSONDecodeError, OSError):
+            except (json.JSONDecodeError, OSError, TypeError, ValueError):
                 same = False
             if not same:
                 raise RunError(f"{out} holds a run with other parameters; pass --overwrite to replace it "
@@ -437,10 +437,22 @@ def _jsonable(d: dict) -> dict:
     return json.loads(json.dumps(d))
 
 
+def _same_model(old: dict, cfg: SSNNConfig) -> bool:
+    """The saved model config equals ``cfg``; parameters added to SSNNConfig after
+    the run was started count as their defaults (so old runs stay resumable)."""
+    known = {f.name for f in dataclasses.fields(SSNNConfig)}
+    if set(old) - known - {"tau_steps"}:
+        return False
+    return _jsonable(SSNNConfig.from_dict(old).to_dict()) == _jsonable(cfg.to_dict())
+
+
 def _same_settings(old: dict, new: dict) -> bool:
-    """Settings that may change on resume: more epochs, checkpoint interval."""
+    """Settings that may change on resume: more epochs, checkpoint interval.
+    Settings added after the run was started count as their defaults."""
     ignore = {"epochs", "checkpoint_s", "data_dir"}
-    return {k: v for k, v in old.items() if k not in ignore} == \
+    defaults = {f.name: f.default for f in dataclasses.fields(RunSettings)
+                if f.default is not dataclasses.MISSING}
+    return {k: v for k, v in _jsonable({**defaults, **old}).items() if k not in ignore} == \
         {k: v for k, v in _jsonable(new).items() if k not in ignore}
 
 

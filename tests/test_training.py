@@ -91,6 +91,22 @@ def test_other_parameters_in_folder_refused_unless_overwrite(tmp_path):
     assert run.metrics == [] and not (tmp_path / "checkpoint.npz").exists()
 
 
+def test_run_from_an_older_version_resumes(tmp_path):
+    """A parameter added to SSNNConfig/RunSettings after a run started counts as its default."""
+    s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch")
+    run_to_end(tmp_path, s)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    del saved["model"]["noise_steps"], saved["run"]["eta_schedule"]      # as an older version wrote it
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert len(Run.open(tmp_path, CFG, RunSettings(epochs=2, batch_size=16, batch_updates="mini-batch")).metrics) == 1
+    with pytest.raises(RunError, match="other parameters"):     # a default that differs still counts
+        Run.open(tmp_path, CFG.replace(noise_steps=500), s)
+    saved["model"]["no_such_parameter"] = 1
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(RunError, match="other parameters"):
+        Run.open(tmp_path, CFG, s)
+
+
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch")
     run = Run.open(tmp_path, CFG, s)
