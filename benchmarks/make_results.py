@@ -42,6 +42,55 @@ def accuracy_table(results) -> list:
     return lines
 
 
+def _load(name):
+    f = HERE / "results" / name
+    return json.loads(f.read_text()) if f.exists() else None
+
+
+def throughput_section() -> list:
+    out = []
+    for f in sorted((HERE / "results").glob("throughput_T*.json")):
+        r = json.loads(f.read_text())
+        out += ["", f"## Training throughput ({'-'.join(map(str, r['network']))}, T = {r['steps']}; "
+                    f"`benchmarks/throughput.py`, {f.name})", "",
+                f"{r['host']['cpus']} CPU cores, no GPU; images from the '{r['dataset']}' set; each point trains "
+                f"for {r['seconds_per_point']:.0f} s after a warm-up batch. B = 1 is the per-sample (on-chip) "
+                "schedule; B > 1 sums B samples' updates. 'event' = numba event-driven kernels, 'dense' = numpy GEMMs.",
+                "", "| engine | mode | precision | arithmetic | B | samples/s | one 60k epoch |", "|---|---|---|---|---|---|---|"]
+        for p in r["points"]:
+            out.append(f"| {p['engine']} | {p['mode']} | {p['precision']} | {p['arith']} | {p['batch']} | "
+                       f"{p['samples_per_s']:.1f} | {p['epoch_60k_min']:.1f} min |")
+    return out
+
+
+def tuning_section() -> list:
+    r = _load("tuning_mnist_subset.json")
+    if not r:
+        return []
+    out = ["", "## How the defaults were chosen (`benchmarks/tuning.py`)", "",
+           f"MNIST, 784-1280-10, rate mode, WTA + dropout, {' '.join(r['base_args'])}: one setting changed at a "
+           "time. Test accuracy on 2,000 test images after each epoch (one point's standard error is ~0.5).", "",
+           "| variant | changed | test % after epoch 1, 2 | train wall s |", "|---|---|---|---|"]
+    for row in r["rows"]:
+        out.append(f"| {row['variant']} | `{' '.join(row['args'])}` | "
+                   f"{', '.join(f'{a:.2f}' for a in row['test_acc_per_epoch'])} | {row['train_wall_s']:.0f} |")
+    return out
+
+
+def lava_section() -> list:
+    out = []
+    r = _load("lava_vs_engine.json")
+    if r:
+        out += ["", "## Learning inside Lava vs the engine (`benchmarks/lava_vs_engine.py`)", "",
+                f"{r['dataset']}, {r['train_samples']} training / {r['test_samples']} test images, 784-{r['hidden']}-10, "
+                f"T = {r['steps']}, mode {r['mode']}, {r['precision']} point, {r['epochs']} epoch, {r['batch_updates']} "
+                f"updates, seed {r['seed']}. Final weights identical: **{r['weights_identical']}**.", "",
+                "| backend | test acc. % | train samples/s | train wall s |", "|---|---|---|---|"]
+        for b, row in r["backends"].items():
+            out.append(f"| {b} | {row['test_acc']:.2f} | {row['train_samples_per_s']:.1f} | {row['train_wall_s']:.0f} |")
+    return out
+
+
 def main() -> int:
     files = sorted((HERE / "results").glob("accuracy_*.json"))
     results = [json.loads(f.read_text()) for f in files]
@@ -53,6 +102,7 @@ def main() -> int:
            "Paper: Biswas, Saraswat, Ganguly 2023 (784-1280-C, WTA + dropout).", "",
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
+    out += lava_section() + throughput_section() + tuning_section()
     extra = HERE / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]

@@ -357,10 +357,8 @@ def _missing_entry(rec, dataset, mode, steps, tag, flags, launch) -> Optional[di
             "command": launch_command(dataset, mode, steps, tag, flags, **(launch or {}))}
 
 
-def fig6_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[int] = FIG6_STEPS,
-              modes: Sequence[str] = FIG6_MODES, launch: Optional[dict] = None) -> dict:
-    """Fig. 6: per (mode, T), the per-epoch test accuracy (mean/std over finished
-    seeds) and the final accuracy; plus the list of missing results."""
+def _mode_series(records, dataset, modes, steps_list, launch):
+    """Per (mode, T): the statistics of the finished seeds, and what is missing."""
     series, missing = {}, []
     for mode in modes:
         series[mode] = {}
@@ -370,6 +368,14 @@ def fig6_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[
             m = _missing_entry(rec, dataset, mode, T, "", (), launch)
             if m:
                 missing.append(m)
+    return series, missing
+
+
+def fig6_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[int] = FIG6_STEPS,
+              modes: Sequence[str] = FIG6_MODES, launch: Optional[dict] = None) -> dict:
+    """Fig. 6: per (mode, T), the per-epoch test accuracy (mean/std over finished
+    seeds) and the final accuracy; plus the list of missing results."""
+    series, missing = _mode_series(records, dataset, modes, steps_list, launch)
     return {"dataset": dataset, "steps": list(steps_list), "modes": list(modes), "series": series, "missing": missing}
 
 
@@ -393,16 +399,10 @@ def fig78_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence
     ``emuT<T_s>`` whose model config has ``noise_steps == T_s``; listed as
     missing only where the library supports it (:func:`noise_steps_supported`).
     """
-    series, missing, problems = {}, [], []
-    for mode in FIG78_MODES + ("rate",):
-        series[mode] = {}
-        for T in steps_list:
-            rec = find_record(records, dataset, mode, T)
-            series[mode][str(T)] = _stats(rec)
-            m = _missing_entry(rec, dataset, mode, T, "", (), launch)
-            if m:
-                m["shared_with_fig6"] = mode != "noise"
-                missing.append(m)
+    series, missing = _mode_series(records, dataset, FIG78_MODES + ("rate",), steps_list, launch)
+    for m in missing:
+        m["shared_with_fig6"] = "_noise_" not in m["name"]
+    problems = []
     supported = noise_steps_supported()
     series["noise_emulated"] = {}
     for Ts in fig8_steps:
