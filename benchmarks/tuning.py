@@ -33,6 +33,7 @@ VARIANTS = {
     "wta5": ["--eta", "0.3", "--wta-inhibition", "5"],
     "wta1": ["--eta", "0.3", "--wta-inhibition", "1"],
     "B8": ["--eta", "0.3", "--batch-size", "8"],
+    "per-sample": ["--eta", "0.3", "--batch-updates", "per-sample"],   # the on-chip schedule (B = 1)
     "T100": ["--eta", "0.3", "--steps", "100"],
 }
 
