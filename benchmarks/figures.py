@@ -552,7 +552,7 @@ def main(argv=None) -> int:
         p.add_argument("--datasets", type=lambda s: tuple(s.split(",")), default=F.ABLATION_DATASETS,
                        help="(default: fashion-mnist,mnist)")
         p.add_argument("--mode", default="rate", help="update rule of the ablation runs (default: %(default)s)")
-        p.add_argument("-T", type=int, default=50, help="T of the ablation runs (default: %(default)s, that of the main accuracy runs)")
+        p.add_argument("-T", type=int, default=100, help="T of the ablation runs (default: %(default)s)")
 
     p6 = sub.add_parser("fig6", help="collect stochastic / coincidence / rate accuracy vs T")
     fig_opts(p6), launch_opts(p6)
