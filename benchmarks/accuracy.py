@@ -34,11 +34,6 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 
-def _normal_config(d: dict) -> dict:
-    from lava_ssnnbp.config import SSNNConfig
-    return json.loads(json.dumps(SSNNConfig.from_dict(d).to_dict()))
-
-
 def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     """Put one seed's record into the result file and recompute the summary.
 
@@ -47,9 +42,10 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     other settings is replaced. The file is re-read just before writing, so
     seeds run side by side in separate processes do not drop each other."""
     old = json.loads(path.read_text()) if path.exists() else {}
+    from lava_ssnnbp.training import normalised_config
     if "model_config" in old:   # parameters added to SSNNConfig since count as their defaults
-        old["model_config"] = _normal_config(old["model_config"])
-    settings = {**settings, "model_config": _normal_config(settings["model_config"])}
+        old["model_config"] = normalised_config(old["model_config"])
+    settings = {**settings, "model_config": normalised_config(settings["model_config"])}
     same = all(old.get(k) == v for k, v in settings.items() if k != "run_settings")
     per_seed = dict(old.get("per_seed", {})) if same else {}
     per_seed[str(seed)] = record

@@ -443,7 +443,12 @@ def _same_model(old: dict, cfg: SSNNConfig) -> bool:
     known = {f.name for f in dataclasses.fields(SSNNConfig)}
     if set(old) - known - {"tau_steps"}:
         return False
-    return _jsonable(SSNNConfig.from_dict(old).to_dict()) == _jsonable(cfg.to_dict())
+    return normalised_config(old) == _jsonable(cfg.to_dict())
+
+
+def normalised_config(d: dict) -> dict:
+    """A saved model config as the current SSNNConfig writes it (new fields at their defaults)."""
+    return _jsonable(SSNNConfig.from_dict(d).to_dict())
 
 
 def _same_settings(old: dict, new: dict) -> bool:
