@@ -468,16 +468,10 @@ def _md_fig78(d) -> list:
     out += ["", "![Fig. 7/8](figures/fig78_noise_vs_stochastic.png)" if any_ else
             "Figure: not yet run (no finished result).", ""]
     base = d.get("fig8_base_steps", 50)
-    if d.get("fig8_supported"):
-        out += [f"Fig. 8 (the paper's emulation of long T): `noise` mode simulated at T = {base} with the noise of "
-                "T_s steps (`--noise-steps T_s`, results tagged `emuT<T_s>`):", "",
-                "| T_s | noise at T = " + str(base) + " with T_s's noise |", "|---|---|"]
-        out += [f"| {Ts} | {_fmt_stat(s)} |" for Ts, s in emu.items()] + [""]
-    else:
-        out += ["Fig. 8 proper (the paper adds the noise of a longer T_s to 50-step rate simulations) is not run: "
-                "`noise` mode draws the noise of the simulated T itself, and the library has no separate noise-T "
-                "parameter yet (`SSNNConfig.noise_steps`; the collector picks such results up, tagged `emuT<T_s>`, "
-                "once it exists).", ""]
+    out += [f"Fig. 8 (the paper's emulation of long T): `noise` mode simulated at T = {base} with the noise of "
+            "T_s steps (`--noise-steps T_s`, results tagged `emuT<T_s>`):", "",
+            "| T_s | noise at T = " + str(base) + " with T_s's noise |", "|---|---|"]
+    out += [f"| {Ts} | {_fmt_stat(s)} |" for Ts, s in emu.items()] + [""]
     for p in d.get("problems", []):
         out.append(f"- problem: {p}")
     if d["missing"]:

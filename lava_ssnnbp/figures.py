@@ -379,15 +379,6 @@ def fig6_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[
     return {"dataset": dataset, "steps": list(steps_list), "modes": list(modes), "series": series, "missing": missing}
 
 
-def noise_steps_supported() -> bool:
-    """Whether the library can add the noise of a longer T_s than the simulated T
-    (an ``SSNNConfig.noise_steps`` field, CLI ``--noise-steps``): needed for the
-    paper's Fig. 8 (50-step rate simulations with the noise of T_s steps)."""
-    import dataclasses
-    from .config import SSNNConfig
-    return "noise_steps" in {f.name for f in dataclasses.fields(SSNNConfig)}
-
-
 def fig78_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[int] = FIG6_STEPS,
                launch: Optional[dict] = None, fig8_steps: Sequence[int] = FIG8_STEPS,
                fig8_base: int = FIG8_BASE_T) -> dict:
@@ -396,14 +387,12 @@ def fig78_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence
 
     ``noise_emulated`` (the paper's Fig. 8): ``noise`` mode simulated at
     ``fig8_base`` steps with the noise of T_s steps, from results tagged
-    ``emuT<T_s>`` whose model config has ``noise_steps == T_s``; listed as
-    missing only where the library supports it (:func:`noise_steps_supported`).
+    ``emuT<T_s>`` whose model config has ``noise_steps == T_s``.
     """
     series, missing = _mode_series(records, dataset, FIG78_MODES + ("rate",), steps_list, launch)
     for m in missing:
         m["shared_with_fig6"] = "_noise_" not in m["name"]
     problems = []
-    supported = noise_steps_supported()
     series["noise_emulated"] = {}
     for Ts in fig8_steps:
         tag = f"emuT{Ts}"
@@ -413,13 +402,11 @@ def fig78_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence
                             f"its tag says {Ts}; left out")
             rec = None
         series["noise_emulated"][str(Ts)] = _stats(rec)
-        if supported:
-            m = _missing_entry(rec, dataset, "noise", fig8_base, tag, ("--noise-steps", str(Ts)), launch)
-            if m:
-                missing.append(m)
+        m = _missing_entry(rec, dataset, "noise", fig8_base, tag, ("--noise-steps", str(Ts)), launch)
+        if m:
+            missing.append(m)
     return {"dataset": dataset, "steps": list(steps_list), "series": series, "missing": missing,
             "problems": problems, "fig8_base_steps": fig8_base, "fig8_steps": list(fig8_steps),
-            "fig8_supported": supported,
             "note": "'noise' mode simulates the network at the same T as 'stochastic' and adds Gaussian noise "
                     "of the stochastic rule's own std (dynamics.stochastic_noise_std) to the rate update."}
 

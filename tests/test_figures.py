@@ -234,7 +234,7 @@ def test_fig5_end_to_end_on_tiny_runs(tmp_path):
         b.main(["--results", str(res), "fig5", "--run", str(tmp_path / "b"), "--run-wta", str(tmp_path / "a")])
 
 
-def test_fig8_emulated_noise_is_collected_only_when_consistent(results, monkeypatch):
+def test_fig8_emulated_noise_is_collected_only_when_consistent(results):
     cur = {"0": [93.0, 94.0, 95.5]}
     good = _acc_json("mnist", "noise", 50, cur, [0], tag="emuT1000")
     good["model_config"]["noise_steps"] = 1000
@@ -243,14 +243,10 @@ def test_fig8_emulated_noise_is_collected_only_when_consistent(results, monkeypa
     (results / "accuracy_mnist_noise_T50_emuT1000.json").write_text(json.dumps(good))
     (results / "accuracy_mnist_noise_T50_emuT500.json").write_text(json.dumps(bad))
     recs, _ = F.load_accuracy_results(results)
-    monkeypatch.setattr(F, "noise_steps_supported", lambda: False)
     d = F.fig78_data(recs, "mnist", (50,), fig8_steps=(500, 1000, 5000))
     emu = d["series"]["noise_emulated"]
     assert emu["1000"]["final_mean"] == 95.5 and not emu["500"]["finished"] and not emu["5000"]["finished"]
     assert any("noise_steps=200" in p for p in d["problems"])
-    assert not any("emuT" in m["name"] for m in d["missing"])     # not launchable without the parameter
-    monkeypatch.setattr(F, "noise_steps_supported", lambda: True)
-    d = F.fig78_data(recs, "mnist", (50,), fig8_steps=(500, 1000, 5000))
     cmds = {m["name"]: m["command"] for m in d["missing"]}
     assert "--tag emuT5000 --noise-steps 5000" in cmds["accuracy_mnist_noise_T50_emuT5000.json"]
     assert "accuracy_mnist_noise_T50_emuT1000.json" not in cmds
