@@ -81,13 +81,22 @@ def _write_csv(path: Path, fields, rows):
         w.writerows(rows)
 
 
-def _paths(args, key):
-    name = NAMES[key]
+def _paths(args, key, protocol="full"):
+    name = _name(key, protocol)
     return Path(args.results) / f"{name}.json", Path(args.results) / f"{name}.csv", Path(args.figures) / f"{name}.png"
 
 
+def _name(key, protocol="full") -> str:
+    """File stem of a figure: its NAMES entry, plus '_<tag>' for a subset protocol."""
+    return F.join_tag(NAMES[key], F.get_protocol(protocol).tag)
+
+
 def _launch(args) -> dict:
-    return {"seeds": args.seeds, "epochs": args.epochs, "extra": args.extra}
+    """Settings of the printed commands; epochs only where given (else the protocol's)."""
+    out = {"seeds": args.seeds, "extra": args.extra}
+    if args.epochs is not None:
+        out["epochs"] = args.epochs
+    return out
 
 
 # ------------------------------------------------------------------ fig 4
@@ -241,11 +250,12 @@ def _collect(args):
     return records, problems
 
 
-def cmd_fig6(args, quiet=False) -> dict:
+def cmd_fig6(args, quiet=False, protocol=None) -> dict:
     records, problems = _collect(args)
-    data = F.fig6_data(records, args.dataset, args.steps, F.FIG6_MODES, _launch(args))
+    protocol = protocol or args.protocol
+    data = F.fig6_data(records, args.dataset, args.steps, F.FIG6_MODES, _launch(args), protocol)
     data.update(problems=problems, written=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    js, cs, png = _paths(args, "fig6")
+    js, cs, png = _paths(args, "fig6", protocol)
     _write_json(js, data)
     rows = []
     for mode, per_T in data["series"].items():
@@ -257,7 +267,7 @@ def cmd_fig6(args, quiet=False) -> dict:
     _write_csv(cs, ["mode", "T", "epoch", "n_seeds", "test_acc_mean", "test_acc_std"], rows)
     F.plot_fig6(data, png)
     if not quiet:
-        print(f"fig6 ({args.dataset}): {sum(s['finished'] for v in data['series'].values() for s in v.values())} "
+        print(f"fig6 ({args.dataset}, {data['protocol_label']}): {sum(s['finished'] for v in data['series'].values() for s in v.values())} "
               f"finished results; wrote {js}, {cs}, {png}")
         _print_missing(data["missing"], problems)
     return data
@@ -274,31 +284,33 @@ def _final_rows(series):
     return rows
 
 
-def cmd_fig78(args, quiet=False) -> dict:
+def cmd_fig78(args, quiet=False, protocol=None) -> dict:
     records, problems = _collect(args)
-    data = F.fig78_data(records, args.dataset, args.steps, _launch(args))
+    protocol = protocol or args.protocol
+    data = F.fig78_data(records, args.dataset, args.steps, _launch(args), protocol=protocol)
     data.update(problems=problems + data["problems"], written=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    js, cs, png = _paths(args, "fig78")
+    js, cs, png = _paths(args, "fig78", protocol)
     _write_json(js, data)
     _write_csv(cs, ["mode", "T", "n_seeds", "epochs", "final_mean", "final_std", "per_seed"], _final_rows(data["series"]))
     F.plot_fig78(data, png)
     if not quiet:
-        print(f"fig78 ({args.dataset}): wrote {js}, {cs}, {png}")
+        print(f"fig78 ({args.dataset}, {data['protocol_label']}): wrote {js}, {cs}, {png}")
         _print_missing(data["missing"], data["problems"])
     return data
 
 
-def cmd_ablation(args, quiet=False) -> dict:
+def cmd_ablation(args, quiet=False, protocol=None) -> dict:
     records, problems = _collect(args)
-    data = F.ablation_data(records, args.datasets, args.mode, args.T, _launch(args))
+    protocol = protocol or args.protocol
+    data = F.ablation_data(records, args.datasets, args.mode, args.T, _launch(args), protocol)
     data.update(problems=problems + data["problems"], written=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    js, cs, png = _paths(args, "ablation")
+    js, cs, png = _paths(args, "ablation", protocol)
     _write_json(js, data)
     _write_csv(cs, ["dataset", "variant", "tag", "n_seeds", "epochs", "final_mean", "final_std", "paper_emnist"],
                data["rows"])
     F.plot_ablation(data, png)
     if not quiet:
-        print(f"ablation ('{args.mode}', T={args.T}): wrote {js}, {cs}, {png}")
+        print(f"ablation ('{args.mode}', T={args.T}, {data['protocol_label']}): wrote {js}, {cs}, {png}")
         _print_missing(data["missing"], data["problems"])
     return data
 
@@ -306,9 +318,11 @@ def cmd_ablation(args, quiet=False) -> dict:
 def cmd_launch(args) -> int:
     records, _ = _collect(args)
     seen, out = set(), []
-    groups = [("Fig. 6", F.fig6_data(records, args.dataset, args.steps, F.FIG6_MODES, _launch(args))["missing"]),
-              ("Fig. 7/8", F.fig78_data(records, args.dataset, args.steps, _launch(args))["missing"]),
-              ("ablation", F.ablation_data(records, args.datasets, args.mode, args.T, _launch(args))["missing"])]
+    p, L = args.protocol, _launch(args)
+    groups = [("Fig. 6", F.fig6_data(records, args.dataset, args.steps, F.FIG6_MODES, L, p)["missing"]),
+              ("Fig. 7/8", F.fig78_data(records, args.dataset, args.steps, L, protocol=p)["missing"]),
+              ("ablation", F.ablation_data(records, args.datasets, args.mode, args.T, L, p)["missing"])]
+    out.append(f"# protocol '{p}': {F.get_protocol(p).label}")
     for title, missing in groups:
         new = [m for m in missing if m["name"] not in seen]
         seen.update(m["name"] for m in new)
@@ -320,8 +334,9 @@ def cmd_launch(args) -> int:
     tok = args.extra.split()
     dd = f" --data-dir {tok[tok.index('--data-dir') + 1]}" if "--data-dir" in tok[:-1] else ""
     out += ["# Fig. 5 from full runs, once the ablation's mnist runs have finished (seed 0 of each):",
-            f"python benchmarks/figures.py fig5 --run {runs}/{args.dataset}_{args.mode}_T{args.T}_nowta_seed0 "
-            f"--run-wta {runs}/{args.dataset}_{args.mode}_T{args.T}_seed0{dd}"]
+            f"python benchmarks/figures.py fig5 --run {runs}/{args.dataset}_{args.mode}_T{args.T}_"
+            f"{F.join_tag(F.get_protocol(p).tag, 'nowta')}_seed0 "
+            f"--run-wta {runs}/{F.join_tag(f'{args.dataset}_{args.mode}_T{args.T}', F.get_protocol(p).tag)}_seed0{dd}"]
     print("\n".join(out))
     return 0
 
@@ -433,10 +448,26 @@ def _settings(s):
     return f"{st['batch_updates']} B={st['batch_size']}, eta {st['eta']}{sub}"
 
 
+def _heading(title, d) -> str:
+    return f"### {title} ({d['protocol_label']})"
+
+
+def _img(key, d, alt) -> str:
+    return f"![{alt}](figures/{_name(key, d['protocol'])}.png)"
+
+
+def _protocol_line(d) -> str:
+    p = F.get_protocol(d["protocol"])
+    return (f"**{p.label}** (result files tagged `{p.tag}`, commands with `{' '.join(p.flags)}`): "
+            "a cheaper protocol than the paper's, for the comparison across T; not comparable with full-data "
+            "numbers. " if p.tag else "")
+
+
 def _md_fig6(d) -> list:
-    out = ["### Fig. 6: learning with stochastic (and coincidence) updates vs T", "",
-           f"{d['dataset']}, final test accuracy % (mean +/- std over finished seeds). "
-           "Generated from `benchmarks/results/accuracy_<dataset>_<mode>_T<T>.json`.", "",
+    tag = F.get_protocol(d["protocol"]).tag
+    out = [_heading("Fig. 6: learning with stochastic (and coincidence) updates vs T", d), "",
+           f"{_protocol_line(d)}{d['dataset']}, final test accuracy % (mean +/- std over finished seeds). "
+           f"Generated from `benchmarks/results/accuracy_<dataset>_<mode>_T<T>{'_' + tag if tag else ''}.json`.", "",
            "| T | " + " | ".join(d["modes"]) + " | settings | wall time |", "|---" * (len(d["modes"]) + 3) + "|"]
     any_ = False
     for T in d["steps"]:
@@ -445,18 +476,19 @@ def _md_fig6(d) -> list:
         fin = next((s for s in ss if s["finished"]), None)
         out.append(f"| {T} | " + " | ".join(_fmt_stat(s) for s in ss) + f" | {_settings(fin) if fin else ''} | "
                    + ", ".join(f"{m} {_wall(s)}" for m, s in zip(d["modes"], ss) if s["finished"]) + " |")
-    out += ["", "![Fig. 6](figures/fig6_stochastic_vs_T.png)" if any_ else
+    out += ["", _img("fig6", d, "Fig. 6") if any_ else
             "Figure: not yet run (no finished result).", ""]
     if d["missing"]:
-        out += [f"Not yet run / unfinished: {', '.join(m['name'] for m in d['missing'])} "
-                "(`python benchmarks/figures.py launch` prints the commands).", ""]
+        out += [f"Not yet run, unfinished or short of seeds: {', '.join(m['name'] for m in d['missing'])} "
+                f"(`python benchmarks/figures.py launch --protocol {d['protocol']}` prints the commands).", ""]
     return out
 
 
 def _md_fig78(d) -> list:
     modes = ("stochastic", "noise", "rate")
-    out = ["### Fig. 7/8: `noise` mode vs real `stochastic` updates at equal T", "",
-           f"{d['dataset']}, final test accuracy % (mean +/- std over finished seeds). {d['note']}", "",
+    out = [_heading("Fig. 7/8: `noise` mode vs real `stochastic` updates at equal T", d), "",
+           f"{_protocol_line(d)}{d['dataset']}, final test accuracy % (mean +/- std over finished seeds). {d['note']}",
+           "",
            "| T | stochastic | noise | rate (reference) |", "|---|---|---|---|"]
     any_ = False
     for T in d["steps"]:
@@ -465,23 +497,25 @@ def _md_fig78(d) -> list:
         out.append(f"| {T} | " + " | ".join(_fmt_stat(s) for s in ss) + " |")
     emu = d["series"].get("noise_emulated", {})
     any_ |= any(s["finished"] for s in emu.values())
-    out += ["", "![Fig. 7/8](figures/fig78_noise_vs_stochastic.png)" if any_ else
+    out += ["", _img("fig78", d, "Fig. 7/8") if any_ else
             "Figure: not yet run (no finished result).", ""]
     base = d.get("fig8_base_steps", 50)
     out += [f"Fig. 8 (the paper's emulation of long T): `noise` mode simulated at T = {base} with the noise of "
-            "T_s steps (`--noise-steps T_s`, results tagged `emuT<T_s>`):", "",
+            f"T_s steps (`--noise-steps T_s`, results tagged `{F.join_tag(F.get_protocol(d['protocol']).tag, 'emuT')}"
+            "<T_s>`):", "",
             "| T_s | noise at T = " + str(base) + " with T_s's noise |", "|---|---|"]
     out += [f"| {Ts} | {_fmt_stat(s)} |" for Ts, s in emu.items()] + [""]
     for p in d.get("problems", []):
         out.append(f"- problem: {p}")
     if d["missing"]:
-        out += [f"Not yet run / unfinished: {', '.join(m['name'] for m in d['missing'])}.", ""]
+        out += [f"Not yet run, unfinished or short of seeds: {', '.join(m['name'] for m in d['missing'])}.", ""]
     return out
 
 
 def _md_ablation(d) -> list:
-    out = ["### Ablation: WTA and dropout", "",
-           f"'{d['mode']}' updates, T={d['steps']}; final test accuracy % (mean +/- std over finished seeds). "
+    out = [_heading("Ablation: WTA and dropout", d), "",
+           f"{_protocol_line(d)}'{d['mode']}' updates, T={d['steps']}; final test accuracy % "
+           "(mean +/- std over finished seeds). "
            "Paper (EMNIST balanced): MSE 81.26 -> MSE + dropout 84.48 -> WTA + dropout 85.76.", "",
            "| data set | variant | tag | ours | paper (EMNIST) | wall time |", "|---|---|---|---|---|---|"]
     any_ = False
@@ -489,18 +523,28 @@ def _md_ablation(d) -> list:
         any_ |= r["finished"]
         pe = f"{r['paper_emnist']:.2f}" if r["paper_emnist"] is not None else "-"
         out.append(f"| {r['dataset']} | {r['variant']} | {r['tag'] or '(none)'} | {_fmt_stat(r)} | {pe} | {_wall(r)} |")
-    out += ["", "![ablation](figures/ablation_wta_dropout.png)" if any_ else "Figure: not yet run (no finished result).", ""]
+    out += ["", _img("ablation", d, "ablation") if any_ else "Figure: not yet run (no finished result).", ""]
     for p in d.get("problems", []):
         out.append(f"- problem: {p}")
     return out
 
 
+def _any_finished(d) -> bool:
+    rows = d.get("rows") or [s for per_T in d["series"].values() for s in per_T.values()]
+    return any(s["finished"] for s in rows)
+
+
 def cmd_report(args) -> int:
-    d6, d78, dab = cmd_fig6(args, quiet=True), cmd_fig78(args, quiet=True), cmd_ablation(args, quiet=True)
+    """Fig. 4/5 and, per protocol, Figs. 6-8 and the ablation (a subset protocol
+    only where it has a finished result: the full-data tables always appear)."""
     out = ["## Stochastic spike-coincidence learning vs T (paper Figs. 4-8) and the WTA / dropout ablation", "",
            "Generated by `python benchmarks/figures.py report` from the files in `benchmarks/results/`; only "
            "finished runs appear, everything else says so.", ""]
-    out += _md_fig4(args) + _md_fig5(args) + _md_fig6(d6) + _md_fig78(d78) + _md_ablation(dab)
+    out += _md_fig4(args) + _md_fig5(args)
+    for name in F.PROTOCOLS:
+        ds = (cmd_fig6(args, True, name), cmd_fig78(args, True, name), cmd_ablation(args, True, name))
+        if name == "full" or any(_any_finished(d) for d in ds):
+            out += _md_fig6(ds[0]) + _md_fig78(ds[1]) + _md_ablation(ds[2])
     dest = Path(args.output)
     dest.write_text("\n".join(out).rstrip() + "\n")
     print(f"wrote {dest}")
@@ -534,7 +578,8 @@ def main(argv=None) -> int:
     def launch_opts(p):
         g = p.add_argument_group("commands printed for missing results")
         g.add_argument("--seeds", default="0,1,2", help="(default: %(default)s)")
-        g.add_argument("--epochs", type=int, default=20, help="(default: %(default)s; the paper's Fig. 7b uses 20)")
+        g.add_argument("--epochs", type=int, default=None,
+                       help="(default: the protocol's: 20 for 'full', as the paper's Fig. 7b; 3 for 'sub10k')")
         g.add_argument("--extra", default="", help="appended to each command, e.g. \"--data-dir DIR --quiet "
                                                    "--batch-updates mini-batch --batch-size 32 --eta 0.02\"")
 
@@ -546,17 +591,23 @@ def main(argv=None) -> int:
         p.add_argument("--datasets", type=lambda s: tuple(s.split(",")), default=F.ABLATION_DATASETS,
                        help="(default: fashion-mnist,mnist)")
         p.add_argument("--mode", default="rate", help="update rule of the ablation runs (default: %(default)s)")
-        p.add_argument("-T", type=int, default=100, help="T of the ablation runs (default: %(default)s)")
+        p.add_argument("-T", type=int, default=F.ABLATION_STEPS,
+                       help="T of the ablation runs (default: %(default)s, the T of the main accuracy runs)")
+
+    def proto_opts(p):
+        p.add_argument("--protocol", choices=sorted(F.PROTOCOLS), default="full",
+                       help="which runs: 'full' (full data, 20 epochs) or 'sub10k' (10,000 training / 2,000 test "
+                            "images, 3 epochs; result files tagged sub10k) (default: %(default)s)")
 
     p6 = sub.add_parser("fig6", help="collect stochastic / coincidence / rate accuracy vs T")
-    fig_opts(p6), launch_opts(p6)
+    fig_opts(p6), proto_opts(p6), launch_opts(p6)
     p78 = sub.add_parser("fig78", help="collect noise vs stochastic accuracy vs T")
-    fig_opts(p78), launch_opts(p78)
+    fig_opts(p78), proto_opts(p78), launch_opts(p78)
     pab = sub.add_parser("ablation", help="collect the WTA x dropout ablation")
-    abl_opts(pab), launch_opts(pab)
+    abl_opts(pab), proto_opts(pab), launch_opts(pab)
     pl = sub.add_parser("launch", help="print the commands of all missing results")
-    fig_opts(pl), abl_opts(pl), launch_opts(pl)
-    pr = sub.add_parser("report", help="refresh the collected figures and write RESULTS.extra.md")
+    fig_opts(pl), abl_opts(pl), proto_opts(pl), launch_opts(pl)
+    pr = sub.add_parser("report", help="refresh the collected figures of every protocol and write RESULTS.extra.md")
     fig_opts(pr), abl_opts(pr), launch_opts(pr)
     pr.add_argument("--output", default=str(HERE / "RESULTS.extra.md"), help="(default: %(default)s)")
 

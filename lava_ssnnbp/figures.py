@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -41,6 +42,7 @@ FIG78_MODES = ("noise", "stochastic")
 FIG8_BASE_T = 50                                           # the paper's Fig. 8: 50-step simulations ...
 FIG8_STEPS = (50, 100, 200, 500, 1000, 2000, 5000, 10000)  # ... with the noise of T_s steps
 ABLATION_DATASETS = ("fashion-mnist", "mnist")
+ABLATION_STEPS = 50     # the T of the main accuracy runs, whose WTA + dropout results are the ablation's baseline
 # (tag, label, wta, dropout on, extra 'ssnnbp train' flags). The tag is the
 # suffix of the accuracy JSON's name; the collector checks that the JSON's model
 # config really has the stated WTA / dropout setting.
@@ -51,6 +53,42 @@ ABLATION_VARIANTS = (
     ("", "WTA (softmax-CE-like) + dropout", True, True, ()),
 )
 PAPER_ABLATION_EMNIST = {"nowta_nodropout": 81.26, "nowta": 84.48, "": 85.76}  # EMNIST balanced, %
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How the runs behind a figure are trained. ``tag`` prefixes the tag of every
+    result file (``accuracy_<ds>_<mode>_T<T>_<tag>[_<variant>].json``); ``epochs``
+    and ``flags`` go into the commands printed for missing results; ``label`` is
+    shown on every table and plot made from them."""
+    name: str
+    tag: str
+    epochs: int
+    flags: Tuple[str, ...]
+    label: str
+
+
+PROTOCOLS = {
+    "full": Protocol("full", "", 20, (), "full data sets, 20 epochs"),
+    # A 2-core CPU cannot run the paper's 20-epoch full-data grid up to T = 1000
+    # (~10 h per seed at T = 1000), so the long-T comparison also has a subset protocol.
+    "sub10k": Protocol("sub10k", "sub10k", 3, ("--train-samples", "10000", "--test-samples", "2000"),
+                       "SUBSET: 10,000 training / 2,000 test images, 3 epochs"),
+}
+
+
+def get_protocol(protocol) -> Protocol:
+    """A :class:`Protocol` from itself or its name (clear error for unknown names)."""
+    if isinstance(protocol, Protocol):
+        return protocol
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[protocol]
+
+
+def join_tag(*parts: str) -> str:
+    """Tags joined by '_' with empty parts left out: ('sub10k', 'nowta') -> 'sub10k_nowta'."""
+    return "_".join(p for p in parts if p)
 
 
 # ============================================================ Fig. 4
@@ -247,7 +285,8 @@ def output_distributions(raw_counts: np.ndarray, wta_counts: Optional[np.ndarray
 _NAME = re.compile(r"^accuracy_(?P<dataset>[^_]+)_(?P<mode>[^_]+)_T(?P<T>\d+)(?:_(?P<tag>.+))?$")
 
 
-def _tag_of(stem: str) -> Optional[Tuple[str, str, int, str]]:
+def parse_result_name(stem: str) -> Optional[Tuple[str, str, int, str]]:
+    """(dataset, mode, T, tag) from a result file's stem, None if it is not one."""
     m = _NAME.match(stem)
     if not m:
         return None
@@ -267,7 +306,7 @@ def load_accuracy_results(results_dir) -> Tuple[List[dict], List[str]]:
     if not d.is_dir():
         return records, [f"{d}: no such folder"]
     for f in sorted(d.glob("accuracy_*.json")):
-        key = _tag_of(f.stem)
+        key = parse_result_name(f.stem)
         if key is None:
             problems.append(f"{f.name}: name does not follow accuracy_<dataset>_<mode>_T<T>[_<tag>].json")
             continue
@@ -347,91 +386,112 @@ def _stats(rec: Optional[dict]) -> dict:
                                              "test_samples", "wta", "dropout")}}
 
 
-def _missing_entry(rec, dataset, mode, steps, tag, flags, launch) -> Optional[dict]:
-    if rec is not None and rec["curves"]:
+def _missing_entry(rec, dataset, mode, steps, tag, flags, launch, protocol: Protocol) -> Optional[dict]:
+    """None if every seed asked for (``launch['seeds']``, default 0,1,2) has finished,
+    else why not and the command that runs the rest (the protocol's flags and
+    epochs, unless ``launch`` overrides the epochs)."""
+    launch = {"epochs": protocol.epochs, "seeds": "0,1,2", **(launch or {})}
+    asked = [int(v) for v in str(launch["seeds"]).split(",") if v.strip()]
+    done = set(rec["seeds_finished"]) if rec is not None else set()
+    left = [s for s in asked if s not in done]
+    if not left:
         return None
-    why = "not yet run" if rec is None else (
-        "no seed finished" + (f" (unfinished seeds, epochs done: {rec['unfinished']})" if rec["unfinished"] else ""))
+    if rec is None:
+        why = "not yet run"
+    elif done:
+        why = f"seeds {sorted(done)} finished, {left} not yet"
+    else:
+        why = "no seed finished" + (f" (unfinished seeds, epochs done: {rec['unfinished']})" if rec["unfinished"] else "")
     name = f"accuracy_{dataset}_{mode}_T{steps}{'_' + tag if tag else ''}.json"
-    return {"name": name, "status": why,
-            "command": launch_command(dataset, mode, steps, tag, flags, **(launch or {}))}
+    return {"name": name, "status": why, "partial": bool(done),
+            "command": launch_command(dataset, mode, steps, tag, (*protocol.flags, *flags),
+                                      **{**launch, "seeds": ",".join(map(str, left))})}
 
 
-def _mode_series(records, dataset, modes, steps_list, launch):
+def _mode_series(records, dataset, modes, steps_list, launch, protocol: Protocol):
     """Per (mode, T): the statistics of the finished seeds, and what is missing."""
     series, missing = {}, []
     for mode in modes:
         series[mode] = {}
         for T in steps_list:
-            rec = find_record(records, dataset, mode, T)
+            rec = find_record(records, dataset, mode, T, protocol.tag)
             series[mode][str(T)] = _stats(rec)
-            m = _missing_entry(rec, dataset, mode, T, "", (), launch)
+            m = _missing_entry(rec, dataset, mode, T, protocol.tag, (), launch, protocol)
             if m:
                 missing.append(m)
     return series, missing
 
 
+def _protocol_info(p: Protocol) -> dict:
+    return {"protocol": p.name, "protocol_label": p.label, "subset": bool(p.tag)}
+
+
 def fig6_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[int] = FIG6_STEPS,
-              modes: Sequence[str] = FIG6_MODES, launch: Optional[dict] = None) -> dict:
+              modes: Sequence[str] = FIG6_MODES, launch: Optional[dict] = None, protocol="full") -> dict:
     """Fig. 6: per (mode, T), the per-epoch test accuracy (mean/std over finished
     seeds) and the final accuracy; plus the list of missing results."""
-    series, missing = _mode_series(records, dataset, modes, steps_list, launch)
-    return {"dataset": dataset, "steps": list(steps_list), "modes": list(modes), "series": series, "missing": missing}
+    p = get_protocol(protocol)
+    series, missing = _mode_series(records, dataset, modes, steps_list, launch, p)
+    return {"dataset": dataset, "steps": list(steps_list), "modes": list(modes), "series": series, "missing": missing,
+            **_protocol_info(p)}
 
 
 def fig78_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[int] = FIG6_STEPS,
                launch: Optional[dict] = None, fig8_steps: Sequence[int] = FIG8_STEPS,
-               fig8_base: int = FIG8_BASE_T) -> dict:
+               fig8_base: int = FIG8_BASE_T, protocol="full") -> dict:
     """Fig. 7/8: final accuracy (mean, std over finished seeds) of ``noise`` and
     ``stochastic`` mode at equal T, with ``rate`` at the same T as reference.
 
     ``noise_emulated`` (the paper's Fig. 8): ``noise`` mode simulated at
     ``fig8_base`` steps with the noise of T_s steps, from results tagged
-    ``emuT<T_s>`` whose model config has ``noise_steps == T_s``.
+    ``emuT<T_s>`` (after the protocol's tag) whose model config has ``noise_steps == T_s``.
     """
-    series, missing = _mode_series(records, dataset, FIG78_MODES + ("rate",), steps_list, launch)
+    p = get_protocol(protocol)
+    series, missing = _mode_series(records, dataset, FIG78_MODES + ("rate",), steps_list, launch, p)
     for m in missing:
         m["shared_with_fig6"] = "_noise_" not in m["name"]
     problems = []
     series["noise_emulated"] = {}
     for Ts in fig8_steps:
-        tag = f"emuT{Ts}"
+        tag = join_tag(p.tag, f"emuT{Ts}")
         rec = find_record(records, dataset, "noise", fig8_base, tag)
         if rec is not None and rec["curves"] and rec.get("noise_steps") != Ts:
             problems.append(f"{rec['file']}: model config has noise_steps={rec.get('noise_steps')}, "
                             f"its tag says {Ts}; left out")
             rec = None
         series["noise_emulated"][str(Ts)] = _stats(rec)
-        m = _missing_entry(rec, dataset, "noise", fig8_base, tag, ("--noise-steps", str(Ts)), launch)
+        m = _missing_entry(rec, dataset, "noise", fig8_base, tag, ("--noise-steps", str(Ts)), launch, p)
         if m:
             missing.append(m)
     return {"dataset": dataset, "steps": list(steps_list), "series": series, "missing": missing,
-            "problems": problems, "fig8_base_steps": fig8_base, "fig8_steps": list(fig8_steps),
+            "problems": problems, "fig8_base_steps": fig8_base, "fig8_steps": list(fig8_steps), **_protocol_info(p),
             "note": "'noise' mode simulates the network at the same T as 'stochastic' and adds Gaussian noise "
                     "of the stochastic rule's own std (dynamics.stochastic_noise_std) to the rate update."}
 
 
 def ablation_data(records: List[dict], datasets: Sequence[str] = ABLATION_DATASETS, mode: str = "rate",
-                  steps: int = 100, launch: Optional[dict] = None) -> dict:
+                  steps: int = ABLATION_STEPS, launch: Optional[dict] = None, protocol="full") -> dict:
     """WTA x dropout ablation table per data set; results whose model config
     contradicts their tag are refused (listed in ``problems``)."""
+    p = get_protocol(protocol)
     rows, missing, problems = [], [], []
     for ds in datasets:
-        for tag, label, wta, drop, flags in ABLATION_VARIANTS:
+        for variant, label, wta, drop, flags in ABLATION_VARIANTS:
+            tag = join_tag(p.tag, variant)
             rec = find_record(records, ds, mode, steps, tag)
             if rec is not None and rec["curves"]:
                 has_drop = rec["dropout"] is None or any(float(p) > 0 for p in rec["dropout"])
                 if rec["wta"] is not None and (bool(rec["wta"]) != wta or has_drop != drop):
                     problems.append(f"{rec['file']}: model config (wta={rec['wta']}, dropout={rec['dropout']}) "
-                                    f"contradicts its tag '{tag or '(none)'}'; left out")
+                                    f"contradicts its tag '{variant or '(none)'}'; left out")
                     rec = None
             st = _stats(rec)
-            rows.append({"dataset": ds, "tag": tag, "variant": label, "wta": wta, "dropout": drop, **st,
-                         "paper_emnist": PAPER_ABLATION_EMNIST.get(tag)})
-            m = _missing_entry(rec, ds, mode, steps, tag, flags, launch)
+            rows.append({"dataset": ds, "tag": variant, "variant": label, "wta": wta, "dropout": drop, **st,
+                         "paper_emnist": PAPER_ABLATION_EMNIST.get(variant)})
+            m = _missing_entry(rec, ds, mode, steps, tag, flags, launch, p)
             if m:
                 missing.append(m)
-    return {"mode": mode, "steps": steps, "rows": rows, "missing": missing, "problems": problems}
+    return {"mode": mode, "steps": steps, "rows": rows, "missing": missing, "problems": problems, **_protocol_info(p)}
 
 
 # ============================================================ plotting
@@ -440,6 +500,23 @@ def _plt():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
+def _log_T_axis(ax, Ts):
+    """Log-scaled T axis ticked at the T values themselves (not just at powers of 10)."""
+    from matplotlib.ticker import NullFormatter
+    ax.set_xscale("log")
+    if Ts:
+        ax.set_xlim(min(Ts) / 1.3, max(Ts) * 1.3)
+    ax.set_xticks(list(Ts))
+    ax.set_xticklabels([str(T) for T in Ts], fontsize=7)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("T (steps)")
+
+
+def _sub(data: dict) -> str:
+    """'; SUBSET: ...' for plots of a subset protocol, '' for full data."""
+    return f"; {data['protocol_label']}" if data.get("subset") else ""
 
 
 def _save(fig, path):
@@ -564,6 +641,7 @@ def plot_fig6(data: dict, path, title: str = ""):
             ax.text(0.5, 0.5, "no finished run", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(f"'{mode}' updates ({data['dataset']}); dashed: 'rate' at the same T", fontsize=9)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
         if any_:
@@ -579,8 +657,7 @@ def plot_fig6(data: dict, path, title: str = ""):
             any_ = True
             x, y, e = zip(*pts)
             ax.errorbar(x, y, yerr=e, fmt=mk, capsize=3, label=mode)
-    ax.set_xscale("log")
-    ax.set_xlabel("T (steps)")
+    _log_T_axis(ax, Ts)
     ax.set_ylabel("final test accuracy (%)")
     ax.set_title("final accuracy vs T (mean +/- std over seeds)", fontsize=9)
     ax.grid(alpha=0.3)
@@ -588,7 +665,8 @@ def plot_fig6(data: dict, path, title: str = ""):
         ax.legend(fontsize=7)
     else:
         ax.text(0.5, 0.5, "no finished run", ha="center", va="center", transform=ax.transAxes)
-    fig.suptitle(title or f"Fig. 6: learning with stochastic weight updates vs T ({data['dataset']})", fontsize=10)
+    fig.suptitle(title or f"Fig. 6: learning with stochastic weight updates vs T ({data['dataset']}{_sub(data)})",
+                 fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -610,18 +688,19 @@ def plot_fig78(data: dict, path, title: str = ""):
         multi = [(xi, ei) for xi, ei, ni in zip(x, e, n) if ni > 1]
         if multi:
             a2.plot(*zip(*multi), mk, label=labels.get(mode, mode))
+    Ts = sorted({int(T) for per_T in data["series"].values() for T in per_T})
     for ax, yl in ((a1, "final test accuracy (%)"), (a2, "std over seeds (points)")):
-        ax.set_xscale("log")
-        ax.set_xlabel("T (steps)")
+        _log_T_axis(ax, Ts)
         ax.set_ylabel(yl)
         ax.grid(alpha=0.3)
-        if any_:
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         else:
-            ax.text(0.5, 0.5, "no finished run", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "no finished run" if not any_ else "no result with >= 2 seeds yet",
+                    ha="center", va="center", transform=ax.transAxes)
     a1.set_title("mean +/- std over seeds", fontsize=9)
     a2.set_title("stability (runs with >= 2 finished seeds)", fontsize=9)
-    fig.suptitle(title or f"Fig. 7/8: 'noise' mode vs real 'stochastic' updates at equal T ({data['dataset']})",
+    fig.suptitle(title or f"Fig. 7/8: 'noise' mode vs real 'stochastic' updates at equal T ({data['dataset']}{_sub(data)})",
                  fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
@@ -651,6 +730,7 @@ def plot_ablation(data: dict, path, title: str = ""):
         ax.set_ylabel("final test accuracy (%)")
         ax.set_title(ds, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(title or f"WTA / dropout ablation ('{data['mode']}' updates, T={data['steps']})", fontsize=10)
+    fig.suptitle(title or f"WTA / dropout ablation ('{data['mode']}' updates, T={data['steps']}{_sub(data)})",
+                 fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

@@ -133,10 +133,15 @@ def results(tmp_path):
     (d / "accuracy_mnist_stochastic_T200.json").write_text('{"dataset": "mnist", "seeds_fin')   # killed mid-write
     (d / "accuracy_weird.json").write_text("{}")
     # ablation: a 'nowta' file whose config has WTA on is refused
-    w("accuracy_mnist_rate_T100_nowta.json",
-      _acc_json("mnist", "rate", 100, {"0": [97.0, 97.5, 98.0]}, [0], tag="nowta", wta=True))
-    w("accuracy_mnist_rate_T100_nodropout.json",
-      _acc_json("mnist", "rate", 100, {"0": [97.0, 97.5, 97.9]}, [0], dropout=(0.0, 0.0)))
+    w("accuracy_mnist_rate_T50_nowta.json",
+      _acc_json("mnist", "rate", 50, {"0": [97.0, 97.5, 98.0]}, [0], tag="nowta", wta=True))
+    w("accuracy_mnist_rate_T50_nodropout.json",
+      _acc_json("mnist", "rate", 50, {"0": [97.0, 97.5, 97.9]}, [0], dropout=(0.0, 0.0)))
+    # the same runs under the subset protocol (tag sub10k) must not mix with the full-data ones
+    w("accuracy_mnist_stochastic_T1000_sub10k.json",
+      _acc_json("mnist", "stochastic", 1000, {"0": [93.0, 94.0, 95.0]}, [0], tag="sub10k"))
+    w("accuracy_mnist_rate_T50_sub10k_nowta.json",
+      _acc_json("mnist", "rate", 50, {"0": [92.0, 93.0, 94.0]}, [0], tag="sub10k_nowta", wta=False))
     return d
 
 
@@ -185,15 +190,40 @@ def test_fig6_and_fig78_collect_without_fabricating(results, tmp_path):
 
 def test_ablation_checks_tags_against_config(results, tmp_path):
     recs, _ = F.load_accuracy_results(results)
-    d = F.ablation_data(recs, ("mnist",), "rate", 100)
+    d = F.ablation_data(recs, ("mnist",), "rate", 50)
     rows = {r["tag"]: r for r in d["rows"]}
     assert not rows["nowta"]["finished"] and any("contradicts" in p for p in d["problems"])
     assert rows["nodropout"]["finished"] and rows["nodropout"]["final_mean"] == 97.9
-    assert not rows[""]["finished"] and not rows["nowta_nodropout"]["finished"]
+    assert rows[""]["finished"] and rows[""]["final_mean"] == 97.0    # the main T=50 run is the baseline
+    assert not rows["nowta_nodropout"]["finished"]
     cmds = {m["name"]: m["command"] for m in d["missing"]}
-    assert "--tag nowta_nodropout --no-wta --dropout 0,0" in cmds["accuracy_mnist_rate_T100_nowta_nodropout.json"]
-    assert "--tag" not in cmds["accuracy_mnist_rate_T100.json"]
+    assert "--tag nowta_nodropout --no-wta --dropout 0,0" in cmds["accuracy_mnist_rate_T50_nowta_nodropout.json"]
+    # seed 0 of the baseline finished: only the other asked-for seeds are launched
+    assert "--seeds 1,2 " in cmds["accuracy_mnist_rate_T50.json"] and "--tag" not in cmds["accuracy_mnist_rate_T50.json"]
     assert F.plot_ablation(d, tmp_path / "ab.png").exists()
+
+
+def test_subset_protocol_collects_only_its_own_tagged_runs(results, tmp_path):
+    recs, _ = F.load_accuracy_results(results)
+    full = F.fig6_data(recs, "mnist", (50, 1000))
+    sub = F.fig6_data(recs, "mnist", (50, 1000), protocol="sub10k")
+    assert not full["series"]["stochastic"]["1000"]["finished"] and full["series"]["stochastic"]["50"]["finished"]
+    assert sub["series"]["stochastic"]["1000"]["final_mean"] == 95.0 and sub["subset"] and not full["subset"]
+    assert not sub["series"]["stochastic"]["50"]["finished"]          # the full-data T=50 run is not a subset run
+    cmds = {m["name"]: m["command"] for m in sub["missing"]}
+    assert cmds["accuracy_mnist_rate_T50_sub10k.json"].endswith(
+        "--steps 50 --seeds 0,1,2 --epochs 3 --tag sub10k --train-samples 10000 --test-samples 2000")
+    assert "--seeds 1,2 --epochs 3 --tag sub10k " in cmds["accuracy_mnist_stochastic_T1000_sub10k.json"]
+    ab = F.ablation_data(recs, ("mnist",), "rate", 50, protocol="sub10k")
+    rows = {r["tag"]: r for r in ab["rows"]}
+    assert rows["nowta"]["final_mean"] == 94.0 and not rows["nodropout"]["finished"]
+    assert "--tag sub10k_nodropout --train-samples 10000 --test-samples 2000 --dropout 0,0" in \
+        {m["name"]: m["command"] for m in ab["missing"]}["accuracy_mnist_rate_T50_sub10k_nodropout.json"]
+    e = F.fig78_data(recs, "mnist", (50,), fig8_steps=(1000,), protocol="sub10k")
+    assert "--tag sub10k_emuT1000 --train-samples 10000 --test-samples 2000 --noise-steps 1000" in \
+        {m["name"]: m["command"] for m in e["missing"]}["accuracy_mnist_noise_T50_sub10k_emuT1000.json"]
+    with pytest.raises(ValueError, match="unknown protocol 'sub5'"):
+        F.fig6_data(recs, "mnist", (50,), protocol="sub5")
 
 
 def test_report_and_launch_on_missing_results(results, tmp_path, capsys):
@@ -205,7 +235,10 @@ def test_report_and_launch_on_missing_results(results, tmp_path, capsys):
     assert "95.00 +/- 1.00 (n=2, 3 ep.)" in text            # stochastic T=50
     assert "not yet run" in text and "contradicts" in text
     for name in ("fig6_stochastic_vs_T", "fig78_noise_vs_stochastic", "ablation_wta_dropout"):
-        assert (figs / f"{name}.png").exists() and (results / f"{name}.json").exists()
+        for stem in (name, name + "_sub10k"):      # the fixture has subset results: both protocols are reported
+            assert (figs / f"{stem}.png").exists() and (results / f"{stem}.json").exists()
+    assert "SUBSET: 10,000 training / 2,000 test images, 3 epochs" in text
+    assert "figures/fig6_stochastic_vs_T_sub10k.png" in text
     capsys.readouterr()
     assert b.main(["--results", str(results), "launch", "--seeds", "0", "--epochs", "3"]) == 0
     out = capsys.readouterr().out
@@ -249,4 +282,6 @@ def test_fig8_emulated_noise_is_collected_only_when_consistent(results):
     assert any("noise_steps=200" in p for p in d["problems"])
     cmds = {m["name"]: m["command"] for m in d["missing"]}
     assert "--tag emuT5000 --noise-steps 5000" in cmds["accuracy_mnist_noise_T50_emuT5000.json"]
-    assert "accuracy_mnist_noise_T50_emuT1000.json" not in cmds
+    assert "--seeds 1,2 " in cmds["accuracy_mnist_noise_T50_emuT1000.json"]     # seed 0 finished
+    d = F.fig78_data(recs, "mnist", (50,), launch={"seeds": "0"}, fig8_steps=(1000,))
+    assert "accuracy_mnist_noise_T50_emuT1000.json" not in {m["name"] for m in d["missing"]}
