@@ -2,9 +2,11 @@
 
 Only numbers measured by the scripts in this folder appear; the paper's are
 quoted next to them for comparison. Usage: python benchmarks/make_results.py
+(``--results DIR --output FILE`` to read and write elsewhere).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 from lava_ssnnbp import figures as F  # noqa: E402
+
 PAPER = {  # Biswas, Saraswat, Ganguly 2023, Table 1/2 (test accuracy %, 784-1280-C)
     ("mnist", "snn"): "98.65 +/- 0.04", ("mnist", "ann"): "98.67",
     ("fashion-mnist", "snn"): "90.5 +/- 0.2", ("fashion-mnist", "ann"): "90.8 +/- 0.1",
@@ -47,14 +50,14 @@ def accuracy_table(results) -> list:
     return lines
 
 
-def _load(name):
-    f = HERE / "results" / name
+def _load(res: Path, name):
+    f = res / name
     return json.loads(f.read_text()) if f.exists() else None
 
 
-def throughput_section() -> list:
+def throughput_section(res: Path) -> list:
     out = []
-    for f in sorted((HERE / "results").glob("throughput_T*.json")):
+    for f in sorted(res.glob("throughput_T*.json")):
         r = json.loads(f.read_text())
         out += ["", f"## Training throughput ({'-'.join(map(str, r['network']))}, T = {r['steps']}; "
                     f"`benchmarks/throughput.py`, {f.name})", "",
@@ -68,8 +71,8 @@ def throughput_section() -> list:
     return out
 
 
-def tuning_section() -> list:
-    r = _load("tuning_mnist_subset.json")
+def tuning_section(res: Path) -> list:
+    r = _load(res, "tuning_mnist_subset.json")
     if not r:
         return []
     out = ["", "## How the defaults were chosen (`benchmarks/tuning.py`)", "",
@@ -82,9 +85,9 @@ def tuning_section() -> list:
     return out
 
 
-def lava_section() -> list:
+def lava_section(res: Path) -> list:
     out = []
-    r = _load("lava_vs_engine.json")
+    r = _load(res, "lava_vs_engine.json")
     if r:
         out += ["", "## Learning inside Lava vs the engine (`benchmarks/lava_vs_engine.py`)", "",
                 f"{r['dataset']}, {r['train_samples']} training / {r['test_samples']} test images, 784-{r['hidden']}-10, "
@@ -96,8 +99,13 @@ def lava_section() -> list:
     return out
 
 
-def main() -> int:
-    files = sorted((HERE / "results").glob("accuracy_*.json"))
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", type=Path, default=HERE / "results", help="(default: %(default)s)")
+    ap.add_argument("--output", type=Path, default=HERE / "RESULTS.md",
+                    help="(default: %(default)s; RESULTS.extra.md next to it is appended when it exists)")
+    args = ap.parse_args(argv)
+    files = sorted(args.results.glob("accuracy_*.json"))
     results = [{**json.loads(f.read_text()), "_file": f.name} for f in files]
     # tagged results (subset protocol, ablation variants, Fig. 8 emulation) belong to the
     # figures report (RESULTS.extra.md), not to the main accuracy table
@@ -111,12 +119,12 @@ def main() -> int:
            "Wall times are those of the 2-core development machine, where 2-3 jobs often shared the cores.", "",
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
-    out += lava_section() + throughput_section() + tuning_section()
-    extra = HERE / "RESULTS.extra.md"
+    out += lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
+    extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]
-    (HERE / "RESULTS.md").write_text("\n".join(out) + "\n")
-    print(f"wrote {HERE / 'RESULTS.md'} from {len(files)} result files")
+    args.output.write_text("\n".join(out) + "\n")
+    print(f"wrote {args.output} from {len(files)} result files")
     return 0
 
 

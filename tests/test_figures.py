@@ -13,8 +13,8 @@ from lava_ssnnbp import figures as F
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_figures", ROOT / "benchmarks" / "figures.py")
+def _bench(name="figures"):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -285,3 +285,21 @@ def test_fig8_emulated_noise_is_collected_only_when_consistent(results):
     assert "--seeds 1,2 " in cmds["accuracy_mnist_noise_T50_emuT1000.json"]     # seed 0 finished
     d = F.fig78_data(recs, "mnist", (50,), launch={"seeds": "0"}, fig8_steps=(1000,))
     assert "accuracy_mnist_noise_T50_emuT1000.json" not in {m["name"] for m in d["missing"]}
+
+
+def test_make_results_keeps_tagged_runs_out_of_the_main_table(tmp_path):
+    """RESULTS.md's accuracy table holds the full-data main runs only; subset and
+    variant runs (tagged) are reported by the figures report appended to it."""
+    res = tmp_path / "results"
+    res.mkdir()
+    for name, tag, acc in (("accuracy_mnist_rate_T50.json", "", 97.25), ("accuracy_mnist_rate_T50_sub10k.json",
+                                                                           "sub10k", 93.75)):
+        r = _acc_json("mnist", "rate", 50, {"0": [90.0, acc]}, [0], epochs=2, tag=tag)
+        r.update(test_acc_mean=acc, test_acc_std=0.0, best_epoch_acc_per_seed=[acc])
+        (res / name).write_text(json.dumps(r))
+    (tmp_path / "RESULTS.extra.md").write_text("## appended figures report\n")
+    out = tmp_path / "RESULTS.md"
+    assert _bench("make_results").main(["--results", str(res), "--output", str(out)]) == 0
+    text = out.read_text()
+    assert "**97.25** (n=1)" in text and "93.75" not in text
+    assert text.rstrip().endswith("## appended figures report")
