@@ -127,6 +127,12 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
     Returns (u, v, spikes).
     """
     if fixed:
+        if (overflow == "saturate" and _is_zero(dv) and _is_zero(bias) and np.ndim(theta) == 0
+                and np.ndim(u) and np.shape(u) == np.shape(v) == np.shape(a) and np.size(u) >= 1024
+                and _kernels.available()):
+            # one fused pass (numba) over the same integer arithmetic as below
+            return _kernels.if_step_fixed(u, v, a, fxp.DECAY_UNITY - (du + fxp.DS_OFFSET), 1 << fxp.ACT_SHIFT, fxp.UV_MAX,
+                                          int(np.int64(theta) << fxp.VTH_SHIFT), reset == "zero")
         # Integer arithmetic carried out exactly in float64 (every value stays
         # below 2**53): the decay x * (4096 - d) >> 12 on the magnitude is
         # trunc(x * ((4096 - d) / 4096)), a dyadic product, and a << 6 is a * 64.
@@ -150,12 +156,21 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
         s = vf > vth
         vf = _reset_(vf, s, vth, reset)
         return uf.astype(np.int32), vf.astype(np.int32), s
+    if (isinstance(u, np.ndarray) and u.dtype.kind == "f" and u.ndim and getattr(v, "dtype", None) == u.dtype
+            and getattr(a, "dtype", None) == u.dtype and u.shape == v.shape == a.shape and u.size >= 1024
+            and np.ndim(du) == 0 and np.ndim(theta) == 0 and _kernels.available()):
+        return _kernels.if_step_float(u, v, a, du, theta, reset == "zero")   # one fused pass, same roundings
     un = a - u
     un *= du
     un += u                 # u + du * (a - u), in a fresh array
     v = v + un
     s = v > theta
     return un, _reset_(v, s, theta, reset), s
+
+
+def _is_zero(x) -> bool:
+    """x == 0 everywhere (cheap for the usual Python scalar 0)."""
+    return x == 0 if isinstance(x, (int, float)) else not np.any(x)
 
 
 def _clip_(x: np.ndarray, lim: float):

@@ -1,0 +1,101 @@
+"""The numba kernels give the numpy path's results (fixed point bit for bit)."""
+import numpy as np
+import pytest
+
+from lava_ssnnbp import dynamics as dyn
+from lava_ssnnbp import fixed_point as fxp
+from lava_ssnnbp import kernels
+from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.engine import Engine
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba not usable here")
+
+
+@pytest.fixture
+def numpy_only():
+    """Run the body's second half without kernels; restore them afterwards."""
+    yield lambda: kernels.set_enabled(False)
+    kernels.set_enabled(True)
+
+
+def test_coincidences_and_drive_equal_gemm():
+    rng = np.random.default_rng(0)
+    x, dp, dn = (rng.random((40, n)) < 0.1 for n in (30, 20, 20))
+    ref = (dp.astype(np.int64) - dn).T @ x.astype(np.int64)
+    assert np.array_equal(kernels.coincidences(x, dp, dn), ref)
+    wt = rng.integers(-128, 128, (30, 20)).astype(np.float32)     # integer-valued: sums exact in any order
+    assert np.array_equal(kernels.spike_drive(x, wt), x.astype(np.float32) @ wt)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_fixed_if_step_kernel_equals_numpy_bit_for_bit(reset, numpy_only):
+    rng = np.random.default_rng(1)
+    lim = fxp.UV_MAX
+    shape = (8, 300)                                            # 2,400 units: the kernel's size
+    # currents and voltages across the 24-bit range, saturated ones included, and inputs
+    # of both signs up to the 16-bit synaptic range
+    u = rng.integers(-lim, lim + 1, shape).astype(np.int32)
+    v = rng.integers(-lim, lim + 1, shape).astype(np.int32)
+    u.flat[:5] = [lim, -lim, 0, -1, 1]
+    a = rng.integers(-2 ** 15, 2 ** 15, shape).astype(np.int32)
+    for du, theta in ((409, 1000), (0, 0), (4095, 3)):
+        fast = dyn.if_step(u, v, a, du, theta, reset, fixed=True)
+        err = a.astype(np.int64) // 7                           # int64 inputs (the output layer's error)
+        fast_err = dyn.if_step(u, v, err, du, theta, reset, fixed=True)
+        numpy_only()
+        slow = dyn.if_step(u, v, a, du, theta, reset, fixed=True)
+        slow_err = dyn.if_step(u, v, err, du, theta, reset, fixed=True)
+        kernels.set_enabled(True)
+        for f, s in zip(fast + fast_err, slow + slow_err):
+            assert f.dtype == s.dtype and np.array_equal(f, s)
+        assert fast[2].any() and not fast[2].all()
+
+
+def test_fixed_point_training_same_weights_with_and_without_kernels(numpy_only):
+    rng = np.random.default_rng(2)
+    x, y = rng.random((24, 64)), rng.integers(0, 10, 24)
+    cfg = SSNNConfig(sizes=(64, 48, 10), steps=12, mode="coincidence", fixed_point=True, eta=0.3)
+    fast = Engine(cfg, seed=3)
+    fast.train_batch(x, y, "mini-batch")
+    numpy_only()
+    slow = Engine(cfg, seed=3)
+    slow.train_batch(x, y, "mini-batch")
+    for wf, ws in zip(fast.weights, slow.weights):
+        assert np.array_equal(wf, ws)
+    assert not np.array_equal(fast.weights[0], Engine(cfg, seed=3).weights[0])   # it did learn
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_float_if_step_kernel_equals_numpy_bit_for_bit(dtype, reset, numpy_only):
+    rng = np.random.default_rng(4)
+    shape = (6, 400)
+    u = (rng.standard_normal(shape) * 3).astype(dtype)
+    a = (rng.standard_normal(shape) * 5).astype(dtype)
+    # theta and du not representable in float32, and voltages within an ulp of theta
+    theta, du = 5.000000001, 0.18126924692201818
+    v = (theta - (a - u) * dtype(du) - u + rng.integers(-2, 3, shape) * np.spacing(dtype(theta))).astype(dtype)
+    fast = dyn.if_step(u, v, a, du, theta, reset)
+    numpy_only()
+    slow = dyn.if_step(u, v, a, du, theta, reset)
+    kernels.set_enabled(True)
+    for f, s in zip(fast, slow):
+        assert f.dtype == s.dtype and np.array_equal(f, s)
+        assert np.array_equal(np.signbit(f), np.signbit(s))
+    assert fast[2].any() and not fast[2].all()
+
+
+def test_float_training_same_weights_with_and_without_kernels(numpy_only):
+    """Weights on a 1/64 grid make every synaptic sum exact in any order (the event-driven
+    drive adds in another order than a GEMM), so the runs must agree bit for bit."""
+    rng = np.random.default_rng(5)
+    x, y = rng.random((24, 64)), rng.integers(0, 10, 24)
+    cfg = SSNNConfig(sizes=(64, 48, 10), steps=12, mode="rate", eta=0.3)
+    w0 = [np.round(w * 64) / 64 for w in dyn.init_weights(cfg, 3)]
+    fast = Engine(cfg, w0, seed=3)
+    fast.train_batch(x, y, "mini-batch")
+    numpy_only()
+    slow = Engine(cfg, w0, seed=3)
+    slow.train_batch(x, y, "mini-batch")
+    for wf, ws, w in zip(fast.weights, slow.weights, w0):
+        assert np.array_equal(wf, ws) and not np.array_equal(wf, w)
