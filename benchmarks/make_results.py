@@ -55,6 +55,12 @@ def _load(res: Path, name):
     return json.loads(f.read_text()) if f.exists() else None
 
 
+def _threads(host) -> str:
+    env = {k: v for k, v in (host.get("threads_env") or {}).items() if v}
+    note = f" {host['note']}." if host.get("note") else ""
+    return (f" Thread limits: {', '.join(f'{k}={v}' for k, v in env.items())}." if env else "") + note
+
+
 def throughput_section(res: Path) -> list:
     out = []
     for f in sorted(res.glob("throughput_T*.json")):
@@ -63,7 +69,8 @@ def throughput_section(res: Path) -> list:
                     f"`benchmarks/throughput.py`, {f.name})", "",
                 f"{r['host']['cpus']} CPU cores, no GPU; images from the '{r['dataset']}' set; each point trains "
                 f"for {r['seconds_per_point']:.0f} s after a warm-up batch. B = 1 is the per-sample (on-chip) "
-                "schedule; B > 1 sums B samples' updates. 'event' = numba event-driven kernels, 'dense' = numpy GEMMs.",
+                "schedule; B > 1 sums B samples' updates. 'event' = numba kernels (event-driven synaptic sums, "
+                "fused neuron steps), 'dense' = numpy only (GEMMs)." + _threads(r["host"]),
                 "", "| engine | mode | precision | arithmetic | B | samples/s | one 60k epoch |", "|---|---|---|---|---|---|---|"]
         for p in r["points"]:
             out.append(f"| {p['engine']} | {p['mode']} | {p['precision']} | {p['arith']} | {p['batch']} | "

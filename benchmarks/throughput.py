@@ -149,7 +149,11 @@ def main(argv=None):
     out = a.out or HERE / "results" / f"throughput_T{a.steps}.json"
     res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds,
            "host": {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
-                    "numpy": np.__version__}, "points": []}
+                    "numpy": np.__version__,
+                    # thread limits shape the dense (BLAS) and snnTorch points; numba kernels run on one thread
+                    "threads_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                                   "MKL_NUM_THREADS")}},
+           "points": []}
     print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
     for arith in a.arith:
         if not kernels.set_enabled(arith == "event") and arith == "event":
