@@ -150,6 +150,9 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
     e.add_argument("--backend", choices=BACKENDS, default="engine",
                    help="simulate in the engine or in Lava (default: %(default)s)")
+    e.add_argument("--activity", action="store_true",
+                   help="also print each layer's forward spike activity (spikes and synaptic events per sample, "
+                        "active fraction, never-active neurons; engine backend)")
     e.add_argument("--quiet", action="store_true", help="no progress bars")
 
     i = sub.add_parser("info", help="versions, data sets found, model size",
@@ -211,7 +214,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .training import RunError, accuracy_from_counts, evaluate_counts, load_weights
+    from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, load_weights
     run = Path(args.run).expanduser()
     try:
         saved = json.loads((run / "config.json").read_text())
@@ -228,15 +231,27 @@ def cmd_evaluate(args) -> int:
     if ds.input_size != cfg.sizes[0] or ds.num_classes != cfg.sizes[-1]:
         raise RunError(f"data set {name} has {ds.input_size} inputs and {ds.num_classes} classes; "
                        f"the network is {'-'.join(map(str, cfg.sizes))}")
+    if args.activity and (rs.get("model") == "ann" or args.backend != "engine"):
+        raise RunError("--activity needs a spiking run evaluated with --backend engine")
+    activity = None
     if rs.get("model") == "ann":
         from .ann import ANN
         ann = ANN(list(cfg.sizes), seed=0, dropout=(0.0,) * cfg.n_layers)
         ann.load_state_dict({**ann.state_dict(), **{f"w{k}": w for k, w in enumerate(weights)}})
         acc = ann.accuracy(ds.x, ds.y)
     else:
-        counts = evaluate_counts(cfg, weights, ds.x, rs.get("seed", 0), args.backend, progress=not args.quiet)
+        activity = SpikeActivity(cfg) if args.activity else None
+        counts = evaluate_counts(cfg, weights, ds.x, rs.get("seed", 0), args.backend, progress=not args.quiet,
+                                 activity=activity)
         acc = accuracy_from_counts(counts, ds.y)
     print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend})")
+    if activity is not None:
+        print(f"forward spike activity over {len(ds)} samples, T = {cfg.steps} (layer 0 = input):")
+        print(f"{'layer':>5s} {'neurons':>8s} {'spikes/sample':>14s} {'rate/step':>10s} {'active':>8s} "
+              f"{'never active':>13s} {'syn. events/sample':>19s}")
+        for r in activity.summary():
+            print(f"{r['layer']:5d} {r['neurons']:8d} {r['spikes_per_sample']:14.1f} {r['rate_per_step']:10.4f} "
+                  f"{100 * r['active_fraction']:7.1f}% {r['never_active']:13d} {r['synaptic_events_per_sample']:19.0f}")
     return 0
 
 

@@ -210,8 +210,12 @@ class Engine:
         self.samples_seen += n
         return res
 
-    def predict_counts(self, x, sample_ids, y=None) -> np.ndarray:
-        """Output spike counts (B, C) at test time (no dropout, no learning)."""
+    def predict(self, x, sample_ids, y=None) -> SimResult:
+        """Forward spike counts of every layer at test time (no dropout, no learning)."""
         y = np.zeros(len(sample_ids), dtype=np.int64) if y is None else y
         batch = encode_batch(self.cfg, x, y, sample_ids, self.seed + 1_000_003, train=False)
-        return self.simulate(batch, train=False, forward_only=True).out_counts
+        return self.simulate(batch, train=False, forward_only=True)
+
+    def predict_counts(self, x, sample_ids, y=None) -> np.ndarray:
+        """Output spike counts (B, C) at test time (no dropout, no learning)."""
+        return self.predict(x, sample_ids, y).out_counts

@@ -27,7 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
@@ -175,9 +175,42 @@ def versions() -> dict:
 
 
 # ------------------------------------------------------------------ evaluation
+class SpikeActivity:
+    """Forward spike statistics per layer over a test set (accumulated batch by batch):
+    what a neuromorphic chip's energy and sparsity follow."""
+
+    def __init__(self, cfg: SSNNConfig):
+        self.cfg, self.samples = cfg, 0
+        self.per_neuron = [np.zeros(n, dtype=np.int64) for n in cfg.sizes]   # spike totals
+        self.active_pairs = [0] * len(cfg.sizes)                              # (sample, neuron) with >= 1 spike
+
+    def add(self, x_counts: Sequence[np.ndarray]):
+        self.samples += len(x_counts[0])
+        for l, c in enumerate(x_counts):
+            self.per_neuron[l] += c.sum(axis=0)
+            self.active_pairs[l] += int(np.count_nonzero(c))
+
+    def summary(self) -> List[dict]:
+        """Per layer (0 = input): spikes per sample, mean rate per neuron and step,
+        fraction of neurons active in a sample, neurons that never spiked, and the
+        synaptic events per sample its spikes cause downstream (spikes x fan-out)."""
+        n, T, sizes = max(self.samples, 1), self.cfg.steps, self.cfg.sizes
+        out = []
+        for l, tot in enumerate(self.per_neuron):
+            spikes = float(tot.sum()) / n
+            out.append({"layer": l, "neurons": sizes[l], "spikes_per_sample": spikes,
+                        "rate_per_step": spikes / (sizes[l] * T),
+                        "active_fraction": self.active_pairs[l] / (n * sizes[l]),
+                        "never_active": int(np.count_nonzero(tot == 0)),
+                        "synaptic_events_per_sample": spikes * (sizes[l + 1] if l + 1 < len(sizes) else 0)})
+        return out
+
+
 def evaluate_counts(cfg: SSNNConfig, weights, x, seed: int, backend: str = "engine",
-                    batch_size: int = 256, progress: bool = True, desc: str = "test") -> np.ndarray:
-    """Output spike counts (N, C) at test time; sample i uses test stream i."""
+                    batch_size: int = 256, progress: bool = True, desc: str = "test",
+                    activity: Optional[SpikeActivity] = None) -> np.ndarray:
+    """Output spike counts (N, C) at test time; sample i uses test stream i.
+    ``activity`` (engine only) accumulates every layer's forward spikes."""
     from tqdm.auto import tqdm
     n = len(x)
     ids = np.arange(n)
@@ -188,9 +221,13 @@ def evaluate_counts(cfg: SSNNConfig, weights, x, seed: int, backend: str = "engi
                                    for a in tqdm(range(0, n, 64), desc=desc, unit="batch", disable=not progress)])
     from .engine import Engine
     eng = Engine(cfg, weights, seed)
-    return np.concatenate([eng.predict_counts(x[a:a + batch_size], ids[a:a + batch_size])
-                           for a in tqdm(range(0, n, batch_size), desc=desc, unit="batch",
-                                         disable=not progress)])
+    out = []
+    for a in tqdm(range(0, n, batch_size), desc=desc, unit="batch", disable=not progress):
+        res = eng.predict(x[a:a + batch_size], ids[a:a + batch_size])
+        if activity is not None:
+            activity.add(res.x_counts)
+        out.append(res.out_counts)
+    return np.concatenate(out) if out else np.zeros((0, cfg.sizes[-1]), dtype=np.int64)
 
 
 def accuracy_from_counts(counts: np.ndarray, y: np.ndarray) -> float:

@@ -100,6 +100,32 @@ def test_train_then_evaluate_and_resume(capsys, tmp_path):
     one_error_line(capsys, ["train", *TINY, "--eta", "0.1", "--out", str(out)], "--overwrite")
 
 
+def test_evaluate_activity_reports_spikes_per_layer(capsys, tmp_path):
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.training import SpikeActivity, evaluate_counts
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY, "--epochs", "1", "--batch-updates", "mini-batch", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out), "--test-samples", "100", "--activity", "--quiet"]) == 0
+    rows = {int(line.split()[0]): line.split() for line in capsys.readouterr().out.splitlines()
+            if line.split() and line.split()[0].isdigit()}
+    assert sorted(rows) == [0, 1, 2]
+    # the output layer's spikes per sample are those of the counts the accuracy comes from
+    cfg = SSNNConfig.from_dict(json.loads((out / "config.json").read_text())["model"])
+    test = load_dataset("default", "test").subset(100, 0)
+    counts = evaluate_counts(cfg, load_weights(out / "weights.npz"), test.x, 0, progress=False)
+    assert float(rows[2][2]) == pytest.approx(counts.sum(axis=1).mean(), abs=0.05)
+    assert float(rows[0][6]) == pytest.approx(float(rows[0][2]) * cfg.sizes[1], rel=1e-3)   # spikes x fan-out
+    # silent weights: no hidden spike, every hidden neuron reported as never active
+    act = SpikeActivity(cfg)
+    zero = [np.zeros_like(w) for w in load_weights(out / "weights.npz")]
+    evaluate_counts(cfg, zero, test.x[:20], 0, progress=False, activity=act)
+    hid = act.summary()[1]
+    assert hid["spikes_per_sample"] == 0 and hid["never_active"] == cfg.sizes[1] and hid["active_fraction"] == 0
+    assert act.summary()[0]["spikes_per_sample"] > 0 and act.samples == 20
+    one_error_line(capsys, ["evaluate", str(out), "--activity", "--backend", "lava"], "--activity", "engine")
+
+
 def test_ann_twin_trains_on_the_same_pipeline(capsys, tmp_path):
     out = tmp_path / "ann"
     assert cli.main(["train", *TINY, "--model", "ann", "--ann-lr", "0.1", "--epochs", "2", "--out", str(out)]) == 0
