@@ -38,16 +38,27 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     """Put one seed's record into the result file and recompute the summary.
 
     Seeds recorded earlier (by another process, or in a session whose run folders
-    are gone) are kept when they were run with the same settings; a file with
-    other settings is replaced. The file is re-read just before writing, so
-    seeds run side by side in separate processes do not drop each other."""
+    are gone) are kept when they were run with the same settings. A file with
+    other settings is never lost: it moves to ``replaced/`` next to it (out of
+    the collectors' sight, still in git) and the new settings start afresh. The
+    file is re-read just before writing, so seeds run side by side in separate
+    processes do not drop each other."""
     old = json.loads(path.read_text()) if path.exists() else {}
     from lava_ssnnbp.training import normalised_config
     if "model_config" in old:   # parameters added to SSNNConfig since count as their defaults
         old["model_config"] = normalised_config(old["model_config"])
     settings = {**settings, "model_config": normalised_config(settings["model_config"])}
-    same = all(old.get(k) == v for k, v in settings.items() if k != "run_settings")
-    per_seed = dict(old.get("per_seed", {})) if same else {}
+    differ = [k for k, v in settings.items() if k != "run_settings" and old.get(k) != v]
+    if old and differ:
+        keys = sorted(k for k in set(old.get("model_config", {})) | set(settings["model_config"])
+                      if old.get("model_config", {}).get(k) != settings["model_config"].get(k))
+        dest = path.parent / "replaced" / f"{path.stem}.{str(old.get('written', 'undated')).replace(':', '')}.json"
+        dest.parent.mkdir(exist_ok=True)
+        os.replace(path, dest)
+        print(f"{path.name} held other settings ({', '.join(differ)}"
+              f"{': ' + ', '.join(keys) if keys else ''}); moved to {dest}", flush=True)
+        old = {}
+    per_seed = dict(old.get("per_seed", {}))
     per_seed[str(seed)] = record
     done = sorted((int(s), r) for s, r in per_seed.items() if r["finished"])
     accs = [r["final_acc"] for _, r in done]

@@ -1,0 +1,45 @@
+"""benchmarks/accuracy.py merges seeds into one result file and never loses one."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def acc():
+    spec = importlib.util.spec_from_file_location("bench_accuracy", ROOT / "benchmarks" / "accuracy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _record(final, finished=True):
+    return {"finished": finished, "final_acc": final, "best_acc": final, "curve": [final - 1, final], "wall_s": 60.0,
+            "train_samples": 100, "test_samples": 50, "machine": {}, "written": f"2026-11-25T10:00:{int(final):02d}"}
+
+
+def _settings(eta):
+    from lava_ssnnbp.config import SSNNConfig
+    cfg = SSNNConfig(sizes=(784, 32, 10), steps=20, eta=eta).to_dict()
+    return {"dataset": "mnist", "model": "snn", "mode": "rate", "steps": 20, "epochs": 2,
+            "model_config": json.loads(json.dumps(cfg)), "run_settings": {"batch_size": 32}, "extra_args": []}
+
+
+def test_seeds_merge_and_other_settings_are_moved_aside(acc, tmp_path):
+    path = tmp_path / "accuracy_mnist_rate_T20.json"
+    acc.merge_seed(path, 0, _record(90.0), _settings(0.3))
+    r = acc.merge_seed(path, 1, _record(92.0), {**_settings(0.3), "run_settings": {"batch_size": 64}})
+    assert r["seeds_finished"] == [0, 1] and r["test_acc_mean"] == 91.0 and r["test_acc_std"] == 1.0
+    r = acc.merge_seed(path, 2, _record(50.0, finished=False), _settings(0.3))
+    assert r["seeds_finished"] == [0, 1] and r["unfinished"] == {"2": 2}
+    # another eta: the old seeds are not dropped but moved to replaced/
+    r = acc.merge_seed(path, 0, _record(95.0), _settings(0.1))
+    assert r["seeds_finished"] == [0] and r["test_acc_mean"] == 95.0
+    moved = list((tmp_path / "replaced").glob("accuracy_mnist_rate_T20.*.json"))
+    assert len(moved) == 1
+    old = json.loads(moved[0].read_text())
+    assert old["seeds_finished"] == [0, 1] and old["model_config"]["eta"] == 0.3
+    assert not list(tmp_path.glob("*.tmp*"))
