@@ -92,6 +92,25 @@ def tuning_section(res: Path) -> list:
     return out
 
 
+def activity_section(res: Path) -> list:
+    r = _load(res, "activity.json")
+    if not r:
+        return []
+    out = ["", "## Spike activity of the trained networks (`benchmarks/activity.py`)", "",
+           "Final weights evaluated on the test set in the engine. 'never active': hidden neurons without a single "
+           "spike on any test sample; such a neuron's gradient gate never opens, so it stopped learning (lost "
+           "capacity). Synaptic events = spikes x fan-out, the work of a neuromorphic core.", "",
+           "| run | test acc. % | eta | hidden active per sample | hidden never active | spikes/sample (input, hidden, "
+           "output) | synaptic events/sample |", "|---|---|---|---|---|---|---|"]
+    for x in r["runs"]:
+        h = x["layers"][1]
+        out.append(f"| {x['run']} | {x['test_acc']:.2f} | {x['eta']} | {100 * h['active_fraction']:.1f} % | "
+                   f"{h['never_active']} / {h['neurons']} | "
+                   + ", ".join(f"{l['spikes_per_sample']:.0f}" for l in x["layers"])
+                   + f" | {sum(l['synaptic_events_per_sample'] for l in x['layers']):.3g} |")
+    return out
+
+
 def lava_section(res: Path) -> list:
     out = []
     r = _load(res, "lava_vs_engine.json")
@@ -126,7 +145,7 @@ def main(argv=None) -> int:
            "Wall times are those of the 2-core development machine, where 2-3 jobs often shared the cores.", "",
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
-    out += lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
+    out += activity_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]

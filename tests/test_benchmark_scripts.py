@@ -1,4 +1,4 @@
-"""benchmarks/accuracy.py merges seeds into one result file and never loses one."""
+"""benchmarks/ scripts: accuracy.py merges seeds and never loses one; activity.py reports spikes."""
 import importlib.util
 import json
 from pathlib import Path
@@ -8,12 +8,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def acc():
-    spec = importlib.util.spec_from_file_location("bench_accuracy", ROOT / "benchmarks" / "accuracy.py")
+def _script(name):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+@pytest.fixture(scope="module")
+def acc():
+    return _script("accuracy")
 
 
 def _record(final, finished=True):
@@ -43,3 +47,21 @@ def test_seeds_merge_and_other_settings_are_moved_aside(acc, tmp_path):
     old = json.loads(moved[0].read_text())
     assert old["seeds_finished"] == [0, 1] and old["model_config"]["eta"] == 0.3
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_activity_script_on_a_tiny_run(tmp_path, capsys):
+    from lava_ssnnbp import cli
+    run = tmp_path / "runs" / "default_rate_T10_seed0"
+    assert cli.main(["train", "--dataset", "default", "--train-samples", "200", "--test-samples", "50", "--hidden",
+                     "16", "--steps", "10", "--epochs", "1", "--batch-updates", "mini-batch", "--quiet",
+                     "--out", str(run)]) == 0
+    out = tmp_path / "activity.json"
+    act = _script("activity")
+    assert act.main(["--root", str(tmp_path / "runs"), "--test-samples", "50", "--out", str(out)]) == 0
+    r = json.loads(out.read_text())["runs"]
+    assert [x["run"] for x in r] == [run.name] and len(r[0]["layers"]) == 3
+    assert r[0]["layers"][1]["neurons"] == 16 and 0 <= r[0]["layers"][1]["never_active"] <= 16
+    assert f"{r[0]['test_acc']:.2f}%" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:          # nothing to analyse: a clear exit, no traceback
+        act.main(["--root", str(tmp_path / "empty"), "--out", str(out)])
+    assert e.value.code == 2

@@ -1,0 +1,86 @@
+"""Spike activity of trained networks: how sparse they are and how many hidden neurons died.
+
+For each run folder of ``benchmarks/accuracy.py`` (``~/ssnnbp-runs/bench/<name>_seed<s>``,
+or any ``ssnnbp train`` folder given), evaluates the final weights on the test set in the
+engine and records per layer: spikes and synaptic events per sample (the work a
+neuromorphic core does), the fraction of neurons active in a sample, and the neurons
+that never spiked on any test sample. A hidden neuron that never spikes never opens
+its gradient gate, so its weights stop learning: such "dead" neurons are capacity the
+network lost during training. Writes ``results/activity.json``; make_results.py shows it.
+
+Example::
+
+    python benchmarks/activity.py                       # every finished run under ~/ssnnbp-runs/bench
+    python benchmarks/activity.py RUN_DIR [RUN_DIR ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
+
+
+def analyse(run: Path, data_dir=None, test_samples=None) -> dict:
+    from lava_ssnnbp.config import SSNNConfig
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.training import SpikeActivity, accuracy_from_counts, evaluate_counts, load_weights
+    saved = json.loads((run / "config.json").read_text())
+    cfg, rs = SSNNConfig.from_dict(saved["model"]), saved["run"]
+    metrics = json.loads((run / "metrics.json").read_text())["epochs"]
+    test = load_dataset(rs["dataset"], "test", data_dir or rs.get("data_dir"), steps=cfg.steps)
+    if test_samples:
+        test = test.subset(test_samples, 0)
+    act = SpikeActivity(cfg)
+    t0 = time.perf_counter()
+    counts = evaluate_counts(cfg, load_weights(run / "weights.npz"), test.x, rs.get("seed", 0), progress=False,
+                             activity=act)
+    return {"run": run.name, "dataset": rs["dataset"], "mode": cfg.mode, "steps": cfg.steps, "eta": cfg.eta,
+            "seed": rs.get("seed", 0), "epochs": len(metrics), "test_samples": len(test),
+            "test_acc": 100 * accuracy_from_counts(counts, test.y), "layers": act.summary(),
+            "eval_wall_s": round(time.perf_counter() - t0, 1)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="*", type=Path, help="run folders (default: the finished full-data runs under "
+                                                       "--root)")
+    ap.add_argument("--root", type=Path, default=Path(os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs")) / "bench")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--test-samples", type=int, default=None, help="class-balanced test subset (default: all)")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "activity.json")
+    args = ap.parse_args(argv)
+    runs = args.runs
+    if not runs:
+        root = args.root.expanduser()
+        runs = sorted(p for p in root.glob("*_seed*") if (p / "metrics.json").exists() and "_sub" not in p.name
+                      and len(json.loads((p / "metrics.json").read_text())["epochs"])
+                      >= json.loads((p / "config.json").read_text())["run"]["epochs"])
+    if not runs:
+        ap.exit(2, "error: no finished run folder found (give RUN_DIR or --root)\n")
+    rows = []
+    for run in runs:
+        if not (run / "weights.npz").exists():
+            ap.exit(2, f"error: {run}: no weights.npz (not a run folder written by 'ssnnbp train')\n")
+        r = analyse(run, args.data_dir, args.test_samples)
+        hid = r["layers"][1]
+        print(f"{r['run']:45s} {r['test_acc']:6.2f}%  hidden active {100 * hid['active_fraction']:5.1f}%  "
+              f"never active {hid['never_active']:4d}/{hid['neurons']}  spikes/sample "
+              + " ".join(f"{x['spikes_per_sample']:.0f}" for x in r["layers"]), flush=True)
+        rows.append(r)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"written": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": rows}, indent=1) + "\n")
+    os.replace(tmp, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
