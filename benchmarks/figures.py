@@ -463,6 +463,22 @@ def _protocol_line(d) -> str:
             "numbers. " if p.tag else "")
 
 
+def _found(d, pairs) -> list:
+    """'Found:' lines: each pair of modes compared at every T where both finished."""
+    lines = []
+    for a, b in pairs:
+        diffs = F.mode_differences(d["series"], a, b, d["steps"])
+        if diffs:
+            lines.append(f"`{a}` - `{b}`: " + "; ".join(
+                f"T = {x['T']}: {x['diff']:+.2f} +/- {x['se']:.2f}{' (within noise)' if x['within_noise'] else ''}"
+                for x in diffs))
+    if not lines:
+        return []
+    return ["**Found** (difference of final accuracies in points, +/- one standard error: from the seeds where "
+            "both have >= 2, else the test set's binomial error; 'within noise' = less than 2 s.e.): "
+            + ". ".join(lines) + ".", ""]
+
+
 def _md_fig6(d) -> list:
     tag = F.get_protocol(d["protocol"]).tag
     out = [_heading("Fig. 6: learning with stochastic (and coincidence) updates vs T", d), "",
@@ -478,6 +494,7 @@ def _md_fig6(d) -> list:
                    + ", ".join(f"{m} {_wall(s)}" for m, s in zip(d["modes"], ss) if s["finished"]) + " |")
     out += ["", _img("fig6", d, "Fig. 6") if any_ else
             "Figure: not yet run (no finished result).", ""]
+    out += _found(d, (("stochastic", "rate"), ("coincidence", "rate")))
     if d["missing"]:
         out += [f"Not yet run, unfinished or short of seeds: {', '.join(m['name'] for m in d['missing'])} "
                 f"(`python benchmarks/figures.py launch --protocol {d['protocol']}` prints the commands).", ""]
@@ -499,6 +516,7 @@ def _md_fig78(d) -> list:
     any_ |= any(s["finished"] for s in emu.values())
     out += ["", _img("fig78", d, "Fig. 7/8") if any_ else
             "Figure: not yet run (no finished result).", ""]
+    out += _found(d, (("noise", "stochastic"),))
     base = d.get("fig8_base_steps", 50)
     out += [f"Fig. 8 (the paper's emulation of long T): `noise` mode simulated at T = {base} with the noise of "
             f"T_s steps (`--noise-steps T_s`, results tagged `{F.join_tag(F.get_protocol(d['protocol']).tag, 'emuT')}"

@@ -436,6 +436,29 @@ def fig6_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[
             **_protocol_info(p)}
 
 
+def mode_differences(series: dict, a: str, b: str, steps_list: Sequence) -> List[dict]:
+    """Per T where both modes finished: mean accuracy of ``a`` minus ``b`` (points)
+    and its standard error: from the seed-to-seed std where both have >= 2 seeds,
+    else from the test set's binomial error sqrt(p (1 - p) / N) of each result.
+    ``within_noise``: |difference| < 2 standard errors."""
+    out = []
+    for T in steps_list:
+        sa, sb = series.get(a, {}).get(str(T)), series.get(b, {}).get(str(T))
+        if not (sa and sb and sa["finished"] and sb["finished"]):
+            continue
+        var = 0.0
+        for st in (sa, sb):
+            n, N = st["n_seeds"], st["settings"].get("test_samples") or 10000
+            p = st["final_mean"] / 100
+            seed_var = (st["final_std"] * math.sqrt(n / (n - 1))) ** 2 / n if n > 1 else None
+            var += seed_var if seed_var is not None and sa["n_seeds"] > 1 and sb["n_seeds"] > 1 \
+                else 1e4 * p * (1 - p) / (N * n)
+        diff, se = sa["final_mean"] - sb["final_mean"], math.sqrt(var)
+        out.append({"T": int(T), "a": a, "b": b, "diff": diff, "se": se, "within_noise": abs(diff) < 2 * se,
+                    "n": (sa["n_seeds"], sb["n_seeds"])})
+    return out
+
+
 def fig78_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[int] = FIG6_STEPS,
                launch: Optional[dict] = None, fig8_steps: Sequence[int] = FIG8_STEPS,
                fig8_base: int = FIG8_BASE_T, protocol="full") -> dict:

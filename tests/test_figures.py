@@ -303,3 +303,17 @@ def test_make_results_keeps_tagged_runs_out_of_the_main_table(tmp_path):
     text = out.read_text()
     assert "**97.25** (n=1)" in text and "93.75" not in text
     assert text.rstrip().endswith("## appended figures report")
+
+
+def test_mode_differences_standard_errors():
+    def st(finals, N=2000):
+        return {"finished": True, "n_seeds": len(finals), "final_mean": float(np.mean(finals)),
+                "final_std": float(np.std(finals)), "settings": {"test_samples": N}}
+    one = {"stochastic": {"50": st([95.0])}, "rate": {"50": st([94.0]), "100": st([96.0])}}
+    (d,) = F.mode_differences(one, "stochastic", "rate", (50, 100))     # T=100: stochastic missing
+    se = 100 * np.sqrt(0.95 * 0.05 / 2000 + 0.94 * 0.06 / 2000)         # binomial, one seed each
+    assert d["T"] == 50 and d["diff"] == pytest.approx(1.0) and d["se"] == pytest.approx(se)
+    assert d["within_noise"]
+    seeds = {"stochastic": {"50": st([96.0, 98.0])}, "rate": {"50": st([94.0, 94.0])}}
+    (d,) = F.mode_differences(seeds, "stochastic", "rate", (50,))
+    assert d["diff"] == pytest.approx(3.0) and d["se"] == pytest.approx(1.0) and not d["within_noise"]
