@@ -79,16 +79,21 @@ def throughput_section(res: Path) -> list:
 
 
 def tuning_section(res: Path) -> list:
-    r = _load(res, "tuning_mnist_subset.json")
-    if not r:
-        return []
-    out = ["", "## How the defaults were chosen (`benchmarks/tuning.py`)", "",
-           f"MNIST, 784-1280-10, rate mode, WTA + dropout, {' '.join(r['base_args'])}: one setting changed at a "
-           "time. Test accuracy on 2,000 test images after each epoch (one point's standard error is ~0.5).", "",
-           "| variant | changed | test % after epoch 1, 2 | train wall s |", "|---|---|---|---|"]
-    for row in r["rows"]:
-        out.append(f"| {row['variant']} | `{' '.join(row['args'])}` | "
-                   f"{', '.join(f'{a:.2f}' for a in row['test_acc_per_epoch'])} | {row['train_wall_s']:.0f} |")
+    out = []
+    for f in sorted(res.glob("tuning_*_subset.json")):
+        r = json.loads(f.read_text())
+        val = all("val_acc_per_epoch" in row for row in r["rows"])
+        out += ["", f"## How the defaults were chosen (`benchmarks/tuning.py`, {f.name})", "",
+                f"784-1280-10, rate mode, WTA + dropout, {' '.join(r['base_args'])}: one setting changed at a time. "
+                + ("Validation: held-out training images (choose on these); test: 2,000 test images. "
+                   if val else "Scored on 2,000 test images (this sweep predates the validation split). ")
+                + "One point's standard error is ~0.3-0.5.", "",
+                "| variant | changed | " + ("validation % per epoch | " if val else "") + "test % per epoch | "
+                "train wall s |", "|---|---|" + ("---|" if val else "") + "---|---|"]
+        for row in r["rows"]:
+            v = f"{', '.join(f'{a:.2f}' for a in row['val_acc_per_epoch'])} | " if val else ""
+            out.append(f"| {row['variant']} | `{' '.join(row['args'])}` | {v}"
+                       f"{', '.join(f'{a:.2f}' for a in row['test_acc_per_epoch'])} | {row['train_wall_s']:.0f} |")
     return out
 
 

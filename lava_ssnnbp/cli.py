@@ -15,6 +15,7 @@ from .config import MODES, RESETS, ConfigError, SSNNConfig
 
 DEFAULT = SSNNConfig()
 RUNS_ROOT = Path(os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs")).expanduser()
+VAL_SEED = 20231   # which training images --val-samples holds out: fixed, so every run shares them
 
 
 class UsageError(Exception):
@@ -134,6 +135,10 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--eta-step", type=int, default=rs.eta_step, help="epochs per 'step' decay (default: %(default)s)")
     r.add_argument("--train-samples", type=int, default=None, metavar="N",
                    help="train on a class-balanced subset of N samples (default: all)")
+    r.add_argument("--val-samples", type=int, default=None, metavar="N",
+                   help="hold N class-balanced training images out of training (the same ones for every run) "
+                        "and score them after each epoch as val_acc: choose hyperparameters on it, not on the "
+                        "test set (default: none)")
     r.add_argument("--ann-lr", type=float, default=rs.ann_lr, help="ANN learning rate (default: %(default)s)")
     r.add_argument("--out", default=None, metavar="DIR",
                    help=f"run folder (default: {RUNS_ROOT}/<dataset>-<model/mode>-T<T>-seed<seed>; "
@@ -192,10 +197,19 @@ def cmd_train(args) -> int:
                            model=args.model, backend=args.backend, batch_updates=args.batch_updates,
                            batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
                            eta_step=args.eta_step, train_samples=args.train_samples,
-                           test_samples=args.test_samples, checkpoint_s=args.checkpoint_every,
+                           test_samples=args.test_samples, val_samples=args.val_samples,
+                           checkpoint_s=args.checkpoint_every,
                            ann_lr=args.ann_lr)
     steps = args.steps if args.dataset == "nmnist" else None
-    train = _load(args.dataset, "train", args, steps, args.train_samples, args.seed)
+    if args.val_samples:
+        # the same held-out images for every run (a fixed seed), the training subset from the rest
+        full = _load(args.dataset, "train", args, steps, None, args.seed)
+        if args.val_samples >= len(full):
+            raise ConfigError(f"invalid val_samples: {args.val_samples} (the training split has {len(full)})")
+        rest, val = full.split_off(args.val_samples, VAL_SEED)
+        train = rest.subset(args.train_samples, args.seed) if args.train_samples else rest
+    else:
+        train, val = _load(args.dataset, "train", args, steps, args.train_samples, args.seed), None
     test = _load(args.dataset, "test", args, steps, args.test_samples, args.seed)
     cfg = _config_from_args(args, train.input_size, train.num_classes)
     tag = "ann" if args.model == "ann" else f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
@@ -203,10 +217,11 @@ def cmd_train(args) -> int:
     run = Run.open(out, cfg, settings, overwrite=args.overwrite)
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
-    print(f"{run._label()} on {args.dataset}: {len(train)} train / {len(test)} test samples, "
+    held = f" / {len(val)} validation (held out of train)" if val is not None else ""
+    print(f"{run._label()} on {args.dataset}: {len(train)} train{held} / {len(test)} test samples, "
           f"{settings.epochs} epochs, backend {settings.backend}; run folder {out}", flush=True)
     t0 = time.time()
-    metrics = run.train(train, test, progress=not args.quiet)
+    metrics = run.train(train, test, progress=not args.quiet, val_set=val)
     last = metrics[-1]
     print(f"test accuracy: {100 * last['test_acc']:.2f}% after {last['epoch']} epochs "
           f"({time.time() - t0:.0f} s this call); results in {out}")

@@ -60,6 +60,7 @@ class RunSettings:
     eta_step: int = 5
     train_samples: Optional[int] = None  # subset of the training split (None: all)
     test_samples: Optional[int] = None
+    val_samples: Optional[int] = None    # held out of the training split (never trained on), scored each epoch
     checkpoint_s: float = 60.0          # seconds between mid-epoch checkpoints
     ann_lr: float = 0.05
     ann_momentum: float = 0.9
@@ -83,7 +84,7 @@ class RunSettings:
             bad("eta_decay", f"{self.eta_decay!r} (need 0 < decay <= 1)")
         if self.eta_step < 1:
             bad("eta_step", f"{self.eta_step!r} (need >= 1)")
-        for name in ("train_samples", "test_samples"):
+        for name in ("train_samples", "test_samples", "val_samples"):
             v = getattr(self, name)
             if v is not None and v < 1:
                 bad(name, f"{v!r} (need >= 1)")
@@ -323,14 +324,16 @@ class Run:
 
     # -------------------------------------------------------------- train
     def train(self, train_set, test_set, progress: bool = True,
-              on_batch: Optional[Callable[[int], None]] = None) -> List[dict]:
+              on_batch: Optional[Callable[[int], None]] = None, val_set=None) -> List[dict]:
         """Train the remaining epochs; returns the metrics of all epochs.
 
+        ``val_set`` (held-out training images) is scored after every epoch as
+        ``val_acc``: the number to choose hyperparameters on, not ``test_acc``.
         ``on_batch(samples_done_in_epoch)`` is called after each batch (tests
         use it to interrupt a run).
         """
         if self.settings.model == "ann":
-            return self._train_ann(train_set, test_set, progress)
+            return self._train_ann(train_set, test_set, progress, val_set)
         from tqdm.auto import tqdm
         from . import dynamics as dyn
         s, cfg = self.settings, self.cfg
@@ -384,17 +387,21 @@ class Run:
                    "train_wall_s": round(train_wall, 3), "test_wall_s": round(time.time() - t1, 3),
                    "samples_per_s": round(n / max(train_wall, 1e-9), 2),
                    "silent_test_frac": float(np.mean(counts.sum(axis=1) == 0))}
+            if val_set is not None:
+                vc = evaluate_counts(cfg, weights, val_set.x, s.seed, s.backend, s.batch_size * 4, progress, "val")
+                row.update(val_acc=accuracy_from_counts(vc, val_set.y), val_samples=len(val_set.y))
             self.metrics.append(row)
             epoch, position = epoch + 1, 0
             save_weights(self.out / "weights.npz", weights)
             self._write_metrics()
             self._save_checkpoint(weights, epoch, 0, seen)
             if progress:
-                print(f"epoch {row['epoch']}: train {100 * row['train_acc']:.2f}%  "
+                val = f"val {100 * row['val_acc']:.2f}%  " if "val_acc" in row else ""
+                print(f"epoch {row['epoch']}: train {100 * row['train_acc']:.2f}%  {val}"
                       f"test {100 * row['test_acc']:.2f}%  ({row['samples_per_s']:.0f} samples/s)", flush=True)
         return self.metrics
 
-    def _train_ann(self, train_set, test_set, progress: bool) -> List[dict]:
+    def _train_ann(self, train_set, test_set, progress: bool, val_set=None) -> List[dict]:
         from tqdm.auto import tqdm
         from .ann import ANN
         s, cfg = self.settings, self.cfg
@@ -415,6 +422,8 @@ class Run:
                    "test_acc": ann.accuracy(test_set.x, test_set.y),
                    "train_samples": len(train_set.y), "test_samples": len(test_set.y),
                    "train_wall_s": round(wall, 3), "samples_per_s": round(len(train_set.y) / max(wall, 1e-9), 2)}
+            if val_set is not None:
+                row.update(val_acc=ann.accuracy(val_set.x, val_set.y), val_samples=len(val_set.y))
             self.metrics.append(row)
             save_weights(self.out / "weights.npz", ann.weights)
             self._write_metrics()
@@ -507,6 +516,8 @@ def plot_learning_curve(metrics: List[dict], path: Path, title: str = ""):
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=120)
     ax.plot(ep, [100 * m["train_acc"] for m in metrics], "o-", label="train (during learning)")
     ax.plot(ep, [100 * m["test_acc"] for m in metrics], "s-", label="test")
+    if all("val_acc" in m for m in metrics):
+        ax.plot(ep, [100 * m["val_acc"] for m in metrics], "^-", label="validation (held-out training images)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(title, fontsize=9)

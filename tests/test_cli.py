@@ -47,6 +47,8 @@ def one_error_line(capsys, argv, *needles):
     (["train", "--fixed-point", "--mode", "noise"], ["noise"]),
     (["train", "--backend", "lava", "--batch-updates", "mini-batch", *TINY], ["per-sample"]),
     (["evaluate", "/nonexistent/run"], ["/nonexistent/run", "config.json"]),
+    (["train", *TINY, "--val-samples", "0"], ["val_samples"]),
+    (["train", *TINY, "--val-samples", "6000"], ["val_samples", "6000"]),
     (["nonsense"], ["nonsense"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, needles):
@@ -98,6 +100,20 @@ def test_train_then_evaluate_and_resume(capsys, tmp_path):
     assert not all(np.array_equal(a, b) for a, b in zip(w2, load_weights(out / "weights.npz")))
     # other parameters in the same folder: refused, one line
     one_error_line(capsys, ["train", *TINY, "--eta", "0.1", "--out", str(out)], "--overwrite")
+
+
+def test_validation_split_is_held_out_and_scored(capsys, tmp_path):
+    from lava_ssnnbp.data import load_dataset
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY, "--val-samples", "200", "--batch-updates", "mini-batch", "--out", str(out)]) == 0
+    assert "400 train / 200 validation" in capsys.readouterr().out
+    m = json.loads((out / "metrics.json").read_text())["epochs"][-1]
+    assert m["val_samples"] == 200 and 0.2 < m["val_acc"] <= 1 and m["train_samples"] == 400
+    full = load_dataset("default", "train")
+    rest, val = full.split_off(200, cli.VAL_SEED)
+    assert len(rest) + len(val) == len(full) and np.bincount(val.y).min() == 20      # class-balanced
+    assert not (set(map(bytes, val.x)) & set(map(bytes, rest.x)))                  # disjoint images
+    assert np.array_equal(full.split_off(200, cli.VAL_SEED)[1].y, val.y)           # the same for every run
 
 
 def test_evaluate_activity_reports_spikes_per_layer(capsys, tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Tuple
 
 import numpy as np
 
@@ -51,6 +52,17 @@ class Dataset:
     def input_size(self) -> int:
         """Number of inputs per step: the product of input_shape."""
         return int(np.prod(self.input_shape))
+
+    def split_off(self, n: int, seed: int = 0) -> Tuple["Dataset", "Dataset"]:
+        """(rest, held): a class-balanced random n samples held out (e.g. for validation)
+        and the others, both in the original order; the same seed holds out the same samples."""
+        if not 0 < n < len(self):
+            raise ValueError(f"cannot hold out {n} of {len(self)} samples (need 0 < n < {len(self)})")
+        held = stratified_indices(self.y, n, seed)
+        keep = np.ones(len(self), dtype=bool)
+        keep[held] = False
+        return (replace(self, x=self.x[keep], y=self.y[keep]),
+                replace(self, split=f"{self.split}-heldout", x=self.x[held], y=self.y[held]))
 
     def subset(self, n: int, seed: int = 0) -> "Dataset":
         """Random, roughly class-balanced subset of n samples (same seed -> same subset, original order).
