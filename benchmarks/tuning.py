@@ -40,6 +40,8 @@ VARIANTS = {
     "B8": ["--eta", "0.3", "--batch-size", "8"],
     "per-sample": ["--eta", "0.3", "--batch-updates", "per-sample"],   # the on-chip schedule (B = 1)
     "T100": ["--eta", "0.3", "--steps", "100"],
+    # the ANN twin's learning rate (SGD + momentum 0.9), on the same split
+    **{f"ann-lr{lr}": ["--model", "ann", "--ann-lr", lr] for lr in ("0.003", "0.01", "0.03", "0.05")},
 }
 
 
@@ -77,6 +79,11 @@ def main(argv=None) -> int:
     result = {"what": f"{args.dataset} subset sweep, one setting changed at a time", "base_args": base, "rows": rows,
               "machine": {"node": platform.node(), "cpus": os.cpu_count()},
               "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if out_file.exists():   # keep the variants of earlier calls run on the same base
+        old = json.loads(out_file.read_text())
+        if old.get("base_args") == base:
+            done = {r["variant"] for r in rows}
+            result["rows"] = [r for r in old["rows"] if r["variant"] not in done] + rows
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out_file}")
