@@ -86,6 +86,16 @@ def get_protocol(protocol) -> Protocol:
     return PROTOCOLS[protocol]
 
 
+def is_figure_tag(tag: str) -> bool:
+    """Whether results with this tag belong to the figures (a subset protocol, an
+    ablation variant or a Fig. 8 emulation) rather than to the main accuracy table
+    (untagged runs, and hyperparameter variants such as 'eta0.1')."""
+    protocol_tags = {p.tag for p in PROTOCOLS.values() if p.tag}
+    variants = {v[0] for v in ABLATION_VARIANTS if v[0]}
+    parts = tag.split("_") if tag else []
+    return bool(parts) and (parts[0] in protocol_tags or tag in variants or any(x.startswith("emuT") for x in parts))
+
+
 def join_tag(*parts: str) -> str:
     """Tags joined by '_' with empty parts left out: ('sub10k', 'nowta') -> 'sub10k_nowta'."""
     return "_".join(p for p in parts if p)

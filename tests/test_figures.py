@@ -297,11 +297,17 @@ def test_make_results_keeps_tagged_runs_out_of_the_main_table(tmp_path):
         r = _acc_json("mnist", "rate", 50, {"0": [90.0, acc]}, [0], epochs=2, tag=tag)
         r.update(test_acc_mean=acc, test_acc_std=0.0, best_epoch_acc_per_seed=[acc])
         (res / name).write_text(json.dumps(r))
+    r = _acc_json("mnist", "rate", 50, {"0": [90.0, 96.5]}, [0], epochs=2, tag="eta0.1")
+    r.update(test_acc_mean=96.5, test_acc_std=0.0, best_epoch_acc_per_seed=[96.5])
+    (res / "accuracy_mnist_rate_T50_eta0.1.json").write_text(json.dumps(r))       # a hyperparameter variant
     (tmp_path / "RESULTS.extra.md").write_text("## appended figures report\n")
     out = tmp_path / "RESULTS.md"
     assert _bench("make_results").main(["--results", str(res), "--output", str(out)]) == 0
     text = out.read_text()
     assert "**97.25** (n=1)" in text and "93.75" not in text
+    assert "| eta0.1 |" in text and "**96.50** (n=1)" in text
+    assert [F.is_figure_tag(t) for t in ("", "eta0.1", "sub10k", "sub10k_nowta", "nowta", "emuT500", "lr0.003")] \
+        == [False, False, True, True, True, True, False]
     assert text.rstrip().endswith("## appended figures report")
 
 
