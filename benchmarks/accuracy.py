@@ -44,11 +44,16 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     file is re-read just before writing, so seeds run side by side in separate
     processes do not drop each other."""
     old = json.loads(path.read_text()) if path.exists() else {}
-    from lava_ssnnbp.training import normalised_config
+    from lava_ssnnbp.training import normalised_config, same_settings
     if "model_config" in old:   # parameters added to SSNNConfig since count as their defaults
         old["model_config"] = normalised_config(old["model_config"])
     settings = {**settings, "model_config": normalised_config(settings["model_config"])}
-    differ = [k for k, v in settings.items() if k != "run_settings" and old.get(k) != v]
+    # what trains differently: the model, and the run settings except seed and bookkeeping
+    # (extra_args is only the command line: the same settings can be spelled differently)
+    differ = [k for k, v in settings.items() if k not in ("run_settings", "extra_args") and old.get(k) != v]
+    if old and not same_settings(old.get("run_settings", {}), settings["run_settings"],
+                                 ("seed", "checkpoint_s", "data_dir")):
+        differ.append("run_settings")
     if old and differ:
         keys = sorted(k for k in set(old.get("model_config", {})) | set(settings["model_config"])
                       if old.get("model_config", {}).get(k) != settings["model_config"].get(k))

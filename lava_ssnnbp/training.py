@@ -255,7 +255,7 @@ class Run:
             try:
                 old = json.loads(cfg_file.read_text())
                 same = (_same_model(old.get("model", {}), cfg)
-                        and _same_settings(old.get("run", {}), dataclasses.asdict(settings)))
+                        and same_settings(old.get("run", {}), dataclasses.asdict(settings)))
             except (json.JSONDecodeError, OSError, TypeError, ValueError):
                 same = False
             if not same:
@@ -497,14 +497,16 @@ def normalised_config(d: dict) -> dict:
     return _jsonable(SSNNConfig.from_dict(d).to_dict())
 
 
-def _same_settings(old: dict, new: dict) -> bool:
-    """Settings that may change on resume: more epochs, checkpoint interval.
-    Settings added after the run was started count as their defaults."""
-    ignore = {"epochs", "checkpoint_s", "data_dir"}
+def same_settings(old: dict, new: dict, ignore=("epochs", "checkpoint_s", "data_dir")) -> bool:
+    """Whether two saved RunSettings train the same way, apart from ``ignore``
+    (by default what may change on resume: more epochs, checkpoint interval, data
+    folder). Settings added after a run was saved count as their defaults."""
+    ignore = set(ignore)
     defaults = {f.name: f.default for f in dataclasses.fields(RunSettings)
                 if f.default is not dataclasses.MISSING}
-    return {k: v for k, v in _jsonable({**defaults, **old}).items() if k not in ignore} == \
-        {k: v for k, v in _jsonable(new).items() if k not in ignore}
+    def norm(d):
+        return {k: v for k, v in _jsonable({**defaults, **d}).items() if k not in ignore}
+    return norm(old) == norm(new)
 
 
 def plot_learning_curve(metrics: List[dict], path: Path, title: str = ""):

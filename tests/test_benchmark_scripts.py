@@ -35,7 +35,9 @@ def _settings(eta):
 def test_seeds_merge_and_other_settings_are_moved_aside(acc, tmp_path):
     path = tmp_path / "accuracy_mnist_rate_T20.json"
     acc.merge_seed(path, 0, _record(90.0), _settings(0.3))
-    r = acc.merge_seed(path, 1, _record(92.0), {**_settings(0.3), "run_settings": {"batch_size": 64}})
+    # the same settings spelled differently on the command line, another checkpoint interval: merged
+    r = acc.merge_seed(path, 1, _record(92.0), {**_settings(0.3), "extra_args": ["--eta", "0.3"],
+                                                "run_settings": {"batch_size": 32, "checkpoint_s": 5.0}})
     assert r["seeds_finished"] == [0, 1] and r["test_acc_mean"] == 91.0 and r["test_acc_std"] == 1.0
     r = acc.merge_seed(path, 2, _record(50.0, finished=False), _settings(0.3))
     assert r["seeds_finished"] == [0, 1] and r["unfinished"] == {"2": 2}
@@ -47,6 +49,9 @@ def test_seeds_merge_and_other_settings_are_moved_aside(acc, tmp_path):
     old = json.loads(moved[0].read_text())
     assert old["seeds_finished"] == [0, 1] and old["model_config"]["eta"] == 0.3
     assert not list(tmp_path.glob("*.tmp*"))
+    # another batch size trains differently: moved aside too
+    r = acc.merge_seed(path, 1, _record(93.0), {**_settings(0.1), "run_settings": {"batch_size": 64}})
+    assert r["seeds_finished"] == [1] and len(list((tmp_path / "replaced").glob("*.json"))) == 2
 
 
 def test_activity_script_on_a_tiny_run(tmp_path, capsys):
