@@ -131,8 +131,8 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
                 and np.ndim(u) and np.shape(u) == np.shape(v) == np.shape(a) and np.size(u) >= 1024
                 and _kernels.available()):
             # one fused pass (numba) over the same integer arithmetic as below
-            return _kernels.if_step_fixed(u, v, a, fxp.DECAY_UNITY - (du + fxp.DS_OFFSET), 1 << fxp.ACT_SHIFT, fxp.UV_MAX,
-                                          int(np.int64(theta) << fxp.VTH_SHIFT), reset == "zero")
+            return _kernels.if_step_fixed(u, v, a, fxp.DECAY_UNITY - (du + fxp.DS_OFFSET), 1 << fxp.ACT_SHIFT,
+                                          fxp.UV_MAX, int(np.int64(theta) << fxp.VTH_SHIFT), reset == "zero")
         # Integer arithmetic carried out exactly in float64 (every value stays
         # below 2**53): the decay x * (4096 - d) >> 12 on the magnitude is
         # trunc(x * ((4096 - d) / 4096)), a dyadic product, and a << 6 is a * 64.
