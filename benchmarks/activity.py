@@ -46,11 +46,18 @@ def analyse(run: Path, data_dir=None, test_samples=None) -> dict:
             "eval_wall_s": round(time.perf_counter() - t0, 1)}
 
 
+def _run_info(run: Path) -> tuple:
+    """(model, epochs asked, epochs done) of a run folder."""
+    rs = json.loads((run / "config.json").read_text())["run"]
+    done = len(json.loads((run / "metrics.json").read_text())["epochs"])
+    return rs.get("model", "snn"), rs["epochs"], done
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("runs", nargs="*", type=Path, help="run folders (default: the finished full-data runs under "
-                                                       "--root)")
+    ap.add_argument("runs", nargs="*", type=Path, help="SNN run folders (default: the finished full-data SNN runs "
+                                                       "under --root)")
     ap.add_argument("--root", type=Path, default=Path(os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs")) / "bench")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--test-samples", type=int, default=None, help="class-balanced test subset (default: all)")
@@ -60,14 +67,15 @@ def main(argv=None) -> int:
     if not runs:
         root = args.root.expanduser()
         runs = sorted(p for p in root.glob("*_seed*") if (p / "metrics.json").exists() and "_sub" not in p.name
-                      and len(json.loads((p / "metrics.json").read_text())["epochs"])
-                      >= json.loads((p / "config.json").read_text())["run"]["epochs"])
+                      and _run_info(p)[0] == "snn" and _run_info(p)[2] >= _run_info(p)[1])
     if not runs:
         ap.exit(2, "error: no finished run folder found (give RUN_DIR or --root)\n")
     rows = []
     for run in runs:
         if not (run / "weights.npz").exists():
             ap.exit(2, f"error: {run}: no weights.npz (not a run folder written by 'ssnnbp train')\n")
+        if _run_info(run)[0] != "snn":
+            ap.exit(2, f"error: {run}: an ANN run (no spikes to count)\n")
         r = analyse(run, args.data_dir, args.test_samples)
         hid = r["layers"][1]
         print(f"{r['run']:45s} {r['test_acc']:6.2f}%  hidden active {100 * hid['active_fraction']:5.1f}%  "

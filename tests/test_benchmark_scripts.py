@@ -60,6 +60,9 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     assert cli.main(["train", "--dataset", "default", "--train-samples", "200", "--test-samples", "50", "--hidden",
                      "16", "--steps", "10", "--epochs", "1", "--batch-updates", "mini-batch", "--quiet",
                      "--out", str(run)]) == 0
+    ann = tmp_path / "runs" / "default_ann_T10_seed0"      # an ANN twin has no spikes: left out
+    assert cli.main(["train", "--dataset", "default", "--model", "ann", "--train-samples", "200", "--test-samples",
+                     "50", "--hidden", "16", "--epochs", "1", "--quiet", "--out", str(ann)]) == 0
     out = tmp_path / "activity.json"
     act = _script("activity")
     assert act.main(["--root", str(tmp_path / "runs"), "--test-samples", "50", "--out", str(out)]) == 0
@@ -70,3 +73,6 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:          # nothing to analyse: a clear exit, no traceback
         act.main(["--root", str(tmp_path / "empty"), "--out", str(out)])
     assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:          # an ANN run named explicitly: refused by name
+        act.main([str(ann), "--out", str(out)])
+    assert e.value.code == 2 and "ANN run" in capsys.readouterr().err
