@@ -31,8 +31,8 @@ def _fmt(r) -> str:
 
 
 def accuracy_table(results) -> list:
-    lines = ["| data set | model | mode | variant | precision | T | epochs | train/test samples | update | ours: test acc. % (mean +/- std) | per seed | best epoch per seed | paper % | wall time per seed |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| data set | model | mode | variant | dropout (input, hidden) | precision | T | epochs | train/test samples | update | ours: test acc. % (mean +/- std) | per seed | best epoch per seed | paper % | wall time per seed |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         rs, mc = r["run_settings"], r["model_config"]
         model = r["model"]
@@ -40,11 +40,12 @@ def accuracy_table(results) -> list:
         sched = rs.get("eta_schedule", "constant")
         upd = (f"SGD+momentum, lr {rs.get('ann_lr')} {sched}" if model == "ann"
                else f"{rs['batch_updates']} (B={rs['batch_size']}), eta {mc.get('eta')} {sched}")
+        drop = ", ".join(f"{p:g}" for p in mc.get("dropout") or []) or "none"
         per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
         best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
         wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
         unf = "; unfinished seeds (epochs done): " + ", ".join(f"{s}: {e}" for s, e in r["unfinished"].items()) if r["unfinished"] else ""
-        lines.append(f"| {r['dataset']} | {model} | {r['mode'] or '-'} | {r.get('_tag') or '-'} | {prec} | {r['steps'] if model != 'ann' else '-'} | "
+        lines.append(f"| {r['dataset']} | {model} | {r['mode'] or '-'} | {r.get('_tag') or '-'} | {drop} | {prec} | {r['steps'] if model != 'ann' else '-'} | "
                      f"{r['epochs']} | {r['train_samples']}/{r['test_samples']} | {upd} | {_fmt(r)}{unf} | {per_seed} | {best} | "
                      f"{PAPER.get((r['dataset'], model), '-')} | {wall} |")
     return lines
