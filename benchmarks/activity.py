@@ -53,6 +53,11 @@ def _run_info(run: Path) -> tuple:
     return rs.get("model", "snn"), rs["epochs"], done
 
 
+def _finished_snn(run: Path) -> bool:
+    model, asked, done = _run_info(run)
+    return model == "snn" and done >= asked
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,7 +72,7 @@ def main(argv=None) -> int:
     if not runs:
         root = args.root.expanduser()
         runs = sorted(p for p in root.glob("*_seed*") if (p / "metrics.json").exists() and "_sub" not in p.name
-                      and _run_info(p)[0] == "snn" and _run_info(p)[2] >= _run_info(p)[1])
+                      and _finished_snn(p))
     if not runs:
         ap.exit(2, "error: no finished run folder found (give RUN_DIR or --root)\n")
     rows = []
