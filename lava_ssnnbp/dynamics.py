@@ -230,6 +230,9 @@ def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None):
     forward neuron has spiked in this sample (the ReLU-derivative switch).
     Returns (state, x, d+, d-) with boolean spikes.
     """
+    fused = _composite_fused(st, a_fwd, a_bwd, p, keep, output=False)
+    if fused is not None:
+        return fused
     xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p)
     if keep is not None:
         x = x & keep
@@ -242,6 +245,9 @@ def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None):
 def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
     """One step of the output layer (Eq. 1/2, 6, 7): d+ is driven by
     (target - output), d- by (output - target), in the same step."""
+    fused = _composite_fused(st, a_fwd, target, p, None, output=True)
+    if fused is not None:
+        return fused
     xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p)
     if p.fixed:
         err = (np.asarray(target, np.int64) - x) * int(p.err_gain)
@@ -251,6 +257,42 @@ def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
     nu, nv, sn = _step(st.nu, st.nv, -err, p, p.theta_d)
     return CompositeState(xu, xv, pu, pv, nu, nv, st.gate | x), x, sp, sn
 
+
+
+def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bool):
+    """``hidden_step`` / ``output_step`` as one compiled pass over the units
+    (``kernels.composite_step``), when the kernels are usable and the arguments
+    are arrays of one shape in the state's arithmetic; None otherwise. The same
+    operations in the same order as the numpy path below (tested bit for bit):
+    per time step the Python overhead of ~30 small array operations is what
+    dominates a one-sample (per-sample update) simulation."""
+    xu = st.xu
+    if not (isinstance(xu, np.ndarray) and xu.ndim and _kernels.available()
+            and np.ndim(p.du) == 0 and np.ndim(p.theta_x) == 0 and np.ndim(p.theta_d) == 0):
+        return None
+    shape, dt = xu.shape, xu.dtype
+    if (any(not isinstance(z, np.ndarray) or z.shape != shape for z in (*st, a, b))
+            or any(z.dtype != dt for z in st[:6]) or st.gate.dtype != bool
+            or (keep is not None and (np.shape(keep) != shape or np.asarray(keep).dtype != bool))):
+        return None
+    zero_reset = p.reset == "zero"
+    if p.fixed:
+        if p.overflow != "saturate" or dt.kind != "i" or a.dtype.kind not in "iu" \
+                or b.dtype.kind not in ("b" if output else "iu"):
+            return None
+        consts = (np.int64(p.err_gain), np.int64(fxp.DECAY_UNITY - (p.du + fxp.DS_OFFSET)),
+                  np.int64(1 << fxp.ACT_SHIFT), np.int64(fxp.UV_MAX),
+                  np.int64(np.int64(p.theta_x) << fxp.VTH_SHIFT), np.int64(np.int64(p.theta_d) << fxp.VTH_SHIFT),
+                  zero_reset)
+    else:
+        if dt.kind != "f" or a.dtype != dt or (b.dtype != dt if not output else b.dtype != bool):
+            return None
+        if output:
+            b = b.astype(dt)
+        f = dt.type
+        consts = (f(p.err_gain), f(p.du), f(p.theta_x), f(p.theta_d), zero_reset)
+    *state, x, dp, dn = _kernels.composite_step(tuple(st), a, b, keep, output, p.fixed, consts)
+    return CompositeState(*state), x, dp, dn
 
 # ---------------------------------------------------------------- synapses
 def exact_float_weights(w: np.ndarray, fan: int) -> np.ndarray:
@@ -492,6 +534,47 @@ def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int
         rng = sample_rng(seed, first_sample, STREAM_NOISE + k)
     return apply_update(w, numerator, cfg, k, rng, noise)
 
+
+
+def learning_support(x_count, dp_count, dn_count):
+    """(post, pre) indices of the synapses whose update can be non-zero in this
+    learning epoch: presynaptic units that spiked and postsynaptic units whose
+    gradient neurons spiked. Counts (B, N)."""
+    pre = np.flatnonzero(np.any(x_count, axis=0))
+    post = np.flatnonzero(np.any(dp_count, axis=0) | np.any(dn_count, axis=0))
+    return post, pre
+
+
+def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
+          first_sample: int, coincidences=None) -> np.ndarray:
+    """New weights of synapse layer ``k`` after one learning epoch:
+    ``learning_numerator`` then ``update_weights``. Used by ``Engine.apply`` and
+    the Lava ``CoincidenceDense`` model alike.
+
+    ``rate`` and ``coincidence`` updates touch only the block of synapses given
+    by ``learning_support``: the numerator is zero elsewhere, and a zero
+    numerator changes no weight (float: w + eta * 0 == w; fixed: the stochastic
+    rounding of 0 is 0). In floating point the result is the full update's
+    array; in fixed point the rounding draws one random number per synapse of
+    the block, so it is the full update's in distribution. A sample activates
+    few units, which makes per-sample updates cheap. ``stochastic`` and
+    ``noise`` draw random numbers for every synapse and take the full path.
+    """
+    if cfg.mode not in ("rate", "coincidence"):
+        num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences)
+        return update_weights(w, num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
+    if cfg.mode == "coincidence" and coincidences is None:
+        raise ValueError("'coincidence' mode needs the accumulated coincidence counts")
+    post, pre = learning_support(x_count, dp_count, dn_count)
+    out = np.array(w, copy=True)
+    if post.size and pre.size:
+        block = np.ix_(post, pre)
+        if cfg.mode == "rate":
+            num = rate_numerator(x_count[:, pre], dp_count[:, post], dn_count[:, post])
+        else:
+            num = np.asarray(coincidences)[block].astype(np.int64)
+        out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
+    return out
 
 # ---------------------------------------------------------------- weights
 def init_weights(cfg: SSNNConfig, seed: int, dtype=np.float64) -> list:

@@ -181,21 +181,12 @@ class Engine:
         return res
 
     # ------------------------------------------------------------------ learn
-    def numerators(self, res: SimResult, first_sample: int) -> list:
-        """Update numerators per synapse layer for the rule in cfg.mode."""
-        cfg, out = self.cfg, []
-        for k in range(cfg.n_layers):
-            coinc = res.numerators[k] if res.numerators is not None else None
-            out.append(dyn.learning_numerator(cfg, k, res.x_counts[k], res.dp_counts[k], res.dn_counts[k],
-                                              self.seed, first_sample, coinc))
-        return out
-
     def apply(self, res: SimResult, first_sample: int):
         """Apply one learning epoch's update (summed over the batch)."""
-        cfg = self.cfg
-        for k, num in enumerate(self.numerators(res, first_sample)):
-            self.weights[k] = dyn.update_weights(self.weights[k], num, cfg, k, res.x_counts[k],
-                                                 res.dp_counts[k], res.dn_counts[k], self.seed, first_sample)
+        for k in range(self.cfg.n_layers):
+            coinc = res.numerators[k] if res.numerators is not None else None
+            self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, res.x_counts[k], res.dp_counts[k],
+                                        res.dn_counts[k], self.seed, first_sample, coinc)
 
     def train_batch(self, x, y, batch_updates: str = "mini-batch") -> SimResult:
         """Train on samples (B, ...) in order; returns the simulation result(s) merged."""

@@ -13,7 +13,10 @@ Two more fuse the IF step (``dynamics.if_step``) into one pass over the units,
 in the numpy path's arithmetic: ``if_fixed`` over integers (decay, input,
 saturation, threshold, reset), ``if_float`` in the arrays' own float type, one
 rounding per operation in numpy's order -- both bit for bit what numpy computes
-in 6-12 passes (tested).
+in 6-12 passes (tested). ``composite_fixed`` / ``composite_float`` run a whole
+composite-neuron layer step (x, dropout, gate, d+ and d-) through the same
+scalar IF arithmetic in one call: with one sample per simulation (per-sample
+updates) the per-call overhead, not the arithmetic, is what costs.
 
 numba is optional (it comes with tonic's dependencies): without it, or with the
 environment variable ``LAVA_SSNNBP_NUMBA=0``, ``available()`` is False and the
@@ -101,33 +104,75 @@ def _compile():
         return out
 
     @numba.njit(cache=True, nogil=True)
+    def if1_fixed(u, v, a, keep, act, lim, vth, zero_reset):
+        x = np.int64(u)
+        m = (abs(x) * keep) >> 12              # decay on the magnitude, as Lava's sign * (|x| >> 12)
+        x = (m if x >= 0 else -m) + np.int64(a) * act
+        x = min(max(x, -lim), lim)
+        y = min(max(np.int64(v) + x, -lim), lim)
+        sp = y > vth
+        if sp:
+            y = 0 if zero_reset else y - vth
+        return x, y, sp
+
+    @numba.njit(cache=True, nogil=True)
+    def if1_float(u, v, a, du, theta, zero_reset):
+        x = (a - u) * du + u                    # du, theta carry the arrays' dtype: float32 stays float32
+        y = v + x
+        sp = y > theta
+        if sp:
+            y = y - y if zero_reset else y - theta    # y - y: +0 in y's type
+        return x, y, sp
+
+    @numba.njit(cache=True, nogil=True)
     def if_fixed(u, v, a, keep, act, lim, vth, zero_reset, u_out, v_out, s_out):
         for i in range(u.size):
-            x = np.int64(u[i])
-            m = (abs(x) * keep) >> 12          # decay on the magnitude, as Lava's sign * (|x| >> 12)
-            x = (m if x >= 0 else -m) + np.int64(a[i]) * act
-            x = min(max(x, -lim), lim)
-            y = min(max(np.int64(v[i]) + x, -lim), lim)
-            sp = y > vth
-            if sp:
-                y = 0 if zero_reset else y - vth
-            u_out[i] = x
-            v_out[i] = y
-            s_out[i] = sp
+            u_out[i], v_out[i], s_out[i] = if1_fixed(u[i], v[i], a[i], keep, act, lim, vth, zero_reset)
 
     @numba.njit(cache=True, nogil=True)
     def if_float(u, v, a, du, theta, zero_reset, u_out, v_out, s_out):
         for i in range(u.size):
-            x = (a[i] - u[i]) * du + u[i]        # du, theta carry the arrays' dtype: float32 stays float32
-            y = v[i] + x
-            sp = y > theta
-            if sp:
-                y = y - y if zero_reset else y - theta    # y - y: +0 in y's type
-            u_out[i] = x
-            v_out[i] = y
-            s_out[i] = sp
+            u_out[i], v_out[i], s_out[i] = if1_float(u[i], v[i], a[i], du, theta, zero_reset)
 
-    return {"coinc": coinc, "drive": drive, "if_fixed": if_fixed, "if_float": if_float}
+    @numba.njit(cache=True, nogil=True)
+    def composite_fixed(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, gain, dkeep, act, lim,
+                        thx, thd, zero_reset, oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
+        for i in range(xu.size):
+            oxu[i], oxv[i], x = if1_fixed(xu[i], xv[i], a[i], dkeep, act, lim, thx, zero_reset)
+            if use_keep:
+                x = x and keep[i]
+            if output:                          # d+/d- driven by label minus output
+                e = (np.int64(b[i]) - np.int64(x)) * gain
+            else:                               # by the backward input W^T (d+ - d-)
+                e = np.int64(b[i])
+            opu[i], opv[i], sp = if1_fixed(pu[i], pv[i], e, dkeep, act, lim, thd, zero_reset)
+            onu[i], onv[i], sn = if1_fixed(nu[i], nv[i], -e, dkeep, act, lim, thd, zero_reset)
+            g = gate[i] or x
+            ogate[i], ox[i] = g, x
+            odp[i] = sp if output else sp and g
+            odn[i] = sn if output else sn and g
+
+    @numba.njit(cache=True, nogil=True)
+    def composite_float(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, gain, du, thx, thd,
+                        zero_reset, oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
+        one = gain / gain
+        for i in range(xu.size):
+            oxu[i], oxv[i], x = if1_float(xu[i], xv[i], a[i], du, thx, zero_reset)
+            if use_keep:
+                x = x and keep[i]
+            if output:                          # (target - x) * gain in the arrays' dtype, as numpy
+                e = (b[i] - (one if x else one - one)) * gain
+            else:
+                e = b[i]
+            opu[i], opv[i], sp = if1_float(pu[i], pv[i], e, du, thd, zero_reset)
+            onu[i], onv[i], sn = if1_float(nu[i], nv[i], -e, du, thd, zero_reset)
+            g = gate[i] or x
+            ogate[i], ox[i] = g, x
+            odp[i] = sp if output else sp and g
+            odn[i] = sn if output else sn and g
+
+    return {"coinc": coinc, "drive": drive, "if_fixed": if_fixed, "if_float": if_float,
+            "composite_fixed": composite_fixed, "composite_float": composite_float}
 
 
 def coincidences(x: np.ndarray, dp: np.ndarray, dn: np.ndarray) -> np.ndarray:
@@ -174,3 +219,27 @@ def if_step_float(u: np.ndarray, v: np.ndarray, a: np.ndarray, du: float, theta:
                   np.ascontiguousarray(a).reshape(-1), dt.type(du), dt.type(theta), bool(zero_reset),
                   uo.reshape(-1), vo.reshape(-1), so.reshape(-1))
     return uo, vo, so
+
+
+def composite_step(state, a, b, keep, output: bool, fixed: bool, consts):
+    """One step of a layer of composite neurons (``dynamics.hidden_step`` or
+    ``output_step``) in one pass: forward neuron, dropout, gate, d+ and d-.
+
+    ``state``: the seven arrays of ``dynamics.CompositeState`` (one shape);
+    ``a``: forward input; ``b``: backward input (hidden) or target spikes
+    (output, in the state's dtype when floating point); ``keep``: dropout mask
+    or None. ``consts``: (gain, du or decay keep, [act, lim,] theta_x, theta_d,
+    zero_reset) in the arithmetic of ``if_step_fixed`` / ``if_step_float``.
+    Returns the new state's seven arrays and the x, d+, d- spikes.
+    """
+    k = _kernels()
+    shape = state[0].shape
+    flat = lambda z: np.ascontiguousarray(z).reshape(-1)     # noqa: E731
+    out = tuple(np.empty(shape, dt) for dt in [state[0].dtype] * 6 + [np.bool_] * 4)
+    use_keep = keep is not None
+    kp = flat(keep) if use_keep else np.ones(1, np.bool_)
+    fn = k["composite_fixed"] if fixed else k["composite_float"]
+    # arrays as separate arguments: numba types a tuple of arrays far slower
+    fn(*(flat(z) for z in state), flat(a), flat(b), kp, use_keep, output, *consts,
+       *(z.reshape(-1) for z in out))
+    return out

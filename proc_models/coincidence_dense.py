@@ -80,8 +80,7 @@ class _CoincidenceDenseModel(SampleModel):
         seed = int(self.seed[0])
         xc, dpc, dnc = (c.astype(np.int64)[None] for c in (self.x_count, self.dp_count, self.dn_count))
         coinc = self.coincidences.astype(np.int64) if cfg.mode == "coincidence" else None
-        num = dyn.learning_numerator(cfg, k, xc, dpc, dnc, seed, sid, coinc)
-        self.weights[:] = dyn.update_weights(self.weights, num, cfg, k, xc, dpc, dnc, seed, sid)
+        self.weights[:] = dyn.learn(self.weights, cfg, k, xc, dpc, dnc, seed, sid, coinc)
 
     # -- host read-back: one message with the whole weight array
     def on_var_update(self):

@@ -310,6 +310,44 @@ def test_stochastic_numerator_zero_mean_error_shrinking_like_inverse_sqrt_T():
     assert 3.4 < stds[50] / stds[800] < 4.6
 
 
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise"])
+@pytest.mark.parametrize("fixed", [False, True])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_learn_equals_the_full_update(mode, fixed, batch):
+    """``learn`` (block update on the active synapses for rate/coincidence)
+    gives the full numerator + update's weights (fixed point: up to rounding)."""
+    if fixed and mode == "noise":
+        pytest.skip("'noise' mode is floating point only")
+    T = 20
+    cfg = SSNNConfig(sizes=(40, 30), steps=T, mode=mode, eta=0.3, fixed_point=fixed, dropout=())
+    rng = np.random.default_rng(batch)
+    xh = (rng.random((T, batch, 40)) < 0.05) & (np.arange(40) % 3 > 0)   # some inputs silent
+    dph = (rng.random((T, batch, 30)) < 0.2) & (rng.random(30) < 0.3)   # few active gradient units
+    dnh = (rng.random((T, batch, 30)) < 0.1) & ~dph & (rng.random(30) < 0.5)
+    X, P, N = (h.sum(axis=0, dtype=np.int64) for h in (xh, dph, dnh))
+    coinc = dyn.coincidence_numerator(xh, dph, dnh)
+    w = dyn.init_weights(cfg, seed=3)[0]
+    w = w.astype(np.int32) if fixed else w.astype(np.float32)
+    num = dyn.learning_numerator(cfg, 0, X, P, N, 7, 11, coinc)
+    full = dyn.update_weights(w, num, cfg, 0, X, P, N, 7, 11)
+    new = dyn.learn(w, cfg, 0, X, P, N, 7, 11, coinc)
+    assert new.dtype == full.dtype and not np.shares_memory(new, w)
+    assert (new != w).any()                                  # something was learned
+    if fixed and mode in ("rate", "coincidence"):
+        # rounding draws over the block only: the same update up to one mantissa
+        # step of stochastic rounding, and nothing outside the block changes
+        post, pre = dyn.learning_support(X, P, N)
+        block = np.ix_(post, pre)
+        np.testing.assert_array_equal(new[block], dyn.update_weights(w[block], num[block], cfg, 0, X, P, N, 7, 11))
+        outside = np.ones(w.shape, bool)
+        outside[block] = False
+        np.testing.assert_array_equal(new[outside], w[outside])
+        assert np.abs(new.astype(np.int64) - full).max() <= 1
+    else:
+        np.testing.assert_array_equal(new, full)
+    post, pre = dyn.learning_support(X, P, N)
+    assert 0 < post.size < 30 and 0 < pre.size < 40         # the block is a real subset
+
 def test_noise_mode_std_equals_stochastic_rule_std():
     T, eta = 50, 0.01
     cfg = SSNNConfig(sizes=(80, 60), steps=T, mode="noise", eta=eta, dropout=())

@@ -99,3 +99,40 @@ def test_float_training_same_weights_with_and_without_kernels(numpy_only):
     slow.train_batch(x, y, "mini-batch")
     for wf, ws, w in zip(fast.weights, slow.weights, w0):
         assert np.array_equal(wf, ws) and not np.array_equal(wf, w)
+
+
+@pytest.mark.parametrize("fixed,dtype", [(True, np.int32), (False, np.float32), (False, np.float64)])
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_fused_composite_step_equals_numpy_bit_for_bit(fixed, dtype, reset, numpy_only):
+    """``hidden_step`` / ``output_step`` in one kernel pass give the numpy path's state and spikes."""
+    rng = np.random.default_rng(6)
+    cfg = SSNNConfig(sizes=(20, 300, 10), steps=10, fixed_point=fixed, reset=reset)
+    shape = (3, 300)
+    if fixed:
+        lim = fxp.UV_MAX
+        draw = lambda s: rng.integers(-lim // 50, lim // 50, s).astype(np.int32)   # noqa: E731
+        drive = lambda s: rng.integers(-2 ** 12, 2 ** 12, s).astype(np.int32)      # noqa: E731
+    else:
+        draw = lambda s: (rng.standard_normal(s) * 3).astype(dtype)                 # noqa: E731
+        drive = lambda s: (rng.standard_normal(s) * 4).astype(dtype)                # noqa: E731
+
+    def state(s):
+        return dyn.CompositeState(*(draw(s) for _ in range(6)), rng.random(s) < 0.3)
+
+    hid, out = state(shape), state((3, 10))
+    a, b, keep = drive(shape), drive(shape), rng.random(shape) < 0.8
+    a_out, target = drive((3, 10)), rng.random((3, 10)) < 0.4
+    ph, po = dyn.neuron_params(cfg, 1), dyn.neuron_params(cfg, 2)
+    calls = [lambda: dyn.hidden_step(hid, a, b, ph, keep), lambda: dyn.hidden_step(hid, a, b, ph),
+             lambda: dyn.output_step(out, a_out, target, po)]
+    fast = [c() for c in calls]
+    assert dyn._composite_fused(hid, a, b, ph, keep, output=False) is not None   # the kernel path ran
+    numpy_only()
+    slow = [c() for c in calls]
+    for f, s in zip(fast, slow):
+        (fst, *fsp), (sst, *ssp) = f, s
+        for fa, sa in zip(list(fst) + fsp, list(sst) + ssp):
+            assert fa.dtype == sa.dtype and np.array_equal(fa, sa)
+            if fa.dtype.kind == "f":
+                assert np.array_equal(np.signbit(fa), np.signbit(sa))
+        assert all(z.any() and not z.all() for z in fsp)          # spikes and silence both present

@@ -29,7 +29,7 @@ class CoincidenceDense(AbstractProcess):
     the per-synapse coincidences sum_t (d+ - d-)(t) x(t) (``coincidences``,
     accumulated step by step with ``dynamics.coincidence_numerator``). At the
     last step of the sample, in Lava's learning phase, it applies
-    ``dynamics.learning_numerator`` + ``dynamics.update_weights`` for
+    ``dynamics.learn`` (``learning_numerator`` + ``update_weights``) for
     ``cfg.mode`` (rate, coincidence, stochastic, noise) with the random
     streams of ``(seed, sample_id)`` -- the same functions and streams as
     ``Engine.apply``.
