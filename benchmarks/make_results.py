@@ -117,6 +117,26 @@ def activity_section(res: Path) -> list:
     return out
 
 
+
+def inference_steps_section(res: Path) -> list:
+    r = _load(res, "inference_steps.json")
+    if not r:
+        return []
+    runs = sorted({x["run"] for x in r["rows"]})
+    steps = sorted({x["steps"] for x in r["rows"]})
+    out = ["", "## Inference for more steps than training (`benchmarks/inference_steps.py`)", "",
+           "Trained weights simulated for T' steps per test sample (`ssnnbp evaluate --steps T'`); the "
+           "synaptic time constant scales with T'. The gain over the trained T is the test error that came from "
+           "the input encoding's noise, not from what the network learned. Test accuracy %:", "",
+           "| run | trained T | " + " | ".join(f"T' = {s}" for s in steps) + " |",
+           "|---|---|" + "---|" * len(steps)]
+    for run in runs:
+        rows = {x["steps"]: x for x in r["rows"] if x["run"] == run}
+        first = next(iter(rows.values()))
+        out.append(f"| {run} | {first['trained_steps']} | "
+                   + " | ".join(f"{rows[s]['test_acc']:.2f}" if s in rows else "-" for s in steps) + " |")
+    return out
+
 def lava_section(res: Path) -> list:
     out = []
     r = _load(res, "lava_vs_engine.json")
@@ -153,7 +173,7 @@ def main(argv=None) -> int:
            "Wall times are those of the 2-core development machine, where 2-3 jobs often shared the cores.", "",
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
-    out += activity_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
+    out += activity_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]

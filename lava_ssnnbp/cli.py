@@ -155,6 +155,10 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
     e.add_argument("--backend", choices=BACKENDS, default="engine",
                    help="simulate in the engine or in Lava (default: %(default)s)")
+    e.add_argument("--steps", "-T", type=int, default=None, metavar="T",
+                   help="simulate T steps per sample instead of the T the run was trained with; the "
+                        "synaptic time constant scales with T, so a longer run averages out the input "
+                        "encoding's noise (default: the run's T)")
     e.add_argument("--activity", action="store_true",
                    help="also print each layer's forward spike activity (spikes and synaptic events per sample, "
                         "active fraction, never-active neurons; engine backend)")
@@ -239,6 +243,12 @@ def cmd_evaluate(args) -> int:
         raise RunError(f"{run / 'config.json'}: not valid JSON ({e})") from None
     cfg = SSNNConfig.from_dict(saved["model"])
     rs = saved.get("run", {})
+    if args.steps is not None:
+        if args.steps <= 0:
+            raise ConfigError(f"invalid steps: {args.steps} (need a positive integer)")
+        if rs.get("model") == "ann":
+            raise RunError("--steps applies to spiking runs; this run folder holds an ANN")
+        cfg = cfg.with_steps(args.steps)
     weights = load_weights(run / "weights.npz")
     name = args.dataset or rs.get("dataset", "default")
     args.data_dir = args.data_dir or rs.get("data_dir")
@@ -259,7 +269,8 @@ def cmd_evaluate(args) -> int:
         counts = evaluate_counts(cfg, weights, ds.x, rs.get("seed", 0), args.backend, progress=not args.quiet,
                                  activity=activity)
         acc = accuracy_from_counts(counts, ds.y)
-    print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend})")
+    at = "" if rs.get("model") == "ann" else f", T = {cfg.steps}"
+    print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend}{at})")
     if activity is not None:
         print(f"forward spike activity over {len(ds)} samples, T = {cfg.steps} (layer 0 = input):")
         print(f"{'layer':>5s} {'neurons':>8s} {'spikes/sample':>14s} {'rate/step':>10s} {'active':>8s} "

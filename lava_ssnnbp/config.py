@@ -110,6 +110,12 @@ class SSNNConfig:
     def replace(self, **kw) -> "SSNNConfig":
         return dataclasses.replace(self, **kw)
 
+    def with_steps(self, steps: int) -> "SSNNConfig":
+        """The same network simulated for ``steps`` per sample: an explicit ``tau``
+        scales with T as the default T/10 does, so trained weights keep working."""
+        tau = None if self.tau is None else self.tau * steps / self.steps
+        return self.replace(steps=steps, tau=tau)
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["tau_steps"] = self.tau_steps

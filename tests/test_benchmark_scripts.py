@@ -1,4 +1,5 @@
-"""benchmarks/ scripts: accuracy.py merges seeds and never loses one; activity.py reports spikes."""
+"""benchmarks/ scripts: accuracy.py merges seeds and never loses one; activity.py reports spikes;
+inference_steps.py tests trained networks at other T."""
 import importlib.util
 import json
 from pathlib import Path
@@ -76,3 +77,26 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:          # an ANN run named explicitly: refused by name
         act.main([str(ann), "--out", str(out)])
     assert e.value.code == 2 and "ANN run" in capsys.readouterr().err
+
+
+def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
+    from lava_ssnnbp import cli
+    run = tmp_path / "default_rate_T20_seed0"
+    assert cli.main(["train", "--dataset", "default", "--train-samples", "400", "--test-samples", "100", "--hidden",
+                     "32", "--steps", "20", "--batch-size", "20", "--eta", "0.5", "--epochs", "2",
+                     "--batch-updates", "mini-batch", "--quiet", "--out", str(run)]) == 0
+    recorded = json.loads((run / "metrics.json").read_text())["epochs"][-1]["test_acc"]
+    out = tmp_path / "inference_steps.json"
+    mod = _script("inference_steps")
+    assert mod.main([str(run), "--steps", "20,60", "--test-samples", "100", "--out", str(out)]) == 0
+    rows = {r["steps"]: r for r in json.loads(out.read_text())["rows"]}
+    assert sorted(rows) == [20, 60] and all(r["trained_steps"] == 20 for r in rows.values())
+    assert rows[20]["test_acc"] == pytest.approx(100 * recorded, abs=0.005)   # at its own T: the recorded number
+    assert recorded > 0.4 and rows[60]["test_acc"] > 40                       # still a working network (chance: 10)
+    assert mod.main([str(run), "--steps", "60", "--test-samples", "100", "--out", str(out)]) == 0
+    assert len(json.loads(out.read_text())["rows"]) == 2                      # merged, not appended twice
+    capsys.readouterr()
+    for bad in (["--steps", "0"], ["--steps", "a,b"]):
+        with pytest.raises(SystemExit) as e:
+            mod.main([str(run), *bad, "--out", str(out)])
+        assert e.value.code == 2 and "--steps" in capsys.readouterr().err

@@ -47,6 +47,7 @@ def one_error_line(capsys, argv, *needles):
     (["train", "--fixed-point", "--mode", "noise"], ["noise"]),
     (["train", "--backend", "lava", "--batch-updates", "mini-batch", *TINY], ["per-sample"]),
     (["evaluate", "/nonexistent/run"], ["/nonexistent/run", "config.json"]),
+    (["evaluate", "/nonexistent/run", "--steps", "x"], ["--steps", "x"]),
     (["train", *TINY, "--val-samples", "0"], ["val_samples"]),
     (["train", *TINY, "--val-samples", "6000"], ["val_samples", "6000"]),
     (["nonsense"], ["nonsense"]),
@@ -92,6 +93,16 @@ def test_train_then_evaluate_and_resume(capsys, tmp_path):
     # evaluate reproduces the number the run recorded (same test streams)
     assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
     assert f"{100 * metrics[-1]['test_acc']:.2f}%" in capsys.readouterr().out
+    # evaluated for more steps than it was trained with: the weights still work (the
+    # time constant scales with T) and less encoding noise cannot hurt much
+    acc = {}
+    for T in (8, 40):
+        assert cli.main(["evaluate", str(out), "--test-samples", "300", "--steps", str(T), "--quiet"]) == 0
+        line = capsys.readouterr().out
+        assert f"T = {T}" in line
+        acc[T] = float(line.split("accuracy ")[1].split("%")[0])
+    assert acc[40] > 40 and acc[40] >= acc[8] - 3
+    one_error_line(capsys, ["evaluate", str(out), "--steps", "0"], "steps")
     # the same command with more epochs continues the run
     w2 = load_weights(out / "weights.npz")
     assert cli.main(["train", *TINY, "--epochs", "3", "--batch-updates", "mini-batch", "--out", str(out)]) == 0
