@@ -271,9 +271,13 @@ def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bo
             and np.ndim(p.du) == 0 and np.ndim(p.theta_x) == 0 and np.ndim(p.theta_d) == 0):
         return None
     shape, dt = xu.shape, xu.dtype
-    if (any(not isinstance(z, np.ndarray) or z.shape != shape for z in (*st, a, b))
-            or any(z.dtype != dt for z in st[:6]) or st.gate.dtype != bool
-            or (keep is not None and (np.shape(keep) != shape or np.asarray(keep).dtype != bool))):
+    for z in st[1:6]:
+        if type(z) is not np.ndarray or z.shape != shape or z.dtype != dt:
+            return None
+    for z in (st.gate, a, b) if keep is None else (st.gate, a, b, keep):
+        if type(z) is not np.ndarray or z.shape != shape:
+            return None
+    if st.gate.dtype != bool or (keep is not None and keep.dtype != bool):
         return None
     zero_reset = p.reset == "zero"
     if p.fixed:

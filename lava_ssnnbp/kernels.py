@@ -233,13 +233,11 @@ def composite_step(state, a, b, keep, output: bool, fixed: bool, consts):
     Returns the new state's seven arrays and the x, d+, d- spikes.
     """
     k = _kernels()
-    shape = state[0].shape
-    flat = lambda z: np.ascontiguousarray(z).reshape(-1)     # noqa: E731
-    out = tuple(np.empty(shape, dt) for dt in [state[0].dtype] * 6 + [np.bool_] * 4)
-    use_keep = keep is not None
-    kp = flat(keep) if use_keep else np.ones(1, np.bool_)
+    shape, n, dt = state[0].shape, state[0].size, state[0].dtype
+    out = [np.empty(n, dt) for _ in range(6)] + [np.empty(n, np.bool_) for _ in range(4)]
+    kp = np.ones(1, np.bool_) if keep is None else np.ascontiguousarray(keep).reshape(n)
     fn = k["composite_fixed"] if fixed else k["composite_float"]
     # arrays as separate arguments: numba types a tuple of arrays far slower
-    fn(*(flat(z) for z in state), flat(a), flat(b), kp, use_keep, output, *consts,
-       *(z.reshape(-1) for z in out))
-    return out
+    fn(*[np.ascontiguousarray(z).reshape(n) for z in state], np.ascontiguousarray(a).reshape(n),
+       np.ascontiguousarray(b).reshape(n), kp, keep is not None, output, *consts, *out)
+    return [z.reshape(shape) for z in out]
