@@ -40,6 +40,7 @@ VARIANTS = {
     "B8": ["--eta", "0.3", "--batch-size", "8"],
     "per-sample": ["--eta", "0.3", "--batch-updates", "per-sample"],   # the on-chip schedule (B = 1)
     "T100": ["--eta", "0.3", "--steps", "100"],
+    "dropin0": ["--eta", "0.3", "--dropout", "0,0.3"],                # no dropout on the input
     # the ANN twin's learning rate (SGD + momentum 0.9), on the same split
     **{f"ann-lr{lr}": ["--model", "ann", "--ann-lr", lr] for lr in ("0.003", "0.01", "0.03", "0.05")},
 }
