@@ -258,7 +258,6 @@ def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
     return CompositeState(xu, xv, pu, pv, nu, nv, st.gate | x), x, sp, sn
 
 
-
 def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bool):
     """``hidden_step`` / ``output_step`` as one compiled pass over the units
     (``kernels.composite_step``), when the kernels are usable and the arguments
@@ -294,9 +293,10 @@ def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bo
         if output:
             b = b.astype(dt)
         f = dt.type
-        consts = (f(p.err_gain), f(p.du), f(p.theta_x), f(p.theta_d), zero_reset)
+        consts = (f(p.err_gain), f(1), f(p.du), f(p.theta_x), f(p.theta_d), zero_reset)
     *state, x, dp, dn = _kernels.composite_step(tuple(st), a, b, keep, output, p.fixed, consts)
     return CompositeState(*state), x, dp, dn
+
 
 # ---------------------------------------------------------------- synapses
 def exact_float_weights(w: np.ndarray, fan: int) -> np.ndarray:
@@ -539,7 +539,6 @@ def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int
     return apply_update(w, numerator, cfg, k, rng, noise)
 
 
-
 def learning_support(x_count, dp_count, dn_count):
     """(post, pre) indices of the synapses whose update can be non-zero in this
     learning epoch: presynaptic units that spiked and postsynaptic units whose
@@ -579,6 +578,7 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
             num = np.asarray(coincidences)[block].astype(np.int64)
         out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
     return out
+
 
 # ---------------------------------------------------------------- weights
 def init_weights(cfg: SSNNConfig, seed: int, dtype=np.float64) -> list:

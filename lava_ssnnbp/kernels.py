@@ -153,9 +153,8 @@ def _compile():
             odn[i] = sn if output else sn and g
 
     @numba.njit(cache=True, nogil=True)
-    def composite_float(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, gain, du, thx, thd,
+    def composite_float(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, gain, one, du, thx, thd,
                         zero_reset, oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
-        one = gain / gain
         for i in range(xu.size):
             oxu[i], oxv[i], x = if1_float(xu[i], xv[i], a[i], du, thx, zero_reset)
             if use_keep:
@@ -228,8 +227,9 @@ def composite_step(state, a, b, keep, output: bool, fixed: bool, consts):
     ``state``: the seven arrays of ``dynamics.CompositeState`` (one shape);
     ``a``: forward input; ``b``: backward input (hidden) or target spikes
     (output, in the state's dtype when floating point); ``keep``: dropout mask
-    or None. ``consts``: (gain, du or decay keep, [act, lim,] theta_x, theta_d,
-    zero_reset) in the arithmetic of ``if_step_fixed`` / ``if_step_float``.
+    or None. ``consts``: fixed (gain, decay keep, act, lim, theta_x, theta_d,
+    zero_reset) as in ``if_step_fixed``; float (gain, 1, du, theta_x, theta_d,
+    zero_reset) in the state's dtype, as in ``if_step_float``.
     Returns the new state's seven arrays and the x, d+, d- spikes.
     """
     k = _kernels()
