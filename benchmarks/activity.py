@@ -6,7 +6,8 @@ engine and records per layer: spikes and synaptic events per sample (the work a
 neuromorphic core does), the fraction of neurons active in a sample, and the neurons
 that never spiked on any test sample. A hidden neuron that never spikes never opens
 its gradient gate, so its weights stop learning: such "dead" neurons are capacity the
-network lost during training. Writes ``results/activity.json``; make_results.py shows it.
+network lost during training. Writes ``results/activity.json`` (rows of runs not analysed
+this time are kept); make_results.py shows it.
 
 Example::
 
@@ -87,6 +88,11 @@ def main(argv=None) -> int:
               f"never active {hid['never_active']:4d}/{hid['neurons']}  spikes/sample "
               + " ".join(f"{x['spikes_per_sample']:.0f}" for x in r["layers"]), flush=True)
         rows.append(r)
+    # rows of runs not analysed this time stay (one row per run folder name)
+    done = {r["run"] for r in rows}
+    if args.out.exists():
+        rows += [r for r in json.loads(args.out.read_text())["runs"] if r["run"] not in done]
+    rows.sort(key=lambda r: r["run"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps({"written": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": rows}, indent=1) + "\n")

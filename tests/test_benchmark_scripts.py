@@ -65,10 +65,16 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     assert cli.main(["train", "--dataset", "default", "--model", "ann", "--train-samples", "200", "--test-samples",
                      "50", "--hidden", "16", "--epochs", "1", "--quiet", "--out", str(ann)]) == 0
     out = tmp_path / "activity.json"
+    out.write_text(json.dumps({"runs": [{"run": "an_earlier_run", "layers": []}]}))   # kept, not analysed again
     act = _script("activity")
     assert act.main(["--root", str(tmp_path / "runs"), "--test-samples", "50", "--out", str(out)]) == 0
     r = json.loads(out.read_text())["runs"]
-    assert [x["run"] for x in r] == [run.name] and len(r[0]["layers"]) == 3
+    assert [x["run"] for x in r] == ["an_earlier_run", run.name]
+    assert act.main([str(run), "--test-samples", "50", "--out", str(out)]) == 0          # replaced, not doubled
+    r = json.loads(out.read_text())["runs"]
+    assert [x["run"] for x in r] == ["an_earlier_run", run.name]
+    r = r[1:]
+    assert len(r[0]["layers"]) == 3
     assert r[0]["layers"][1]["neurons"] == 16 and 0 <= r[0]["layers"][1]["never_active"] <= 16
     assert f"{r[0]['test_acc']:.2f}%" in capsys.readouterr().out
     with pytest.raises(SystemExit) as e:          # nothing to analyse: a clear exit, no traceback
