@@ -260,13 +260,16 @@ def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
 
 def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bool):
     """``hidden_step`` / ``output_step`` as one compiled pass over the units
-    (``kernels.composite_step``), when the kernels are usable and the arguments
-    are arrays of one shape in the state's arithmetic; None otherwise. The same
-    operations in the same order as the numpy path below (tested bit for bit):
-    per time step the Python overhead of ~30 small array operations is what
-    dominates a one-sample (per-sample update) simulation."""
+    (``kernels.composite_step``) for layers of fewer than 1,024 units x samples,
+    where ``if_step`` would take its numpy path and ~30 small array operations
+    per step cost more than the arithmetic (the output layer; any layer of a
+    one-sample simulation in fixed point). Larger layers keep ``if_step``'s
+    vectorised kernels, which are faster there (measured: the fused loop does
+    not vectorise). Needs usable kernels and arrays of one shape in the state's
+    arithmetic; returns None otherwise. Same operations in the same order as
+    the numpy path below (tested bit for bit)."""
     xu = st.xu
-    if not (isinstance(xu, np.ndarray) and xu.ndim and _kernels.available()
+    if not (isinstance(xu, np.ndarray) and 0 < xu.size < 1024 and _kernels.available()
             and np.ndim(p.du) == 0 and np.ndim(p.theta_x) == 0 and np.ndim(p.theta_d) == 0):
         return None
     shape, dt = xu.shape, xu.dtype
