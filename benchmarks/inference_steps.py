@@ -46,7 +46,8 @@ def evaluate_at(run: Path, steps: int, data_dir=None, test_samples=None) -> dict
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run folders of 'ssnnbp train'")
+    ap.add_argument("runs", nargs="+", type=lambda p: Path(p).expanduser(), metavar="RUN_DIR",
+                    help="run folders of 'ssnnbp train'")
     ap.add_argument("--steps", default="25,50,100,200", help="test-time T values, comma-separated "
                                                              "(default: %(default)s)")
     ap.add_argument("--data-dir", default=None, help="data folder (default: the run's, then the usual search)")
@@ -67,7 +68,7 @@ def main(argv=None) -> int:
     rows = json.loads(a.out.read_text())["rows"] if a.out.exists() else []
     for r in a.runs:
         for s in steps:
-            row = evaluate_at(r.expanduser(), s, a.data_dir, a.test_samples)
+            row = evaluate_at(r, s, a.data_dir, a.test_samples)
             print(f"{row['run']}: trained at T = {row['trained_steps']}, tested at T = {s}: "
                   f"{row['test_acc']:.2f}% ({row['eval_wall_s']} s)", flush=True)
             rows = [x for x in rows if (x["run"], x["steps"], x["test_samples"]) != (row["run"], s, row["test_samples"])]

@@ -131,8 +131,7 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
                 and np.ndim(u) and np.shape(u) == np.shape(v) == np.shape(a) and np.size(u) >= 1024
                 and _kernels.available()):
             # one fused pass (numba) over the same integer arithmetic as below
-            return _kernels.if_step_fixed(u, v, a, fxp.DECAY_UNITY - (du + fxp.DS_OFFSET), 1 << fxp.ACT_SHIFT,
-                                          fxp.UV_MAX, int(np.int64(theta) << fxp.VTH_SHIFT), reset == "zero")
+            return _kernels.if_step_fixed(u, v, a, *_fixed_if_consts(du, theta), reset == "zero")
         # Integer arithmetic carried out exactly in float64 (every value stays
         # below 2**53): the decay x * (4096 - d) >> 12 on the magnitude is
         # trunc(x * ((4096 - d) / 4096)), a dyadic product, and a << 6 is a * 64.
@@ -166,6 +165,13 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
     v = v + un
     s = v > theta
     return un, _reset_(v, s, theta, reset), s
+
+
+def _fixed_if_consts(du, theta) -> tuple:
+    """The fixed-point IF step in the kernels' integer terms: (decay keep
+    4096 - (du + 1), input shift factor, 24-bit limit, threshold << 6)."""
+    return (fxp.DECAY_UNITY - (du + fxp.DS_OFFSET), 1 << fxp.ACT_SHIFT, fxp.UV_MAX,
+            int(np.int64(theta) << fxp.VTH_SHIFT))
 
 
 def _is_zero(x) -> bool:
@@ -286,10 +292,9 @@ def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bo
         if p.overflow != "saturate" or dt.kind != "i" or a.dtype.kind not in "iu" \
                 or b.dtype.kind not in ("b" if output else "iu"):
             return None
-        consts = (np.int64(p.err_gain), np.int64(fxp.DECAY_UNITY - (p.du + fxp.DS_OFFSET)),
-                  np.int64(1 << fxp.ACT_SHIFT), np.int64(fxp.UV_MAX),
-                  np.int64(np.int64(p.theta_x) << fxp.VTH_SHIFT), np.int64(np.int64(p.theta_d) << fxp.VTH_SHIFT),
-                  zero_reset)
+        *ints, vth_x = _fixed_if_consts(p.du, p.theta_x)
+        vth_d = _fixed_if_consts(p.du, p.theta_d)[-1]
+        consts = (*map(np.int64, (p.err_gain, *ints, vth_x, vth_d)), zero_reset)
     else:
         if dt.kind != "f" or a.dtype != dt or (b.dtype != dt if not output else b.dtype != bool):
             return None
