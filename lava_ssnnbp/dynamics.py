@@ -422,8 +422,7 @@ def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.n
             and x.shape[0] * npre * npost >= 1 << 20 and _kernels.available()):
         return _kernels.coincidences(x, dp, dn)     # event-driven, same integers
     out = np.zeros((npost, npre), dtype=np.int64)
-    pre = np.flatnonzero(x.any(axis=0))
-    post = np.flatnonzero(dp.any(axis=0) | dn.any(axis=0))
+    post, pre = learning_support(x, dp, dn)
     if pre.size == 0 or post.size == 0:
         return out
     sub_post, sub_pre = 2 * post.size < npost, 4 * pre.size < 3 * npre   # gathering pays
@@ -550,7 +549,7 @@ def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int
 def learning_support(x_count, dp_count, dn_count):
     """(post, pre) indices of the synapses whose update can be non-zero in this
     learning epoch: presynaptic units that spiked and postsynaptic units whose
-    gradient neurons spiked. Counts (B, N)."""
+    gradient neurons spiked. Counts (B, N) or spike histories (M, N)."""
     pre = np.flatnonzero(np.any(x_count, axis=0))
     post = np.flatnonzero(np.any(dp_count, axis=0) | np.any(dn_count, axis=0))
     return post, pre
