@@ -195,6 +195,29 @@ def test_forward_and_backward_drive_read_one_array_both_ways():
     np.testing.assert_allclose(dyn.backward_drive(w, dp, dn, False), [2.0, 2.0, 7.0, 4.5])
 
 
+@pytest.mark.parametrize("density", [0.03, 0.15, 0.5])
+@pytest.mark.parametrize("npost", [10, 1280])
+def test_forward_drive_many_equals_the_per_step_drive(density, npost):
+    """All steps' input drive at once (event-driven or GEMM, whichever pays) is the
+    per-step drive: bit for bit in fixed point, to float32 rounding in float."""
+    rng = np.random.default_rng(3)
+    s = rng.random((40, 300)) < density
+    s[:, :50] = False                                    # inputs that never spike: gathered out
+    wq = rng.integers(-127, 128, (npost, 300)).astype(np.int32)
+    np.testing.assert_array_equal(dyn.forward_drive_many(wq, s, True, -2), dyn.forward_drive(wq, s, True, -2))
+    wf = (rng.standard_normal((npost, 300)) * 0.1).astype(np.float32)
+    np.testing.assert_allclose(dyn.forward_drive_many(wf, s, False), dyn.forward_drive(wf, s, False),
+                               rtol=0, atol=1e-5)
+
+
+def test_event_driven_drive_chosen_where_it_measured_faster():
+    # kernels.spike_drive vs OpenBLAS (see _event_driven_pays): wide layers up to ~20 % active
+    assert dyn._event_driven_pays(0.10, 1280) and dyn._event_driven_pays(0.20, 1280)
+    assert not dyn._event_driven_pays(0.30, 1280)
+    assert dyn._event_driven_pays(0.10, 256) and not dyn._event_driven_pays(0.20, 256)
+    assert not any(dyn._event_driven_pays(d, 10) for d in (0.0, 0.01, 0.1))
+
+
 def test_drives_fixed_point_exponent_and_16bit_saturation():
     wm = np.array([[3, -5], [30000, 30000]], dtype=np.int32)
     s = np.array([True, True])
