@@ -542,6 +542,12 @@ def _md_ablation(d) -> list:
         pe = f"{r['paper_emnist']:.2f}" if r["paper_emnist"] is not None else "-"
         out.append(f"| {r['dataset']} | {r['variant']} | {r['tag'] or '(none)'} | {_fmt_stat(r)} | {pe} | {_wall(r)} |")
     out += ["", _img("ablation", d, "ablation") if any_ else "Figure: not yet run (no finished result).", ""]
+    diffs = F.ablation_differences(d["rows"])
+    if diffs:
+        out += ["**Found** (each variant minus WTA + dropout on the same data set, points +/- one standard error; "
+                "'within noise' = less than 2 s.e.): " + "; ".join(
+                    f"{x['dataset']} {x['variant']}: {x['diff']:+.2f} +/- {x['se']:.2f}"
+                    f"{' (within noise)' if x['within_noise'] else ''}" for x in diffs) + ".", ""]
     for p in d.get("problems", []):
         out.append(f"- problem: {p}")
     return out

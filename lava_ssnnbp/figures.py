@@ -446,26 +446,42 @@ def fig6_data(records: List[dict], dataset: str = "mnist", steps_list: Sequence[
             **_protocol_info(p)}
 
 
-def mode_differences(series: dict, a: str, b: str, steps_list: Sequence) -> List[dict]:
-    """Per T where both modes finished: mean accuracy of ``a`` minus ``b`` (points)
+def stat_difference(sa: dict, sb: dict) -> dict:
+    """Final mean accuracy of result ``sa`` minus ``sb`` (points, both finished)
     and its standard error: from the seed-to-seed std where both have >= 2 seeds,
     else from the test set's binomial error sqrt(p (1 - p) / N) of each result.
     ``within_noise``: |difference| < 2 standard errors."""
+    var = 0.0
+    for st in (sa, sb):
+        n, N = st["n_seeds"], st["settings"].get("test_samples") or 10000
+        p = st["final_mean"] / 100
+        seed_var = (st["final_std"] * math.sqrt(n / (n - 1))) ** 2 / n if n > 1 else None
+        var += seed_var if seed_var is not None and sa["n_seeds"] > 1 and sb["n_seeds"] > 1 \
+            else 1e4 * p * (1 - p) / (N * n)
+    diff, se = sa["final_mean"] - sb["final_mean"], math.sqrt(var)
+    return {"diff": diff, "se": se, "within_noise": abs(diff) < 2 * se, "n": (sa["n_seeds"], sb["n_seeds"])}
+
+
+def mode_differences(series: dict, a: str, b: str, steps_list: Sequence) -> List[dict]:
+    """``stat_difference`` of modes ``a`` and ``b`` at every T where both finished."""
     out = []
     for T in steps_list:
         sa, sb = series.get(a, {}).get(str(T)), series.get(b, {}).get(str(T))
-        if not (sa and sb and sa["finished"] and sb["finished"]):
+        if sa and sb and sa["finished"] and sb["finished"]:
+            out.append({"T": int(T), "a": a, "b": b, **stat_difference(sa, sb)})
+    return out
+
+
+def ablation_differences(rows: List[dict]) -> List[dict]:
+    """Per data set: every finished variant minus the finished WTA + dropout row
+    (the paper's configuration), as ``stat_difference``."""
+    out = []
+    for ref in rows:
+        if not (ref["wta"] and ref["dropout"] and ref["finished"]):
             continue
-        var = 0.0
-        for st in (sa, sb):
-            n, N = st["n_seeds"], st["settings"].get("test_samples") or 10000
-            p = st["final_mean"] / 100
-            seed_var = (st["final_std"] * math.sqrt(n / (n - 1))) ** 2 / n if n > 1 else None
-            var += seed_var if seed_var is not None and sa["n_seeds"] > 1 and sb["n_seeds"] > 1 \
-                else 1e4 * p * (1 - p) / (N * n)
-        diff, se = sa["final_mean"] - sb["final_mean"], math.sqrt(var)
-        out.append({"T": int(T), "a": a, "b": b, "diff": diff, "se": se, "within_noise": abs(diff) < 2 * se,
-                    "n": (sa["n_seeds"], sb["n_seeds"])})
+        for r in rows:
+            if r is not ref and r["dataset"] == ref["dataset"] and r["finished"]:
+                out.append({"dataset": r["dataset"], "variant": r["variant"], **stat_difference(r, ref)})
     return out
 
 

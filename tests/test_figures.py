@@ -201,6 +201,10 @@ def test_ablation_checks_tags_against_config(results, tmp_path):
     # seed 0 of the baseline finished: only the other asked-for seeds are launched
     assert "--seeds 1,2 " in cmds["accuracy_mnist_rate_T50.json"] and "--tag" not in cmds["accuracy_mnist_rate_T50.json"]
     assert F.plot_ablation(d, tmp_path / "ab.png").exists()
+    # 'Found': each finished variant against WTA + dropout of the same data set
+    (x,) = F.ablation_differences(d["rows"])
+    assert x["variant"] == rows["nodropout"]["variant"] and x["diff"] == pytest.approx(0.9)
+    assert F.ablation_differences([r for r in d["rows"] if r["tag"]]) == []   # no reference, no comparison
 
 
 def test_subset_protocol_collects_only_its_own_tagged_runs(results, tmp_path):
