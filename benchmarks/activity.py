@@ -6,7 +6,9 @@ engine and records per layer: spikes and synaptic events per sample (the work a
 neuromorphic core does), the fraction of neurons active in a sample, and the neurons
 that never spiked on any test sample. A hidden neuron that never spikes never opens
 its gradient gate, so its weights stop learning: such "dead" neurons are capacity the
-network lost during training. Writes ``results/activity.json`` (rows of runs not analysed
+network lost during training. An ANN twin's run folder, given by name, gets the same
+statistics for its ReLU units (active = output > 0, the ReLU's derivative switch) for
+comparison. Writes ``results/activity.json`` (rows of runs not analysed
 this time are kept); make_results.py shows it.
 
 Example::
@@ -28,6 +30,12 @@ sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
 def analyse(run: Path, data_dir=None, test_samples=None) -> dict:
+    """Activity of one run's final weights on the test set. SNN: spikes per layer.
+    ANN twin: its ReLU units, 'active' where the output is > 0 (the same ReLU
+    derivative switch as the SNN's gradient gate); its spike columns are None."""
+    import numpy as np
+
+    from lava_ssnnbp.ann import ANN
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.data import load_dataset
     from lava_ssnnbp.training import SpikeActivity, accuracy_from_counts, evaluate_counts, load_weights
@@ -39,11 +47,26 @@ def analyse(run: Path, data_dir=None, test_samples=None) -> dict:
         test = test.subset(test_samples, 0)
     act = SpikeActivity(cfg)
     t0 = time.perf_counter()
-    counts = evaluate_counts(cfg, load_weights(run / "weights.npz"), test.x, rs.get("seed", 0), progress=False,
-                             activity=act)
-    return {"run": run.name, "dataset": rs["dataset"], "mode": cfg.mode, "steps": cfg.steps, "eta": cfg.eta,
-            "seed": rs.get("seed", 0), "epochs": len(metrics), "test_samples": len(test),
-            "test_acc": 100 * accuracy_from_counts(counts, test.y), "layers": act.summary(),
+    weights = load_weights(run / "weights.npz")
+    model = rs.get("model", "snn")
+    if model == "ann":
+        ann = ANN(cfg.sizes)
+        ann.weights = [w.astype(ann.dtype) for w in weights]
+        hidden = ann.hidden_activations(test.x)
+        zeros = lambda n: np.zeros((len(test.y), n), dtype=np.int64)   # noqa: E731  (no spikes outside)
+        act.add([zeros(cfg.sizes[0])] + [(h > 0).astype(np.int64) for h in hidden] + [zeros(cfg.sizes[-1])])
+        layers = act.summary()
+        for l in layers:
+            l.update(spikes_per_sample=None, rate_per_step=None, synaptic_events_per_sample=None)
+        for l in (layers[0], layers[-1]):     # input and logits: no ReLU switch to report
+            l.update(active_fraction=None, never_active=None)
+        acc = 100 * ann.accuracy(test.x, test.y)
+    else:
+        counts = evaluate_counts(cfg, weights, test.x, rs.get("seed", 0), progress=False, activity=act)
+        layers, acc = act.summary(), 100 * accuracy_from_counts(counts, test.y)
+    return {"run": run.name, "model": model, "dataset": rs["dataset"], "mode": cfg.mode, "steps": cfg.steps,
+            "eta": rs.get("ann_lr") if model == "ann" else cfg.eta, "seed": rs.get("seed", 0),
+            "epochs": len(metrics), "test_samples": len(test), "test_acc": acc, "layers": layers,
             "eval_wall_s": round(time.perf_counter() - t0, 1)}
 
 
@@ -62,8 +85,8 @@ def _finished_snn(run: Path) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("runs", nargs="*", type=Path, help="SNN run folders (default: the finished full-data SNN runs "
-                                                       "under --root)")
+    ap.add_argument("runs", nargs="*", type=Path, help="run folders, SNN or ANN twin (default: the finished "
+                                                       "full-data SNN runs under --root)")
     ap.add_argument("--root", type=Path, default=Path(os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs")) / "bench")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--test-samples", type=int, default=None, help="class-balanced test subset (default: all)")
@@ -80,13 +103,12 @@ def main(argv=None) -> int:
     for run in runs:
         if not (run / "weights.npz").exists():
             ap.exit(2, f"error: {run}: no weights.npz (not a run folder written by 'ssnnbp train')\n")
-        if _run_info(run)[0] != "snn":
-            ap.exit(2, f"error: {run}: an ANN run (no spikes to count)\n")
         r = analyse(run, args.data_dir, args.test_samples)
         hid = r["layers"][1]
         print(f"{r['run']:45s} {r['test_acc']:6.2f}%  hidden active {100 * hid['active_fraction']:5.1f}%  "
               f"never active {hid['never_active']:4d}/{hid['neurons']}  spikes/sample "
-              + " ".join(f"{x['spikes_per_sample']:.0f}" for x in r["layers"]), flush=True)
+              + " ".join(f"{x['spikes_per_sample']:.0f}" if x["spikes_per_sample"] is not None else "-"
+                         for x in r["layers"]), flush=True)
         rows.append(r)
     # rows of runs not analysed this time stay (one row per run folder name)
     done = {r["run"] for r in rows}

@@ -105,15 +105,16 @@ def activity_section(res: Path) -> list:
     out = ["", "## Spike activity of the trained networks (`benchmarks/activity.py`)", "",
            "Final weights evaluated on the test set in the engine. 'never active': hidden neurons without a single "
            "spike on any test sample; such a neuron's gradient gate never opens, so it stopped learning (lost "
-           "capacity). Synaptic events = spikes x fan-out, the work of a neuromorphic core.", "",
+           "capacity). Synaptic events = spikes x fan-out, the work of a neuromorphic core. ANN twin rows ('ann' in the "
+           "name): its ReLU units, active where the output is > 0 (eta column: its learning rate).", "",
            "| run | test acc. % | eta | hidden active per sample | hidden never active | spikes/sample (input, hidden, "
            "output) | synaptic events/sample |", "|---|---|---|---|---|---|---|"]
     for x in r["runs"]:
-        h = x["layers"][1]
+        h, ls = x["layers"][1], x["layers"]
+        spikes = ", ".join(f"{l['spikes_per_sample']:.0f}" for l in ls) if x.get("model", "snn") == "snn" else "-"
+        events = f"{sum(l['synaptic_events_per_sample'] for l in ls):.3g}" if spikes != "-" else "-"
         out.append(f"| {x['run']} | {x['test_acc']:.2f} | {x['eta']} | {100 * h['active_fraction']:.1f} % | "
-                   f"{h['never_active']} / {h['neurons']} | "
-                   + ", ".join(f"{l['spikes_per_sample']:.0f}" for l in x["layers"])
-                   + f" | {sum(l['synaptic_events_per_sample'] for l in x['layers']):.3g} |")
+                   f"{h['never_active']} / {h['neurons']} | {spikes} | {events} |")
     return out
 
 

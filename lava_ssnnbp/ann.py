@@ -144,6 +144,11 @@ class ANN:
         return np.concatenate([self.forward(x[i:i + batch])[0] for i in range(0, len(x), batch)]) \
             if len(x) else np.zeros((0, self.sizes[-1]), dtype=self.dtype)
 
+    def hidden_activations(self, x) -> list:
+        """ReLU outputs (B, N_l) of every hidden layer at test time (no dropout):
+        the inputs of the layers above, from ``forward``'s cache."""
+        return self.forward(x)[1][0][1:]
+
     def predict(self, x) -> np.ndarray:
         return self.logits(x).argmax(axis=1)
 

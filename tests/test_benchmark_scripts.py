@@ -61,7 +61,7 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     assert cli.main(["train", "--dataset", "default", "--train-samples", "200", "--test-samples", "50", "--hidden",
                      "16", "--steps", "10", "--epochs", "1", "--batch-updates", "mini-batch", "--quiet",
                      "--out", str(run)]) == 0
-    ann = tmp_path / "runs" / "default_ann_T10_seed0"      # an ANN twin has no spikes: left out
+    ann = tmp_path / "runs" / "default_ann_T10_seed0"      # an ANN twin: left out unless named
     assert cli.main(["train", "--dataset", "default", "--model", "ann", "--train-samples", "200", "--test-samples",
                      "50", "--hidden", "16", "--epochs", "1", "--quiet", "--out", str(ann)]) == 0
     out = tmp_path / "activity.json"
@@ -80,9 +80,13 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:          # nothing to analyse: a clear exit, no traceback
         act.main(["--root", str(tmp_path / "empty"), "--out", str(out)])
     assert e.value.code == 2
-    with pytest.raises(SystemExit) as e:          # an ANN run named explicitly: refused by name
-        act.main([str(ann), "--out", str(out)])
-    assert e.value.code == 2 and "ANN run" in capsys.readouterr().err
+    # an ANN run named explicitly: its ReLU units, scored with the accuracy its training recorded
+    assert act.main([str(ann), "--test-samples", "50", "--out", str(out)]) == 0
+    a = {x["run"]: x for x in json.loads(out.read_text())["runs"]}[ann.name]
+    recorded = json.loads((ann / "metrics.json").read_text())["epochs"][-1]["test_acc"]
+    assert a["model"] == "ann" and a["test_acc"] == pytest.approx(100 * recorded)
+    hid = a["layers"][1]
+    assert hid["neurons"] == 16 and 0 < hid["active_fraction"] < 1 and hid["spikes_per_sample"] is None
 
 
 def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
