@@ -275,8 +275,7 @@ def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bo
     arithmetic; returns None otherwise. Same operations in the same order as
     the numpy path below (tested bit for bit)."""
     xu = st.xu
-    if not (isinstance(xu, np.ndarray) and 0 < xu.size < 1024 and _kernels.available()
-            and np.ndim(p.du) == 0 and np.ndim(p.theta_x) == 0 and np.ndim(p.theta_d) == 0):
+    if not (isinstance(xu, np.ndarray) and 0 < xu.size < 1024 and _kernels.available()):
         return None
     shape, dt = xu.shape, xu.dtype
     for z in st[1:6]:
@@ -287,23 +286,36 @@ def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bo
             return None
     if st.gate.dtype != bool or (keep is not None and keep.dtype != bool):
         return None
-    zero_reset = p.reset == "zero"
     if p.fixed:
-        if p.overflow != "saturate" or dt.kind != "i" or a.dtype.kind not in "iu" \
-                or b.dtype.kind not in ("b" if output else "iu"):
+        if dt.kind != "i" or a.dtype.kind not in "iu" or b.dtype.kind not in ("b" if output else "iu"):
             return None
-        *ints, vth_x = _fixed_if_consts(p.du, p.theta_x)
-        vth_d = _fixed_if_consts(p.du, p.theta_d)[-1]
-        consts = (*map(np.int64, (p.err_gain, *ints, vth_x, vth_d)), zero_reset)
     else:
         if dt.kind != "f" or a.dtype != dt or (b.dtype != dt if not output else b.dtype != bool):
             return None
         if output:
             b = b.astype(dt)
-        f = dt.type
-        consts = (f(p.err_gain), f(1), f(p.du), f(p.theta_x), f(p.theta_d), zero_reset)
+    consts = composite_consts(p, dt)
+    if consts is None:
+        return None
     *state, x, dp, dn = _kernels.composite_step(tuple(st), a, b, keep, output, p.fixed, consts)
     return CompositeState(*state), x, dp, dn
+
+
+def composite_consts(p: NeuronParams, dtype) -> Optional[tuple]:
+    """A layer's parameters as the compiled composite step takes them (see
+    ``kernels.composite_step``), or None where that step does not apply:
+    per-neuron parameters, or fixed point that wraps instead of saturating."""
+    if not (np.ndim(p.du) == 0 and np.ndim(p.theta_x) == 0 and np.ndim(p.theta_d) == 0):
+        return None
+    zero_reset = p.reset == "zero"
+    if p.fixed:
+        if p.overflow != "saturate":
+            return None
+        *ints, vth_x = _fixed_if_consts(p.du, p.theta_x)
+        vth_d = _fixed_if_consts(p.du, p.theta_d)[-1]
+        return (*map(np.int64, (p.err_gain, *ints, vth_x, vth_d)), zero_reset)
+    f = np.dtype(dtype).type
+    return (f(p.err_gain), f(1), f(p.du), f(p.theta_x), f(p.theta_d), zero_reset)
 
 
 # ---------------------------------------------------------------- synapses
@@ -397,11 +409,16 @@ def backward_drive(w: np.ndarray, dp: np.ndarray, dn: np.ndarray, fixed: bool,
     return d.astype(w.dtype) @ w
 
 
+def wta_weight(w_inh: float, fixed: bool):
+    """The lateral weight as the synapses hold it: w_inh, or its mantissa."""
+    return int(round(w_inh * fxp.W_ONE)) if fixed else w_inh
+
+
 def wta_drive(x: np.ndarray, w_inh: float, fixed: bool) -> np.ndarray:
     """Lateral inhibition (Eq. 2): each output neuron receives -w_inh per spike
     of every *other* output neuron (zero diagonal)."""
     if fixed:
-        w = int(round(w_inh * fxp.W_ONE))
+        w = wta_weight(w_inh, True)
         xi = x.astype(np.int32)
         return -w * (xi.sum(axis=-1, keepdims=True) - xi)
     xf = x.astype(np.float64)

@@ -21,6 +21,7 @@ from typing import List, Optional
 import numpy as np
 
 from . import dynamics as dyn
+from . import kernels as _kernels
 from .config import SSNNConfig
 
 
@@ -116,6 +117,9 @@ class Engine:
         # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
         drive0 = None if T == 1 else dyn.forward_drive_many(
             W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0), wf[0]).reshape(T - 1, B, sizes[1])
+        if (train and not record and L == 2 and B < 16 and _kernels.available()
+                and all(dyn.composite_consts(p, self.dtype) is not None for p in params)):
+            return self._simulate_one_hidden_layer(batch, drive0, params)
         no_drive = zeros(sizes[1])
         fwd_buf = [None] + [zeros(sizes[k + 1]) for k in range(1, L)]  # synapse k -> layer k+1
         bwd_buf = [zeros(sizes[k]) for k in range(L)]                   # synapse k -> layer k (k >= 1)
@@ -178,6 +182,30 @@ class Engine:
                               for k in range(L)]
         if record:
             res.spikes = hist
+        return res
+
+    def _simulate_one_hidden_layer(self, batch: SampleBatch, drive0, params) -> SimResult:
+        """``simulate`` for training a network with one hidden layer (the paper's)
+        on fewer than 16 samples: the whole T-step loop in one compiled call
+        (``kernels.simulate_one_hidden_layer``), the same per-step schedule and
+        arithmetic (fixed point bit for bit, float up to the order of synaptic
+        sums; tested against the step-by-step loop). It removes the loop's
+        per-step Python cost, which dominates with one sample (per-sample
+        updates, 784-1280-10, T = 50: 3-3.4x faster); at B = 32 both run at the
+        same speed, and the loop's vectorised arithmetic is kept there."""
+        cfg, fixed = self.cfg, self.cfg.fixed_point
+        coinc = cfg.mode == "coincidence"
+        counts, hist = _kernels.simulate_one_hidden_layer(
+            drive0, self.weights[1], batch.keeps[1], batch.targets,
+            dyn.wta_weight(cfg.wta_inhibition, fixed) if cfg.wta else None, cfg.exp_of(1), fixed,
+            dyn.composite_consts(params[0], self.dtype), dyn.composite_consts(params[1], self.dtype), coinc)
+        xc1, dpc1, dnc1, xc2, dpc2, dnc2 = counts
+        x0 = batch.inputs.sum(axis=0, dtype=np.int64)
+        res = SimResult(xc2, [x0, xc1, xc2], [dpc1, dpc2], [dnc1, dnc2])
+        if coinc:
+            hx1, hdp1, hdn1, hdp2, hdn2 = hist
+            res.numerators = [dyn.coincidence_numerator(batch.inputs, hdp1, hdn1),
+                              dyn.coincidence_numerator(hx1, hdp2, hdn2)]
         return res
 
     # ------------------------------------------------------------------ learn

@@ -29,6 +29,8 @@ import os
 
 import numpy as np
 
+from .fixed_point import A_MAX
+
 _K = None          # the compiled kernels, or False when numba is not usable
 
 
@@ -170,8 +172,107 @@ def _compile():
             odp[i] = sp if output else sp and g
             odn[i] = sn if output else sn and g
 
+    # ---- one hidden layer, whole samples: the engine's T-step loop in one call
+    @numba.njit(cache=True, nogil=True)
+    def finish_fixed(acc, exp, lim):                    # Lava's Dense: shift (>> floors), 16-bit clip
+        y = acc << exp if exp >= 0 else acc >> -exp
+        return min(max(y, -lim), lim)
+
+    @numba.njit(cache=True, nogil=True)
+    def finish_float(acc, exp, lim):
+        return acc
+
+    @numba.njit(cache=True, nogil=True)
+    def acc_fixed(n, like):                             # integer sums of integer weights: exact
+        return np.zeros(n, np.int64)
+
+    @numba.njit(cache=True, nogil=True)
+    def acc_float(n, like):
+        return np.zeros(n, like.dtype)
+
+    @numba.njit(cache=True, nogil=True)
+    def inh_fixed(w, others):                            # dynamics.wta_drive, integer
+        return -w * others
+
+    @numba.njit(cache=True, nogil=True)
+    def inh_float(w, others):                            # in float64, as numpy; stored in the state's dtype
+        return -w * float(others)
+
+    def make_net2(composite, finish, new_acc, inhibition):
+        # not cached on disk: the two closures share a name, which numba's cache index cannot tell apart
+        @numba.njit(cache=False, nogil=True)
+        def net2(drive0, w2, keep, use_keep, targets, wta_on, w_inh, exp1, alim, c1, c2,
+                 want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2, hx1, hdp1, hdn1, hdp2, hdn2):
+            T, B, n2 = targets.shape
+            n1 = w2.shape[1]
+            dt = drive0.dtype
+            for b in range(B):
+                s1 = [np.zeros(n1, dt) for _ in range(6)]
+                s2 = [np.zeros(n2, dt) for _ in range(6)]
+                g1, g2 = np.zeros(n1, np.bool_), np.zeros(n2, np.bool_)
+                x1, dp1, dn1 = np.zeros(n1, np.bool_), np.zeros(n1, np.bool_), np.zeros(n1, np.bool_)
+                x2, dp2, dn2 = np.zeros(n2, np.bool_), np.zeros(n2, np.bool_), np.zeros(n2, np.bool_)
+                bwd, zero1 = np.zeros(n1, dt), np.zeros(n1, dt)
+                a2, fwd2, inh, tgt = np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt)
+                acc1, acc2 = new_acc(n1, drive0), new_acc(n2, drive0)
+                kb = keep[b]
+                for t in range(T):
+                    a1 = drive0[t - 1, b] if t > 0 else zero1
+                    composite(s1[0], s1[1], s1[2], s1[3], s1[4], s1[5], g1, a1, bwd, kb, use_keep, False, *c1,
+                              s1[0], s1[1], s1[2], s1[3], s1[4], s1[5], g1, x1, dp1, dn1)
+                    for j in range(n2):
+                        a2[j] = fwd2[j] + inh[j] if wta_on else fwd2[j]
+                        tgt[j] = targets[t, b, j]
+                    composite(s2[0], s2[1], s2[2], s2[3], s2[4], s2[5], g2, a2, tgt, kb, False, True, *c2,
+                              s2[0], s2[1], s2[2], s2[3], s2[4], s2[5], g2, x2, dp2, dn2)
+                    for i in range(n1):
+                        xc1[b, i] += x1[i]
+                        dpc1[b, i] += dp1[i]
+                        dnc1[b, i] += dn1[i]
+                    for j in range(n2):
+                        xc2[b, j] += x2[j]
+                        dpc2[b, j] += dp2[j]
+                        dnc2[b, j] += dn2[j]
+                    if want_hist:
+                        hx1[t, b] = x1
+                        hdp1[t, b] = dp1
+                        hdn1[t, b] = dn1
+                        hdp2[t, b] = dp2
+                        hdn2[t, b] = dn2
+                    # synapses take in this step's spikes (emitted next step), event by event
+                    acc2[:] = 0
+                    for i in range(n1):
+                        if x1[i]:
+                            for j in range(n2):
+                                acc2[j] += w2[j, i]
+                    for j in range(n2):
+                        fwd2[j] = finish(acc2[j], exp1, alim)
+                    acc1[:] = 0
+                    for j in range(n2):
+                        if dp2[j] != dn2[j]:
+                            wr = w2[j]
+                            if dp2[j]:
+                                for i in range(n1):
+                                    acc1[i] += wr[i]
+                            else:
+                                for i in range(n1):
+                                    acc1[i] -= wr[i]
+                    for i in range(n1):
+                        bwd[i] = finish(acc1[i], exp1, alim)
+                    if wta_on:
+                        tot = 0
+                        for j in range(n2):
+                            tot += x2[j]
+                        for j in range(n2):
+                            inh[j] = inhibition(w_inh, tot - x2[j])
+        return net2
+
+    net2_fixed = make_net2(composite_fixed, finish_fixed, acc_fixed, inh_fixed)
+    net2_float = make_net2(composite_float, finish_float, acc_float, inh_float)
+
     return {"coinc": coinc, "drive": drive, "if_fixed": if_fixed, "if_float": if_float,
-            "composite_fixed": composite_fixed, "composite_float": composite_float}
+            "composite_fixed": composite_fixed, "composite_float": composite_float,
+            "net2_fixed": net2_fixed, "net2_float": net2_float}
 
 
 def coincidences(x: np.ndarray, dp: np.ndarray, dn: np.ndarray) -> np.ndarray:
@@ -218,6 +319,46 @@ def if_step_float(u: np.ndarray, v: np.ndarray, a: np.ndarray, du: float, theta:
                   np.ascontiguousarray(a).reshape(-1), dt.type(du), dt.type(theta), bool(zero_reset),
                   uo.reshape(-1), vo.reshape(-1), so.reshape(-1))
     return uo, vo, so
+
+
+def simulate_one_hidden_layer(drive0, w2, keep, targets, wta_inh, exp1: int, fixed: bool, c1, c2,
+                              want_hist: bool):
+    """The engine's T-step loop (``Engine.simulate`` when training) for a network
+    with one hidden layer, every sample in one compiled call.
+
+    ``drive0`` (T-1, B, N1): the input synapses' output for steps 1..T-1 (one-step
+    delay), in the state's arithmetic (float, or int32 after Lava's Dense shift
+    and clip); ``w2`` (N2, N1): hidden -> output weights (float, or int32
+    mantissas); ``keep`` (B, N1) hidden dropout mask or None; ``targets`` (T, B, N2)
+    bool; ``wta_inh``: None, or the lateral weight (float w_inh; fixed: the integer
+    mantissa); ``exp1``: the output synapses' weight exponent (fixed point);
+    ``c1``, ``c2``: the hidden and output layers' ``composite_step`` constants.
+    Per step the same operations as the numpy schedule: hidden layer, output
+    layer (input + WTA of the previous step), then the synapses take in this
+    step's spikes; synaptic sums event by event (fixed point exact; float up to
+    summation order). Returns the counts (x, d+, d- of both layers) and, if
+    ``want_hist``, the hidden x/d+/d- and output d+/d- spike trains (T, B, N).
+    """
+    k = _kernels()
+    T, B, n2 = targets.shape
+    n1 = w2.shape[1]
+    dt = drive0.dtype
+    counts = [np.zeros((B, n), np.int64) for n in (n1, n1, n1, n2, n2, n2)]
+    hshape = (lambda n: (T, B, n)) if want_hist else (lambda n: (1, 1, n))   # noqa: E731
+    hist = [np.zeros(hshape(n), np.bool_) for n in (n1, n1, n1, n2, n2)]
+    use_keep = keep is not None
+    kp = np.ascontiguousarray(keep, dtype=np.bool_) if use_keep else np.ones((B, 1), np.bool_)
+    if T > 1:
+        d0 = np.ascontiguousarray(drive0, dtype=dt)
+    else:
+        d0 = np.zeros((1, B, n1), dt)
+    fn = k["net2_fixed"] if fixed else k["net2_float"]
+    w_inh = (np.int64(wta_inh) if fixed else float(wta_inh)) if wta_inh is not None else \
+        (np.int64(0) if fixed else 0.0)
+    fn(d0, np.ascontiguousarray(w2), kp, use_keep, np.ascontiguousarray(targets, dtype=np.bool_),
+       wta_inh is not None, w_inh, np.int64(exp1), np.int64(A_MAX), tuple(c1), tuple(c2), want_hist,
+       *counts, *hist)
+    return counts, (hist if want_hist else None)
 
 
 def composite_step(state, a, b, keep, output: bool, fixed: bool, consts):

@@ -6,7 +6,7 @@ from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp import fixed_point as fxp
 from lava_ssnnbp import kernels
 from lava_ssnnbp.config import SSNNConfig
-from lava_ssnnbp.engine import Engine
+from lava_ssnnbp.engine import Engine, encode_batch
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba not usable here")
 
@@ -136,3 +136,42 @@ def test_fused_composite_step_equals_numpy_bit_for_bit(fixed, dtype, reset, nump
             if fa.dtype.kind == "f":
                 assert np.array_equal(np.signbit(fa), np.signbit(sa))
         assert all(z.any() and not z.all() for z in fsp)          # spikes and silence both present
+
+
+@pytest.mark.parametrize("fixed,dtype", [(True, np.int32), (False, np.float32), (False, np.float64)])
+@pytest.mark.parametrize("mode,wta,dropout,reset", [("coincidence", True, (0.2, 0.3), "subtract"),
+                                                     ("rate", False, (), "zero"),
+                                                     ("coincidence", True, (0.0, 0.5), "zero")])
+def test_one_hidden_layer_loop_equals_the_step_by_step_schedule(fixed, dtype, mode, wta, dropout, reset,
+                                                                numpy_only):
+    """The whole training simulation of a 1-hidden-layer net in one kernel call gives
+    the per-step numpy schedule's spike counts and coincidence counts in every layer
+    (weights on a 1/64 grid: float sums exact in any order), batched and per sample."""
+    rng = np.random.default_rng(7)
+    cfg = SSNNConfig(sizes=(64, 300, 10), steps=16, mode=mode, fixed_point=fixed, wta=wta, dropout=dropout,
+                     reset=reset, eta=0.3)
+    w = dyn.init_weights(cfg, 3)
+    if not fixed:
+        w = [(np.round(x * 64) / 64).astype(dtype) for x in w]
+    x, y = rng.random((5, 64)), rng.integers(0, 10, 5)
+    results = []
+    for enabled in (True, False):
+        kernels.set_enabled(enabled)
+        eng = Engine(cfg, w, seed=3, dtype=dtype)
+        batch = encode_batch(cfg, x, y, np.arange(5), 3, train=True)
+        results.append(eng.simulate(batch, train=True))
+    fast, slow = results
+    for name in ("x_counts", "dp_counts", "dn_counts") + (("numerators",) if mode == "coincidence" else ()):
+        for f, s in zip(getattr(fast, name), getattr(slow, name)):
+            assert np.array_equal(f, s), name
+    assert all(c.any() for c in fast.dp_counts + fast.dn_counts)       # gradients flowed in both layers
+    kernels.set_enabled(True)
+    # and training, per sample: the same weights
+    engines = []
+    for enabled in (True, False):
+        kernels.set_enabled(enabled)
+        eng = Engine(cfg, w, seed=3, dtype=dtype)
+        eng.train_batch(x, y, "per-sample")
+        engines.append(eng)
+    for wf, ws, w0 in zip(engines[0].weights, engines[1].weights, w):
+        assert np.array_equal(wf, ws) and not np.array_equal(wf, w0)
