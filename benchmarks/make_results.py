@@ -69,13 +69,15 @@ def throughput_section(res: Path) -> list:
         out += ["", f"## Training throughput ({'-'.join(map(str, r['network']))}, T = {r['steps']}; "
                     f"`benchmarks/throughput.py`, {f.name})", "",
                 f"{r['host']['cpus']} CPU cores, no GPU; images from the '{r['dataset']}' set; each point trains "
-                f"for {r['seconds_per_point']:.0f} s after a warm-up batch. B = 1 is the per-sample (on-chip) "
+                "for the timed seconds after a warm-up batch, training jobs paused. B = 1 is the per-sample (on-chip) "
                 "schedule; B > 1 sums B samples' updates. 'event' = numba kernels (event-driven synaptic sums, "
                 "fused neuron steps), 'dense' = numpy only (GEMMs)." + _threads(r["host"]),
-                "", "| engine | mode | precision | arithmetic | B | samples/s | one 60k epoch |", "|---|---|---|---|---|---|---|"]
+                "", "| engine | mode | precision | arithmetic | B | samples/s | one 60k epoch | timed s | measured |",
+                "|---|---|---|---|---|---|---|---|---|"]
         for p in r["points"]:
             out.append(f"| {p['engine']} | {p['mode']} | {p['precision']} | {p['arith']} | {p['batch']} | "
-                       f"{p['samples_per_s']:.1f} | {p['epoch_60k_min']:.1f} min |")
+                       f"{p['samples_per_s']:.1f} | {p['epoch_60k_min']:.1f} min | "
+                       f"{p.get('timed_s', r['seconds_per_point']):g} | {p.get('measured', r.get('written', '?'))} |")
     return out
 
 

@@ -14,7 +14,9 @@ Leaky neurons, BPTT with Adam, batch 64, torch CPU threads = all cores).
 
 Usage:  python benchmarks/throughput.py [--modes rate,coincidence] [--batch-sizes 1,8,64,256]
         [--precisions float,fixed] [--arith event,dense] [--steps 100] [--seconds 8]
-Writes benchmarks/results/throughput_T<T>.json (and prints a table).
+Writes benchmarks/results/throughput_T<T>.json (and prints a table); points of an earlier
+file for the same network and T that this run did not measure are kept, each point
+carrying the date it was measured.
 """
 from __future__ import annotations
 
@@ -154,6 +156,8 @@ def main(argv=None):
                     "threads_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                                    "MKL_NUM_THREADS")}},
            "points": []}
+    # points measured before (same network and T) and not re-measured now are kept
+    old = _previous_points(out, sizes, a.steps)
     print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
     for arith in a.arith:
         if not kernels.set_enabled(arith == "event") and arith == "event":
@@ -168,12 +172,12 @@ def main(argv=None):
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
                          "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
-                         "epoch_60k_min": round(EPOCH / sps / 60, 2)}
+                         "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,
+                         "measured": time.strftime("%Y-%m-%dT%H:%M")}
                     res["points"].append(p)
                     print(f"{mode:12s} {prec:6s} {arith:6s} {b:4d} {sps:10.1f} {p['epoch_60k_min']:9.1f} min",
                           flush=True)
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    out.write_text(json.dumps(res, indent=2) + "\n")
+                    _write(out, res, old)
     kernels.set_enabled(True)
     if a.snntorch_batch > 0:
         r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds)
@@ -184,12 +188,38 @@ def main(argv=None):
             res["points"].append({"engine": f"snntorch {sv} (torch {tv}, CPU) BPTT", "mode": "bptt",
                                   "precision": "float", "arith": "dense", "batch": a.snntorch_batch,
                                   "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
-                                  "epoch_60k_min": round(EPOCH / sps / 60, 2)})
+                                  "epoch_60k_min": round(EPOCH / sps / 60, 2),
+                                  "timed_s": a.seconds, "measured": time.strftime("%Y-%m-%dT%H:%M")})
             print(f"{'snntorch':12s} {'float':6s} {'bptt':6s} {a.snntorch_batch:4d} {sps:10.1f} "
                   f"{EPOCH / sps / 60:9.1f} min")
     res["written"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    out.write_text(json.dumps(res, indent=2) + "\n")
+    _write(out, res, old)
     print(f"wrote {out}")
+
+
+def _key(p: dict) -> tuple:
+    return tuple(p.get(k) for k in ("engine", "mode", "precision", "arith", "batch"))
+
+
+def _previous_points(out: Path, sizes, steps) -> list:
+    """The points of an earlier result file for the same network and T, else []."""
+    try:
+        prev = json.loads(out.read_text())
+    except (OSError, ValueError):
+        return []
+    return prev.get("points", []) if prev.get("network") == list(sizes) and prev.get("steps") == steps else []
+
+
+def _write(out: Path, res: dict, old: list):
+    """Atomically write ``res`` with the earlier points it did not re-measure
+    (a re-measured point takes its old place; new points go last)."""
+    new = {_key(p): p for p in res["points"]}
+    had = {_key(p) for p in old}
+    merged = dict(res, points=[new.get(_key(p), p) for p in old] + [p for k, p in new.items() if k not in had])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(merged, indent=2) + "\n")
+    os.replace(tmp, out)
 
 
 if __name__ == "__main__":

@@ -110,3 +110,18 @@ def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
         with pytest.raises(SystemExit) as e:
             mod.main([str(run), *bad, "--out", str(out)])
         assert e.value.code == 2 and "--steps" in capsys.readouterr().err
+
+
+def test_throughput_script_keeps_points_it_does_not_remeasure(tmp_path):
+    tp = _script("throughput")
+    out = tmp_path / "throughput.json"
+    common = ["--hidden", "16", "--steps", "5", "--modes", "rate", "--precisions", "float", "--arith", "event",
+              "--seconds", "0.2", "--snntorch-batch", "0", "--out", str(out)]
+    tp.main(common + ["--batch-sizes", "1,4"])
+    first = json.loads(out.read_text())["points"]
+    assert [p["batch"] for p in first] == [1, 4] and all(p["samples_per_s"] > 0 and p["measured"] for p in first)
+    tp.main(common + ["--batch-sizes", "4"])                     # re-measure one point: the other stays
+    second = json.loads(out.read_text())["points"]
+    assert [p["batch"] for p in second] == [1, 4] and second[0] == first[0] and second[1]["samples"] > 0
+    tp.main(["--hidden", "8"] + common[2:] + ["--batch-sizes", "4"])      # another network: no mixing
+    assert [p["batch"] for p in json.loads(out.read_text())["points"]] == [4]
