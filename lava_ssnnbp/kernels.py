@@ -199,7 +199,8 @@ def _compile():
         return -w * float(others)
 
     def make_net2(composite, finish, new_acc, inhibition):
-        # not cached on disk: the two closures share a name, which numba's cache index cannot tell apart
+        # not cached on disk: numba's cache misses for these closures in every new process (measured)
+        # and would only pile up files; compiling takes ~5-10 s once per process and state dtype
         @numba.njit(cache=False, nogil=True)
         def net2(drive0, w2, keep, use_keep, targets, wta_on, w_inh, exp1, alim, c1, c2,
                  want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2, hx1, hdp1, hdn1, hdp2, hdn2):
