@@ -16,7 +16,9 @@ rounding per operation in numpy's order -- both bit for bit what numpy computes
 in 6-12 passes (tested). ``composite_fixed`` / ``composite_float`` run a whole
 composite-neuron layer step (x, dropout, gate, d+ and d-) through the same
 scalar IF arithmetic in one call: with one sample per simulation (per-sample
-updates) the per-call overhead, not the arithmetic, is what costs.
+updates) the per-call overhead, not the arithmetic, is what costs. For the same
+reason ``simulate_one_hidden_layer`` runs all T steps of a one-hidden-layer
+network (both composite layers, the WTA, the delayed synapses) in one call.
 
 numba is optional (it comes with tonic's dependencies): without it, or with the
 environment variable ``LAVA_SSNNBP_NUMBA=0``, ``available()`` is False and the
