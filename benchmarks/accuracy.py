@@ -73,6 +73,7 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
               "test_acc_mean": float(np.mean(accs)) if accs else None,
               "test_acc_std": float(np.std(accs)) if accs else None,
               "best_epoch_acc_per_seed": [r["best_acc"] for _, r in done],
+              **_val_summary(done),
               "curves": {s: r["curve"] for s, r in sorted(per_seed.items())},
               "unfinished": {s: len(r["curve"]) for s, r in per_seed.items() if not r["finished"]},
               "wall_s_per_seed": {s: r["wall_s"] for s, r in per_seed.items()},
@@ -83,6 +84,14 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     os.replace(tmp, path)
     return result
+
+
+def _val_summary(done) -> dict:
+    """Final validation accuracy per finished seed, mean and std, when every one has it."""
+    vals = [r["val_curve"][-1] for _, r in done if r.get("val_curve")]
+    if not vals or len(vals) != len(done):
+        return {}
+    return {"val_acc_per_seed": vals, "val_acc_mean": float(np.mean(vals)), "val_acc_std": float(np.std(vals))}
 
 
 def main(argv=None) -> int:
@@ -128,6 +137,8 @@ def main(argv=None) -> int:
                   "final_acc": 100 * metrics[-1]["test_acc"] if metrics else None,
                   "best_acc": 100 * max(r["test_acc"] for r in metrics) if metrics else None,
                   "curve": [100 * r["test_acc"] for r in metrics],
+                  # with --val-samples: accuracy on the held-out training images (choose on this)
+                  "val_curve": [100 * r["val_acc"] for r in metrics if "val_acc" in r],
                   "wall_s": round(sum(m["train_wall_s"] + m.get("test_wall_s", 0.0) for m in metrics), 1),
                   "train_samples": metrics[0]["train_samples"] if metrics else None,
                   "test_samples": metrics[0]["test_samples"] if metrics else None,

@@ -51,6 +51,26 @@ def accuracy_table(results) -> list:
     return lines
 
 
+def validation_section(results) -> list:
+    """Results trained with held-out validation images: the numbers a choice is made on."""
+    rows = [r for r in results if r.get("val_acc_per_seed")]
+    if not rows:
+        return []
+    out = ["", "## Validation (training images held out, `--val-samples`)", "",
+           "Settings are chosen on these, not on the test accuracy. The held-out images are the same for every "
+           "run (class-balanced, fixed seed) and are not trained on.", "",
+           "| data set | model | mode | variant | dropout (input, hidden) | epochs | validation images | "
+           "validation % (mean +/- std) | test % (mean +/- std) | seeds |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        drop = ", ".join(f"{p:g}" for p in r["model_config"].get("dropout") or []) or "none"
+        out.append(f"| {r['dataset']} | {r['model']} | {r['mode'] or '-'} | {r.get('_tag') or '-'} | {drop} | "
+                   f"{r['epochs']} | {r['run_settings'].get('val_samples')} | "
+                   f"{r['val_acc_mean']:.2f} +/- {r['val_acc_std']:.2f} | "
+                   f"{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f} | "
+                   f"{', '.join(map(str, r['seeds_finished']))} |")
+    return out
+
+
 def _load(res: Path, name):
     f = res / name
     return json.loads(f.read_text()) if f.exists() else None
@@ -176,6 +196,7 @@ def main(argv=None) -> int:
            "Wall times are those of the 2-core development machine, where 2-3 jobs often shared the cores.", "",
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
+    out += validation_section(results)
     out += activity_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():

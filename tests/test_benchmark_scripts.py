@@ -2,6 +2,7 @@
 inference_steps.py tests trained networks at other T."""
 import importlib.util
 import json
+import numpy as np
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,24 @@ def test_throughput_script_keeps_points_it_does_not_remeasure(tmp_path):
     assert [p["batch"] for p in second] == [1, 4] and second[0] == first[0] and second[1]["samples"] > 0
     tp.main(["--hidden", "8"] + common[2:] + ["--batch-sizes", "4"])      # another network: no mixing
     assert [p["batch"] for p in json.loads(out.read_text())["points"]] == [4]
+
+
+def test_accuracy_records_validation_and_results_show_it(tmp_path, capsys):
+    acc = _script("accuracy")
+    res = tmp_path / "results"
+    args = ["--dataset", "default", "--model", "ann", "--epochs", "1", "--seeds", "0,1", "--runs",
+            str(tmp_path / "runs"), "--results", str(res), "--train-samples", "300", "--test-samples", "100",
+            "--quiet"]
+    assert acc.main(args + ["--val-samples", "200", "--tag", "val"]) == 0
+    r = json.loads((res / "accuracy_default_ann_T100_val.json").read_text())
+    per_seed = [json.loads((tmp_path / "runs" / f"default_ann_T100_val_seed{s}" / "metrics.json").read_text())
+                ["epochs"][-1]["val_acc"] * 100 for s in (0, 1)]
+    assert r["val_acc_per_seed"] == pytest.approx(per_seed) and r["val_acc_mean"] == pytest.approx(np.mean(per_seed))
+    assert acc.main(args + ["--tag", "noval"]) == 0                 # without held-out images: no validation keys
+    assert "val_acc_mean" not in json.loads((res / "accuracy_default_ann_T100_noval.json").read_text())
+    out = tmp_path / "RESULTS.md"
+    assert _script("make_results").main(["--results", str(res), "--output", str(out)]) == 0
+    text = out.read_text()
+    section = text[text.index("## Validation"):]
+    assert f"{r['val_acc_mean']:.2f} +/- {r['val_acc_std']:.2f}" in section and "| 200 |" in section
+    assert "noval" not in section
