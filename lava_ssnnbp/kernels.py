@@ -33,7 +33,8 @@ import numpy as np
 
 from .fixed_point import A_MAX
 
-_K = None          # the compiled kernels, or False when numba is not usable
+_K = None          # the kernels in use, or False when numba is not usable or they are switched off
+_COMPILED = None   # the compiled kernels: built once per process, whatever set_enabled does
 
 
 def available() -> bool:
@@ -56,8 +57,11 @@ def _kernels():
         if os.environ.get("LAVA_SSNNBP_NUMBA", "1").strip().lower() in ("0", "false", "no", "off"):
             _K = False
             return _K
+        global _COMPILED
         try:
-            _K = _compile()
+            if _COMPILED is None:
+                _COMPILED = _compile()
+            _K = _COMPILED
         except Exception:   # no numba, or it cannot run here: numpy fallback
             _K = False
     return _K
