@@ -333,8 +333,8 @@ def simulate_one_hidden_layer(drive0, w2, keep, targets, wta_inh, exp1: int, fix
     """The engine's T-step loop (``Engine.simulate`` when training) for a network
     with one hidden layer, every sample in one compiled call.
 
-    ``drive0`` (T-1, B, N1): the input synapses' output for steps 1..T-1 (one-step
-    delay), in the state's arithmetic (float, or int32 after Lava's Dense shift
+    ``drive0`` (T-1, B, N1), None when T = 1: the input synapses' output for steps
+    1..T-1 (one-step delay), in the state's arithmetic (float, or int32 after Lava's Dense shift
     and clip); ``w2`` (N2, N1): hidden -> output weights (float, or int32
     mantissas); ``keep`` (B, N1) hidden dropout mask or None; ``targets`` (T, B, N2)
     bool; ``wta_inh``: None, or the lateral weight (float w_inh; fixed: the integer
@@ -349,16 +349,13 @@ def simulate_one_hidden_layer(drive0, w2, keep, targets, wta_inh, exp1: int, fix
     k = _kernels()
     T, B, n2 = targets.shape
     n1 = w2.shape[1]
-    dt = drive0.dtype
+    dt = w2.dtype       # the state's arithmetic (the engine holds weights in it); drive0 is None when T = 1
     counts = [np.zeros((B, n), np.int64) for n in (n1, n1, n1, n2, n2, n2)]
     hshape = (lambda n: (T, B, n)) if want_hist else (lambda n: (1, 1, n))   # noqa: E731
     hist = [np.zeros(hshape(n), np.bool_) for n in (n1, n1, n1, n2, n2)]
     use_keep = keep is not None
     kp = np.ascontiguousarray(keep, dtype=np.bool_) if use_keep else np.ones((B, 1), np.bool_)
-    if T > 1:
-        d0 = np.ascontiguousarray(drive0, dtype=dt)
-    else:
-        d0 = np.zeros((1, B, n1), dt)
+    d0 = np.ascontiguousarray(drive0, dtype=dt) if T > 1 else np.zeros((1, B, n1), dt)
     fn = k["net2_fixed"] if fixed else k["net2_float"]
     w_inh = (np.int64(wta_inh) if fixed else float(wta_inh)) if wta_inh is not None else \
         (np.int64(0) if fixed else 0.0)

@@ -175,3 +175,12 @@ def test_one_hidden_layer_loop_equals_the_step_by_step_schedule(fixed, dtype, mo
         engines.append(eng)
     for wf, ws, w0 in zip(engines[0].weights, engines[1].weights, w):
         assert np.array_equal(wf, ws) and not np.array_equal(wf, w0)
+    # a single time step (no delayed input drive at all): the same counts
+    one = cfg.replace(steps=1)
+    results = []
+    for enabled in (True, False):
+        kernels.set_enabled(enabled)
+        results.append(Engine(one, w, seed=3, dtype=dtype).simulate(
+            encode_batch(one, x, y, np.arange(5), 3, train=True), train=True))
+    for f, s in zip(results[0].x_counts + results[0].dp_counts, results[1].x_counts + results[1].dp_counts):
+        assert np.array_equal(f, s)
