@@ -44,7 +44,7 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     file is re-read just before writing, so seeds run side by side in separate
     processes do not drop each other."""
     old = json.loads(path.read_text()) if path.exists() else {}
-    from lava_ssnnbp.training import normalised_config, same_settings
+    from lava_ssnnbp.training import normalised_config, same_settings, save_json
     if "model_config" in old:   # parameters added to SSNNConfig since count as their defaults
         old["model_config"] = normalised_config(old["model_config"])
     settings = {**settings, "model_config": normalised_config(settings["model_config"])}
@@ -79,10 +79,7 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
               "wall_s_per_seed": {s: r["wall_s"] for s, r in per_seed.items()},
               "train_samples": record["train_samples"], "test_samples": record["test_samples"],
               "machine": record["machine"], "written": record["written"], "per_seed": per_seed}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, path)
+    save_json(path, result)
     return result
 
 

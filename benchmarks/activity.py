@@ -115,10 +115,8 @@ def main(argv=None) -> int:
     if args.out.exists():
         rows += [r for r in json.loads(args.out.read_text())["runs"] if r["run"] not in done]
     rows.sort(key=lambda r: r["run"])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"written": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": rows}, indent=1) + "\n")
-    os.replace(tmp, args.out)
+    from lava_ssnnbp.training import save_json
+    save_json(args.out, {"written": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": rows}, indent=1)
     print(f"wrote {args.out}")
     return 0
 

@@ -59,10 +59,8 @@ def _machine():
 
 
 def _write_json(path: Path, obj):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    from lava_ssnnbp.training import save_json
+    save_json(path, obj, default=_json_default)
 
 
 def _json_default(o):

@@ -30,6 +30,10 @@ def _fmt(r) -> str:
     return f"**{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f}** (n={n})" if n > 1 else f"**{r['test_acc_mean']:.2f}** (n=1)"
 
 
+def _dropout(mc: dict) -> str:
+    return ", ".join(f"{p:g}" for p in mc.get("dropout") or []) or "none"
+
+
 def accuracy_table(results) -> list:
     lines = ["| data set | model | mode | variant | dropout (input, hidden) | precision | T | epochs | train/test samples | update | ours: test acc. % (mean +/- std) | per seed | best epoch per seed | paper % | wall time per seed |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -40,7 +44,7 @@ def accuracy_table(results) -> list:
         sched = rs.get("eta_schedule", "constant")
         upd = (f"SGD+momentum, lr {rs.get('ann_lr')} {sched}" if model == "ann"
                else f"{rs['batch_updates']} (B={rs['batch_size']}), eta {mc.get('eta')} {sched}")
-        drop = ", ".join(f"{p:g}" for p in mc.get("dropout") or []) or "none"
+        drop = _dropout(mc)
         per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
         best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
         wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
@@ -62,7 +66,7 @@ def validation_section(results) -> list:
            "| data set | model | mode | variant | dropout (input, hidden) | epochs | validation images | "
            "validation % (mean +/- std) | test % (mean +/- std) | seeds |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        drop = ", ".join(f"{p:g}" for p in r["model_config"].get("dropout") or []) or "none"
+        drop = _dropout(r["model_config"])
         out.append(f"| {r['dataset']} | {r['model']} | {r['mode'] or '-'} | {r.get('_tag') or '-'} | {drop} | "
                    f"{r['epochs']} | {r['run_settings'].get('val_samples')} | "
                    f"{r['val_acc_mean']:.2f} +/- {r['val_acc_std']:.2f} | "

@@ -216,10 +216,8 @@ def _write(out: Path, res: dict, old: list):
     new = {_key(p): p for p in res["points"]}
     had = {_key(p) for p in old}
     merged = dict(res, points=[new.get(_key(p), p) for p in old] + [p for k, p in new.items() if k not in had])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(merged, indent=2) + "\n")
-    os.replace(tmp, out)
+    from lava_ssnnbp.training import save_json
+    save_json(out, merged)
 
 
 if __name__ == "__main__":

@@ -117,9 +117,10 @@ class Engine:
         # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
         drive0 = None if T == 1 else dyn.forward_drive_many(
             W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0), wf[0]).reshape(T - 1, B, sizes[1])
-        if (train and not record and L == 2 and B < 16 and _kernels.available()
-                and all(dyn.composite_consts(p, self.dtype) is not None for p in params)):
-            return self._simulate_one_hidden_layer(batch, drive0, params)
+        if train and not record and L == 2 and B < 16 and _kernels.available():
+            consts = [dyn.composite_consts(p, self.dtype) for p in params]
+            if None not in consts:
+                return self._simulate_one_hidden_layer(batch, drive0, consts)
         no_drive = zeros(sizes[1])
         fwd_buf = [None] + [zeros(sizes[k + 1]) for k in range(1, L)]  # synapse k -> layer k+1
         bwd_buf = [zeros(sizes[k]) for k in range(L)]                   # synapse k -> layer k (k >= 1)
@@ -184,7 +185,7 @@ class Engine:
             res.spikes = hist
         return res
 
-    def _simulate_one_hidden_layer(self, batch: SampleBatch, drive0, params) -> SimResult:
+    def _simulate_one_hidden_layer(self, batch: SampleBatch, drive0, consts) -> SimResult:
         """``simulate`` for training a network with one hidden layer (the paper's)
         on fewer than 16 samples: the whole T-step loop in one compiled call
         (``kernels.simulate_one_hidden_layer``), the same per-step schedule and
@@ -198,7 +199,7 @@ class Engine:
         counts, hist = _kernels.simulate_one_hidden_layer(
             drive0, self.weights[1], batch.keeps[1], batch.targets,
             dyn.wta_weight(cfg.wta_inhibition, fixed) if cfg.wta else None, cfg.exp_of(1), fixed,
-            dyn.composite_consts(params[0], self.dtype), dyn.composite_consts(params[1], self.dtype), coinc)
+            consts[0], consts[1], coinc)
         xc1, dpc1, dnc1, xc2, dpc2, dnc2 = counts
         x0 = batch.inputs.sum(axis=0, dtype=np.int64)
         res = SimResult(xc2, [x0, xc1, xc2], [dpc1, dpc2], [dnc1, dnc2])

@@ -133,8 +133,11 @@ def _save_npz(path: Path, arrays: dict):
     _atomic_write(path, write)
 
 
-def _save_json(path: Path, obj):
-    _atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
+def save_json(path: Path, obj, indent: int = 2, **dumps_kw):
+    """Write ``obj`` as JSON atomically (a unique temporary file, then rename):
+    readers never see half a file, and writers side by side never share a
+    temporary file. Used for run folders and the benchmarks' result files."""
+    _atomic_write(Path(path), lambda tmp: tmp.write_text(json.dumps(obj, indent=indent, **dumps_kw) + "\n"))
 
 
 def load_npz(path) -> dict:
@@ -271,7 +274,7 @@ class Run:
                 (out / name).unlink(missing_ok=True)
         out.mkdir(parents=True, exist_ok=True)
         run = cls(out, cfg, settings)
-        _save_json(cfg_file, {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
+        save_json(cfg_file, {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
                               "versions": versions(), "command": " ".join(sys.argv),
                               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         return run
@@ -299,7 +302,7 @@ class Run:
 
     # -------------------------------------------------------------- metrics
     def _write_metrics(self):
-        _save_json(self.out / "metrics.json", {"epochs": self.metrics})
+        save_json(self.out / "metrics.json", {"epochs": self.metrics})
         if self.metrics:
             keys = list(self.metrics[0])
 
