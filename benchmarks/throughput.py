@@ -15,7 +15,7 @@ Leaky neurons, BPTT with Adam, batch 64, torch CPU threads = all cores).
 Usage:  python benchmarks/throughput.py [--modes rate,coincidence] [--batch-sizes 1,8,64,256]
         [--precisions float,fixed] [--arith event,dense] [--steps 100] [--seconds 8]
 Writes benchmarks/results/throughput_T<T>.json (and prints a table); points of an earlier
-file for the same network and T that this run did not measure are kept, each point
+file for the same network, T and images that this run did not measure are kept, each point
 carrying the date it was measured.
 """
 from __future__ import annotations
@@ -157,7 +157,7 @@ def main(argv=None):
                                                                    "MKL_NUM_THREADS")}},
            "points": []}
     # points measured before (same network and T) and not re-measured now are kept
-    old = _previous_points(out, sizes, a.steps)
+    old = _previous_points(out, sizes, a.steps, a.dataset)
     print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
     for arith in a.arith:
         if not kernels.set_enabled(arith == "event") and arith == "event":
@@ -201,13 +201,14 @@ def _key(p: dict) -> tuple:
     return tuple(p.get(k) for k in ("engine", "mode", "precision", "arith", "batch"))
 
 
-def _previous_points(out: Path, sizes, steps) -> list:
-    """The points of an earlier result file for the same network and T, else []."""
+def _previous_points(out: Path, sizes, steps, dataset) -> list:
+    """The points of an earlier result file for the same network, T and images, else []."""
     try:
         prev = json.loads(out.read_text())
     except (OSError, ValueError):
         return []
-    return prev.get("points", []) if prev.get("network") == list(sizes) and prev.get("steps") == steps else []
+    same = prev.get("network") == list(sizes) and prev.get("steps") == steps and prev.get("dataset") == dataset
+    return prev.get("points", []) if same else []
 
 
 def _write(out: Path, res: dict, old: list):

@@ -126,6 +126,8 @@ def test_throughput_script_keeps_points_it_does_not_remeasure(tmp_path):
     assert [p["batch"] for p in second] == [1, 4] and second[0] == first[0] and second[1]["samples"] > 0
     tp.main(["--hidden", "8"] + common[2:] + ["--batch-sizes", "4"])      # another network: no mixing
     assert [p["batch"] for p in json.loads(out.read_text())["points"]] == [4]
+    tp.main(["--hidden", "8"] + common[2:] + ["--batch-sizes", "1", "--dataset", "mnist"])   # other images: no mixing
+    assert [p["batch"] for p in json.loads(out.read_text())["points"]] == [1]
 
 
 def test_accuracy_records_validation_and_results_show_it(tmp_path, capsys):
