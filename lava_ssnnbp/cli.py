@@ -133,6 +133,9 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--eta-decay", type=float, default=rs.eta_decay,
                    help="'step': factor every --eta-step epochs; 'exponential': factor per epoch (default: %(default)s)")
     r.add_argument("--eta-step", type=int, default=rs.eta_step, help="epochs per 'step' decay (default: %(default)s)")
+    r.add_argument("--eta-warmup", type=int, default=rs.eta_warmup, metavar="N",
+                   help="ramp eta up linearly over the first N training samples; keeps summed mini-batch "
+                        "updates from silencing hidden neurons at the start (engine only) (default: %(default)s)")
     r.add_argument("--train-samples", type=int, default=None, metavar="N",
                    help="train on a class-balanced subset of N samples (default: all)")
     r.add_argument("--val-samples", type=int, default=None, metavar="N",
@@ -200,7 +203,7 @@ def cmd_train(args) -> int:
     settings = RunSettings(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
                            model=args.model, backend=args.backend, batch_updates=args.batch_updates,
                            batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
-                           eta_step=args.eta_step, train_samples=args.train_samples,
+                           eta_step=args.eta_step, eta_warmup=args.eta_warmup, train_samples=args.train_samples,
                            test_samples=args.test_samples, val_samples=args.val_samples,
                            checkpoint_s=args.checkpoint_every,
                            ann_lr=args.ann_lr)

@@ -90,6 +90,28 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     assert hid["neurons"] == 16 and 0 < hid["active_fraction"] < 1 and hid["spikes_per_sample"] is None
 
 
+def test_silent_neurons_script(tmp_path, capsys):
+    sn = _script("silent_neurons")
+    out = tmp_path / "silent.json"
+    common = ["--hidden", "24", "--steps", "10", "--samples", "96", "--every", "32", "--probe", "40",
+              "--batch", "16", "--out", str(out)]
+    assert sn.main(common + ["--warmup", str(10 ** 9)]) == 0
+    r = json.loads(out.read_text())
+    assert [t["schedule"] for t in r["traces"]] == list(sn.SCHEDULES) and out.with_suffix(".png").exists()
+    starts = {json.dumps(t["points"][0]) for t in r["traces"]}
+    assert len(starts) == 1                                   # the same initial weights for every schedule
+    by = {t["schedule"]: t for t in r["traces"]}
+    assert [p["samples"] for p in by["mini-batch"]["points"]] == [0, 32, 64, 96]
+    assert by["per-sample"]["batch"] == 1 and by["mini-batch-eta/3"]["eta"] == pytest.approx(0.1)
+    # a warm-up longer than the run keeps eta ~ 0: the silent count does not move
+    warm = by["mini-batch-warmup"]["points"]
+    assert {p["silent"] for p in warm} == {warm[0]["silent"]}
+    assert all(0 <= p["silent"] <= 24 and 0 <= p["active_fraction"] <= 1 for t in r["traces"] for p in t["points"])
+    with pytest.raises(SystemExit) as e:
+        sn.main(common + ["--schedules", "mini-batch,sgd"])
+    assert e.value.code == 2 and "sgd" in capsys.readouterr().err
+
+
 def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
     from lava_ssnnbp import cli
     run = tmp_path / "default_rate_T20_seed0"

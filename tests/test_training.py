@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lava_ssnnbp.config import SSNNConfig
-from lava_ssnnbp.training import (Run, RunError, RunSettings, eta_at, load_npz, load_weights,
+from lava_ssnnbp.engine import Engine
+from lava_ssnnbp.training import (Run, RunError, RunSettings, eta_at, eta_factor, load_npz, load_weights,
                                   epoch_order)
 
 CFG = SSNNConfig(sizes=(16, 12, 3), steps=20, eta=0.5, dropout=(0.1, 0.2))
@@ -34,9 +35,10 @@ def run_to_end(out, settings, cfg=CFG, **kw):
     return run
 
 
-@pytest.mark.parametrize("batch_updates", ["mini-batch", "per-sample"])
-def test_killed_run_resumes_exactly(tmp_path, batch_updates):
-    s = RunSettings(epochs=2, batch_size=8, batch_updates=batch_updates, checkpoint_s=1e-6, seed=3)
+@pytest.mark.parametrize("batch_updates,warmup", [("mini-batch", 0), ("per-sample", 0), ("mini-batch", 150)])
+def test_killed_run_resumes_exactly(tmp_path, batch_updates, warmup):
+    s = RunSettings(epochs=2, batch_size=8, batch_updates=batch_updates, checkpoint_s=1e-6, seed=3,
+                    eta_warmup=warmup)
     ref = run_to_end(tmp_path / "ref", s)
 
     def kill_after_three_batches(done):
@@ -132,6 +134,25 @@ def test_eta_schedules():
     assert eta_at(1.0, RunSettings(), 7) == 1.0
 
 
+def test_eta_warmup_ramps_per_batch(tmp_path):
+    """A run with a warm-up learns exactly as an engine whose eta is set by hand
+    before each batch to eta * (samples so far, this batch included) / warm-up."""
+    assert [eta_factor(RunSettings(eta_warmup=40), n) for n in (10, 40, 90)] == [0.25, 1.0, 1.0]
+    assert eta_factor(RunSettings(), 1) == 1.0
+    s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch", seed=2, eta_warmup=40)
+    run = run_to_end(tmp_path, s)
+    eng = Engine(CFG, seed=2)
+    for start in range(0, 96, 16):
+        idx = epoch_order(2, 0, 96)[start:start + 16]
+        eng.cfg = CFG.replace(eta=CFG.eta * min(1.0, (start + 16) / 40))
+        eng.train_batch(TRAIN.x[idx], TRAIN.y[idx])
+    no_warmup = run_to_end(tmp_path / "plain", RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch", seed=2))
+    for a, b, c in zip(load_weights(run.out / "weights.npz"), eng.weights,
+                       load_weights(no_warmup.out / "weights.npz")):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, c)
+
+
 def test_epoch_order_is_a_permutation_per_seed_and_epoch():
     a, b = epoch_order(0, 0, 50), epoch_order(0, 1, 50)
     assert sorted(a) == list(range(50)) and not np.array_equal(a, b)
@@ -139,7 +160,8 @@ def test_epoch_order_is_a_permutation_per_seed_and_epoch():
 
 
 @pytest.mark.parametrize("field,value", [("epochs", 0), ("backend", "gpu"), ("batch_updates", "sum"),
-                                         ("batch_size", 0), ("eta_schedule", "linear"), ("eta_decay", 1.5)])
+                                         ("batch_size", 0), ("eta_schedule", "linear"), ("eta_decay", 1.5),
+                                         ("eta_warmup", -1), ("eta_warmup", 0.5)])
 def test_bad_settings_name_the_field(field, value):
     with pytest.raises(RunError, match=field):
         RunSettings(**{field: value})
