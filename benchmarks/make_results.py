@@ -125,6 +125,27 @@ def tuning_section(res: Path) -> list:
     return out
 
 
+def silent_neurons_section(res: Path) -> list:
+    out = []
+    for f in sorted(res.glob("silent_neurons_*.json")):
+        r = json.loads(f.read_text())
+        out += ["", f"## Hidden neurons silenced at the start of training (`benchmarks/silent_neurons.py`, {f.name})", "",
+                f"{r['dataset']}, {'-'.join(map(str, r['network']))}, rate, T = {r['steps']}, dropout {r['dropout']}, "
+                f"seed {r['seed']}, the same initial weights for every schedule; 'silent': hidden neurons without a "
+                f"spike on any of {r['probe']} test images (their gradient gate never opens again). Measured "
+                f"{r['measured']}.", "",
+                f"![silent neurons](figures/{f.stem}.png)", "",
+                "| schedule | eta | B | warm-up samples | silent at start | after ~1,000 samples | "
+                f"after {r['samples']} | active per image at the end |", "|---|---|---|---|---|---|---|---|"]
+        for t in r["traces"]:
+            pts = t["points"]
+            early = min(pts[1:], key=lambda p: abs(p["samples"] - 1000)) if len(pts) > 1 else pts[0]
+            out.append(f"| {t['schedule']} | {t['eta']:g} | {t['batch']} | {t['warmup'] or '-'} | {pts[0]['silent']} | "
+                       f"{early['silent']} ({early['samples']}) | {pts[-1]['silent']} | "
+                       f"{100 * pts[-1]['active_fraction']:.1f} % |")
+    return out
+
+
 def activity_section(res: Path) -> list:
     r = _load(res, "activity.json")
     if not r:
@@ -202,7 +223,7 @@ def main(argv=None) -> int:
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
-    out += activity_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
+    out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]

@@ -92,7 +92,7 @@ def test_activity_script_on_a_tiny_run(tmp_path, capsys):
 
 def test_silent_neurons_script(tmp_path, capsys):
     sn = _script("silent_neurons")
-    out = tmp_path / "silent.json"
+    out = tmp_path / "results" / "silent_neurons_default.json"
     common = ["--hidden", "24", "--steps", "10", "--samples", "96", "--every", "32", "--probe", "40",
               "--batch", "16", "--out", str(out)]
     assert sn.main(common + ["--warmup", str(10 ** 9)]) == 0
@@ -107,6 +107,12 @@ def test_silent_neurons_script(tmp_path, capsys):
     warm = by["mini-batch-warmup"]["points"]
     assert {p["silent"] for p in warm} == {warm[0]["silent"]}
     assert all(0 <= p["silent"] <= 24 and 0 <= p["active_fraction"] <= 1 for t in r["traces"] for p in t["points"])
+    md = tmp_path / "RESULTS.md"                                 # RESULTS.md shows each schedule's end count
+    assert _script("make_results").main(["--results", str(out.parent), "--output", str(md)]) == 0
+    section = md.read_text().split("silenced at the start")[1]
+    for t in r["traces"]:
+        assert f"| {t['schedule']} | {t['eta']:g} | {t['batch']} |" in section
+        assert f" | {t['points'][-1]['silent']} | {100 * t['points'][-1]['active_fraction']:.1f} % |" in section
     with pytest.raises(SystemExit) as e:
         sn.main(common + ["--schedules", "mini-batch,sgd"])
     assert e.value.code == 2 and "sgd" in capsys.readouterr().err
