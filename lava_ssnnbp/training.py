@@ -89,6 +89,8 @@ class RunSettings:
             bad("eta_warmup", f"{self.eta_warmup!r} (need an integer number of samples >= 0)")
         if self.backend == "lava" and self.eta_warmup:
             bad("eta_warmup", "the Lava network's learning rate is fixed when it is built (use the engine backend)")
+        if self.model == "ann" and self.eta_warmup:
+            bad("eta_warmup", "the ANN twin has no warm-up (its learning rate changes per epoch only)")
         for name in ("train_samples", "test_samples", "val_samples"):
             v = getattr(self, name)
             if v is not None and v < 1:

@@ -134,6 +134,12 @@ def test_eta_schedules():
     assert eta_at(1.0, RunSettings(), 7) == 1.0
 
 
+@pytest.mark.parametrize("other", [{"backend": "lava", "batch_updates": "per-sample"}, {"model": "ann"}])
+def test_eta_warmup_only_where_it_is_applied(other):
+    with pytest.raises(RunError, match="eta_warmup"):
+        RunSettings(eta_warmup=100, **other)
+
+
 def test_eta_warmup_ramps_per_batch(tmp_path):
     """A run with a warm-up learns exactly as an engine whose eta is set by hand
     before each batch to eta * (samples so far, this batch included) / warm-up."""
