@@ -93,7 +93,8 @@ def _add_model_args(p):
     g.add_argument("--weight-bits", type=int, default=d.weight_bits,
                    help="signed weight mantissa width in bits, fixed point (default: %(default)s)")
     g.add_argument("--weight-exp", type=_ints, default=d.weight_exp, metavar="E[,E...]",
-                   help="weight exponent per synapse layer, fixed point (default: 0 for all)")
+                   help="weight exponent per synapse layer, fixed point: one mantissa unit is 2**E / 64 "
+                        "(default: 0 for all; write negative ones with '=', e.g. --weight-exp=-1,-1)")
     g.add_argument("--noise-std", type=float, default=d.noise_std,
                    help="'noise' mode: std of the additive noise (default: the stochastic rule's own)")
     g.add_argument("--noise-steps", type=int, default=d.noise_steps, metavar="T_S",
