@@ -156,7 +156,7 @@ def main(argv=None):
                     "threads_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                                    "MKL_NUM_THREADS")}},
            "points": []}
-    # points measured before (same network and T) and not re-measured now are kept
+    # points measured before (same network, T and images) and not re-measured now are kept
     old = _previous_points(out, sizes, a.steps, a.dataset)
     print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
     for arith in a.arith:

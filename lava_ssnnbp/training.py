@@ -294,8 +294,8 @@ class Run:
         out.mkdir(parents=True, exist_ok=True)
         run = cls(out, cfg, settings)
         save_json(cfg_file, {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
-                              "versions": versions(), "command": " ".join(sys.argv),
-                              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+                             "versions": versions(), "command": " ".join(sys.argv),
+                             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         return run
 
     # -------------------------------------------------------------- checkpoints
