@@ -136,13 +136,14 @@ def silent_neurons_section(res: Path) -> list:
                 f"{r['measured']}.", "",
                 f"![silent neurons](figures/{f.stem}.png)", "",
                 "| schedule | eta | B | warm-up samples | silent at start | after ~1,000 samples | "
-                f"after {r['samples']} | active per image at the end |", "|---|---|---|---|---|---|---|---|"]
+                f"after {r['samples']} | active per image at the end | wall s (training + probes) |",
+                "|---|---|---|---|---|---|---|---|---|"]
         for t in r["traces"]:
             pts = t["points"]
             early = min(pts[1:], key=lambda p: abs(p["samples"] - 1000)) if len(pts) > 1 else pts[0]
             out.append(f"| {t['schedule']} | {t['eta']:g} | {t['batch']} | {t['warmup'] or '-'} | {pts[0]['silent']} | "
                        f"{early['silent']} ({early['samples']}) | {pts[-1]['silent']} | "
-                       f"{100 * pts[-1]['active_fraction']:.1f} % |")
+                       f"{100 * pts[-1]['active_fraction']:.1f} % | {t['wall_s']:.0f} |")
     return out
 
 
