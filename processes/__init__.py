@@ -16,6 +16,14 @@ The behaviour lives in ``lava_ssnnbp.proc_models`` (one 'floating_pt' and one
 'fixed_pt' model per process). Compile with ``lava_ssnnbp.run_config(fixed_point)``;
 see ``docs/lava.md`` for the model-binding rule.
 
+Each family's ``models.py`` holds discovery shims. Lava 0.10 looks for models only in
+the Process's own module and in the ``.py`` files of its folder, and keeps only classes
+*defined* there (``cls.__module__`` must match), so a plain re-export is invisible to
+it. Each shim is an empty subclass of the real model (inheriting ``@implements``/
+``@requires``/``@tag`` and every LavaPyType) and behaves exactly like it.
+``run_config()`` maps every Process to the real model directly; the shims only serve
+users of a default ``Loihi2SimCfg(select_tag=...)``. Do not add logic to them.
+
 The classes are re-exported here lazily, so importing this package does not
 import Lava until a class is used.
 """
