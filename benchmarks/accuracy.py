@@ -64,6 +64,9 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
               f"{': ' + ', '.join(keys) if keys else ''}); moved to {dest}", flush=True)
         old = {}
     per_seed = dict(old.get("per_seed", {}))
+    prev = per_seed.get(str(seed))
+    if prev is not None and _undated(prev) == _undated(record):
+        record = prev   # collected again, unchanged: keep its date, so the file stays as it was
     per_seed[str(seed)] = record
     done = sorted((int(s), r) for s, r in per_seed.items() if r["finished"])
     accs = [r["final_acc"] for _, r in done]
@@ -79,8 +82,14 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
               "wall_s_per_seed": {s: r["wall_s"] for s, r in per_seed.items()},
               "train_samples": record["train_samples"], "test_samples": record["test_samples"],
               "machine": record["machine"], "written": record["written"], "per_seed": per_seed}
-    save_json(path, result)
+    if _undated(result) != _undated(old):
+        save_json(path, result)
     return result
+
+
+def _undated(record: dict) -> str:
+    """A record as JSON without its write date, to tell a real change from a re-collection."""
+    return json.dumps({k: v for k, v in record.items() if k != "written"}, sort_keys=True, default=str)
 
 
 def _val_summary(done) -> dict:

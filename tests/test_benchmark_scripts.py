@@ -56,6 +56,19 @@ def test_seeds_merge_and_other_settings_are_moved_aside(acc, tmp_path):
     assert r["seeds_finished"] == [1] and len(list((tmp_path / "replaced").glob("*.json"))) == 2
 
 
+def test_collecting_an_unchanged_seed_again_leaves_the_file_as_it_was(acc, tmp_path):
+    path = tmp_path / "accuracy_mnist_rate_T20.json"
+    acc.merge_seed(path, 0, _record(90.0), _settings(0.3))
+    acc.merge_seed(path, 1, _record(92.0), _settings(0.3))
+    before = path.read_bytes()
+    later = {**_record(92.0), "written": "2026-11-26T11:19:00"}   # the same run, collected a day later
+    r = acc.merge_seed(path, 1, later, _settings(0.3))
+    assert path.read_bytes() == before and r["per_seed"]["1"]["written"] == "2026-11-25T10:00:92"
+    r = acc.merge_seed(path, 1, {**later, "wall_s": 61.0}, _settings(0.3))   # a real change is written
+    assert json.loads(path.read_text())["per_seed"]["1"]["wall_s"] == 61.0
+    assert r["per_seed"]["1"]["written"] == "2026-11-26T11:19:00"
+
+
 def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     from lava_ssnnbp import cli
     run = tmp_path / "runs" / "default_rate_T10_seed0"
