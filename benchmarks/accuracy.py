@@ -66,7 +66,7 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     per_seed = dict(old.get("per_seed", {}))
     prev = per_seed.get(str(seed))
     if prev is not None and _undated(prev) == _undated(record):
-        record = prev   # collected again, unchanged: keep its date, so the file stays as it was
+        return old   # collected again, unchanged: the file stays as it was
     per_seed[str(seed)] = record
     done = sorted((int(s), r) for s, r in per_seed.items() if r["finished"])
     accs = [r["final_acc"] for _, r in done]
@@ -82,13 +82,12 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
               "wall_s_per_seed": {s: r["wall_s"] for s, r in per_seed.items()},
               "train_samples": record["train_samples"], "test_samples": record["test_samples"],
               "machine": record["machine"], "written": record["written"], "per_seed": per_seed}
-    if _undated(result) != _undated(old):
-        save_json(path, result)
+    save_json(path, result)
     return result
 
 
 def _undated(record: dict) -> str:
-    """A record as JSON without its write date, to tell a real change from a re-collection."""
+    """A seed's record as JSON without its write date, to tell a real change from a re-collection."""
     return json.dumps({k: v for k, v in record.items() if k != "written"}, sort_keys=True, default=str)
 
 

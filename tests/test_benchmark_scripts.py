@@ -64,6 +64,9 @@ def test_collecting_an_unchanged_seed_again_leaves_the_file_as_it_was(acc, tmp_p
     later = {**_record(92.0), "written": "2026-11-26T11:19:00"}   # the same run, collected a day later
     r = acc.merge_seed(path, 1, later, _settings(0.3))
     assert path.read_bytes() == before and r["per_seed"]["1"]["written"] == "2026-11-25T10:00:92"
+    # a run folder written after a setting was added names it (at its default); still the same run
+    acc.merge_seed(path, 0, _record(90.0), {**_settings(0.3), "run_settings": {"batch_size": 32, "eta_warmup": 0}})
+    assert path.read_bytes() == before
     r = acc.merge_seed(path, 1, {**later, "wall_s": 61.0}, _settings(0.3))   # a real change is written
     assert json.loads(path.read_text())["per_seed"]["1"]["wall_s"] == 61.0
     assert r["per_seed"]["1"]["written"] == "2026-11-26T11:19:00"
