@@ -43,7 +43,8 @@ def accuracy_table(results) -> list:
         prec = "-" if model == "ann" else ("fixed" if mc.get("fixed_point") else "float")
         sched = rs.get("eta_schedule", "constant")
         upd = (f"SGD+momentum, lr {rs.get('ann_lr')} {sched}" if model == "ann"
-               else f"{rs['batch_updates']} (B={rs['batch_size']}), eta {mc.get('eta')} {sched}"
+               else (f"mini-batch (B={rs['batch_size']})" if rs["batch_updates"] == "mini-batch"
+                     else rs["batch_updates"]) + f", eta {mc.get('eta')} {sched}"
                + (f", warm-up {rs['eta_warmup']} samples" if rs.get("eta_warmup") else ""))
         drop = _dropout(mc)
         per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
