@@ -60,7 +60,7 @@ def _machine():
 
 def _write_json(path: Path, obj):
     from lava_ssnnbp.training import save_json
-    save_json(path, obj, default=_json_default)
+    save_json(path, obj, default=_json_default, unchanged_but="written")   # a rerun does not churn the date
 
 
 def _json_default(o):

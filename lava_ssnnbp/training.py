@@ -152,11 +152,28 @@ def _save_npz(path: Path, arrays: dict):
     _atomic_write(path, write)
 
 
-def save_json(path: Path, obj, indent: int = 2, **dumps_kw):
+def save_json(path: Path, obj, indent: int = 2, unchanged_but: Optional[str] = None, **dumps_kw) -> bool:
     """Write ``obj`` as JSON atomically (a unique temporary file, then rename):
     readers never see half a file, and writers side by side never share a
-    temporary file. Used for run folders and the benchmarks' result files."""
-    _atomic_write(Path(path), lambda tmp: tmp.write_text(json.dumps(obj, indent=indent, **dumps_kw) + "\n"))
+    temporary file. Used for run folders and the benchmarks' result files.
+    With ``unchanged_but`` (a top-level key such as a write date), a file that
+    already holds ``obj`` apart from that key is left as it is, so regenerating
+    results does not churn them. Returns whether the file was written."""
+    path = Path(path)
+    text = json.dumps(obj, indent=indent, **dumps_kw) + "\n"
+    if unchanged_but is not None and path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            old = None
+        new = json.loads(text)
+        if isinstance(old, dict) and isinstance(new, dict):
+            old.pop(unchanged_but, None)
+            new.pop(unchanged_but, None)
+            if old == new:
+                return False
+    _atomic_write(path, lambda tmp: tmp.write_text(text))
+    return True
 
 
 def load_npz(path) -> dict:

@@ -171,3 +171,18 @@ def test_epoch_order_is_a_permutation_per_seed_and_epoch():
 def test_bad_settings_name_the_field(field, value):
     with pytest.raises(RunError, match=field):
         RunSettings(**{field: value})
+
+
+def test_save_json_leaves_a_file_that_differs_only_in_its_date(tmp_path):
+    from lava_ssnnbp.training import save_json
+    path = tmp_path / "result.json"
+    assert save_json(path, {"acc": 95.0, "written": "day 1"}, unchanged_but="written")
+    before = path.read_bytes()
+    assert not save_json(path, {"acc": 95.0, "written": "day 2"}, unchanged_but="written")
+    assert path.read_bytes() == before
+    assert save_json(path, {"acc": 95.5, "written": "day 2"}, unchanged_but="written")   # a new number is written
+    assert json.loads(path.read_text()) == {"acc": 95.5, "written": "day 2"}
+    assert save_json(path, {"acc": 95.5, "written": "day 3"})   # without the option: always written
+    assert json.loads(path.read_text())["written"] == "day 3"
+    path.write_text("{half a fi")   # an unreadable old file is replaced, not an error
+    assert save_json(path, {"acc": 1.0, "written": "day 4"}, unchanged_but="written")
