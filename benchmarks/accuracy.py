@@ -44,7 +44,7 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
     file is re-read just before writing, so seeds run side by side in separate
     processes do not drop each other."""
     old = json.loads(path.read_text()) if path.exists() else {}
-    from lava_ssnnbp.training import normalised_config, same_settings, save_json
+    from lava_ssnnbp.training import equal_apart_from, normalised_config, same_settings, save_json
     if "model_config" in old:   # parameters added to SSNNConfig since count as their defaults
         old["model_config"] = normalised_config(old["model_config"])
     settings = {**settings, "model_config": normalised_config(settings["model_config"])}
@@ -65,7 +65,7 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
         old = {}
     per_seed = dict(old.get("per_seed", {}))
     prev = per_seed.get(str(seed))
-    if prev is not None and _undated(prev) == _undated(record):
+    if prev is not None and equal_apart_from(prev, record, "written"):
         return old   # collected again, unchanged: the file stays as it was
     per_seed[str(seed)] = record
     done = sorted((int(s), r) for s, r in per_seed.items() if r["finished"])
@@ -84,11 +84,6 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
               "machine": record["machine"], "written": record["written"], "per_seed": per_seed}
     save_json(path, result)
     return result
-
-
-def _undated(record: dict) -> str:
-    """A seed's record as JSON without its write date, to tell a real change from a re-collection."""
-    return json.dumps({k: v for k, v in record.items() if k != "written"}, sort_keys=True, default=str)
 
 
 def _val_summary(done) -> dict:

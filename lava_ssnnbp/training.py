@@ -166,14 +166,15 @@ def save_json(path: Path, obj, indent: int = 2, unchanged_but: Optional[str] = N
             old = json.loads(path.read_text())
         except (OSError, ValueError):
             old = None
-        new = json.loads(text)
-        if isinstance(old, dict) and isinstance(new, dict):
-            old.pop(unchanged_but, None)
-            new.pop(unchanged_but, None)
-            if old == new:
-                return False
+        if isinstance(old, dict) and equal_apart_from(old, json.loads(text), unchanged_but):
+            return False
     _atomic_write(path, lambda tmp: tmp.write_text(text))
     return True
+
+
+def equal_apart_from(a: dict, b: dict, key: str) -> bool:
+    """Whether two JSON-like records are equal once ``key`` (e.g. a write date) is left out."""
+    return {k: v for k, v in a.items() if k != key} == {k: v for k, v in b.items() if k != key}
 
 
 def load_npz(path) -> dict:
