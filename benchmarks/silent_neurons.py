@@ -13,7 +13,7 @@ Schedules (all `rate`, the given T, eta and dropout, constant eta):
   mini-batch-eta/3   summed updates with eta / 3
 
 Writes results/silent_neurons_<dataset>.json and figures/silent_neurons_<dataset>.png
-(README, "Silent hidden neurons").
+(docs/findings.md, "Silent hidden neurons").
 
 Example::
 

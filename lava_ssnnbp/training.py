@@ -122,7 +122,7 @@ def eta_factor(s: RunSettings, samples_done: int) -> float:
     and B = 32 on Fashion-MNIST the first few dozen of these steps silence a
     quarter of the hidden neurons for good (a silent neuron's gradient gate never
     opens again); per-sample updates, or a warm-up over the first samples, keep
-    them alive (README, "Silent hidden neurons")."""
+    them alive (docs/findings.md, "Silent hidden neurons")."""
     return 1.0 if s.eta_warmup <= 0 else min(1.0, samples_done / s.eta_warmup)
 
 
