@@ -429,7 +429,11 @@ def wta_drive(x: np.ndarray, w_inh: float, fixed: bool) -> np.ndarray:
 def update_denominator(mode: str, steps: int) -> int:
     """dW = eta * numerator / denominator. The 2 is Eq. 8's d = (d+ - d-) / 2;
     counts are normalised by T (coincidences) or T^2 (product of two counts)."""
-    return 2 * steps if mode in ("coincidence", "stochastic") else 2 * steps * steps
+    if mode in ("coincidence", "stochastic"):
+        return 2 * steps
+    if mode in ("rate", "noise"):
+        return 2 * steps * steps
+    raise ValueError(f"unknown update mode {mode!r}")
 
 
 def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> np.ndarray:
@@ -540,7 +544,7 @@ def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, see
                        first_sample: int, coincidences=None) -> np.ndarray:
     """Update numerator of synapse layer ``k`` for the rule in ``cfg.mode``.
 
-    The one definition shared by ``Engine.numerators`` and the Lava
+    The one definition shared by ``Engine.apply`` and the Lava
     ``CoincidenceDense`` model. Counts have shape (B, N) (B = 1 on chip);
     ``coincidences`` is the accumulated ``coincidence_numerator`` (needed in
     'coincidence' mode only); ``first_sample`` names the random streams.
@@ -552,7 +556,9 @@ def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, see
     if cfg.mode == "stochastic":
         rng = sample_rng(seed, first_sample, STREAM_STOCHASTIC + k)
         return stochastic_numerator(x_count, dp_count, dn_count, cfg.steps, rng)
-    return rate_numerator(x_count, dp_count, dn_count)
+    if cfg.mode in ("rate", "noise"):   # 'noise' adds its Gaussian in update_weights
+        return rate_numerator(x_count, dp_count, dn_count)
+    raise ValueError(f"unknown update mode {cfg.mode!r}")
 
 
 def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,

@@ -44,6 +44,14 @@ class SimResult:
     spikes: Optional[dict] = None       # full histories when record=True
 
 
+def _concatenate(results: List[SimResult]) -> SimResult:
+    """The counts of samples simulated one after another, as one batch."""
+    def cat(per_result):
+        return [np.concatenate(layer) for layer in zip(*per_result)]
+    return SimResult(np.concatenate([r.out_counts for r in results]), cat(r.x_counts for r in results),
+                     cat(r.dp_counts for r in results), cat(r.dn_counts for r in results))
+
+
 def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: np.ndarray, sample_ids, seed: int,
                  train: bool) -> SampleBatch:
     """Draw every sample's spikes and masks from its own random streams.
@@ -217,12 +225,19 @@ class Engine:
             self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, res.x_counts[k], res.dp_counts[k],
                                         res.dn_counts[k], self.seed, first_sample, coinc)
 
-    def train_batch(self, x, y, batch_updates: str = "mini-batch") -> SimResult:
-        """Train on samples (B, ...) in order; returns the simulation result(s) merged."""
+    def train_batch(self, x, y, batch_updates: str = "per-sample") -> SimResult:
+        """Train on samples (B, ...) in order and return their spike counts.
+
+        'per-sample' (default, the on-chip schedule) updates the weights after
+        every sample; 'mini-batch' simulates all B with the same weights and
+        applies the sum of their updates. The per-sample result concatenates the
+        samples' counts (no coincidence numerators: they were used one by one).
+        """
+        if batch_updates not in ("per-sample", "mini-batch"):
+            raise ValueError(f"batch_updates must be 'per-sample' or 'mini-batch', not {batch_updates!r}")
         n = len(y)
-        if batch_updates == "per-sample":
-            results = [self.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch") for i in range(n)]
-            return SimResult(np.concatenate([r.out_counts for r in results]), [], [], [])
+        if batch_updates == "per-sample" and n > 1:
+            return _concatenate([self.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch") for i in range(n)])
         ids = np.arange(self.samples_seen, self.samples_seen + n)
         batch = encode_batch(self.cfg, x, y, ids, self.seed, train=True)
         res = self.simulate(batch, train=True)

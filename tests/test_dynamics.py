@@ -477,3 +477,14 @@ def test_float_and_fixed_point_networks_agree(reset, wta):
         assert (d > 0).mean() <= 0.05
         assert abs(int(a.sum()) - int(b.sum())) <= 0.02 * a.sum() + 2
     assert rf.x_counts[1].sum() > 100 and rf.x_counts[2].sum() > 10     # not a silent network
+
+
+def test_unknown_update_mode_is_an_error_not_rate():
+    # a new mode must be added explicitly; it must not fall through to the rate rule
+    with pytest.raises(ValueError, match="unknown update mode"):
+        dyn.update_denominator("hebbian", 10)
+    cfg = SSNNConfig(sizes=(4, 3, 2), steps=10).replace(mode="rate")
+    object.__setattr__(cfg, "mode", "hebbian")
+    counts = np.ones((1, 4)), np.ones((1, 3)), np.zeros((1, 3))
+    with pytest.raises(ValueError, match="unknown update mode"):
+        dyn.learning_numerator(cfg, 0, *counts, seed=0, first_sample=0)

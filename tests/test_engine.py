@@ -48,7 +48,7 @@ def spiking_gradient(sizes, T, tau, theta_b, w, x, y, seed=3):
     eng = float64_engine(cfg, [wk.copy() for wk in w], seed)
     batch = encode_batch(cfg, x, y, np.arange(len(y)), seed, train=True)
     res = eng.simulate(batch, train=True)          # the same spikes train_batch will see
-    eng.train_batch(x, y)
+    eng.train_batch(x, y, "mini-batch")
     dw = [a - b for a, b in zip(eng.weights, w)]
     rates = [c / T for c in res.x_counts]
     target = batch.targets.sum(0) / T
@@ -201,7 +201,7 @@ def test_other_update_rules_estimate_the_rate_rule(mode, cos_min):
         cfg = SSNNConfig(sizes=sizes, steps=T, tau=6.0, wta=False, dropout=(), mode=m,
                          theta_hidden_grad=5.0, eta=1e-3)
         eng = float64_engine(cfg, [wk.copy() for wk in w], 3)
-        eng.train_batch(x, y)
+        eng.train_batch(x, y, "mini-batch")
         out[m] = [a - b for a, b in zip(eng.weights, w)]
     for a, b in zip(out["rate"], out[mode]):
         assert cos(a, b) > cos_min
@@ -257,12 +257,21 @@ def test_per_sample_equals_minibatch_of_one(mode):
     x, y = blobs(6, seed=0)
     cfg = SSNNConfig(sizes=(20, 16, 2), steps=20, eta=0.02, dropout=(0.2, 0.3), mode=mode)
     a, b = Engine(cfg, seed=4), Engine(cfg, seed=4)
-    a.train_batch(x, y, "per-sample")
-    for i in range(len(y)):
-        b.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch")
+    ra = a.train_batch(x, y, "per-sample")
+    rb = [b.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch") for i in range(len(y))]
     for wa, wb in zip(a.weights, b.weights):
         np.testing.assert_array_equal(wa, wb)
     assert a.samples_seen == b.samples_seen == len(y)
+    # the per-sample result carries every sample's counts, in order
+    np.testing.assert_array_equal(ra.out_counts, np.concatenate([r.out_counts for r in rb]))
+    for field in ("x_counts", "dp_counts", "dn_counts"):
+        for k, layer in enumerate(getattr(ra, field)):
+            np.testing.assert_array_equal(layer, np.concatenate([getattr(r, field)[k] for r in rb]))
+
+
+def test_train_batch_rejects_unknown_schedule():
+    with pytest.raises(ValueError, match="batch_updates"):
+        Engine(SSNNConfig(sizes=(20, 16, 2), steps=5), seed=0).train_batch(*blobs(2, seed=0), "minibatch")
 
 
 def test_minibatch_differs_from_per_sample_but_both_learn():

@@ -151,7 +151,7 @@ def test_eta_warmup_ramps_per_batch(tmp_path):
     for start in range(0, 96, 16):
         idx = epoch_order(2, 0, 96)[start:start + 16]
         eng.cfg = CFG.replace(eta=CFG.eta * min(1.0, (start + 16) / 40))
-        eng.train_batch(TRAIN.x[idx], TRAIN.y[idx])
+        eng.train_batch(TRAIN.x[idx], TRAIN.y[idx], "mini-batch")
     no_warmup = run_to_end(tmp_path / "plain", RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch", seed=2))
     for a, b, c in zip(load_weights(run.out / "weights.npz"), eng.weights,
                        load_weights(no_warmup.out / "weights.npz")):
