@@ -85,7 +85,10 @@ def _add_model_args(p):
     g.add_argument("--mode", choices=MODES, default=d.mode,
                    help="weight-update rule: rate (Eq. 9), coincidence (Eq. 10, on-chip), stochastic "
                         "(Bernoulli re-encoding), noise (rate + Gaussian noise) (default: %(default)s)")
-    g.add_argument("--eta", type=float, default=d.eta, help="learning rate (default: %(default)s)")
+    g.add_argument("--eta", type=float, default=d.eta,
+                   help="learning rate (default: %(default)s). Fixed point scales the integer counts by a "
+                        "power of two, so it applies the nearest such step (0.39 for coincidence at T = 50; "
+                        "config.json records it as fixed_point_effective_eta) and a schedule moves in those steps")
     g.add_argument("--init-gain", type=float, default=d.init_gain,
                    help="He-init std = gain * theta * sqrt(2/fan_in) (default: %(default)s)")
     g.add_argument("--fixed-point", action="store_true",
@@ -145,8 +148,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         "test set (default: none)")
     r.add_argument("--ann-lr", type=float, default=rs.ann_lr, help="ANN learning rate (default: %(default)s)")
     r.add_argument("--out", default=None, metavar="DIR",
-                   help=f"run folder (default: {RUNS_ROOT}/<dataset>-<model/mode>-T<T>-seed<seed>; "
-                        "$SSNNBP_RUNS changes the root)")
+                   help=f"run folder (default: {RUNS_ROOT}/<dataset>-<mode>-T<T>[-fixed]-seed<seed>, "
+                        "or <dataset>-ann-seed<seed> for --model ann; $SSNNBP_RUNS changes the root)")
     r.add_argument("--overwrite", action="store_true", help="start afresh even if the run folder holds a run")
     r.add_argument("--checkpoint-every", type=float, default=rs.checkpoint_s, metavar="SECONDS",
                    help="seconds between mid-epoch checkpoints (default: %(default)s)")

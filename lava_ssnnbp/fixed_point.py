@@ -10,7 +10,8 @@ which is the outside oracle for the rounding rules:
   ``du + 1``;
 * synaptic input and threshold are MSB-aligned by ``<< 6``;
 * synaptic input ``a``: 16-bit signed;
-* weights: 8-bit signed mantissa (-128..127) with a per-layer exponent.
+* weights: 8-bit signed mantissa, saturating symmetrically at -127..127, with a
+  per-layer exponent.
 
 This module has no Lava import: it is the math, not the framework.
 """

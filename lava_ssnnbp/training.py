@@ -311,8 +311,12 @@ class Run:
                 (out / name).unlink(missing_ok=True)
         out.mkdir(parents=True, exist_ok=True)
         run = cls(out, cfg, settings)
-        save_json(cfg_file, {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
-                             "versions": versions(), "command": " ".join(sys.argv),
+        record = {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings)}
+        if cfg.fixed_point and settings.model == "snn":
+            # fixed point shifts integer counts by a power of two: the eta it applies per layer
+            from . import dynamics as dyn
+            record["fixed_point_effective_eta"] = [dyn.effective_eta(cfg, k) for k in range(cfg.n_layers)]
+        save_json(cfg_file, {**record, "versions": versions(), "command": " ".join(sys.argv),
                              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         return run
 

@@ -155,9 +155,9 @@ class _HiddenTypes(_CommonTypes):
 
 
 class _OutputTypes(_CommonTypes):
-    counts: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    counts: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=16)
     target_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
-    counts_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
+    counts_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=16)
 
 
 # ---------------------------------------------------------------- models

@@ -186,3 +186,17 @@ def test_save_json_leaves_a_file_that_differs_only_in_its_date(tmp_path):
     assert json.loads(path.read_text())["written"] == "day 3"
     path.write_text("{half a fi")   # an unreadable old file is replaced, not an error
     assert save_json(path, {"acc": 1.0, "written": "day 4"}, unchanged_but="written")
+
+
+def test_config_json_records_the_eta_fixed_point_applies(tmp_path):
+    s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch", seed=0)
+    Run.open(tmp_path / "float", CFG, s)
+    assert "fixed_point_effective_eta" not in json.loads((tmp_path / "float" / "config.json").read_text())
+    cfg = CFG.replace(fixed_point=True, mode="coincidence", eta=0.3)
+    Run.open(tmp_path / "fixed", cfg, s)
+    etas = json.loads((tmp_path / "fixed" / "config.json").read_text())["fixed_point_effective_eta"]
+    assert len(etas) == cfg.n_layers
+    for eta in etas:   # the nearest power-of-two step: within sqrt(2) of eta, counts / 2**k exactly
+        assert 0.3 / 2 ** 0.5 <= eta <= 0.3 * 2 ** 0.5
+        k = np.log2(2 * cfg.steps / 64 / eta)
+        assert k == round(k)
