@@ -44,7 +44,8 @@ def _ints(text: str):
 def _add_data_args(p, dataset_default="default"):
     from .data import DATASETS
     p.add_argument("--dataset", default=dataset_default, choices=sorted(DATASETS), metavar="NAME",
-                   help=f"data set: {', '.join(sorted(DATASETS))} (default: %(default)s; 'default' is the "
+                   help=f"data set: {', '.join(sorted(DATASETS))} (default: "
+                        + ("%(default)s" if dataset_default else "the run's own") + "; 'default' is the "
                         "6,000/1,000-sample MNIST subset shipped with the package)")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="folder holding the data set (searched first; then $SSNNBP_DATA, "
@@ -99,7 +100,9 @@ def _add_model_args(p):
                    help="weight exponent per synapse layer, fixed point: one mantissa unit is 2**E / 64 "
                         "(default: 0 for all; write negative ones with '=', e.g. --weight-exp=-1,-1)")
     g.add_argument("--noise-std", type=float, default=d.noise_std,
-                   help="'noise' mode: std of the additive noise (default: the stochastic rule's own)")
+                   help="'noise' mode: std of the Gaussian added to each weight's update, in the units of "
+                        "the normalised product x * (d+ - d-) / 2 (multiplied by eta like it), per sample: a "
+                        "summed mini-batch of B gets sqrt(B) times it (default: the stochastic rule's own std)")
     g.add_argument("--noise-steps", type=int, default=d.noise_steps, metavar="T_S",
                    help="'noise' mode: add the stochastic rule's noise at T_S steps instead of T, to "
                         "emulate long spike trains cheaply (the paper's Fig. 8) (default: T)")
@@ -239,15 +242,25 @@ def cmd_train(args) -> int:
     return 0
 
 
-def cmd_evaluate(args) -> int:
-    from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, load_weights
-    run = Path(args.run).expanduser()
+def _read_run_config(run: Path) -> dict:
+    """A run folder's config.json, or a one-line error naming what is wrong."""
+    from .training import RunError
     try:
         saved = json.loads((run / "config.json").read_text())
+        SSNNConfig.from_dict(saved["model"])
     except FileNotFoundError:
         raise RunError(f"{run}: no config.json (not a run folder written by 'ssnnbp train')") from None
     except json.JSONDecodeError as e:
         raise RunError(f"{run / 'config.json'}: not valid JSON ({e})") from None
+    except (KeyError, TypeError, AttributeError) as e:
+        raise RunError(f"{run / 'config.json'}: not a run configuration (missing or bad {e})") from None
+    return saved
+
+
+def cmd_evaluate(args) -> int:
+    from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, load_weights
+    run = Path(args.run).expanduser()
+    saved = _read_run_config(run)
     cfg = SSNNConfig.from_dict(saved["model"])
     rs = saved.get("run", {})
     if args.steps is not None:
@@ -297,8 +310,7 @@ def cmd_info(args) -> int:
         where = _find_dataset(name, args.data_dir)
         print(f"  {name:14s} {where}")
     if args.run:
-        saved = json.loads((Path(args.run) / "config.json").read_text())
-        cfg = SSNNConfig.from_dict(saved["model"])
+        cfg = SSNNConfig.from_dict(_read_run_config(Path(args.run).expanduser())["model"])
     else:
         cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
     n_neurons = sum(cfg.sizes[1:])

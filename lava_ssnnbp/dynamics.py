@@ -11,6 +11,14 @@ calls them on many samples at once.
 Floating point follows SPEC.md literally. Fixed point uses only integers of
 hardware width (see ``fixed_point``); its forward neuron is Lava's bit-accurate
 LIF with ``dv = 0`` (no leak) and a configurable reset.
+
+Speed: the hot paths (IF and composite-neuron steps, WTA, synaptic drives, the
+whole-sample loop of a one-hidden-layer net) have numba twins in ``kernels``,
+used for large arrays when numba is importable. They repeat this module's
+arithmetic operation for operation and ``tests/test_kernels.py`` holds them
+equal to it (bit for bit; float synaptic sums up to summation order). Change a
+rule here and in its twin, or run with ``LAVA_SSNNBP_NUMBA=0`` while you
+experiment: then only this module is used.
 """
 from __future__ import annotations
 
@@ -31,6 +39,7 @@ STREAM_DROPOUT = 10      # + neuron layer
 STREAM_ROUNDING = 100    # + synapse layer
 STREAM_STOCHASTIC = 200  # + synapse layer
 STREAM_NOISE = 300       # + synapse layer
+TEST_SEED_OFFSET = 1_000_003   # test-time inputs come from streams of seed + this, apart from training's
 
 
 def sample_rng(seed: int, sample_index: int, stream: int) -> np.random.Generator:

@@ -31,7 +31,6 @@ class SampleBatch:
     inputs: np.ndarray
     targets: np.ndarray
     keeps: List[Optional[np.ndarray]]   # per neuron layer below the output: (B, N) or None
-    labels: np.ndarray
 
 
 @dataclass
@@ -52,11 +51,12 @@ def _concatenate(results: List[SimResult]) -> SimResult:
                      cat(r.dp_counts for r in results), cat(r.dn_counts for r in results))
 
 
-def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: np.ndarray, sample_ids, seed: int,
+def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: Optional[np.ndarray], sample_ids, seed: int,
                  train: bool) -> SampleBatch:
     """Draw every sample's spikes and masks from its own random streams.
 
-    ``x``: images (B, D) in [0, 1], or event frames (B, T, D) already in spikes.
+    ``x``: images (B, D) in [0, 1], or event frames (B, T, D) already in spikes;
+    ``y``: labels (B,), needed for training only (targets).
     """
     T, B = cfg.steps, len(sample_ids)
     C = cfg.sizes[-1]
@@ -79,14 +79,16 @@ def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: np.ndarray, sample_ids, seed
                                      for sid in sample_ids])
         if keeps[0] is not None:
             inputs &= keeps[0][None]
-    return SampleBatch(inputs, targets, keeps, np.asarray(y))
+    return SampleBatch(inputs, targets, keeps)
 
 
 class Engine:
     """Simulates and trains an SSNN-BP network on batches of samples.
 
     ``weights[k]`` has shape (N_{k+1}, N_k) (Lava's Dense convention), float or
-    integer mantissas in fixed point.
+    integer mantissas in fixed point. Floating point computes in ``dtype``:
+    float32 (default) for speed, float64 to reproduce the Lava float models'
+    spikes (fixed point is bit-exact either way).
     """
 
     def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32):
@@ -245,12 +247,12 @@ class Engine:
         self.samples_seen += n
         return res
 
-    def predict(self, x, sample_ids, y=None) -> SimResult:
-        """Forward spike counts of every layer at test time (no dropout, no learning)."""
-        y = np.zeros(len(sample_ids), dtype=np.int64) if y is None else y
-        batch = encode_batch(self.cfg, x, y, sample_ids, self.seed + 1_000_003, train=False)
+    def predict(self, x, sample_ids) -> SimResult:
+        """Forward spike counts of every layer at test time (no dropout, no learning);
+        input spikes from the test streams ``seed + TEST_SEED_OFFSET``."""
+        batch = encode_batch(self.cfg, x, None, sample_ids, self.seed + dyn.TEST_SEED_OFFSET, train=False)
         return self.simulate(batch, train=False, forward_only=True)
 
-    def predict_counts(self, x, sample_ids, y=None) -> np.ndarray:
+    def predict_counts(self, x, sample_ids) -> np.ndarray:
         """Output spike counts (B, C) at test time (no dropout, no learning)."""
-        return self.predict(x, sample_ids, y).out_counts
+        return self.predict(x, sample_ids).out_counts

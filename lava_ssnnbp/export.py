@@ -98,7 +98,7 @@ def encode_test_inputs(cfg: SSNNConfig, x: np.ndarray, seed: int, sample_ids=Non
     """The input spike trains (n, T, D) bool that our network sees at test time.
 
     Images (n, D) are encoded exactly as ``Engine.predict_counts`` and
-    ``SSNNBPNetwork.predict_counts`` do (random stream ``seed + 1_000_003``,
+    ``SSNNBPNetwork.predict_counts`` do (random stream ``seed + TEST_SEED_OFFSET``,
     sample ids 0..n-1 by default); event frames (n, T, D) are returned as bool.
     """
     from .engine import encode_batch
@@ -106,7 +106,7 @@ def encode_test_inputs(cfg: SSNNConfig, x: np.ndarray, seed: int, sample_ids=Non
     ids = np.arange(len(x)) if sample_ids is None else np.asarray(sample_ids)
     if x.ndim == 3:
         return x.astype(bool)
-    b = encode_batch(cfg, x, np.zeros(len(x), dtype=np.int64), ids, seed + 1_000_003, train=False)
+    b = encode_batch(cfg, x, None, ids, seed + dyn.TEST_SEED_OFFSET, train=False)
     return np.ascontiguousarray(np.transpose(b.inputs, (1, 0, 2)))
 
 

@@ -32,7 +32,10 @@ W_ONE = 64                               # mantissa units that stand for weight 
 
 
 def decay(x: np.ndarray, d) -> np.ndarray:
-    """``x * (4096 - d) >> 12`` on the magnitude, sign restored (Lava's rule)."""
+    """``x * (4096 - d) >> 12`` on the magnitude, sign restored (Lava's rule).
+
+    The integer reference: ``dynamics.if_step`` computes the same as a dyadic
+    float product (faster in numpy); the tests hold the two equal."""
     prod = x.astype(np.int64) * (DECAY_UNITY - np.asarray(d, dtype=np.int64))
     return np.sign(prod) * (np.abs(prod) >> DECAY_BITS)
 

@@ -20,7 +20,7 @@ updates) the per-call overhead, not the arithmetic, is what costs. For the same
 reason ``simulate_one_hidden_layer`` runs all T steps of a one-hidden-layer
 network (both composite layers, the WTA, the delayed synapses) in one call.
 
-numba is optional (it comes with tonic's dependencies): without it, or with the
+numba is optional (a pinned dependency of the package, but the code runs without it): without it, or with the
 environment variable ``LAVA_SSNNBP_NUMBA=0``, ``available()`` is False and the
 callers use numpy GEMMs instead. The kernels are compiled on first use and
 cached on disk.

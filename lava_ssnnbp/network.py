@@ -119,7 +119,8 @@ class SSNNBPNetwork:
         mantissas in fixed point); default ``dynamics.init_weights(cfg, seed)``.
     seed : int
         Names every random stream (input, target, dropout, rounding,
-        stochastic updates), exactly as ``Engine(cfg, weights, seed)``.
+        stochastic updates), exactly as ``Engine(cfg, weights, seed)`` (in
+        floating point: with ``dtype=np.float64``, the Lava models' precision).
     event_frames : bool
         Inputs are event frames (n, T, D) instead of images (n, D).
     chunk : int
@@ -221,7 +222,7 @@ class SSNNBPNetwork:
         thresholds, and a weight update per sample inside the synapse models;
         the samples get the training stream indices ``samples_seen ...``.
         ``learn=False``: inference -- test thresholds, no dropout, no learning;
-        input streams ``(seed + 1_000_003, sample_ids[i])`` (default 0..n-1),
+        input streams ``(seed + dynamics.TEST_SEED_OFFSET, sample_ids[i])`` (default 0..n-1),
         as ``Engine.predict_counts(x, sample_ids)``.
         ``record=True`` returns every layer's spike trains.
         """

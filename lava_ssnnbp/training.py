@@ -54,7 +54,7 @@ class RunSettings:
     model: str = "snn"                  # 'snn' or its ANN twin 'ann'
     backend: str = "engine"             # 'engine' (batched numpy) or 'lava' (CPU simulator)
     batch_updates: str = "per-sample"   # on-chip behaviour; 'mini-batch' sums B samples' updates
-    batch_size: int = 64                # samples simulated together (engine) / per Lava run call
+    batch_size: int = 64                # samples simulated together (engine); 'mini-batch' sums their updates
     eta_schedule: str = "constant"
     eta_decay: float = 0.5              # 'step': factor every eta_step epochs; 'exponential': per epoch
     eta_step: int = 5

@@ -17,8 +17,9 @@ class SampleModel(PyLoihiProcessModel):
     steps g*T+1 .. (g+1)*T. Subclasses call :meth:`begin_sample` at the first
     step (``t == 0``) and test :meth:`is_last` for the last.
 
-    The model must declare the Vars ``sample_id`` and (optionally) ``learn`` /
-    ``record``, and the port ``ctrl_in``.
+    Models that take per-sample control declare the Vars ``sample_id`` and
+    (optionally) ``learn`` / ``record`` and the port ``ctrl_in``, and call
+    :meth:`begin_sample`; the WTA uses only the clock.
     """
 
     def __init__(self, proc_params):

@@ -12,7 +12,6 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp.proc_models._base import SampleModel, has_pipe
-from lava_ssnnbp.processes._host_io import TEST_SEED_OFFSET
 from lava_ssnnbp.processes.spike_io.process import SpikeInput, TargetGenerator
 
 
@@ -54,7 +53,7 @@ class PySpikeInputModel(SampleModel):
         if self.frames:
             spikes = sample.astype(bool)
         else:
-            s = seed if self.learning else seed + TEST_SEED_OFFSET
+            s = seed if self.learning else seed + dyn.TEST_SEED_OFFSET
             spikes = dyn.encode_input(sample, self.T, float(self.gain[0]),
                                       dyn.sample_rng(s, sid, dyn.STREAM_INPUT))
         p = float(self.drop[0])

@@ -29,8 +29,6 @@ CTRL_LEARN = 1
 CTRL_RECORD = 2
 CTRL_LEN = 3          # header length; SpikeInput/TargetGenerator append a payload
 
-TEST_SEED_OFFSET = 1_000_003   # test-time input streams use seed + this (Engine.predict_counts)
-
 
 def flag_pipe(port, host_io: bool, io_depth: int):
     """Flag ``port`` as an external pipe of ``io_depth`` messages when ``host_io``."""

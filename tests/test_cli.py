@@ -48,12 +48,20 @@ def one_error_line(capsys, argv, *needles):
     (["train", "--backend", "lava", "--batch-updates", "mini-batch", *TINY], ["per-sample"]),
     (["evaluate", "/nonexistent/run"], ["/nonexistent/run", "config.json"]),
     (["evaluate", "/nonexistent/run", "--steps", "x"], ["--steps", "x"]),
+    (["info", "--run", "/nonexistent/run"], ["/nonexistent/run", "config.json"]),
     (["train", *TINY, "--val-samples", "0"], ["val_samples"]),
     (["train", *TINY, "--val-samples", "6000"], ["val_samples", "6000"]),
     (["nonsense"], ["nonsense"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, needles):
     one_error_line(capsys, argv, *needles)
+
+
+@pytest.mark.parametrize("content", ['{"model": "x"}', '{"run": {}}', "[1, 2]", "{not json"])
+def test_run_folder_with_a_bad_config_is_one_line(capsys, tmp_path, content):
+    (tmp_path / "config.json").write_text(content)
+    for argv in (["evaluate", str(tmp_path)], ["info", "--run", str(tmp_path)]):
+        one_error_line(capsys, argv, "config.json")
 
 
 def test_missing_data_names_file_and_folders(capsys, tmp_path, monkeypatch):

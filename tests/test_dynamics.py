@@ -71,6 +71,16 @@ def test_fixed_decay_truncates_toward_zero_like_lava():
     assert fxp.decay(np.array([-x]), 1)[0] == -((x * 4095) >> 12)
 
 
+@pytest.mark.parametrize("du", [0, 1, 409, 2047, 4094])
+def test_if_step_decay_equals_the_integer_reference(du):
+    # if_step computes the shift as a dyadic float product; fxp.decay is Lava's integer form
+    # (1000 units take the numpy path, 5000 the fused kernel when numba is there)
+    for n in (1000, 5000):
+        u = np.random.default_rng(du).integers(-fxp.UV_MAX, fxp.UV_MAX, n).astype(np.int32)
+        u_new, _, _ = dyn.if_step(u, np.zeros_like(u), np.zeros_like(u), du, 1 << 20, fixed=True)
+        np.testing.assert_array_equal(u_new, fxp.decay(u, du + fxp.DS_OFFSET))
+
+
 def test_fixed_voltage_saturates_at_24_bits():
     big_theta = 1 << 20                      # threshold << 6 = 2**26 > 2**23: never spikes
     _, vs, ss = run_if([1], 2047, big_theta, "subtract", fixed=True, v0=fxp.UV_MAX - 10)

@@ -38,10 +38,9 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from lava_ssnnbp import dynamics as dyn
-from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.config import RESETS, SSNNConfig
 from lava_ssnnbp.processes._host_io import CTRL_LEN, flag_pipe
 
-RESETS = ("subtract", "zero")
 OVERFLOWS = ("saturate", "wrap")
 
 
