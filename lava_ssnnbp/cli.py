@@ -242,26 +242,25 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _read_run_config(run: Path) -> dict:
-    """A run folder's config.json, or a one-line error naming what is wrong."""
+def _read_run_config(run: Path):
+    """A run folder's config.json and its model, or a one-line error naming what is wrong."""
     from .training import RunError
     try:
         saved = json.loads((run / "config.json").read_text())
-        SSNNConfig.from_dict(saved["model"])
+        cfg = SSNNConfig.from_dict(saved["model"])
     except FileNotFoundError:
         raise RunError(f"{run}: no config.json (not a run folder written by 'ssnnbp train')") from None
     except json.JSONDecodeError as e:
         raise RunError(f"{run / 'config.json'}: not valid JSON ({e})") from None
     except (KeyError, TypeError, AttributeError) as e:
         raise RunError(f"{run / 'config.json'}: not a run configuration (missing or bad {e})") from None
-    return saved
+    return saved, cfg
 
 
 def cmd_evaluate(args) -> int:
     from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, load_weights
     run = Path(args.run).expanduser()
-    saved = _read_run_config(run)
-    cfg = SSNNConfig.from_dict(saved["model"])
+    saved, cfg = _read_run_config(run)
     rs = saved.get("run", {})
     if args.steps is not None:
         if args.steps <= 0:
@@ -310,7 +309,7 @@ def cmd_info(args) -> int:
         where = _find_dataset(name, args.data_dir)
         print(f"  {name:14s} {where}")
     if args.run:
-        cfg = SSNNConfig.from_dict(_read_run_config(Path(args.run).expanduser())["model"])
+        _, cfg = _read_run_config(Path(args.run).expanduser())
     else:
         cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
     n_neurons = sum(cfg.sizes[1:])
