@@ -20,7 +20,7 @@ class SpikeInput(AbstractProcess):
     g (time steps g*T+1 .. (g+1)*T) is ``data[g % N]``; at its first step the
     model draws the whole (T, D) train with ``dynamics.encode_input`` from the
     stream ``(seed, sample_id, STREAM_INPUT)`` -- at inference (``learn`` = 0)
-    from ``(seed + TEST_SEED_OFFSET, sample_id, STREAM_INPUT)`` like
+    from ``(seed + dynamics.TEST_SEED_OFFSET, sample_id, STREAM_INPUT)`` like
     ``Engine.predict_counts`` -- and, when learning with ``drop`` > 0, silences
     the input units dropped by ``dynamics.dropout_mask`` (stream
     ``(seed, sample_id, STREAM_DROPOUT + 0)``). ``spikes`` holds the current
