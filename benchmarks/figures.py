@@ -602,8 +602,8 @@ def main(argv=None) -> int:
         g.add_argument("--seeds", default="0,1,2", help="(default: %(default)s)")
         g.add_argument("--epochs", type=int, default=None,
                        help="(default: the protocol's: 20 for 'full', as the paper's Fig. 7b; 3 for 'sub10k')")
-        g.add_argument("--extra", default="", help="appended to each command, e.g. \"--data-dir DIR --quiet "
-                                                   "--batch-updates mini-batch --batch-size 32 --eta 0.02\"")
+        g.add_argument("--extra", default="", help="appended to each command, e.g. \"--data-dir DIR --quiet\" (the "
+                                                   "protocol's training settings are always there)")
 
     def fig_opts(p):
         p.add_argument("--dataset", default="mnist", help="(default: %(default)s)")

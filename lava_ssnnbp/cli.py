@@ -203,17 +203,21 @@ def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
         weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps)
 
 
+def _settings_from_args(args):
+    from .training import RunSettings
+    return RunSettings(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
+                       model=args.model, backend=args.backend, batch_updates=args.batch_updates,
+                       batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
+                       eta_step=args.eta_step, eta_warmup=args.eta_warmup, train_samples=args.train_samples,
+                       test_samples=args.test_samples, val_samples=args.val_samples,
+                       checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr)
+
+
 def cmd_train(args) -> int:
-    from .training import Run, RunSettings
+    from .training import Run
     if args.steps is not None and args.steps <= 0:
         raise ConfigError(f"invalid steps: {args.steps} (need a positive integer)")
-    settings = RunSettings(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
-                           model=args.model, backend=args.backend, batch_updates=args.batch_updates,
-                           batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
-                           eta_step=args.eta_step, eta_warmup=args.eta_warmup, train_samples=args.train_samples,
-                           test_samples=args.test_samples, val_samples=args.val_samples,
-                           checkpoint_s=args.checkpoint_every,
-                           ann_lr=args.ann_lr)
+    settings = _settings_from_args(args)
     steps = args.steps if args.dataset == "nmnist" else None
     if args.val_samples:
         # the same held-out images for every run (a fixed seed), the training subset from the rest

@@ -1,4 +1,5 @@
 """Figures 4-8: the numbers behind them, and collectors that never invent a point."""
+import dataclasses
 import importlib.util
 import json
 import math
@@ -175,7 +176,8 @@ def test_fig6_and_fig78_collect_without_fabricating(results, tmp_path):
     assert missing["accuracy_mnist_coincidence_T50.json"]["status"].startswith("no seed finished")
     assert missing["accuracy_mnist_rate_T200.json"]["status"] == "not yet run"
     assert missing["accuracy_mnist_rate_T200.json"]["command"] == (
-        "python benchmarks/accuracy.py --dataset mnist --mode rate --steps 200 --seeds 0 --epochs 3 --quiet")
+        "python benchmarks/accuracy.py --dataset mnist --mode rate --steps 200 --seeds 0 --epochs 3 "
+        + " ".join(F.RUN_FLAGS) + " --quiet")
     assert F.plot_fig6(d, tmp_path / "f6.png").exists()
     d78 = F.fig78_data(recs, "mnist", (50, 100))
     assert d78["series"]["noise"]["50"]["final_mean"] == 95.0
@@ -197,7 +199,8 @@ def test_ablation_checks_tags_against_config(results, tmp_path):
     assert rows[""]["finished"] and rows[""]["final_mean"] == 97.0    # the main T=50 run is the baseline
     assert not rows["nowta_nodropout"]["finished"]
     cmds = {m["name"]: m["command"] for m in d["missing"]}
-    assert "--tag nowta_nodropout --no-wta --dropout 0,0" in cmds["accuracy_mnist_rate_T50_nowta_nodropout.json"]
+    assert cmds["accuracy_mnist_rate_T50_nowta_nodropout.json"].endswith(
+        "--tag nowta_nodropout " + " ".join(F.RUN_FLAGS) + " --no-wta --dropout 0,0")
     # seed 0 of the baseline finished: only the other asked-for seeds are launched
     assert "--seeds 1,2 " in cmds["accuracy_mnist_rate_T50.json"] and "--tag" not in cmds["accuracy_mnist_rate_T50.json"]
     assert F.plot_ablation(d, tmp_path / "ab.png").exists()
@@ -216,16 +219,17 @@ def test_subset_protocol_collects_only_its_own_tagged_runs(results, tmp_path):
     assert not sub["series"]["stochastic"]["50"]["finished"]          # the full-data T=50 run is not a subset run
     cmds = {m["name"]: m["command"] for m in sub["missing"]}
     assert cmds["accuracy_mnist_rate_T50_sub10k.json"].endswith(
-        "--steps 50 --seeds 0,1,2 --epochs 3 --tag sub10k --train-samples 10000 --test-samples 2000")
+        "--steps 50 --seeds 0,1,2 --epochs 3 --tag sub10k --train-samples 10000 --test-samples 2000 "
+        + " ".join(F.RUN_FLAGS))
     assert "--seeds 1,2 --epochs 3 --tag sub10k " in cmds["accuracy_mnist_stochastic_T1000_sub10k.json"]
     ab = F.ablation_data(recs, ("mnist",), "rate", 50, protocol="sub10k")
     rows = {r["tag"]: r for r in ab["rows"]}
     assert rows["nowta"]["final_mean"] == 94.0 and not rows["nodropout"]["finished"]
-    assert "--tag sub10k_nodropout --train-samples 10000 --test-samples 2000 --dropout 0,0" in \
-        {m["name"]: m["command"] for m in ab["missing"]}["accuracy_mnist_rate_T50_sub10k_nodropout.json"]
+    assert {m["name"]: m["command"] for m in ab["missing"]}["accuracy_mnist_rate_T50_sub10k_nodropout.json"].endswith(
+        "--tag sub10k_nodropout --train-samples 10000 --test-samples 2000 " + " ".join(F.RUN_FLAGS) + " --dropout 0,0")
     e = F.fig78_data(recs, "mnist", (50,), fig8_steps=(1000,), protocol="sub10k")
-    assert "--tag sub10k_emuT1000 --train-samples 10000 --test-samples 2000 --noise-steps 1000" in \
-        {m["name"]: m["command"] for m in e["missing"]}["accuracy_mnist_noise_T50_sub10k_emuT1000.json"]
+    assert {m["name"]: m["command"] for m in e["missing"]}["accuracy_mnist_noise_T50_sub10k_emuT1000.json"].endswith(
+        "--tag sub10k_emuT1000 --train-samples 10000 --test-samples 2000 " + " ".join(F.RUN_FLAGS) + " --noise-steps 1000")
     with pytest.raises(ValueError, match="unknown protocol 'sub5'"):
         F.fig6_data(recs, "mnist", (50,), protocol="sub5")
 
@@ -285,7 +289,8 @@ def test_fig8_emulated_noise_is_collected_only_when_consistent(results):
     assert emu["1000"]["final_mean"] == 95.5 and not emu["500"]["finished"] and not emu["5000"]["finished"]
     assert any("noise_steps=200" in p for p in d["problems"])
     cmds = {m["name"]: m["command"] for m in d["missing"]}
-    assert "--tag emuT5000 --noise-steps 5000" in cmds["accuracy_mnist_noise_T50_emuT5000.json"]
+    assert cmds["accuracy_mnist_noise_T50_emuT5000.json"].endswith(
+        "--tag emuT5000 " + " ".join(F.RUN_FLAGS) + " --noise-steps 5000")
     assert "--seeds 1,2 " in cmds["accuracy_mnist_noise_T50_emuT1000.json"]     # seed 0 finished
     d = F.fig78_data(recs, "mnist", (50,), launch={"seeds": "0"}, fig8_steps=(1000,))
     assert "accuracy_mnist_noise_T50_emuT1000.json" not in {m["name"] for m in d["missing"]}
@@ -327,3 +332,27 @@ def test_mode_differences_standard_errors():
     seeds = {"stochastic": {"50": st([96.0, 98.0])}, "rate": {"50": st([94.0, 94.0])}}
     (d,) = F.mode_differences(seeds, "stochastic", "rate", (50,))
     assert d["diff"] == pytest.approx(3.0) and d["se"] == pytest.approx(1.0) and not d["within_noise"]
+
+
+
+@pytest.mark.parametrize("protocol, stem", [("sub10k", "mnist_stochastic_T1000"), ("sub10k", "mnist_rate_T50"),
+                                            ("full", "mnist_coincidence_T50")])
+def test_printed_commands_train_as_the_committed_results_did(protocol, stem):
+    """A command printed by `figures.py launch` must train with the settings of the
+    results already in benchmarks/results/: accuracy.py sets a result file with
+    other settings aside instead of adding the new seed to it."""
+    import shlex
+    from lava_ssnnbp import cli
+    from lava_ssnnbp.training import normalised_config, same_settings
+    p = F.get_protocol(protocol)
+    rec = json.loads((ROOT / "benchmarks" / "results" / f"accuracy_{F.join_tag(stem, p.tag)}.json").read_text())
+    line = F.launch_command(rec["dataset"], rec["mode"], rec["steps"], p.tag, p.flags, "0", p.epochs)
+    tokens = shlex.split(line)[2:]                      # after "python benchmarks/accuracy.py"
+    pairs = dict(zip(tokens[::2], tokens[1::2]))
+    for own in ("--seeds", "--tag"):                    # accuracy.py's own options
+        pairs.pop(own, None)
+    args = cli._build_parser().parse_args(["train", *[x for kv in pairs.items() for x in kv]])
+    assert same_settings(rec["run_settings"], dataclasses.asdict(cli._settings_from_args(args)),
+                         ("seed", "checkpoint_s", "data_dir"))
+    assert args.epochs == rec["epochs"]
+    assert normalised_config(cli._config_from_args(args, 784, 10).to_dict()) == normalised_config(rec["model_config"])
