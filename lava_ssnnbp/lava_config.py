@@ -69,45 +69,66 @@ def run_config(fixed_point: bool, extra: ty.Optional[dict] = None, **kwargs) -> 
 
 
 # ---------------------------------------------------------------- Loihi 2 learning rule
-def loihi_rule_strings(mode: str, shift: int) -> dict:
-    """The SSNN-BP update as Loihi 2 three-factor learning-rule strings.
+# Lava's bit-approximate learning engine (LearningRuleApplierBitApprox) multiplies a
+# product's factors and its 4-bit scale mantissa, then shifts the result right by the
+# bits beyond its 15-bit accumulator: y3 (7 bits) * t (9) * mantissa (4) = 20 bits, a
+# 5-bit shift. The neuron therefore flags a sample's last step with y3 = 2**5, which
+# cancels that shift, so the whole tag reaches dw and the clearing term exactly; the
+# last step's own coincidence, x0 * y3 * y (18 bits, a 3-bit shift), is 4 * y and
+# carries 2^-2 less scale. Third factors are unsigned 7-bit values, so d+ and d- come
+# as y1 and y2. Lava's tag is 8 bits plus sign: a sample's count |sum x d| <= T must fit.
+SAMPLE_END_Y3 = 32
+LAST_STEP_SCALE_EXP = 2
+MAX_TAG_STEPS = 255
 
-    Per step (``t_epoch = 1``) with the post-synaptic neuron supplying the third
-    factors: ``y1`` = d+(t) - d-(t) ('coincidence'), or the running count
-    D+ - D- of this sample ('rate'); ``y3`` = 1 at the last step of a sample,
-    else 0. The synaptic tag ``t`` accumulates over the sample (coincidences,
-    or presynaptic spikes) and is cleared at its last step, when ``dw`` applies
-    ``2^-shift`` times the total (stochastically rounded by the learning engine).
-    See docs/lava.md for what maps to Loihi 2 and what does not.
+
+def loihi_rule_strings(mode: str, shift: int) -> dict:
+    """The SSNN-BP update (Eq. 10, 'coincidence') as Loihi 2 three-factor rule strings.
+
+    Per step (``t_epoch = 1``) the post-synaptic composite neuron supplies
+    ``y1`` = d+(t), ``y2`` = d-(t) (0 or 1) and ``y3`` = :data:`SAMPLE_END_Y3`
+    at the last step of a sample (else 0). The tag ``t`` counts the sample's
+    coincidences x(t) (d+ - d-)(t); at the last step ``dw`` adds ``2^-shift``
+    times the tag plus that step's coincidence, and ``dt`` clears the tag. The
+    engine rounds the result stochastically to the weight's 8 bits.
+    ``tests/test_lava_lifecycle.py`` runs these strings through Lava's learning
+    engine against ``dynamics.coincidence_numerator``. See docs/lava.md.
     """
-    s = f"2^{-int(shift)}"
     if mode == "coincidence":
-        return {"dw": f"{s} * u0 * y3 * t + {s} * x0 * y3 * y1",
-                "dt": "x0 * y1 - u0 * y3 * t - x0 * y3 * y1"}
-    if mode == "rate":
-        return {"dw": f"{s} * u0 * y3 * t * y1 + {s} * x0 * y3 * y1",
-                "dt": "x0 - u0 * y3 * t - x0 * y3"}
-    raise NotImplementedError(
-        f"mode {mode!r} has no Loihi learning-engine form: 'stochastic' regenerates "
-        "Bernoulli trains from the sample's rates after it ends, 'noise' is a "
-        "floating-point emulation")
+        k, k_last = int(shift), int(shift) + LAST_STEP_SCALE_EXP
+        return {"dw": f"2^{-k} * u0 * y3 * t + 2^{-k_last} * x0 * y3 * y1 - 2^{-k_last} * x0 * y3 * y2",
+                "dt": (f"x0 * y1 - x0 * y2 - u0 * y3 * t - 2^-{LAST_STEP_SCALE_EXP} * x0 * y3 * y1"
+                       f" + 2^-{LAST_STEP_SCALE_EXP} * x0 * y3 * y2")}
+    why = {"rate": "Eq. 9 multiplies two whole-sample counts: the engine floors that product (t * y, "
+                   "27 bits) to multiples of 2^7 before scaling it, and the last step's term would "
+                   "need a scale below 2^-7",
+           "stochastic": "it regenerates Bernoulli trains from the sample's rates after the sample ended",
+           "noise": "it is a floating-point emulation"}
+    raise NotImplementedError(f"mode {mode!r} has no exact Loihi learning-engine form: "
+                              f"{why.get(mode, 'unknown mode')}; the on-chip rule is 'coincidence'")
 
 
 def loihi_learning_rule(cfg, layer: int = 0):
     """``Loihi3FLearningRule`` object for synapse layer ``layer`` of ``cfg``
-    (modes 'coincidence' and 'rate'). Lava limits the scaling exponent to
-    -7..9, so the learning shift ``dynamics.learning_shift`` must be <= 7."""
+    ('coincidence' mode). Lava's scale factors span 2^-7..2^8, and the last
+    step's term needs 2^-(k+2), so the learning shift ``dynamics.learning_shift``
+    must lie in -8..5; a sample of T <= 255 steps keeps the tag within its 8 bits."""
     from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
 
     from .dynamics import learning_shift
 
+    if cfg.mode != "coincidence":
+        loihi_rule_strings(cfg.mode, 0)       # raises, saying why
     k = learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(layer))
-    strings = loihi_rule_strings(cfg.mode, k)
-    if not -9 <= k <= 7:
+    if not -8 <= k <= 7 - LAST_STEP_SCALE_EXP:
         raise ValueError(
-            f"learning shift {k} (eta={cfg.eta}, T={cfg.steps}, mode={cfg.mode!r}) is outside "
-            "the learning engine's 2^-7..2^9 scaling range; raise eta or the weight exponent")
-    return Loihi3FLearningRule(t_epoch=1, **strings)
+            f"learning shift {k} (eta={cfg.eta}, T={cfg.steps}) is outside the learning engine's range "
+            f"(-8..{7 - LAST_STEP_SCALE_EXP}: scale factors 2^-7..2^8, the last step's term 2^-(k+2)); "
+            "raise eta or the weight exponent")
+    if cfg.steps > MAX_TAG_STEPS:
+        raise ValueError(f"T={cfg.steps} steps: a sample's coincidence count may exceed the learning "
+                         f"engine's 8-bit tag (T <= {MAX_TAG_STEPS})")
+    return Loihi3FLearningRule(t_epoch=1, **loihi_rule_strings(cfg.mode, k))
 
 
-__all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule"]
+__all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule", "SAMPLE_END_Y3"]

@@ -54,6 +54,7 @@ class Loihi2Limits:
     synapses_per_chip: int = 120_000_000            # "up to 120M synapses" (brief)
     memory_per_core_bytes: int = 192 * 1024         # brief: 192 KB per neurocore (all uses)
     synaptic_memory_per_core_bytes: int = 128 * 1024  # ASSUMPTION: share of it for synapses + tags
+    learning_tag_bits: int = 9                      # Lava's learning engine: tag 8 bits plus sign
 
     @property
     def neurons_per_core(self) -> int:              # ASSUMPTION: chip figure spread evenly
@@ -156,6 +157,9 @@ class ResourceEstimate:
                    + (f" (of which learning tags {_kib(self.learning_bits)})" if self.learning else "")
                    + f", neuron state {_kib(self.state_bits)}; "
                    f"{self.neurocores} neurocores = {self.chips} chip{'s' if self.chips > 1 else ''}")
+        if self.learning and self.tag_bits > self.limits.learning_tag_bits:
+            out.append(f"  note: one sample's count needs {self.tag_bits}-bit tags, more than the learning "
+                       f"engine's {self.limits.learning_tag_bits}: long samples' counts would clip (T <= 255)")
         return out
 
 

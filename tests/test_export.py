@@ -214,6 +214,9 @@ def test_resource_estimate_default_network_and_limits():
     assert {p.name: p for p in estimate(cfg.replace(sizes=(784, 4000, 10)), limits=small).processes}[
         "hidden1"].neurocores >= math.ceil(3 * 4000 / 1024)
     assert estimate(cfg, learning=False).neurocores < e.neurocores
+    assert not any("note:" in line for line in e.lines())
+    long = estimate(cfg.replace(mode="coincidence", steps=1000))     # counts in [-1000, 1000]: 11 bits
+    assert long.tag_bits == 11 and "more than the learning engine's 9" in long.lines()[-1]
 
 
 def test_info_prints_the_loihi_estimate(capsys):
