@@ -643,6 +643,31 @@ def init_weights(cfg: SSNNConfig, seed: int, dtype=np.float64) -> list:
     return ws
 
 
+def check_layer_weights(cfg: SSNNConfig, k: int, w) -> np.ndarray:
+    """Synapse layer k's weights as an array, or a ValueError naming what is wrong:
+    shape (N_{k+1}, N_k), finite, and in fixed point integer mantissas within the
+    symmetric signed ``cfg.weight_bits`` range (a cast would silently truncate them)."""
+    w = np.asarray(w)
+    want = (cfg.sizes[k + 1], cfg.sizes[k])
+    if w.shape != want:
+        raise ValueError(f"weights of layer {k} must have shape {want}, got {w.shape}")
+    if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
+        raise ValueError(f"weights of layer {k} must be finite numbers (NaN, inf or non-numbers found)")
+    if cfg.fixed_point:
+        hi = 2 ** (cfg.weight_bits - 1) - 1
+        if not np.array_equal(w, np.round(w)) or np.abs(w).max(initial=0) > hi:
+            raise ValueError(f"fixed-point weights of layer {k} must be integer mantissas in [-{hi}, {hi}] "
+                             "(see fixed_point.quantize_weights)")
+    return w
+
+
+def check_weights(cfg: SSNNConfig, weights) -> list:
+    """Every layer's weights checked by :func:`check_layer_weights`."""
+    if len(weights) != cfg.n_layers:
+        raise ValueError(f"need {cfg.n_layers} weight arrays, got {len(weights)}")
+    return [check_layer_weights(cfg, k, w) for k, w in enumerate(weights)]
+
+
 def float_weights(cfg: SSNNConfig, weights: list) -> list:
     """Weights in float units (dequantised in fixed point)."""
     if not cfg.fixed_point:

@@ -94,7 +94,7 @@ class Engine:
     def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32):
         self.cfg, self.seed = cfg, seed
         self.dtype = np.int32 if cfg.fixed_point else dtype
-        ws = weights if weights is not None else dyn.init_weights(cfg, seed)
+        ws = dyn.check_weights(cfg, weights) if weights is not None else dyn.init_weights(cfg, seed)
         self.weights = [np.array(w, dtype=self.dtype) for w in ws]
         self.samples_seen = 0   # global sample counter: names the random streams of learning
 

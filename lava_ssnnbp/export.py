@@ -80,8 +80,7 @@ def to_fixed_point(cfg: SSNNConfig, weights: Sequence[np.ndarray]):
     (``fixed_point.quantize_weights``); thresholds and decays become the
     integer registers of ``dynamics.neuron_params``. Returns ``(cfg, mantissas)``.
     """
-    if len(weights) != cfg.n_layers:
-        raise ValueError(f"need {cfg.n_layers} weight arrays, got {len(weights)}")
+    weights = dyn.check_weights(cfg, weights)
     if cfg.fixed_point:
         return cfg, [np.asarray(w).astype(np.int32) for w in weights]
     mode = "rate" if cfg.mode == "noise" else cfg.mode   # 'noise' exists in float only; irrelevant at test time

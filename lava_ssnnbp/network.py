@@ -142,15 +142,7 @@ class SSNNBPNetwork:
         self.samples_seen = int(first_sample)
         ws = weights if weights is not None else dyn.init_weights(cfg, seed)
         dtype = np.int32 if cfg.fixed_point else np.float64
-        if len(ws) != cfg.n_layers:
-            raise ValueError(f"need {cfg.n_layers} weight arrays, got {len(ws)}")
-        if cfg.fixed_point:
-            hi = 2 ** (cfg.weight_bits - 1) - 1
-            for k, w in enumerate(ws):
-                w = np.asarray(w)
-                if not np.array_equal(w, np.round(w)) or np.abs(w).max(initial=0) > hi:
-                    raise ValueError(f"fixed-point weights of layer {k} must be integer mantissas "
-                                     f"in [-{hi}, {hi}] (see fixed_point.quantize_weights)")
+        ws = dyn.check_weights(cfg, ws)
         self._weights: List[np.ndarray] = [np.array(w, dtype=dtype) for w in ws]
         self._weights_stale = False
         self._publish = 0

@@ -521,13 +521,11 @@ class _Trainer:
 
 
 def _check_weights(cfg: SSNNConfig, weights, what: str):
-    want = [(cfg.sizes[k + 1], cfg.sizes[k]) for k in range(cfg.n_layers)]
-    got = [tuple(np.shape(w)) for w in weights]
-    if got != want:
-        raise RunError(f"{what} weights have shapes {got}, the network needs {want}")
-    for k, w in enumerate(weights):
-        if not np.all(np.isfinite(w)):
-            raise RunError(f"{what} weights of layer {k} contain NaN or inf")
+    from . import dynamics as dyn
+    try:
+        dyn.check_weights(cfg, weights)
+    except ValueError as e:
+        raise RunError(f"{what}: {e}") from None
 
 
 def _jsonable(d: dict) -> dict:

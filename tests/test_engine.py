@@ -274,6 +274,26 @@ def test_train_batch_rejects_unknown_schedule():
         Engine(SSNNConfig(sizes=(20, 16, 2), steps=5), seed=0).train_batch(*blobs(2, seed=0), "minibatch")
 
 
+@pytest.mark.parametrize("fixed, bad, match", [
+    (True, 1000, r"integer mantissas in \[-127, 127\]"),   # would wrap or saturate silently
+    (True, 0.9, "integer mantissas"),                         # an int cast would make it 0
+    (False, np.nan, "finite numbers"),
+    (False, "shape", r"must have shape \(3, 5\)"),
+])
+def test_engine_rejects_weights_the_network_cannot_hold(fixed, bad, match):
+    cfg = SSNNConfig(sizes=(5, 3, 2), steps=8, fixed_point=fixed)
+    ws = dyn.init_weights(cfg, 0)
+    if bad == "shape":
+        ws[0] = ws[0].T
+    else:
+        ws[0] = ws[0].astype(np.float64)
+        ws[0][1, 2] = bad
+    with pytest.raises(ValueError, match=match):
+        Engine(cfg, ws)
+    with pytest.raises(ValueError, match="need 2 weight arrays"):
+        Engine(cfg, ws[:1])
+
+
 def test_minibatch_differs_from_per_sample_but_both_learn():
     x, y = blobs(128, seed=0)
     xt, yt = blobs(200, seed=1)

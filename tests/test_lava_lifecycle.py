@@ -149,6 +149,18 @@ def test_standalone_processes_with_a_default_run_config():
     assert sid[0] == 2
 
 
+def test_standalone_synapse_rejects_weights_it_cannot_hold():
+    from lava_ssnnbp.processes import CoincidenceDense
+    w = dyn.init_weights(CFG, 0)[0].astype(np.float64)
+    for bad, match in ((1000, "integer mantissas"), (0.5, "integer mantissas"), (np.inf, "finite")):
+        w2 = w.copy()
+        w2[0, 0] = bad
+        with pytest.raises(ValueError, match=match):
+            CoincidenceDense(weights=w2, cfg=CFG, layer=0)
+    with pytest.raises(ValueError, match="must have shape"):
+        CoincidenceDense(weights=w.T, cfg=CFG, layer=0)
+
+
 def _run_in_lavas_learning_engine(rule, x, dp, dn, w0):
     """One sample through Lava's bit-approximate learning engine, one learning epoch
     per step, with the neuron-supplied factors of lava_config.loihi_rule_strings.

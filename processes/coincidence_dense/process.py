@@ -9,6 +9,7 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.dynamics import check_layer_weights
 from lava_ssnnbp.processes._host_io import CTRL_LEN, flag_pipe
 
 
@@ -49,13 +50,10 @@ class CoincidenceDense(AbstractProcess):
     def __init__(self, *, weights: np.ndarray, cfg: SSNNConfig, layer: int, seed: int = 0,
                  learn: bool = True, sample_id: int = 0, host_io: bool = False,
                  io_depth: int = 16, name: ty.Optional[str] = None):
-        weights = np.asarray(weights)
         if not 0 <= layer < cfg.n_layers:
             raise ValueError(f"synapse layers are 0..{cfg.n_layers - 1}, got {layer}")
-        n_post, n_pre = cfg.sizes[layer + 1], cfg.sizes[layer]
-        if weights.shape != (n_post, n_pre):
-            raise ValueError(f"weights of layer {layer} must have shape {(n_post, n_pre)}, "
-                             f"got {weights.shape}")
+        weights = check_layer_weights(cfg, layer, weights)
+        n_post, n_pre = weights.shape
         super().__init__(cfg=cfg, layer=int(layer), steps=cfg.steps, host_io=bool(host_io),
                          io_depth=int(io_depth), name=name)
         self.weights = Var(shape=weights.shape, init=weights)
