@@ -196,3 +196,31 @@ def test_accuracy_records_validation_and_results_show_it(tmp_path, capsys):
     section = text[text.index("## Validation"):]
     assert f"{r['val_acc_mean']:.2f} +/- {r['val_acc_std']:.2f}" in section and "| 200 |" in section
     assert "noval" not in section
+
+
+def test_gradient_resolution_script_on_a_tiny_run(tmp_path, capsys):
+    """A coarser gradient threshold leaves more open hidden neurons with a zero count."""
+    import shutil
+    from lava_ssnnbp import cli
+    run = tmp_path / "run"
+    assert cli.main(["train", "--dataset", "default", "--train-samples", "300", "--test-samples", "50", "--hidden",
+                     "24", "--steps", "20", "--epochs", "1", "--batch-updates", "mini-batch", "--quiet",
+                     "--out", str(run)]) == 0
+    gr = _script("gradient_resolution")
+    coarse = tmp_path / "coarse"
+    shutil.copytree(run, coarse)
+    cfg = json.loads((coarse / "config.json").read_text())
+    cfg["model"]["theta_hidden_grad"] = 4.0
+    (coarse / "config.json").write_text(json.dumps(cfg))
+    zero = {}
+    for r in (run, coarse):
+        assert gr.main([str(r), "--samples", "200", "--results", str(tmp_path)]) == 0
+        out = json.loads((tmp_path / "gradient_resolution_default.json").read_text())
+        a = out["all"]
+        assert out["samples"] == 200 and 0 <= a["open_with_zero_count"] <= 1 and a["open_hidden_per_sample"] > 0
+        assert -1 <= out["batch32_update_cosine_mean_min"][1] <= out["batch32_update_cosine_mean_min"][0] <= 1
+        zero[r.name] = a["open_with_zero_count"]
+    assert zero["coarse"] > zero["run"]
+    assert "of open hidden neurons get a zero net count" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        gr.main([str(tmp_path / "missing")])
