@@ -131,4 +131,41 @@ def loihi_learning_rule(cfg, layer: int = 0):
     return Loihi3FLearningRule(t_epoch=1, **loihi_rule_strings(cfg.mode, k))
 
 
-__all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule", "SAMPLE_END_Y3"]
+def run_rule_on_sample(rule, x, dp, dn, w0):
+    """One sample through Lava's bit-approximate learning engine, with the
+    neuron-supplied factors of :func:`loihi_rule_strings` (``y1`` = d+, ``y2`` =
+    d-, ``y3`` = :data:`SAMPLE_END_Y3` at the last step) and one learning epoch
+    per step: a check of a rule's strings against the engine's update
+    (``tests/test_lava_lifecycle.py``; use it for a new mode's rule too).
+
+    x: (T, N_pre), dp / dn: (T, N_post) spikes of one sample; w0: (N_post, N_pre)
+    integer weight mantissas. Returns the weights before the engine's final
+    stochastic rounding, in mantissa units (float), and the tag after the sample.
+    Raises ValueError where the rule breaks SSNN-BP's form: a tag that stops being
+    a whole count, or weights that change before the sample's last step.
+    """
+    import numpy as np
+    from lava.magma.core.learning.learning_rule_applier import LearningRuleApplierBitApprox
+
+    ps = rule.active_product_series
+    dw, dt = LearningRuleApplierBitApprox(ps["dw"]), LearningRuleApplierBitApprox(ps["dt"])
+    steps, (m, n) = len(x), np.shape(w0)
+    w, tag = np.asarray(w0, dtype=np.int32) << 7, np.zeros((m, n), np.int32)   # 15-bit accumulators
+    for t in range(steps):
+        post = {"y1": dp[t], "y2": dn[t], "y3": np.full(m, SAMPLE_END_Y3 if t == steps - 1 else 0)}
+        args = {"shape": (m, n), "x0": np.asarray(x[t], np.int32)[None, :], "y0": np.zeros((m, 1), np.int32),
+                "u": 1, "weights": w >> 7, "tag_2": np.zeros((m, n), np.int32), "tag_1": tag >> 7}
+        for trace in ("x1", "x2", "y1", "y2", "y3"):
+            value = np.broadcast_to(np.asarray(post[trace], np.int32)[:, None], (m, n)) if trace in post \
+                else np.zeros((m, n), np.int32)
+            args.update({f"{trace}_{dep}": value for dep in ("x0", "y0", "u")})
+        w_new, tag = dw.apply(w, **args), dt.apply(tag, **args)
+        if np.any(tag % 128):
+            raise ValueError(f"step {t}: the tag is no longer a whole count")
+        if t < steps - 1 and not np.array_equal(w_new, w):
+            raise ValueError(f"step {t}: the weights change before the sample's last step")
+        w = w_new
+    return w / 128.0, tag >> 7
+
+
+__all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule", "run_rule_on_sample", "SAMPLE_END_Y3"]

@@ -161,32 +161,6 @@ def test_standalone_synapse_rejects_weights_it_cannot_hold():
         CoincidenceDense(weights=w.T, cfg=CFG, layer=0)
 
 
-def _run_in_lavas_learning_engine(rule, x, dp, dn, w0):
-    """One sample through Lava's bit-approximate learning engine, one learning epoch
-    per step, with the neuron-supplied factors of lava_config.loihi_rule_strings.
-    Returns the weight accumulator before rounding (2^-7 weight LSB) and the tag."""
-    from lava.magma.core.learning.learning_rule_applier import LearningRuleApplierBitApprox
-
-    from lava_ssnnbp.lava_config import SAMPLE_END_Y3
-    ps = rule.active_product_series
-    dw, dt = LearningRuleApplierBitApprox(ps["dw"]), LearningRuleApplierBitApprox(ps["dt"])
-    steps, (m, n) = x.shape[0], w0.shape
-    w, tag = w0.astype(np.int32), np.zeros((m, n), np.int32)
-    for t in range(steps):
-        post = {"y1": dp[t], "y2": dn[t], "y3": np.full(m, SAMPLE_END_Y3 if t == steps - 1 else 0)}
-        args = {"shape": (m, n), "x0": x[t][None, :].astype(np.int32), "y0": np.zeros((m, 1), np.int32), "u": 1,
-                "weights": w, "tag_2": np.zeros_like(w), "tag_1": tag}
-        for trace in ("x1", "x2", "y1", "y2", "y3"):
-            value = np.broadcast_to(post[trace][:, None], (m, n)) if trace in post else np.zeros((m, n))
-            args.update({f"{trace}_{dep}": value.astype(np.int32) for dep in ("x0", "y0", "u")})
-        acc_w, acc_t = dw.apply(w << 7, **args), dt.apply(tag << 7, **args)
-        assert np.all(acc_t % 128 == 0)                      # the tag stays an exact count
-        tag = acc_t >> 7
-        if t < steps - 1:
-            assert np.array_equal(acc_w, w << 7)             # weights change at the sample's end only
-    return acc_w, tag
-
-
 @pytest.mark.parametrize("k", [0, 3, 5])
 def test_loihi_rule_learns_the_engines_update_in_lavas_learning_engine(k):
     """Lava's own learning engine is the oracle: the rule strings must move each
@@ -194,7 +168,7 @@ def test_loihi_rule_learns_the_engines_update_in_lavas_learning_engine(k):
     and leave the tag cleared for the next sample."""
     from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
 
-    from lava_ssnnbp.lava_config import loihi_rule_strings
+    from lava_ssnnbp.lava_config import loihi_rule_strings, run_rule_on_sample
     rng = np.random.default_rng(k)
     steps, n, m = 200, 9, 6
     x = rng.random((steps, n)) < 0.5
@@ -202,12 +176,16 @@ def test_loihi_rule_learns_the_engines_update_in_lavas_learning_engine(k):
     dp, dn = r < 0.5, r > 0.9                                  # d+ and d- never spike together
     dp[-1, 0], x[-1, 0] = True, True                           # a coincidence at the last step
     w0 = rng.integers(-60, 60, (m, n))
-    acc, tag = _run_in_lavas_learning_engine(Loihi3FLearningRule(t_epoch=1, **loihi_rule_strings("coincidence", k)),
-                                             x, dp, dn, w0)
+    w, tag = run_rule_on_sample(Loihi3FLearningRule(t_epoch=1, **loihi_rule_strings("coincidence", k)), x, dp, dn, w0)
     num = dyn.coincidence_numerator(x, dp, dn)
     assert np.abs(num).max() > 2 ** k                          # updates of several LSB, not only rounding
-    np.testing.assert_array_equal(acc, (w0 << 7) + num * 2 ** (7 - k))
+    np.testing.assert_array_equal(w, w0 + num / 2 ** k)
     assert not tag.any()
+    # a rule that leaves the tag uncleared is caught
+    leaky = loihi_rule_strings("coincidence", k)
+    leaky["dt"] = "x0 * y1 - x0 * y2"
+    w, tag = run_rule_on_sample(Loihi3FLearningRule(t_epoch=1, **leaky), x, dp, dn, w0)
+    assert np.array_equal(tag, num)
 
 
 def test_loihi_learning_rule_limits():
