@@ -168,4 +168,5 @@ def run_rule_on_sample(rule, x, dp, dn, w0):
     return w / 128.0, tag >> 7
 
 
-__all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule", "run_rule_on_sample", "SAMPLE_END_Y3"]
+__all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule", "run_rule_on_sample",
+           "SAMPLE_END_Y3"]
