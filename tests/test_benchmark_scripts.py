@@ -198,15 +198,16 @@ def test_accuracy_records_validation_and_results_show_it(tmp_path, capsys):
     assert "noval" not in section
 
 
-def test_gradient_resolution_script_on_a_tiny_run(tmp_path, capsys):
-    """A coarser gradient threshold leaves more open hidden neurons with a zero count."""
+def test_update_fidelity_script_on_a_tiny_run(tmp_path, capsys):
+    """A coarser gradient threshold leaves more open hidden neurons with a zero count;
+    the coincidence-vs-rate comparison covers both synapse layers."""
     import shutil
     from lava_ssnnbp import cli
     run = tmp_path / "run"
     assert cli.main(["train", "--dataset", "default", "--train-samples", "300", "--test-samples", "50", "--hidden",
                      "24", "--steps", "20", "--epochs", "1", "--batch-updates", "mini-batch", "--quiet",
                      "--out", str(run)]) == 0
-    gr = _script("gradient_resolution")
+    fid = _script("update_fidelity")
     coarse = tmp_path / "coarse"
     shutil.copytree(run, coarse)
     cfg = json.loads((coarse / "config.json").read_text())
@@ -214,13 +215,17 @@ def test_gradient_resolution_script_on_a_tiny_run(tmp_path, capsys):
     (coarse / "config.json").write_text(json.dumps(cfg))
     zero = {}
     for r in (run, coarse):
-        assert gr.main([str(r), "--samples", "200", "--results", str(tmp_path)]) == 0
-        out = json.loads((tmp_path / "gradient_resolution_default.json").read_text())
-        a = out["all"]
-        assert out["samples"] == 200 and 0 <= a["open_with_zero_count"] <= 1 and a["open_hidden_per_sample"] > 0
-        assert -1 <= out["batch32_update_cosine_mean_min"][1] <= out["batch32_update_cosine_mean_min"][0] <= 1
-        zero[r.name] = a["open_with_zero_count"]
+        assert fid.main([str(r), "--samples", "200", "--results", str(tmp_path)]) == 0
+        out = json.loads((tmp_path / "update_fidelity_default_rate.json").read_text())
+        g = out["hidden_gradient"]
+        assert out["samples"] == 192 and 0 <= g["all"]["open_with_zero_count"] <= 1    # whole batches of 32
+        assert -1 <= g["update_cosine_mean_min"][1] <= g["update_cosine_mean_min"][0] <= 1
+        assert [c["synapse_layer"] for c in out["coincidence_vs_rate"]] == [0, 1]
+        for c in out["coincidence_vs_rate"]:
+            assert -1 <= c["cosine_mean_min"][0] <= 1
+            assert sum(c["presynaptic_spikes_per_quarter"]) == pytest.approx(1, abs=1e-3)
+        zero[r.name] = g["all"]["open_with_zero_count"]
     assert zero["coarse"] > zero["run"]
-    assert "of open hidden neurons get a zero net count" in capsys.readouterr().out
+    assert "of open hidden neurons get a zero net gradient count" in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        gr.main([str(tmp_path / "missing")])
+        fid.main([str(tmp_path / "missing")])
