@@ -16,6 +16,8 @@ two things, per mini-batch of B samples (the update a summed mini-batch applies)
    same spike trains (cosine, gain), and when in the window the presynaptic and
    the gradient spikes fall (share per quarter of the T steps): the coincidence
    count equals the product of rates only where the two are uncorrelated in time.
+   The same for 'causal' mode's pre-before-post pairs (sum_t d(t) X(t) / T^2,
+   X(t) the presynaptic spikes so far).
 
 Writes ``results/update_fidelity_<dataset>_<mode>.json`` (mode: the run's update rule).
 
@@ -67,7 +69,8 @@ def measure(run: Path, samples: int, batch: int, data_dir=None, seed: int = 123)
     idx = np.sort(np.random.default_rng(seed).choice(len(ds), samples, replace=False))
     w2 = np.asarray(eng.weights[1], dtype=np.float64)
     q, u, gate, correct = [], [], [], []
-    res_q, layers = [], [{"cos": [], "gain": [], "pre": [], "post": []} for _ in range(2)]
+    res_q, layers = [], [{"cos": [], "gain": [], "cos_causal": [], "gain_causal": [], "pre": [], "post": []}
+                         for _ in range(2)]
     for s in range(0, samples, batch):
         ids = idx[s:s + batch]
         res = eng.simulate(encode_batch(cfg, ds.x[ids], ds.y[ids], np.arange(s, s + batch), 0, train=True),
@@ -89,6 +92,8 @@ def measure(run: Path, samples: int, batch: int, data_dir=None, seed: int = 123)
             rate = dyn.rate_numerator(res.x_counts[k], res.dp_counts[k], res.dn_counts[k]) / T ** 2
             c, g = _compare(coinc, rate)
             lay["cos"].append(c), lay["gain"].append(g)
+            c, g = _compare(dyn.causal_numerator(h[f"x{k}"], h[f"dp{k + 1}"], h[f"dn{k + 1}"]) / T ** 2, rate)
+            lay["cos_causal"].append(c), lay["gain_causal"].append(g)
             lay["pre"].append(_quarters(h[f"x{k}"])), lay["post"].append(_quarters(h[f"dp{k + 1}"] | h[f"dn{k + 1}"]))
     q, u, gate, correct = np.concatenate(q), np.concatenate(u), np.concatenate(gate), np.concatenate(correct)
 
@@ -113,6 +118,9 @@ def measure(run: Path, samples: int, batch: int, data_dir=None, seed: int = 123)
             "coincidence_vs_rate": [{"synapse_layer": k, "cosine_mean_min": [float(np.mean(l["cos"])),
                                                                             float(np.min(l["cos"]))],
                                      "gain_mean": float(np.mean(l["gain"])),
+                                     "causal_cosine_mean_min": [float(np.mean(l["cos_causal"])),
+                                                                float(np.min(l["cos_causal"]))],
+                                     "causal_gain_mean": float(np.mean(l["gain_causal"])),
                                      "presynaptic_spikes_per_quarter": np.mean(l["pre"], 0).round(4).tolist(),
                                      "gradient_spikes_per_quarter": np.mean(l["post"], 0).round(4).tolist()}
                                     for k, l in enumerate(layers)]}
@@ -141,7 +149,8 @@ def main(argv=None) -> int:
     print(f"{out['dataset']} ({out['mode']}): {g['all']['open_with_zero_count']:.0%} of open hidden neurons get a "
           f"zero net gradient count; their update's cosine {g['update_cosine_mean_min'][0]:.3f}, gain "
           f"{g['update_gain_mean']:.2f}. Coincidence vs rate update: "
-          + "; ".join(f"layer {c['synapse_layer']} cosine {c['cosine_mean_min'][0]:.3f}, gain {c['gain_mean']:.2f}"
+          + "; ".join(f"layer {c['synapse_layer']} cosine {c['cosine_mean_min'][0]:.3f}, gain {c['gain_mean']:.2f} "
+                      f"(causal: {c['causal_cosine_mean_min'][0]:.3f}, {c['causal_gain_mean']:.2f})"
                       for c in cr) + f". Wrote {path}")
     return 0
 

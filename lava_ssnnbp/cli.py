@@ -85,7 +85,8 @@ def _add_model_args(p):
                         f"(default: {','.join(map(str, d.dropout))}; '0,0' disables)")
     g.add_argument("--mode", choices=MODES, default=d.mode,
                    help="weight-update rule: rate (Eq. 9), coincidence (Eq. 10, on-chip), stochastic "
-                        "(Bernoulli re-encoding), noise (rate + Gaussian noise) (default: %(default)s)")
+                        "(Bernoulli re-encoding), noise (rate + Gaussian noise), causal (every pre-before-post "
+                        "spike pair of the sample; not in the paper) (default: %(default)s)")
     g.add_argument("--eta", type=float, default=d.eta,
                    help="learning rate (default: %(default)s). Fixed point scales the integer counts by a "
                         "power of two, so it applies the nearest such step (0.39 for coincidence at T = 50; "

@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 
 from . import fixed_point as fxp
 
-MODES = ("rate", "coincidence", "stochastic", "noise")
+MODES = ("rate", "coincidence", "stochastic", "noise", "causal")
 RESETS = ("subtract", "zero")
 
 

@@ -440,7 +440,7 @@ def update_denominator(mode: str, steps: int) -> int:
     counts are normalised by T (coincidences) or T^2 (product of two counts)."""
     if mode in ("coincidence", "stochastic"):
         return 2 * steps
-    if mode in ("rate", "noise"):
+    if mode in ("rate", "noise", "causal"):
         return 2 * steps * steps
     raise ValueError(f"unknown update mode {mode!r}")
 
@@ -484,6 +484,26 @@ def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.n
     else:
         out = c
     return out
+
+
+def causal_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> np.ndarray:
+    """'causal' counts: sum over steps of (d+ - d-)_post(t) times the presynaptic
+    spikes of this sample up to and including step t, i.e. every pre-before-post
+    spike pair (an STDP window as long as the sample). Histories (T, ..., N).
+
+    Eq. 10 pairs only spikes of the same step, which equals the product of rates
+    only for trains uncorrelated in time; the network's are not (front-loaded
+    inputs, gradient spikes late: ``benchmarks/update_fidelity.py``). Counting the
+    earlier presynaptic spikes too recovers nearly all of Eq. 9's D X pairs, so
+    the update is normalised like the rate rule (by T^2). Local in space and time:
+    the synapse needs its presynaptic count so far (the rate rule's counter) at
+    each postsynaptic gradient spike."""
+    return coincidence_numerator(np.cumsum(np.asarray(x_hist, dtype=np.int32), axis=0), dp_hist, dn_hist)
+
+
+# Modes whose numerator is accumulated step by step from pairs of spikes (the engine
+# records the spike histories for them, the Lava synapse counts them every step).
+PAIR_NUMERATORS = {"coincidence": coincidence_numerator, "causal": causal_numerator}
 
 
 def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarray) -> np.ndarray:
@@ -555,12 +575,13 @@ def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, see
 
     The one definition shared by ``Engine.apply`` and the Lava
     ``CoincidenceDense`` model. Counts have shape (B, N) (B = 1 on chip);
-    ``coincidences`` is the accumulated ``coincidence_numerator`` (needed in
-    'coincidence' mode only); ``first_sample`` names the random streams.
+    ``coincidences`` is the accumulated pair count of ``PAIR_NUMERATORS``
+    (needed in 'coincidence' and 'causal' mode only); ``first_sample`` names
+    the random streams.
     """
-    if cfg.mode == "coincidence":
+    if cfg.mode in PAIR_NUMERATORS:
         if coincidences is None:
-            raise ValueError("'coincidence' mode needs the accumulated coincidence counts")
+            raise ValueError(f"{cfg.mode!r} mode needs the accumulated pair counts")
         return np.asarray(coincidences, dtype=np.int64)
     if cfg.mode == "stochastic":
         rng = sample_rng(seed, first_sample, STREAM_STOCHASTIC + k)
@@ -603,7 +624,7 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     ``learning_numerator`` then ``update_weights``. Used by ``Engine.apply`` and
     the Lava ``CoincidenceDense`` model alike.
 
-    ``rate`` and ``coincidence`` updates touch only the block of synapses given
+    ``rate``, ``coincidence`` and ``causal`` updates touch only the block of synapses given
     by ``learning_support``: the numerator is zero elsewhere, and a zero
     numerator changes no weight (float: w + eta * 0 == w; fixed: the stochastic
     rounding of 0 is 0). In floating point the result is the full update's
@@ -612,11 +633,11 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     few units, which makes per-sample updates cheap. ``stochastic`` and
     ``noise`` draw random numbers for every synapse and take the full path.
     """
-    if cfg.mode not in ("rate", "coincidence"):
+    if cfg.mode not in ("rate", *PAIR_NUMERATORS):
         num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences)
         return update_weights(w, num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
-    if cfg.mode == "coincidence" and coincidences is None:
-        raise ValueError("'coincidence' mode needs the accumulated coincidence counts")
+    if cfg.mode in PAIR_NUMERATORS and coincidences is None:
+        raise ValueError(f"{cfg.mode!r} mode needs the accumulated pair counts")
     post, pre = learning_support(x_count, dp_count, dn_count)
     out = np.array(w, copy=True)
     if post.size and pre.size:

@@ -135,7 +135,7 @@ class Engine:
         fwd_buf = [None] + [zeros(sizes[k + 1]) for k in range(1, L)]  # synapse k -> layer k+1
         bwd_buf = [zeros(sizes[k]) for k in range(L)]                   # synapse k -> layer k (k >= 1)
         wta_buf = zeros(sizes[-1])
-        coinc = train and cfg.mode == "coincidence"
+        coinc = train and cfg.mode in dyn.PAIR_NUMERATORS
         want_hist = coinc or record
         hist = {}
         if want_hist:
@@ -189,8 +189,8 @@ class Engine:
                     hist[f"dn{l}"][t] = dns[l - 1]
         res = SimResult(x_counts[L], x_counts, dp_counts, dn_counts)
         if coinc:
-            res.numerators = [dyn.coincidence_numerator(hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"])
-                              for k in range(L)]
+            pairs = dyn.PAIR_NUMERATORS[cfg.mode]
+            res.numerators = [pairs(hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"]) for k in range(L)]
         if record:
             res.spikes = hist
         return res
@@ -205,7 +205,7 @@ class Engine:
         updates, 784-1280-10, T = 50: 3-3.4x faster); at B = 32 both run at the
         same speed, and the loop's vectorised arithmetic is kept there."""
         cfg, fixed = self.cfg, self.cfg.fixed_point
-        coinc = cfg.mode == "coincidence"
+        coinc = cfg.mode in dyn.PAIR_NUMERATORS
         counts, hist = _kernels.simulate_one_hidden_layer(
             drive0, self.weights[1], batch.keeps[1], batch.targets,
             dyn.wta_weight(cfg.wta_inhibition, fixed) if cfg.wta else None, cfg.exp_of(1), fixed,
@@ -215,8 +215,8 @@ class Engine:
         res = SimResult(xc2, [x0, xc1, xc2], [dpc1, dpc2], [dnc1, dnc2])
         if coinc:
             hx1, hdp1, hdn1, hdp2, hdn2 = hist
-            res.numerators = [dyn.coincidence_numerator(batch.inputs, hdp1, hdn1),
-                              dyn.coincidence_numerator(hx1, hdp2, hdn2)]
+            pairs = dyn.PAIR_NUMERATORS[cfg.mode]
+            res.numerators = [pairs(batch.inputs, hdp1, hdn1), pairs(hx1, hdp2, hdn2)]
         return res
 
     # ------------------------------------------------------------------ learn

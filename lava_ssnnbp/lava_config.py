@@ -103,7 +103,9 @@ def loihi_rule_strings(mode: str, shift: int) -> dict:
                    "27 bits) to multiples of 2^7 before scaling it, and the last step's term would "
                    "need a scale below 2^-7",
            "stochastic": "it regenerates Bernoulli trains from the sample's rates after the sample ended",
-           "noise": "it is a floating-point emulation"}
+           "noise": "it is a floating-point emulation",
+           "causal": "it pairs each gradient spike with the sample's presynaptic count so far, a "
+                     "trace that must restart at every sample (not mapped yet)"}
     raise NotImplementedError(f"mode {mode!r} has no exact Loihi learning-engine form: "
                               f"{why.get(mode, 'unknown mode')}; the on-chip rule is 'coincidence'")
 

@@ -15,7 +15,8 @@ the mapping):
   4 C), and the WTA's C (C - 1) inhibitory synapses (always).
 * **synaptic memory**: synapses x weight bits, plus the learning state of every
   plastic synapse: a tag wide enough for one sample's count (coincidence mode
-  counts in [-T, T], the other modes presynaptic spikes in [0, T]).
+  counts in [-T, T], causal mode pairs in [-T(T+1)/2, T(T+1)/2], the other modes
+  presynaptic spikes in [0, T]).
 * **neuron state**: 24-bit u and v per compartment, plus the gate and dropout
   bits per composite neuron (reported, not used for the core count).
 * **neurocores** per neuron layer (partitioned by postsynaptic neuron, each
@@ -171,6 +172,8 @@ def tag_bits(cfg: SSNNConfig) -> int:
     """Width of the per-synapse learning tag that holds one sample's count."""
     if cfg.mode == "coincidence":
         return math.ceil(math.log2(2 * cfg.steps + 1))      # signed count in [-T, T]
+    if cfg.mode == "causal":                                 # pre-before-post pairs: |count| <= T (T + 1) / 2
+        return math.ceil(math.log2(cfg.steps * (cfg.steps + 1) + 1))
     return max(1, math.ceil(math.log2(cfg.steps + 1)))       # presynaptic spikes in [0, T]
 
 

@@ -51,8 +51,10 @@ class _CoincidenceDenseModel(SampleModel):
             self.x_count += s
             self.dp_count += dp
             self.dn_count += dn
-            if self.cfg.mode == "coincidence":
-                self.count_coincidences(s, dp, dn)
+            if self.cfg.mode == "coincidence":        # this step's presynaptic spikes
+                self.count_pairs(s, dp, dn)
+            elif self.cfg.mode == "causal":           # every presynaptic spike of the sample so far
+                self.count_pairs(self.x_count, dp, dn)
 
     def forward(self, s, exp):
         if self.FIXED:
@@ -62,14 +64,16 @@ class _CoincidenceDenseModel(SampleModel):
         # float: the same (1, N) GEMM as the batched engine, for bit-identical sums
         return dyn.forward_drive(self.weights, s[None], False, exp)[0]
 
-    def count_coincidences(self, s, dp, dn):
-        """Accumulate Eq. 10's (d+ - d-)_post(t) x_pre(t) for this step, touching only
-        the synapses whose two ends both spiked (event-driven, exact)."""
-        pre = np.flatnonzero(s)
+    def count_pairs(self, pre_counts, dp, dn):
+        """Accumulate (d+ - d-)_post(t) times ``pre_counts`` for this step: the
+        presynaptic spikes of this step (Eq. 10, ``dynamics.coincidence_numerator``)
+        or of the sample so far ('causal', ``dynamics.causal_numerator``), touching
+        only the synapses whose two ends have spiked (event-driven, exact)."""
+        pre = np.flatnonzero(pre_counts)
         post = np.flatnonzero(dp | dn)
         if pre.size and post.size:
             self.coincidences[np.ix_(post, pre)] += dyn.coincidence_numerator(
-                s[None, pre], dp[None, post], dn[None, post]).astype(self.coincidences.dtype)
+                pre_counts[None, pre], dp[None, post], dn[None, post]).astype(self.coincidences.dtype)
 
     # -- learning phase: once per sample (learning epoch), at its last step
     def lrn_guard(self):
@@ -79,7 +83,7 @@ class _CoincidenceDenseModel(SampleModel):
         cfg, k, sid = self.cfg, self.k, self.sid
         seed = int(self.seed[0])
         xc, dpc, dnc = (c.astype(np.int64)[None] for c in (self.x_count, self.dp_count, self.dn_count))
-        coinc = self.coincidences.astype(np.int64) if cfg.mode == "coincidence" else None
+        coinc = self.coincidences.astype(np.int64) if cfg.mode in dyn.PAIR_NUMERATORS else None
         self.weights[:] = dyn.learn(self.weights, cfg, k, xc, dpc, dnc, seed, sid, coinc)
 
     # -- host read-back: one message with the whole weight array

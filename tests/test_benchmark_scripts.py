@@ -222,7 +222,7 @@ def test_update_fidelity_script_on_a_tiny_run(tmp_path, capsys):
         assert -1 <= g["update_cosine_mean_min"][1] <= g["update_cosine_mean_min"][0] <= 1
         assert [c["synapse_layer"] for c in out["coincidence_vs_rate"]] == [0, 1]
         for c in out["coincidence_vs_rate"]:
-            assert -1 <= c["cosine_mean_min"][0] <= 1
+            assert -1 <= c["cosine_mean_min"][0] <= 1 and -1 <= c["causal_cosine_mean_min"][0] <= 1
             assert sum(c["presynaptic_spikes_per_quarter"]) == pytest.approx(1, abs=1e-3)
         zero[r.name] = g["all"]["open_with_zero_count"]
     assert zero["coarse"] > zero["run"]

@@ -305,6 +305,21 @@ def test_coincidence_numerator_hand_values():
     np.testing.assert_array_equal(dyn.coincidence_numerator(xb, pb, nb), [[2, -2], [-2, 0]])
 
 
+def test_causal_numerator_hand_values():
+    x, dp, dn = hand_trains()
+    # presynaptic spikes so far: c0 = (1, 2, 2, 3), c1 = (0, 1, 2, 2)
+    # [j, i] = sum_t d_j(t) c_i(t): d0.c0 = 1 - 2 + 3 = 2, d0.c1 = -1 + 2 = 1, d1.c0 = -2 + 2 = 0, d1.c1 = -1 + 2 = 1
+    np.testing.assert_array_equal(dyn.causal_numerator(x, dp, dn), [[2, 1], [0, 1]])
+    # samples of a batch (T, B, N) count their own spikes only
+    xb, pb, nb = (np.stack([a, a], axis=1) for a in (x, dp, dn))
+    np.testing.assert_array_equal(dyn.causal_numerator(xb, pb, nb), [[4, 2], [0, 2]])
+    # every pre-before-post pair: with all gradient spikes at the last step it is the rate rule's D X
+    late_p, late_n = np.zeros_like(dp), np.zeros_like(dn)
+    late_p[-1], late_n[-1] = dp.sum(0) > 0, dn.sum(0) > 0
+    np.testing.assert_array_equal(dyn.causal_numerator(x, late_p, late_n),
+                                  dyn.rate_numerator(x.sum(0)[None], late_p.sum(0)[None], late_n.sum(0)[None]))
+
+
 def test_rate_numerator_hand_values():
     x, dp, dn = hand_trains()
     # counts: X = (3, 2), D+ = (2, 1), D- = (1, 1) -> D = (1, 0); numerator = D outer X
@@ -343,7 +358,7 @@ def test_stochastic_numerator_zero_mean_error_shrinking_like_inverse_sqrt_T():
     assert 3.4 < stds[50] / stds[800] < 4.6
 
 
-@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise"])
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal"])
 @pytest.mark.parametrize("fixed", [False, True])
 @pytest.mark.parametrize("batch", [1, 5])
 def test_learn_equals_the_full_update(mode, fixed, batch):
@@ -358,7 +373,7 @@ def test_learn_equals_the_full_update(mode, fixed, batch):
     dph = (rng.random((T, batch, 30)) < 0.2) & (rng.random(30) < 0.3)   # few active gradient units
     dnh = (rng.random((T, batch, 30)) < 0.1) & ~dph & (rng.random(30) < 0.5)
     X, P, N = (h.sum(axis=0, dtype=np.int64) for h in (xh, dph, dnh))
-    coinc = dyn.coincidence_numerator(xh, dph, dnh)
+    coinc = dyn.PAIR_NUMERATORS.get(mode, dyn.coincidence_numerator)(xh, dph, dnh)
     w = dyn.init_weights(cfg, seed=3)[0]
     w = w.astype(np.int32) if fixed else w.astype(np.float32)
     num = dyn.learning_numerator(cfg, 0, X, P, N, 7, 11, coinc)
@@ -366,7 +381,7 @@ def test_learn_equals_the_full_update(mode, fixed, batch):
     new = dyn.learn(w, cfg, 0, X, P, N, 7, 11, coinc)
     assert new.dtype == full.dtype and not np.shares_memory(new, w)
     assert (new != w).any()                                  # something was learned
-    if fixed and mode in ("rate", "coincidence"):
+    if fixed and mode in ("rate", "coincidence", "causal"):
         # rounding draws over the block only: the same update up to one mantissa
         # step of stochastic rounding, and nothing outside the block changes
         post, pre = dyn.learning_support(X, P, N)

@@ -190,10 +190,14 @@ def test_gradient_two_hidden_layers(seed):
                        scale_range=(0.6, 1.6), output_relu_derivative=False)
 
 
-@pytest.mark.parametrize("mode, cos_min", [("coincidence", 0.95), ("stochastic", 0.9), ("noise", 0.9)])
-def test_other_update_rules_estimate_the_rate_rule(mode, cos_min):
+@pytest.mark.parametrize("mode, cos_min, scale", [("coincidence", 0.95, (0.7, 1.4)), ("stochastic", 0.9, (0.7, 1.4)),
+                                                  ("noise", 0.9, (0.7, 1.4)), ("causal", 0.95, (0.4, 0.7))])
+def test_other_update_rules_estimate_the_rate_rule(mode, cos_min, scale):
     """The coincidence, stochastic and noise rules estimate the rate rule's update
-    (same denominators: counts / T vs products / T^2), with the same scale."""
+    (same denominators: counts / T vs products / T^2), with the same scale. 'causal'
+    counts the pre-before-post pairs only: about half of D X when, as here, spikes
+    are spread evenly over a long window (in the trained networks, whose inputs come
+    early and gradient spikes late, 0.85-0.95: benchmarks/update_fidelity.py)."""
     sizes, T = (6, 5, 3), 600
     w, x, y = he_weights(sizes, seed=1)
     out = {}
@@ -205,7 +209,7 @@ def test_other_update_rules_estimate_the_rate_rule(mode, cos_min):
         out[m] = [a - b for a, b in zip(eng.weights, w)]
     for a, b in zip(out["rate"], out[mode]):
         assert cos(a, b) > cos_min
-        assert 0.7 < np.linalg.norm(b) / np.linalg.norm(a) < 1.4
+        assert scale[0] < np.linalg.norm(b) / np.linalg.norm(a) < scale[1]
 
 
 # ---------------------------------------------------------------- (b) learning
@@ -252,7 +256,7 @@ def test_same_seed_same_weights_different_seed_different():
 
 
 # ---------------------------------------------------------------- (d) update schedules
-@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise"])
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal"])
 def test_per_sample_equals_minibatch_of_one(mode):
     x, y = blobs(6, seed=0)
     cfg = SSNNConfig(sizes=(20, 16, 2), steps=20, eta=0.02, dropout=(0.2, 0.3), mode=mode)
@@ -330,7 +334,7 @@ def test_two_hidden_layers_learn():
 
 
 # ---------------------------------------------------------------- (f) fixed point
-@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic"])
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "causal"])
 def test_fixed_point_weights_stay_8bit_integers_and_learn(mode):
     x, y = blobs(256, seed=0)
     xt, yt = blobs(200, seed=1)

@@ -78,7 +78,7 @@ def check(cfg, x, y, chunk=3, rtol=None):
 BASE = dict(sizes=(20, 16, 4), steps=30, wta=True, dropout=(0.2, 0.3), eta=0.5)
 
 
-@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic"])
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "causal"])
 def test_fixed_point_network_equals_engine(mode):
     cfg = SSNNConfig(**BASE, mode=mode, fixed_point=True)
     x, y = data(cfg, N_TRAIN)
@@ -86,7 +86,7 @@ def test_fixed_point_network_equals_engine(mode):
     assert res.spikes["dp1"].any() and res.spikes["dn2"].any(), "gradients must flow"
 
 
-@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise"])
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal"])
 def test_float_network_equals_engine(mode):
     cfg = SSNNConfig(**BASE, mode=mode, fixed_point=False)
     x, y = data(cfg, N_TRAIN)

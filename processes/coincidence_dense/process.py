@@ -9,7 +9,7 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from lava_ssnnbp.config import SSNNConfig
-from lava_ssnnbp.dynamics import check_layer_weights
+from lava_ssnnbp.dynamics import PAIR_NUMERATORS, check_layer_weights
 from lava_ssnnbp.processes._host_io import CTRL_LEN, flag_pipe
 
 
@@ -28,10 +28,11 @@ class CoincidenceDense(AbstractProcess):
     the synapse counts its presynaptic spikes (``x_count``), the postsynaptic
     d+ / d- spikes (``dp_count``, ``dn_count``) and, in 'coincidence' mode,
     the per-synapse coincidences sum_t (d+ - d-)(t) x(t) (``coincidences``,
-    accumulated step by step with ``dynamics.coincidence_numerator``). At the
-    last step of the sample, in Lava's learning phase, it applies
-    ``dynamics.learn`` (``learning_numerator`` + ``update_weights``) for
-    ``cfg.mode`` (rate, coincidence, stochastic, noise) with the random
+    accumulated step by step with ``dynamics.coincidence_numerator``; in
+    'causal' mode sum_t (d+ - d-)(t) X(t) with X(t) the presynaptic spikes so
+    far, ``dynamics.causal_numerator``). At the last step of the sample, in
+    Lava's learning phase, it applies ``dynamics.learn`` (``learning_numerator``
+    + ``update_weights``) for ``cfg.mode`` (``config.MODES``) with the random
     streams of ``(seed, sample_id)`` -- the same functions and streams as
     ``Engine.apply``.
 
@@ -66,7 +67,7 @@ class CoincidenceDense(AbstractProcess):
         self.x_count = Var(shape=(n_pre,), init=0)
         self.dp_count = Var(shape=(n_post,), init=0)
         self.dn_count = Var(shape=(n_post,), init=0)
-        cshape = (n_post, n_pre) if cfg.mode == "coincidence" else (1, 1)
+        cshape = (n_post, n_pre) if cfg.mode in PAIR_NUMERATORS else (1, 1)
         self.coincidences = Var(shape=cshape, init=0)
         self.publish = Var(shape=(1,), init=0)
         self.s_in = InPort(shape=(n_pre,))
