@@ -92,14 +92,22 @@ def get_protocol(protocol) -> Protocol:
     return PROTOCOLS[protocol]
 
 
-def is_figure_tag(tag: str) -> bool:
-    """Whether results with this tag belong to the figures (a subset protocol, an
-    ablation variant or a Fig. 8 emulation) rather than to the main accuracy table
-    (untagged runs, and hyperparameter variants such as 'eta0.1')."""
-    protocol_tags = {p.tag for p in PROTOCOLS.values() if p.tag}
-    variants = {v[0] for v in ABLATION_VARIANTS if v[0]}
-    parts = tag.split("_") if tag else []
-    return bool(parts) and (parts[0] in protocol_tags or tag in variants or any(x.startswith("emuT") for x in parts))
+def is_figure_result(mode: Optional[str], tag: str) -> bool:
+    """Whether a result (its update mode and file tag) is one the figures report
+    collects -- a Fig. 6-8 point of a subset protocol, an ablation variant, a Fig. 8
+    emulation -- rather than a row of the main accuracy table: untagged runs,
+    hyperparameter variants such as 'eta0.1', and other modes or settings run on a
+    subset (e.g. 'sub10k_ps_fixed', or 'causal' mode on 'sub10k')."""
+    if not tag:
+        return False
+    for p in PROTOCOLS.values():
+        if tag == p.tag and mode in (*FIG6_MODES, *FIG78_MODES):
+            return True
+        if mode == "rate" and tag in {join_tag(p.tag, v[0]) for v in ABLATION_VARIANTS if v[0]}:
+            return True
+        if mode == "noise" and re.fullmatch(re.escape(join_tag(p.tag, "emuT")) + r"\d+", tag):
+            return True
+    return False
 
 
 def join_tag(*parts: str) -> str:

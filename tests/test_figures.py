@@ -315,8 +315,11 @@ def test_make_results_keeps_tagged_runs_out_of_the_main_table(tmp_path):
     text = out.read_text()
     assert "**97.25** (n=1)" in text and "93.75" not in text
     assert "| eta0.1 |" in text and "**96.50** (n=1)" in text
-    assert [F.is_figure_tag(t) for t in ("", "eta0.1", "sub10k", "sub10k_nowta", "nowta", "emuT500", "lr0.003")] \
-        == [False, False, True, True, True, True, False]
+    cases = {("rate", ""): False, ("rate", "eta0.1"): False, ("rate", "sub10k"): True, ("rate", "sub10k_nowta"): True,
+             ("rate", "nowta"): True, ("noise", "emuT500"): True, ("noise", "sub10k_emuT500"): True,
+             (None, "lr0.003"): False, ("coincidence", "sub10k_ps_fixed"): False, ("causal", "sub10k"): False,
+             ("rate", "nodropout_wu10k"): False}
+    assert {c: F.is_figure_result(*c) for c in cases} == cases
     assert text.rstrip().endswith("## appended figures report")
 
 
