@@ -197,7 +197,7 @@ def test_other_update_rules_estimate_the_rate_rule(mode, cos_min, scale):
     (same denominators: counts / T vs products / T^2), with the same scale. 'causal'
     counts the pre-before-post pairs only: about half of D X when, as here, spikes
     are spread evenly over a long window (in the trained networks, whose inputs come
-    early and gradient spikes late, 0.85-0.95: benchmarks/update_fidelity.py)."""
+    early and gradient spikes late, 0.78-0.96: benchmarks/update_fidelity.py)."""
     sizes, T = (6, 5, 3), 600
     w, x, y = he_weights(sizes, seed=1)
     out = {}
