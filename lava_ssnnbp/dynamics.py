@@ -495,9 +495,9 @@ def causal_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarra
     only for trains uncorrelated in time; the network's are not (front-loaded
     inputs, gradient spikes late: ``benchmarks/update_fidelity.py``). Counting the
     earlier presynaptic spikes too recovers most of Eq. 9's D X pairs (0.8-0.96 of
-    them on trained networks), so the update is normalised like the rate rule (by T^2). Local in space and time:
-    the synapse needs its presynaptic count so far (the rate rule's counter) at
-    each postsynaptic gradient spike."""
+    them on trained networks), so the update is normalised like the rate rule (by
+    T^2). Local in space and time: the synapse needs its presynaptic count so far
+    (the rate rule's counter) at each postsynaptic gradient spike."""
     return coincidence_numerator(np.cumsum(np.asarray(x_hist, dtype=np.int32), axis=0), dp_hist, dn_hist)
 
 

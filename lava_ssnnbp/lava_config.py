@@ -20,6 +20,8 @@ import typing as ty
 from lava_ssnnbp.processes._lava_runtime import import_lava_runtime
 
 import_lava_runtime()
+import numpy as np  # noqa: E402
+from lava.magma.core.learning import constants as C  # noqa: E402
 from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 
 
@@ -77,9 +79,13 @@ def run_config(fixed_point: bool, extra: ty.Optional[dict] = None, **kwargs) -> 
 # last step's own coincidence, x0 * y3 * y (18 bits, a 3-bit shift), is 4 * y and
 # carries 2^-2 less scale. Third factors are unsigned 7-bit values, so d+ and d- come
 # as y1 and y2. Lava's tag is 8 bits plus sign: a sample's count |sum x d| <= T must fit.
-SAMPLE_END_Y3 = 32
-LAST_STEP_SCALE_EXP = 2
-MAX_TAG_STEPS = 255
+# The numbers follow from Lava's own widths:
+_TAG_PRODUCT_SHIFT = C.W_TRACE + C.W_TAG_1_S + C.W_S_MANT - C.W_ACCUMULATOR_U       # y3 * t: 5
+_LAST_STEP_SHIFT = 2 * C.W_TRACE + C.W_S_MANT - C.W_ACCUMULATOR_U                  # y3 * y: 3
+SAMPLE_END_Y3 = 2 ** _TAG_PRODUCT_SHIFT                                             # 32
+LAST_STEP_SCALE_EXP = _TAG_PRODUCT_SHIFT - _LAST_STEP_SHIFT                         # 2
+MAX_TAG_STEPS = 2 ** C.W_TAG_1_U - 1                                                # 255
+_ACC_SHIFT = C.W_ACCUMULATOR_S - C.W_SYN_VAR_S["weights"]   # accumulator bits below a weight/tag LSB: 7
 
 
 def loihi_rule_strings(mode: str, shift: int) -> dict:
@@ -119,9 +125,8 @@ def loihi_learning_rule(cfg, layer: int = 0):
 
     from .dynamics import learning_shift
 
-    if cfg.mode != "coincidence":
-        loihi_rule_strings(cfg.mode, 0)       # raises, saying why
     k = learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(layer))
+    strings = loihi_rule_strings(cfg.mode, k)   # other modes raise here, saying why
     if not -8 <= k <= 7 - LAST_STEP_SCALE_EXP:
         raise ValueError(
             f"learning shift {k} (eta={cfg.eta}, T={cfg.steps}) is outside the learning engine's range "
@@ -130,7 +135,7 @@ def loihi_learning_rule(cfg, layer: int = 0):
     if cfg.steps > MAX_TAG_STEPS:
         raise ValueError(f"T={cfg.steps} steps: a sample's coincidence count may exceed the learning "
                          f"engine's 8-bit tag (T <= {MAX_TAG_STEPS})")
-    return Loihi3FLearningRule(t_epoch=1, **loihi_rule_strings(cfg.mode, k))
+    return Loihi3FLearningRule(t_epoch=1, **strings)
 
 
 def run_rule_on_sample(rule, x, dp, dn, w0):
@@ -146,28 +151,28 @@ def run_rule_on_sample(rule, x, dp, dn, w0):
     Raises ValueError where the rule breaks SSNN-BP's form: a tag that stops being
     a whole count, or weights that change before the sample's last step.
     """
-    import numpy as np
     from lava.magma.core.learning.learning_rule_applier import LearningRuleApplierBitApprox
 
     ps = rule.active_product_series
     dw, dt = LearningRuleApplierBitApprox(ps["dw"]), LearningRuleApplierBitApprox(ps["dt"])
     steps, (m, n) = len(x), np.shape(w0)
-    w, tag = np.asarray(w0, dtype=np.int32) << 7, np.zeros((m, n), np.int32)   # 15-bit accumulators
+    a = _ACC_SHIFT                      # the engine's accumulators hold a weight or tag LSB as 2**a
+    w, tag = np.asarray(w0, dtype=np.int32) << a, np.zeros((m, n), np.int32)
     for t in range(steps):
         post = {"y1": dp[t], "y2": dn[t], "y3": np.full(m, SAMPLE_END_Y3 if t == steps - 1 else 0)}
         args = {"shape": (m, n), "x0": np.asarray(x[t], np.int32)[None, :], "y0": np.zeros((m, 1), np.int32),
-                "u": 1, "weights": w >> 7, "tag_2": np.zeros((m, n), np.int32), "tag_1": tag >> 7}
+                "u": 1, "weights": w >> a, "tag_2": np.zeros((m, n), np.int32), "tag_1": tag >> a}
         for trace in ("x1", "x2", "y1", "y2", "y3"):
             value = np.broadcast_to(np.asarray(post[trace], np.int32)[:, None], (m, n)) if trace in post \
                 else np.zeros((m, n), np.int32)
             args.update({f"{trace}_{dep}": value for dep in ("x0", "y0", "u")})
         w_new, tag = dw.apply(w, **args), dt.apply(tag, **args)
-        if np.any(tag % 128):
+        if np.any(tag % (1 << a)):
             raise ValueError(f"step {t}: the tag is no longer a whole count")
         if t < steps - 1 and not np.array_equal(w_new, w):
             raise ValueError(f"step {t}: the weights change before the sample's last step")
         w = w_new
-    return w / 128.0, tag >> 7
+    return w / float(1 << a), tag >> a
 
 
 __all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule", "run_rule_on_sample",
