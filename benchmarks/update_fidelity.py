@@ -19,11 +19,16 @@ two things, per mini-batch of B samples (the update a summed mini-batch applies)
    The same for 'causal' mode's pre-before-post pairs (sum_t d(t) X(t) / T^2,
    X(t) the presynaptic spikes so far).
 
-Writes ``results/update_fidelity_<dataset>_<mode>.json`` (mode: the run's update rule).
+Writes ``results/update_fidelity_<dataset>_<mode>[_<tag>].json`` (mode: the run's
+update rule). Any run folder will do, so the same measurement early in training
+is a short run (``ssnnbp train --train-samples N --epochs 1``) with a tag.
 
-Example::
+Examples::
 
     python benchmarks/update_fidelity.py ~/ssnnbp-runs/bench/mnist_coincidence_T50_seed0
+    ssnnbp train --dataset mnist --mode rate --steps 50 --epochs 1 --train-samples 320 \
+        --batch-updates mini-batch --batch-size 32 --eta 0.3 --out /tmp/rate320
+    python benchmarks/update_fidelity.py /tmp/rate320 --tag after320
 """
 from __future__ import annotations
 
@@ -107,7 +112,8 @@ def measure(run: Path, samples: int, batch: int, data_dir=None, seed: int = 123)
 
     cos_q, gain_q = np.array(res_q).T
     return {"run": str(run), "dataset": saved["run"]["dataset"], "mode": saved["model"]["mode"],
-            "samples": samples, "batch": batch, "sample_seed": seed, "model": saved["model"],
+            "run_settings": saved["run"], "samples": samples, "batch": batch, "sample_seed": seed,
+            "model": saved["model"],
             "train_acc_here": float(correct.mean()),
             "hidden_gradient": {"all": group(np.ones(samples, bool)), "correct": group(correct),
                                 "wrong": group(~correct),
@@ -133,6 +139,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=32, help="mini-batch of the update comparisons (default: %(default)s)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--results", default=str(HERE / "results"))
+    ap.add_argument("--tag", default="", help="suffix of the result file's name, e.g. after320")
     args = ap.parse_args(argv)
     run = Path(args.run).expanduser()
     if not (run / "weights.npz").exists():
@@ -143,7 +150,7 @@ def main(argv=None) -> int:
     out = measure(run, args.samples, args.batch, args.data_dir)
     out.update(wall_s=round(time.time() - t0, 1), machine={"node": platform.node(), "python": platform.python_version()},
                written=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    path = Path(args.results) / f"update_fidelity_{out['dataset']}_{out['mode']}.json"
+    path = Path(args.results) / f"update_fidelity_{out['dataset']}_{out['mode']}{'_' + args.tag if args.tag else ''}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     g, cr = out["hidden_gradient"], out["coincidence_vs_rate"]
     print(f"{out['dataset']} ({out['mode']}): {g['all']['open_with_zero_count']:.0%} of open hidden neurons get a "

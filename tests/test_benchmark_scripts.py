@@ -227,5 +227,8 @@ def test_update_fidelity_script_on_a_tiny_run(tmp_path, capsys):
         zero[r.name] = g["all"]["open_with_zero_count"]
     assert zero["coarse"] > zero["run"]
     assert "of open hidden neurons get a zero net gradient count" in capsys.readouterr().out
+    assert fid.main([str(run), "--samples", "32", "--results", str(tmp_path), "--tag", "early"]) == 0
+    tagged = json.loads((tmp_path / "update_fidelity_default_rate_early.json").read_text())
+    assert tagged["samples"] == 32 and tagged["run_settings"]["train_samples"] == 300
     with pytest.raises(SystemExit):
         fid.main([str(tmp_path / "missing")])
