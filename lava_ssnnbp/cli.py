@@ -85,8 +85,11 @@ def _add_model_args(p):
                         f"(default: {','.join(map(str, d.dropout))}; '0,0' disables)")
     g.add_argument("--mode", choices=MODES, default=d.mode,
                    help="weight-update rule: rate (Eq. 9), coincidence (Eq. 10, on-chip), stochastic "
-                        "(Bernoulli re-encoding), noise (rate + Gaussian noise), causal (every pre-before-post "
-                        "spike pair of the sample; not in the paper) (default: %(default)s)")
+                        "(Bernoulli re-encoding inside the synapse), noise (rate + Gaussian noise), causal (every "
+                        "pre-before-post spike pair of the sample; not in the paper), replay (chip-local "
+                        "stochastic rule: after each sample every neuron replays its spike counts as Bernoulli "
+                        "trains for --replay-steps steps and the synapses count their coincidences, Eq. 10) "
+                        "(default: %(default)s)")
     g.add_argument("--eta", type=float, default=d.eta,
                    help="learning rate (default: %(default)s). Fixed point scales the integer counts by a "
                         "power of two, so it applies the nearest such step (0.39 for coincidence at T = 50; "
@@ -107,6 +110,9 @@ def _add_model_args(p):
     g.add_argument("--noise-steps", type=int, default=d.noise_steps, metavar="T_S",
                    help="'noise' mode: add the stochastic rule's noise at T_S steps instead of T, to "
                         "emulate long spike trains cheaply (the paper's Fig. 8) (default: T)")
+    g.add_argument("--replay-steps", type=int, default=d.replay_steps, metavar="T_S",
+                   help="'replay' mode: length of the replay window after each training sample, in steps "
+                        "(default: T)")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -201,7 +207,8 @@ def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
         input_gain=args.input_gain, target_rate=args.target_rate, wta=args.wta,
         wta_inhibition=args.wta_inhibition, dropout=tuple(args.dropout), mode=args.mode, eta=args.eta,
         init_gain=args.init_gain, fixed_point=args.fixed_point, weight_bits=args.weight_bits,
-        weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps)
+        weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps,
+        replay_steps=args.replay_steps)
 
 
 def _settings_from_args(args):

@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 
 from . import fixed_point as fxp
 
-MODES = ("rate", "coincidence", "stochastic", "noise", "causal")
+MODES = ("rate", "coincidence", "stochastic", "noise", "causal", "replay")
 RESETS = ("subtract", "zero")
 
 
@@ -44,6 +44,7 @@ class SSNNConfig:
     weight_exp: Tuple[int, ...] = ()    # per synapse layer; () -> 0 for all
     noise_std: Optional[float] = None   # 'noise' mode: None -> the stochastic rule's own std
     noise_steps: Optional[int] = None   # 'noise' mode: that std at T_s steps (Fig. 8); None -> T
+    replay_steps: Optional[int] = None  # 'replay' mode: T_s, the learning window after each sample; None -> T
 
     def __post_init__(self):
         def bad(name, why):
@@ -78,6 +79,8 @@ class SSNNConfig:
             bad("noise_std", f"{self.noise_std!r} (need >= 0)")
         if self.noise_steps is not None and (not isinstance(self.noise_steps, int) or self.noise_steps <= 0):
             bad("noise_steps", f"{self.noise_steps!r} (need a positive integer)")
+        if self.replay_steps is not None and (not isinstance(self.replay_steps, int) or self.replay_steps <= 0):
+            bad("replay_steps", f"{self.replay_steps!r} (need a positive integer)")
         if not 2 <= self.weight_bits <= 16:
             bad("weight_bits", f"{self.weight_bits!r} (need 2..16)")
 
@@ -99,6 +102,19 @@ class SSNNConfig:
     @property
     def du_register(self) -> int:
         return fxp.decay_register(self.du)
+
+    @property
+    def replay_window(self) -> int:
+        """Steps of the replay window after each training sample ('replay' mode; else 0)."""
+        if self.mode != "replay":
+            return 0
+        return self.replay_steps if self.replay_steps is not None else self.steps
+
+    @property
+    def learning_steps(self) -> int:
+        """Steps over which a synapse counts the pairs of one update: the replay
+        window in 'replay' mode, the sample's T otherwise."""
+        return self.replay_window or self.steps
 
     def drop(self, layer: int) -> float:
         """Dropout probability of neuron layer ``layer`` (0 = input)."""

@@ -39,6 +39,7 @@ STREAM_DROPOUT = 10      # + neuron layer
 STREAM_ROUNDING = 100    # + synapse layer
 STREAM_STOCHASTIC = 200  # + synapse layer
 STREAM_NOISE = 300       # + synapse layer
+STREAM_REPLAY = 400      # + 3 * neuron layer + train (0: x, 1: d+, 2: d-)
 TEST_SEED_OFFSET = 1_000_003   # test-time inputs come from streams of seed + this, apart from training's
 
 
@@ -380,14 +381,16 @@ def forward_drive_many(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: in
     """
     npre, npost = s.shape[-1], w.shape[0]
     wsrc = wf if fixed else w
-    if fixed and wsrc is None:
-        wsrc = exact_float_weights(w, npre)
     cols = np.flatnonzero(s.any(axis=0))
     if cols.size == 0:
-        acc = np.zeros((s.shape[0], npost), dtype=wsrc.dtype)
+        acc = np.zeros((s.shape[0], npost), dtype=np.float32 if wsrc is None else wsrc.dtype)
     else:
         if 4 * cols.size < 3 * npre:          # gathering the active inputs pays
-            s, wsrc = s[:, cols], wsrc[:, cols]
+            s, wsrc = s[:, cols], (w if wsrc is None else wsrc)[:, cols]
+        if fixed and wsrc is None:
+            wsrc = w
+        if fixed and wsrc.dtype.kind != "f":  # integer sums through float BLAS, converted after gathering
+            wsrc = exact_float_weights(wsrc, npre)
         if _event_driven_pays(np.count_nonzero(s) / s.size, npost) and s.shape[0] * npost >= 4096 \
                 and _kernels.available():
             acc = _kernels.spike_drive(s, np.ascontiguousarray(wsrc.T))
@@ -434,11 +437,60 @@ def wta_drive(x: np.ndarray, w_inh: float, fixed: bool) -> np.ndarray:
     return -w_inh * (xf.sum(axis=-1, keepdims=True) - xf)
 
 
+# ---------------------------------------------------------------- replay ('replay' mode)
+# After a training sample's T steps, every neuron replays its own spike counts of
+# that sample as fresh Bernoulli trains for T_s steps (x, d+ and d- each from its
+# own random stream; the forward drive is off), and the synapses count the
+# coincidences of these trains at their two ends (Eq. 10). Independent trains make
+# the count an unbiased estimate of Eq. 9's product of rates (paper, section 2.2).
+REPLAY_RANDOM_BITS = 16
+REPLAY_TRAINS = ("x", "dp", "dn")
+
+
+def replay_probability(counts: np.ndarray, steps: int) -> np.ndarray:
+    """A replaying neuron's 16-bit firing-probability register, count * floor(2^16 / T)
+    (one multiplication by a per-layer constant, no division on the core): the
+    train fires with probability count / T to within 2^-16 x count."""
+    return np.asarray(counts, dtype=np.uint32) * np.uint32((1 << REPLAY_RANDOM_BITS) // steps)
+
+
+def replay_randoms(rng: np.random.Generator, shape) -> np.ndarray:
+    """Uniform 16-bit random integers (uint32). One 32-bit draw per value, so
+    drawing a window at once or step by step gives the same numbers."""
+    return rng.integers(0, 1 << REPLAY_RANDOM_BITS, size=shape, dtype=np.uint32)
+
+
+def replay_spikes(probability: np.ndarray, randoms: np.ndarray) -> np.ndarray:
+    """Replay spikes: a neuron fires where its random number is below its register."""
+    return randoms < probability
+
+
+def replay_rng(seed: int, sample_index: int, layer: int, train: str) -> np.random.Generator:
+    """The random stream of one neuron layer's replay train ('x', 'dp' or 'dn')."""
+    return sample_rng(seed, sample_index, STREAM_REPLAY + 3 * layer + REPLAY_TRAINS.index(train))
+
+
+def replay_train(counts: np.ndarray, steps: int, window: int, seed: int, sample_index: int,
+                 layer: int, train: str) -> np.ndarray:
+    """One sample's replay train (window, N) of a layer's counts (N,) of ``train``."""
+    rand = replay_randoms(replay_rng(seed, sample_index, layer, train), (window, np.shape(counts)[-1]))
+    return replay_spikes(replay_probability(counts, steps), rand)
+
+
+def replay_trains(counts: np.ndarray, steps: int, window: int, seed: int, sample_ids,
+                  layer: int, train: str) -> np.ndarray:
+    """``replay_train`` of B samples at once: counts (B, N) -> (window, B, N)."""
+    return np.stack([replay_train(c, steps, window, seed, int(sid), layer, train)
+                     for c, sid in zip(counts, sample_ids)], axis=1)
+
+
 # ---------------------------------------------------------------- learning
 def update_denominator(mode: str, steps: int) -> int:
     """dW = eta * numerator / denominator. The 2 is Eq. 8's d = (d+ - d-) / 2;
-    counts are normalised by T (coincidences) or T^2 (product of two counts)."""
-    if mode in ("coincidence", "stochastic"):
+    counts are normalised by T (coincidences) or T^2 (product of two counts).
+    ``steps`` is the learning window (``SSNNConfig.learning_steps``): T, or the
+    replay window T_s in 'replay' mode."""
+    if mode in ("coincidence", "stochastic", "replay"):
         return 2 * steps
     if mode in ("rate", "noise", "causal"):
         return 2 * steps * steps
@@ -503,7 +555,38 @@ def causal_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarra
 
 # Modes whose numerator is accumulated step by step from pairs of spikes (the engine
 # records the spike histories for them, the Lava synapse counts them every step).
-PAIR_NUMERATORS = {"coincidence": coincidence_numerator, "causal": causal_numerator}
+PAIR_NUMERATORS = {"coincidence": coincidence_numerator, "causal": causal_numerator,
+                   "replay": coincidence_numerator}   # 'replay': pairs of the replay window, not the pass
+
+
+class PairBlock(NamedTuple):
+    """One learning epoch's pair counts on the only synapses they can change:
+    rows ``post`` and columns ``pre`` of ``learning_support``, ``counts``
+    (len(post), len(pre)) int64. Counting just this block saves allocating and
+    zeroing the whole (N_post, N_pre) array per sample."""
+    post: np.ndarray
+    pre: np.ndarray
+    counts: np.ndarray
+    shape: tuple            # (N_post, N_pre) of the whole synapse layer
+
+    def dense(self) -> np.ndarray:
+        """The whole (N_post, N_pre) int64 pair-count array (zero off the block)."""
+        out = np.zeros(self.shape, dtype=np.int64)
+        out[np.ix_(self.post, self.pre)] = self.counts
+        return out
+
+
+def pair_block(mode: str, x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> PairBlock:
+    """``PAIR_NUMERATORS[mode]`` of spike histories (T, ..., N) on their learning
+    support only: the same integers as the full numerator's block."""
+    x, dp, dn = (np.asarray(h) for h in (x_hist, dp_hist, dn_hist))
+    npre, npost = x.shape[-1], dp.shape[-1]
+    post, pre = learning_support(*(h.reshape(-1, h.shape[-1]) for h in (x, dp, dn)))
+    if post.size == 0 or pre.size == 0:
+        return PairBlock(post, pre, np.zeros((post.size, pre.size), dtype=np.int64), (npost, npre))
+    x = x[..., pre] if pre.size < npre else x          # time stays the first axis ('causal' sums along it)
+    dp, dn = (dp[..., post], dn[..., post]) if post.size < npost else (dp, dn)
+    return PairBlock(post, pre, PAIR_NUMERATORS[mode](x, dp, dn), (npost, npre))
 
 
 def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarray) -> np.ndarray:
@@ -547,8 +630,8 @@ def learning_shift(eta: float, steps: int, mode: str, weight_exp: int) -> int:
 
 def effective_eta(cfg: SSNNConfig, k: int) -> float:
     """Learning rate that the fixed-point shift of synapse layer k really applies."""
-    shift_k = learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(k))
-    return update_denominator(cfg.mode, cfg.steps) * fxp.weight_lsb(cfg.exp_of(k)) / 2.0 ** shift_k
+    shift_k = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
+    return update_denominator(cfg.mode, cfg.learning_steps) * fxp.weight_lsb(cfg.exp_of(k)) / 2.0 ** shift_k
 
 
 def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
@@ -560,10 +643,10 @@ def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
     weight width (never wrapping).
     """
     if cfg.fixed_point:
-        k_shift = learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(k))
+        k_shift = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
         dm = fxp.stochastic_shift(numerator, k_shift, rng)
         return fxp.saturate(w.astype(np.int64) + dm, cfg.weight_bits).astype(np.int32)
-    dw = numerator / update_denominator(cfg.mode, cfg.steps)
+    dw = numerator / update_denominator(cfg.mode, cfg.learning_steps)
     if noise_std is not None:
         dw = dw + rng.standard_normal(dw.shape) * noise_std
     return (w + cfg.eta * dw).astype(w.dtype)
@@ -619,7 +702,7 @@ def learning_support(x_count, dp_count, dn_count):
 
 
 def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
-          first_sample: int, coincidences=None) -> np.ndarray:
+          first_sample: int, coincidences=None, inplace: bool = False) -> np.ndarray:
     """New weights of synapse layer ``k`` after one learning epoch:
     ``learning_numerator`` then ``update_weights``. Used by ``Engine.apply`` and
     the Lava ``CoincidenceDense`` model alike.
@@ -632,6 +715,8 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     the block, so it is the full update's in distribution. A sample activates
     few units, which makes per-sample updates cheap. ``stochastic`` and
     ``noise`` draw random numbers for every synapse and take the full path.
+    ``coincidences``: the full pair-count array, or a :class:`PairBlock` of
+    this support. ``inplace``: update ``w`` itself (block modes) instead of a copy.
     """
     if cfg.mode not in ("rate", *PAIR_NUMERATORS):
         num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences)
@@ -639,11 +724,15 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     if cfg.mode in PAIR_NUMERATORS and coincidences is None:
         raise ValueError(f"{cfg.mode!r} mode needs the accumulated pair counts")
     post, pre = learning_support(x_count, dp_count, dn_count)
-    out = np.array(w, copy=True)
+    out = w if inplace else np.array(w, copy=True)
     if post.size and pre.size:
         block = np.ix_(post, pre)
         if cfg.mode == "rate":
             num = rate_numerator(x_count[:, pre], dp_count[:, post], dn_count[:, post])
+        elif isinstance(coincidences, PairBlock):
+            if not (np.array_equal(coincidences.post, post) and np.array_equal(coincidences.pre, pre)):
+                raise ValueError("the pair counts' block is not the learning support of these counts")
+            num = coincidences.counts
         else:
             num = np.asarray(coincidences)[block].astype(np.int64)
         out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)

@@ -31,6 +31,7 @@ class SampleBatch:
     inputs: np.ndarray
     targets: np.ndarray
     keeps: List[Optional[np.ndarray]]   # per neuron layer below the output: (B, N) or None
+    sample_ids: Optional[np.ndarray] = None   # name the samples' random streams (the replay window's)
 
 
 @dataclass
@@ -39,8 +40,9 @@ class SimResult:
     x_counts: List[np.ndarray]          # per neuron layer 0..L: (B, N)
     dp_counts: List[np.ndarray]         # per neuron layer 1..L (index l-1): (B, N)
     dn_counts: List[np.ndarray]
-    numerators: Optional[List[np.ndarray]] = None  # coincidence numerators per synapse layer
+    numerators: Optional[list] = None   # pair modes: dynamics.PairBlock per synapse layer
     spikes: Optional[dict] = None       # full histories when record=True
+    window_counts: Optional[tuple] = None  # 'replay': (x, dp, dn) counts of the replay trains, as above
 
 
 def _concatenate(results: List[SimResult]) -> SimResult:
@@ -79,7 +81,7 @@ def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: Optional[np.ndarray], sample
                                      for sid in sample_ids])
         if keeps[0] is not None:
             inputs &= keeps[0][None]
-    return SampleBatch(inputs, targets, keeps)
+    return SampleBatch(inputs, targets, keeps, np.asarray(sample_ids, dtype=np.int64))
 
 
 class Engine:
@@ -120,22 +122,22 @@ class Engine:
         full = train or record or not forward_only
         params = [dyn.neuron_params(cfg, l, train) for l in range(1, L + 1)]
         states = [dyn.composite_state((B, sizes[l]), fixed, self.dtype) for l in range(1, L + 1)]
-        wf = [dyn.exact_float_weights(W[k], max(sizes[k], sizes[k + 1])) if fixed else None
-              for k in range(L)]
         zeros = lambda n: np.zeros((B, n), dtype=self.dtype)  # noqa: E731
         inputs = batch.inputs
         # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
         drive0 = None if T == 1 else dyn.forward_drive_many(
-            W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0), wf[0]).reshape(T - 1, B, sizes[1])
+            W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0)).reshape(T - 1, B, sizes[1])
         if train and not record and L == 2 and B < 16 and _kernels.available():
             consts = [dyn.composite_consts(p, self.dtype) for p in params]
             if None not in consts:
                 return self._simulate_one_hidden_layer(batch, drive0, consts)
+        wf = [None] + [dyn.exact_float_weights(W[k], max(sizes[k], sizes[k + 1])) if fixed else None
+                       for k in range(1, L)]
         no_drive = zeros(sizes[1])
         fwd_buf = [None] + [zeros(sizes[k + 1]) for k in range(1, L)]  # synapse k -> layer k+1
         bwd_buf = [zeros(sizes[k]) for k in range(L)]                   # synapse k -> layer k (k >= 1)
         wta_buf = zeros(sizes[-1])
-        coinc = train and cfg.mode in dyn.PAIR_NUMERATORS
+        coinc = train and cfg.mode in dyn.PAIR_NUMERATORS and not cfg.replay_window
         want_hist = coinc or record
         hist = {}
         if want_hist:
@@ -189,11 +191,11 @@ class Engine:
                     hist[f"dn{l}"][t] = dns[l - 1]
         res = SimResult(x_counts[L], x_counts, dp_counts, dn_counts)
         if coinc:
-            pairs = dyn.PAIR_NUMERATORS[cfg.mode]
-            res.numerators = [pairs(hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"]) for k in range(L)]
+            res.numerators = [dyn.pair_block(cfg.mode, hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"])
+                              for k in range(L)]
         if record:
             res.spikes = hist
-        return res
+        return self._replay(res, batch) if train else res
 
     def _simulate_one_hidden_layer(self, batch: SampleBatch, drive0, consts) -> SimResult:
         """``simulate`` for training a network with one hidden layer (the paper's)
@@ -205,7 +207,7 @@ class Engine:
         updates, 784-1280-10, T = 50: 3-3.4x faster); at B = 32 both run at the
         same speed, and the loop's vectorised arithmetic is kept there."""
         cfg, fixed = self.cfg, self.cfg.fixed_point
-        coinc = cfg.mode in dyn.PAIR_NUMERATORS
+        coinc = cfg.mode in dyn.PAIR_NUMERATORS and not cfg.replay_window
         counts, hist = _kernels.simulate_one_hidden_layer(
             drive0, self.weights[1], batch.keeps[1], batch.targets,
             dyn.wta_weight(cfg.wta_inhibition, fixed) if cfg.wta else None, cfg.exp_of(1), fixed,
@@ -215,17 +217,35 @@ class Engine:
         res = SimResult(xc2, [x0, xc1, xc2], [dpc1, dpc2], [dnc1, dnc2])
         if coinc:
             hx1, hdp1, hdn1, hdp2, hdn2 = hist
-            pairs = dyn.PAIR_NUMERATORS[cfg.mode]
-            res.numerators = [pairs(batch.inputs, hdp1, hdn1), pairs(hx1, hdp2, hdn2)]
+            res.numerators = [dyn.pair_block(cfg.mode, batch.inputs, hdp1, hdn1),
+                              dyn.pair_block(cfg.mode, hx1, hdp2, hdn2)]
+        return self._replay(res, batch)
+
+    def _replay(self, res: SimResult, batch: SampleBatch) -> SimResult:
+        """'replay' mode: the replay window after the pass. Every neuron layer replays
+        its counts of the pass as Bernoulli trains (``dynamics.replay_trains``: x for
+        layers 0..L-1, d+ and d- for layers 1..L), and each synapse layer counts the
+        coincidences of the trains at its ends (Eq. 10). Other modes: ``res`` as is."""
+        cfg = self.cfg
+        W = cfg.replay_window
+        if not W:
+            return res
+        T, L, ids, seed = cfg.steps, cfg.n_layers, batch.sample_ids, self.seed
+        rx = [dyn.replay_trains(res.x_counts[l], T, W, seed, ids, l, "x") for l in range(L)]
+        rp = [dyn.replay_trains(res.dp_counts[l - 1], T, W, seed, ids, l, "dp") for l in range(1, L + 1)]
+        rn = [dyn.replay_trains(res.dn_counts[l - 1], T, W, seed, ids, l, "dn") for l in range(1, L + 1)]
+        res.numerators = [dyn.pair_block(cfg.mode, rx[k], rp[k], rn[k]) for k in range(L)]
+        res.window_counts = tuple([r.sum(axis=0, dtype=np.int64) for r in trains] for trains in (rx, rp, rn))
         return res
 
     # ------------------------------------------------------------------ learn
     def apply(self, res: SimResult, first_sample: int):
         """Apply one learning epoch's update (summed over the batch)."""
+        xc, dpc, dnc = res.window_counts or (res.x_counts, res.dp_counts, res.dn_counts)
         for k in range(self.cfg.n_layers):
             coinc = res.numerators[k] if res.numerators is not None else None
-            self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, res.x_counts[k], res.dp_counts[k],
-                                        res.dn_counts[k], self.seed, first_sample, coinc)
+            self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],
+                                        self.seed, first_sample, coinc, inplace=True)
 
     def train_batch(self, x, y, batch_updates: str = "per-sample") -> SimResult:
         """Train on samples (B, ...) in order and return their spike counts.

@@ -164,11 +164,11 @@ class SSNNBPNetwork:
         self.target = TargetGenerator.from_config(cfg, seed, name="target", **io)
         self.hidden = [CompositeNeuron.from_config(cfg, l, seed, name=f"hidden{l}", **io)
                        for l in range(1, L)]
-        self.output = OutputCompositeNeuron.from_config(cfg, name="output", **io)
+        self.output = OutputCompositeNeuron.from_config(cfg, seed, name="output", **io)
         self.synapses = [CoincidenceDense(weights=self._weights[k], cfg=cfg, layer=k, seed=seed,
                                           name=f"synapse{k}", **io) for k in range(L)]
         self.wta = (WinnerTakeAll(shape=(cfg.sizes[-1],), steps=cfg.steps, w_inh=cfg.wta_inhibition,
-                                  name="wta") if cfg.wta else None)
+                                  replay_steps=cfg.replay_window, name="wta") if cfg.wta else None)
         layers = self.hidden + [self.output]          # neuron layer l = layers[l - 1]
         sources = [self.input] + self.hidden          # presynaptic layer of synapse k
         for k, syn in enumerate(self.synapses):
@@ -266,7 +266,8 @@ class SSNNBPNetwork:
             self.target.ctrl_in.external_pipe_csp_send_port.send(np.append(head, labels[i]))
             for p in self._ctrl_procs[1:]:
                 p.ctrl_in.external_pipe_csp_send_port.send(head)
-        self.input.run(condition=RunSteps(num_steps=m * self.cfg.steps, blocking=True))
+        period = self.cfg.steps + self.cfg.replay_window   # the replay window follows each sample
+        self.input.run(condition=RunSteps(num_steps=m * period, blocking=True))
         counts = np.stack([self.output.counts_out.external_pipe_csp_recv_port.recv()
                            for _ in range(m)]).astype(np.int64)
         rec = None

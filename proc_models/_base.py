@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 
+from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp.processes._host_io import CTRL_LEARN, CTRL_LEN, CTRL_RECORD, CTRL_SAMPLE_ID
 
 
@@ -13,9 +14,11 @@ def has_pipe(port) -> bool:
 
 
 class SampleModel(PyLoihiProcessModel):
-    """A LoihiProtocol model on the sample clock: sample g occupies the time
-    steps g*T+1 .. (g+1)*T. Subclasses call :meth:`begin_sample` at the first
-    step (``t == 0``) and test :meth:`is_last` for the last.
+    """A LoihiProtocol model on the sample clock: sample g occupies the P time
+    steps g*P+1 .. (g+1)*P, where P = T + R: the T steps of the pass and, in
+    'replay' mode (proc param ``replay_steps`` R > 0), the replay window after
+    it. Subclasses call :meth:`begin_sample` at the first step (``t == 0``),
+    test :meth:`in_replay` for the window and :meth:`is_last` for the last step.
 
     Models that take per-sample control declare the Vars ``sample_id`` and
     (optionally) ``learn`` / ``record`` and the port ``ctrl_in``, and call
@@ -25,22 +28,27 @@ class SampleModel(PyLoihiProcessModel):
     def __init__(self, proc_params):
         super().__init__(proc_params)
         self.T = int(proc_params["steps"])
+        self.R = int(proc_params.get("replay_steps", 0) or 0)
+        self.period = self.T + self.R
         self._started = False
         self.payload = None     # control-message payload of the current sample
 
     # -- clock
     @property
     def t(self) -> int:
-        """Step within the current sample, 0 .. T-1."""
-        return (self.time_step - 1) % self.T
+        """Step within the current sample, 0 .. P-1 (T .. P-1: the replay window)."""
+        return (self.time_step - 1) % self.period
 
     @property
     def sample_index(self) -> int:
         """Number of samples this model has started before the current one."""
-        return (self.time_step - 1) // self.T
+        return (self.time_step - 1) // self.period
+
+    def in_replay(self) -> bool:
+        return self.t >= self.T
 
     def is_last(self) -> bool:
-        return self.t == self.T - 1
+        return self.t == self.period - 1
 
     # -- per-sample control
     def begin_sample(self):
@@ -74,3 +82,20 @@ def scalar(x, fixed: bool):
     """A one-element Var as a Python int (fixed point) or float."""
     v = np.asarray(x).reshape(-1)[0]
     return int(v) if fixed else float(v)
+
+
+class Replay:
+    """A neuron layer's replay trains for one sample ('replay' mode): at the first
+    step of the window it sets each train's 16-bit probability register from the
+    layer's spike counts of the pass and opens the train's random stream; each
+    window step then draws one random number per neuron and train
+    (``dynamics.replay_randoms``) and fires where it lies below the register
+    (``dynamics.replay_spikes``) -- the numbers ``Engine`` draws for the window at once."""
+
+    def __init__(self, seed: int, sample_index: int, layer: int, steps: int, counts: dict):
+        self.trains = {name: (dyn.replay_probability(c, steps), dyn.replay_rng(seed, sample_index, layer, name))
+                       for name, c in counts.items()}
+
+    def step(self, name: str) -> np.ndarray:
+        prob, rng = self.trains[name]
+        return dyn.replay_spikes(prob, dyn.replay_randoms(rng, prob.shape))

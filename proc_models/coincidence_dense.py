@@ -31,6 +31,8 @@ class _CoincidenceDenseModel(SampleModel):
     # -- spiking phase: emit last step's drive, take in this step's spikes
     def run_spk(self):
         backward = has_pipe(self.b_out)
+        if self.in_replay():
+            return self.replay_step(backward)
         if self.t == 0:
             self.begin_sample()
             self.a_buf[:] = 0
@@ -47,14 +49,32 @@ class _CoincidenceDenseModel(SampleModel):
         self.a_buf[:] = self.forward(s, exp)
         if backward:
             self.b_buf[:] = dyn.backward_drive(self.weights, dp[None], dn[None], self.FIXED, exp)[0]
+        if self.learning and not self.R:
+            self.count(s, dp, dn)
+
+    def count(self, s, dp, dn):
+        """Count this step's spikes at the synapse's ends and, in the pair modes,
+        their pairs: the whole sample, or only the replay window in 'replay' mode."""
+        self.x_count += s
+        self.dp_count += dp
+        self.dn_count += dn
+        if self.cfg.mode in ("coincidence", "replay"):   # this step's presynaptic spikes
+            self.count_pairs(s, dp, dn)
+        elif self.cfg.mode == "causal":                  # every presynaptic spike of the sample so far
+            self.count_pairs(self.x_count, dp, dn)
+
+    def replay_step(self, backward: bool):
+        """A step of the replay window: the last drive of the pass is sent and the
+        buffers cleared (the neurons ignore their inputs there), and the replay
+        spikes at the synapse's ends are counted."""
+        self.a_out.send(self.a_buf)
+        if backward:
+            self.b_out.send(self.b_buf)
+        self.a_buf[:] = 0
+        self.b_buf[:] = 0
+        s, dp, dn = self.s_in.recv(), self.dp_in.recv(), self.dn_in.recv()
         if self.learning:
-            self.x_count += s
-            self.dp_count += dp
-            self.dn_count += dn
-            if self.cfg.mode == "coincidence":        # this step's presynaptic spikes
-                self.count_pairs(s, dp, dn)
-            elif self.cfg.mode == "causal":           # every presynaptic spike of the sample so far
-                self.count_pairs(self.x_count, dp, dn)
+            self.count(s, dp, dn)
 
     def forward(self, s, exp):
         if self.FIXED:

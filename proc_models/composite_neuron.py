@@ -4,6 +4,8 @@ Each step: receive the synaptic inputs, call ``dynamics.hidden_step`` /
 ``dynamics.output_step`` on the Vars, send x, d+, d-. At the first step of a
 sample the state is zeroed (and, when learning, the dropout mask drawn); at
 the last step the sample's spike record / output counts go to the host pipes.
+In 'replay' mode the pass is followed by the replay window (``_base.Replay``):
+inputs are read and ignored, and a learning sample's counts are replayed.
 """
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_ssnnbp import dynamics as dyn
-from lava_ssnnbp.proc_models._base import SampleModel, has_pipe, scalar
+from lava_ssnnbp.proc_models._base import Replay, SampleModel, has_pipe, scalar
 from lava_ssnnbp.processes.composite_neuron.process import CompositeNeuron, OutputCompositeNeuron
 
 _STATE = ("x_u", "x_v", "dp_u", "dp_v", "dn_u", "dn_v")
+_COUNTS = ("x_count", "dp_count", "dn_count")
 
 
 class _CompositeModel(SampleModel):
@@ -30,6 +33,7 @@ class _CompositeModel(SampleModel):
         self.reset_mode = proc_params["reset"]
         self.overflow = proc_params["overflow"]
         self._keep = None     # this sample's dropout keep-mask (hidden layers, learning only)
+        self._replay = None   # this sample's replay trains ('replay' mode, learning only)
         fp = proc_params.get("fixed_point")
         if fp is not None and bool(fp) != self.FIXED:
             raise ValueError(
@@ -52,15 +56,38 @@ class _CompositeModel(SampleModel):
         self.gate[:] = st.gate
         t = self.t
         self.spikes[0, t], self.spikes[1, t], self.spikes[2, t] = x, dp, dn
+        self.x_count += x
+        self.dp_count += dp
+        self.dn_count += dn
+        self.send(x, dp, dn)
+
+    def send(self, x, dp, dn):
         self.s_out.send(x)
         self.dp_out.send(dp)
         self.dn_out.send(dn)
 
     def reset_state(self):
-        for n in _STATE:
+        for n in _STATE + _COUNTS:
             getattr(self, n)[:] = 0
         self.gate[:] = False
         self.spikes[:] = False
+        self._replay = None
+
+    def replay_step(self, trains):
+        """One step of the replay window: the inputs are read and ignored (the
+        forward drive is off); a learning sample's ``trains`` (of 'x', 'dp',
+        'dn') fire from this layer's counts, the others stay silent."""
+        for port in self.in_ports():
+            port.recv()
+        if self.learning and self._replay is None:
+            counts = {"x": self.x_count, "dp": self.dp_count, "dn": self.dn_count}
+            self._replay = Replay(int(self.seed[0]), self.sid, int(self.proc_params["layer"]), self.T,
+                                  {name: counts[name] for name in trains})
+        silent = np.zeros(self.x_u.shape, dtype=bool)
+        out = {name: self._replay.step(name) if self.learning else silent for name in trains}
+        self.send(out.get("x", silent), out.get("dp", silent), out.get("dn", silent))
+        if self.is_last():
+            self.end_sample()
 
     def end_sample(self):
         if self.recording and has_pipe(self.rec_out):
@@ -68,7 +95,12 @@ class _CompositeModel(SampleModel):
 
 
 class _HiddenModel(_CompositeModel):
+    def in_ports(self):
+        return self.a_in, self.b_in
+
     def run_spk(self):
+        if self.in_replay():
+            return self.replay_step(("x", "dp", "dn"))
         if self.t == 0:
             self.begin_sample()
             self.reset_state()
@@ -89,7 +121,12 @@ class _HiddenModel(_CompositeModel):
 
 
 class _OutputModel(_CompositeModel):
+    def in_ports(self):
+        return self.a_in, self.target_in
+
     def run_spk(self):
+        if self.in_replay():
+            return self.replay_step(("dp", "dn"))
         if self.t == 0:
             self.begin_sample()
             self.reset_state()
@@ -98,10 +135,10 @@ class _OutputModel(_CompositeModel):
                                         self.params())
         self.store(st, x, dp, dn)
         self.counts += x
+        if self.t == self.T - 1 and has_pipe(self.counts_out):
+            self.counts_out.send(self.counts)
         if self.is_last():
             self.end_sample()
-            if has_pipe(self.counts_out):
-                self.counts_out.send(self.counts)
 
 
 # ---------------------------------------------------------------- Var / port types
@@ -137,6 +174,10 @@ class _FixedTypes:
 
 class _CommonTypes:
     gate: np.ndarray = LavaPyType(np.ndarray, bool, precision=1)
+    x_count: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=16)
+    dp_count: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=16)
+    dn_count: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=16)
+    seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
     learn: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
     record: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
     sample_id: np.ndarray = LavaPyType(np.ndarray, np.int64)
@@ -150,7 +191,6 @@ class _CommonTypes:
 
 class _HiddenTypes(_CommonTypes):
     drop: np.ndarray = LavaPyType(np.ndarray, float)
-    seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
     keep: np.ndarray = LavaPyType(np.ndarray, bool, precision=1)
 
 

@@ -11,7 +11,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_ssnnbp import dynamics as dyn
-from lava_ssnnbp.proc_models._base import SampleModel, has_pipe
+from lava_ssnnbp.proc_models._base import Replay, SampleModel, has_pipe
 from lava_ssnnbp.processes.spike_io.process import SpikeInput, TargetGenerator
 
 
@@ -29,6 +29,7 @@ class PySpikeInputModel(SampleModel):
     record: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
     sample_id: np.ndarray = LavaPyType(np.ndarray, np.int64)
     spikes: np.ndarray = LavaPyType(np.ndarray, bool, precision=1)
+    x_count: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=16)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
     ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     rec_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
@@ -36,8 +37,14 @@ class PySpikeInputModel(SampleModel):
     def __init__(self, proc_params):
         super().__init__(proc_params)
         self.frames = bool(proc_params["frames"])
+        self._replay = None
 
     def run_spk(self):
+        if self.in_replay():        # 'replay' mode: the inputs replay their counts when learning
+            if self.learning and self._replay is None:
+                self._replay = Replay(int(self.seed[0]), self.sid, 0, self.T, {"x": self.x_count})
+            self.s_out.send(self._replay.step("x") if self.learning else np.zeros(self.x_count.shape, bool))
+            return
         if self.t == 0:
             self.begin_sample()
             slot = self.sample_index % self.data.shape[0]
@@ -45,7 +52,7 @@ class PySpikeInputModel(SampleModel):
                 self.data[slot] = self.payload.reshape(self.data.shape[1:])
             self.encode(self.data[slot])
         self.s_out.send(self.spikes[self.t])
-        if self.is_last() and self.recording and has_pipe(self.rec_out):
+        if self.t == self.T - 1 and self.recording and has_pipe(self.rec_out):
             self.rec_out.send(self.spikes)
 
     def encode(self, sample):
@@ -61,6 +68,8 @@ class PySpikeInputModel(SampleModel):
             keep = dyn.dropout_mask(spikes.shape[-1], p, dyn.sample_rng(seed, sid, dyn.STREAM_DROPOUT + 0))
             spikes = spikes & keep[None]
         self.spikes[:] = spikes
+        self.x_count[:] = spikes.sum(axis=0)
+        self._replay = None
 
 
 @implements(proc=TargetGenerator, protocol=LoihiProtocol)
@@ -93,4 +102,4 @@ class PyTargetGeneratorModel(SampleModel):
                 self.targets[:] = dyn.encode_target(label, self.T, C, float(self.rate[0]), rng)
             else:
                 self.targets[:] = False
-        self.s_out.send(self.targets[self.t])
+        self.s_out.send(self.targets[self.t] if not self.in_replay() else np.zeros(self.targets.shape[1], bool))

@@ -142,7 +142,8 @@ def test_fused_composite_step_equals_numpy_bit_for_bit(fixed, dtype, reset, nump
 @pytest.mark.parametrize("mode,wta,dropout,reset", [("coincidence", True, (0.2, 0.3), "subtract"),
                                                      ("rate", False, (), "zero"),
                                                      ("coincidence", True, (0.0, 0.5), "zero"),
-                                                     ("causal", True, (0.2, 0.3), "subtract")])
+                                                     ("causal", True, (0.2, 0.3), "subtract"),
+                                                     ("replay", True, (0.2, 0.3), "subtract")])
 def test_one_hidden_layer_loop_equals_the_step_by_step_schedule(fixed, dtype, mode, wta, dropout, reset,
                                                                 numpy_only):
     """The whole training simulation of a 1-hidden-layer net in one kernel call gives
@@ -164,6 +165,8 @@ def test_one_hidden_layer_loop_equals_the_step_by_step_schedule(fixed, dtype, mo
     fast, slow = results
     for name in ("x_counts", "dp_counts", "dn_counts") + (("numerators",) if mode in dyn.PAIR_NUMERATORS else ()):
         for f, s in zip(getattr(fast, name), getattr(slow, name)):
+            if isinstance(f, dyn.PairBlock):
+                f, s = f.dense(), s.dense()
             assert np.array_equal(f, s), name
     assert all(c.any() for c in fast.dp_counts + fast.dn_counts)       # gradients flowed in both layers
     kernels.set_enabled(True)

@@ -78,7 +78,7 @@ def check(cfg, x, y, chunk=3, rtol=None):
 BASE = dict(sizes=(20, 16, 4), steps=30, wta=True, dropout=(0.2, 0.3), eta=0.5)
 
 
-@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "causal"])
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "causal", "replay"])
 def test_fixed_point_network_equals_engine(mode):
     cfg = SSNNConfig(**BASE, mode=mode, fixed_point=True)
     x, y = data(cfg, N_TRAIN)
@@ -86,7 +86,7 @@ def test_fixed_point_network_equals_engine(mode):
     assert res.spikes["dp1"].any() and res.spikes["dn2"].any(), "gradients must flow"
 
 
-@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal"])
+@pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal", "replay"])
 def test_float_network_equals_engine(mode):
     cfg = SSNNConfig(**BASE, mode=mode, fixed_point=False)
     x, y = data(cfg, N_TRAIN)
@@ -99,6 +99,15 @@ def test_deep_network_equals_engine():
     x, y = data(cfg, N_TRAIN, seed=3)
     res = check(cfg, x, y, chunk=2)
     assert res.spikes["dp1"].any() or res.spikes["dn1"].any(), "gradients must reach layer 1"
+
+
+def test_deep_replay_network_with_its_own_window_equals_engine():
+    """'replay' with a window T_s != T through two hidden layers: every layer's
+    replay trains come from its own neurons, and the weights stay bit-exact."""
+    cfg = SSNNConfig(sizes=(20, 16, 12, 4), steps=30, dropout=(0.2, 0.3, 0.3), eta=0.5,
+                     mode="replay", replay_steps=17, fixed_point=True)
+    x, y = data(cfg, N_TRAIN, seed=3)
+    check(cfg, x, y, chunk=2)
 
 
 def test_deep_float_network_without_wta_equals_engine():

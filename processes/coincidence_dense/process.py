@@ -30,7 +30,11 @@ class CoincidenceDense(AbstractProcess):
     the per-synapse coincidences sum_t (d+ - d-)(t) x(t) (``coincidences``,
     accumulated step by step with ``dynamics.coincidence_numerator``; in
     'causal' mode sum_t (d+ - d-)(t) X(t) with X(t) the presynaptic spikes so
-    far, ``dynamics.causal_numerator``). At the last step of the sample, in
+    far, ``dynamics.causal_numerator``). In 'replay' mode it counts instead in
+    the replay window after the pass (``cfg.replay_window`` steps, in which the
+    neurons fire Bernoulli trains of their counts and the forward drive is off):
+    the same Eq. 10 coincidences of the spikes at its two ends, and the spikes
+    themselves. At the last step of the sample (of the window), in
     Lava's learning phase, it applies ``dynamics.learn`` (``learning_numerator``
     + ``update_weights``) for ``cfg.mode`` (``config.MODES``) with the random
     streams of ``(seed, sample_id)`` -- the same functions and streams as
@@ -55,7 +59,8 @@ class CoincidenceDense(AbstractProcess):
             raise ValueError(f"synapse layers are 0..{cfg.n_layers - 1}, got {layer}")
         weights = check_layer_weights(cfg, layer, weights)
         n_post, n_pre = weights.shape
-        super().__init__(cfg=cfg, layer=int(layer), steps=cfg.steps, host_io=bool(host_io),
+        super().__init__(cfg=cfg, layer=int(layer), steps=cfg.steps, replay_steps=cfg.replay_window,
+                         host_io=bool(host_io),
                          io_depth=int(io_depth), name=name)
         self.weights = Var(shape=weights.shape, init=weights)
         self.weight_exp = Var(shape=(1,), init=cfg.exp_of(layer))

@@ -61,14 +61,16 @@ class _CompositeBase(AbstractProcess):
     def __init__(self, *, shape: ty.Tuple[int], steps: int, du, vth, vth_grad, vth_test=None,
                  reset: str = "subtract", overflow: str = "saturate", learn: bool = True,
                  record: bool = False, sample_id: int = 0, host_io: bool = False,
-                 io_depth: int = 16, fixed_point: ty.Optional[bool] = None,
-                 name: ty.Optional[str] = None, **extra):
+                 io_depth: int = 16, fixed_point: ty.Optional[bool] = None, replay_steps: int = 0,
+                 seed: int = 0, layer: int = 1, name: ty.Optional[str] = None, **extra):
         shape = tuple(int(n) for n in shape)
         _check_common(shape, steps, reset, overflow)
+        if int(replay_steps) < 0:
+            raise ValueError(f"replay_steps must be >= 0, got {replay_steps}")
         vth_test = vth if vth_test is None else vth_test
         super().__init__(shape=shape, steps=int(steps), reset=reset, overflow=overflow,
                          host_io=bool(host_io), io_depth=int(io_depth), fixed_point=fixed_point,
-                         name=name, **extra)
+                         replay_steps=int(replay_steps), layer=int(layer), name=name, **extra)
         n, T = shape[0], int(steps)
         # state (reset to zero at the first step of every sample)
         self.x_u = Var(shape=shape, init=0)
@@ -78,6 +80,12 @@ class _CompositeBase(AbstractProcess):
         self.dn_u = Var(shape=shape, init=0)
         self.dn_v = Var(shape=shape, init=0)
         self.gate = Var(shape=shape, init=False)        # x has spiked in this sample
+        # this sample's spike counts of x, d+, d- (8 bits for T <= 255): what the
+        # replay window ('replay' mode) fires from
+        self.x_count = Var(shape=shape, init=0)
+        self.dp_count = Var(shape=shape, init=0)
+        self.dn_count = Var(shape=shape, init=0)
+        self.seed = Var(shape=(1,), init=int(seed))      # names the random streams
         # parameters
         self.du = Var(shape=(1,), init=du)
         self.vth = Var(shape=(1,), init=vth)            # forward threshold, training
@@ -108,6 +116,12 @@ class CompositeNeuron(_CompositeBase):
     During learning a dropout mask of probability ``drop`` (drawn per sample
     from the stream ``(seed, sample_id, STREAM_DROPOUT + layer)``) silences x.
 
+    'replay' mode (``replay_steps`` R > 0): each sample is followed by an R-step
+    replay window in which the neurons ignore their inputs and, when learning,
+    fire Bernoulli trains of their own counts of the pass (``x_count``,
+    ``dp_count``, ``dn_count``) on ``s_out``, ``dp_out`` and ``dn_out``, each
+    train from its own stream (``dynamics.replay_rng``); silent at inference.
+
     Ports: ``a_in``, ``b_in`` (InPort, N), ``s_out``, ``dp_out``, ``dn_out``
     (OutPort, N, 1-bit spikes); with ``host_io``: ``ctrl_in`` (control
     messages) and ``rec_out`` (the sample's (3, T, N) spike record, sent when
@@ -122,15 +136,16 @@ class CompositeNeuron(_CompositeBase):
                  reset: str = "subtract", overflow: str = "saturate", drop: float = 0.0,
                  seed: int = 0, layer: int = 1, learn: bool = True, record: bool = False,
                  sample_id: int = 0, host_io: bool = False, io_depth: int = 16,
-                 fixed_point: ty.Optional[bool] = None, name: ty.Optional[str] = None):
+                 fixed_point: ty.Optional[bool] = None, replay_steps: int = 0,
+                 name: ty.Optional[str] = None):
         if not 0 <= drop < 1:
             raise ValueError(f"drop must be in [0, 1), got {drop}")
         super().__init__(shape=shape, steps=steps, du=du, vth=vth, vth_grad=vth_grad,
                          vth_test=vth_test, reset=reset, overflow=overflow, learn=learn,
                          record=record, sample_id=sample_id, host_io=host_io,
-                         io_depth=io_depth, fixed_point=fixed_point, name=name, layer=int(layer))
+                         io_depth=io_depth, fixed_point=fixed_point, replay_steps=replay_steps,
+                         seed=seed, layer=layer, name=name)
         self.drop = Var(shape=(1,), init=float(drop))
-        self.seed = Var(shape=(1,), init=int(seed))
         self.keep = Var(shape=self.x_u.shape, init=True)  # this sample's dropout keep-mask
         self.b_in = InPort(shape=self.x_u.shape)
 
@@ -143,7 +158,8 @@ class CompositeNeuron(_CompositeBase):
         p, q = dyn.neuron_params(cfg, layer, True), dyn.neuron_params(cfg, layer, False)
         return cls(shape=(cfg.sizes[layer],), steps=cfg.steps, du=p.du, vth=p.theta_x,
                    vth_test=q.theta_x, vth_grad=p.theta_d, reset=cfg.reset, overflow=p.overflow,
-                   drop=cfg.drop(layer), seed=seed, layer=layer, fixed_point=cfg.fixed_point, **kw)
+                   drop=cfg.drop(layer), seed=seed, layer=layer, fixed_point=cfg.fixed_point,
+                   replay_steps=cfg.replay_window, **kw)
 
 
 class OutputCompositeNeuron(_CompositeBase):
@@ -158,30 +174,36 @@ class OutputCompositeNeuron(_CompositeBase):
     ``dp_out``, ``dn_out`` (OutPort, C); with ``host_io`` also ``ctrl_in``,
     ``rec_out`` and ``counts_out`` (the sample's output spike counts, sent at
     its last step). ``counts`` holds the current sample's output spike counts.
+    In 'replay' mode (``replay_steps`` > 0) the layer (number ``layer``) replays
+    its d+ and d- counts in the window after each training sample, as the hidden
+    layers do; x stays silent there (no synapse above reads it).
     """
 
     def __init__(self, *, shape: ty.Tuple[int], steps: int, du, vth, vth_grad, vth_test=None,
                  err_gain=1.0, reset: str = "subtract", overflow: str = "saturate",
                  learn: bool = True, record: bool = False, sample_id: int = 0,
                  host_io: bool = False, io_depth: int = 16, fixed_point: ty.Optional[bool] = None,
+                 replay_steps: int = 0, seed: int = 0, layer: int = 1,
                  name: ty.Optional[str] = None):
         super().__init__(shape=shape, steps=steps, du=du, vth=vth, vth_grad=vth_grad,
                          vth_test=vth_test, reset=reset, overflow=overflow, learn=learn,
                          record=record, sample_id=sample_id, host_io=host_io,
-                         io_depth=io_depth, fixed_point=fixed_point, name=name)
+                         io_depth=io_depth, fixed_point=fixed_point, replay_steps=replay_steps,
+                         seed=seed, layer=layer, name=name)
         self.err_gain = Var(shape=(1,), init=err_gain)
         self.counts = Var(shape=self.x_u.shape, init=0)
         self.target_in = InPort(shape=self.x_u.shape)
         self.counts_out = flag_pipe(OutPort(shape=self.x_u.shape), host_io, io_depth)
 
     @classmethod
-    def from_config(cls, cfg: SSNNConfig, **kw) -> "OutputCompositeNeuron":
+    def from_config(cls, cfg: SSNNConfig, seed: int = 0, **kw) -> "OutputCompositeNeuron":
         """The output layer of ``cfg`` (``dynamics.neuron_params(cfg, n_layers)``)."""
         L = cfg.n_layers
         p, q = dyn.neuron_params(cfg, L, True), dyn.neuron_params(cfg, L, False)
         return cls(shape=(cfg.sizes[L],), steps=cfg.steps, du=p.du, vth=p.theta_x,
                    vth_test=q.theta_x, vth_grad=p.theta_d, err_gain=p.err_gain,
-                   reset=cfg.reset, overflow=p.overflow, fixed_point=cfg.fixed_point, **kw)
+                   reset=cfg.reset, overflow=p.overflow, fixed_point=cfg.fixed_point,
+                   replay_steps=cfg.replay_window, seed=seed, layer=L, **kw)
 
 
 __all__ = ["CompositeNeuron", "OutputCompositeNeuron"]

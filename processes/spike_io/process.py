@@ -31,15 +31,23 @@ class SpikeInput(AbstractProcess):
     ``[sample_id, learn, record, sample...]`` (the image, or the T*D frames
     flattened), stored into the ring ``data`` (N = ``io_depth``); ``rec_out``
     returns the (T, D) train when recording.
+
+    'replay' mode (``replay_steps`` R > 0): after each sample's T steps comes an
+    R-step replay window in which, when learning, the inputs fire Bernoulli
+    trains of their own spike counts of the sample (``x_count``; stream
+    ``dynamics.replay_rng(seed, sample_id, 0, 'x')``), as the neuron layers do.
     """
 
     def __init__(self, *, shape: ty.Tuple[int], steps: int, gain: float = 0.4, seed: int = 0,
                  drop: float = 0.0, data: ty.Optional[np.ndarray] = None, frames: bool = False,
                  learn: bool = True, record: bool = False, sample_id: int = 0,
-                 host_io: bool = False, io_depth: int = 16, name: ty.Optional[str] = None):
+                 host_io: bool = False, io_depth: int = 16, replay_steps: int = 0,
+                 name: ty.Optional[str] = None):
         shape = tuple(int(n) for n in shape)
         if len(shape) != 1 or shape[0] < 1:
             raise ValueError(f"shape must be (D,) with D >= 1, got {shape}")
+        if int(replay_steps) < 0:
+            raise ValueError(f"replay_steps must be >= 0, got {replay_steps}")
         T, D = int(steps), shape[0]
         if T < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
@@ -59,7 +67,7 @@ class SpikeInput(AbstractProcess):
             raise ValueError("with host_io, data is the ring of streamed samples: "
                              f"leave it None or give io_depth={io_depth} rows")
         super().__init__(shape=shape, steps=T, frames=bool(frames), host_io=bool(host_io),
-                         io_depth=int(io_depth), name=name)
+                         io_depth=int(io_depth), replay_steps=int(replay_steps), layer=0, name=name)
         self.data = Var(shape=data.shape, init=data.astype(bool) if frames else data.astype(np.float64))
         self.gain = Var(shape=(1,), init=float(gain))
         self.seed = Var(shape=(1,), init=int(seed))
@@ -68,6 +76,7 @@ class SpikeInput(AbstractProcess):
         self.record = Var(shape=(1,), init=int(bool(record)))
         self.sample_id = Var(shape=(1,), init=int(sample_id))
         self.spikes = Var(shape=(T, D), init=False)
+        self.x_count = Var(shape=shape, init=0)     # this sample's spikes per input (replay mode)
         self.s_out = OutPort(shape=shape)
         self.ctrl_in = flag_pipe(InPort(shape=(CTRL_LEN + int(np.prod(sample_shape)),)),
                                  host_io, io_depth)
@@ -76,7 +85,7 @@ class SpikeInput(AbstractProcess):
     @classmethod
     def from_config(cls, cfg: SSNNConfig, seed: int = 0, **kw) -> "SpikeInput":
         return cls(shape=(cfg.sizes[0],), steps=cfg.steps, gain=cfg.input_gain, seed=seed,
-                   drop=cfg.drop(0), **kw)
+                   drop=cfg.drop(0), replay_steps=cfg.replay_window, **kw)
 
 
 class TargetGenerator(AbstractProcess):
@@ -87,12 +96,13 @@ class TargetGenerator(AbstractProcess):
     ``labels`` (N,) gives sample g the label ``labels[g % N]``. Ports:
     ``s_out`` (OutPort, C, 1-bit), into the output layer's ``target_in``. With
     ``host_io``: control messages ``[sample_id, learn, record, label]`` on
-    ``ctrl_in``.
+    ``ctrl_in``. Silent in the replay window of 'replay' mode (``replay_steps``).
     """
 
     def __init__(self, *, shape: ty.Tuple[int], steps: int, rate: float = 0.5, seed: int = 0,
                  labels: ty.Optional[np.ndarray] = None, learn: bool = True, sample_id: int = 0,
-                 host_io: bool = False, io_depth: int = 16, name: ty.Optional[str] = None):
+                 host_io: bool = False, io_depth: int = 16, replay_steps: int = 0,
+                 name: ty.Optional[str] = None):
         shape = tuple(int(n) for n in shape)
         if len(shape) != 1 or shape[0] < 1:
             raise ValueError(f"shape must be (C,) with C >= 1, got {shape}")
@@ -104,7 +114,7 @@ class TargetGenerator(AbstractProcess):
         if labels.ndim != 1 or len(labels) < 1 or labels.min() < 0 or labels.max() >= shape[0]:
             raise ValueError(f"labels must be a non-empty 1-D array of classes in [0, {shape[0]})")
         super().__init__(shape=shape, steps=int(steps), host_io=bool(host_io),
-                         io_depth=int(io_depth), name=name)
+                         io_depth=int(io_depth), replay_steps=int(replay_steps), name=name)
         self.labels = Var(shape=labels.shape, init=labels)
         self.rate = Var(shape=(1,), init=float(rate))
         self.seed = Var(shape=(1,), init=int(seed))
@@ -116,7 +126,8 @@ class TargetGenerator(AbstractProcess):
 
     @classmethod
     def from_config(cls, cfg: SSNNConfig, seed: int = 0, **kw) -> "TargetGenerator":
-        return cls(shape=(cfg.sizes[-1],), steps=cfg.steps, rate=cfg.target_rate, seed=seed, **kw)
+        return cls(shape=(cfg.sizes[-1],), steps=cfg.steps, rate=cfg.target_rate, seed=seed,
+                   replay_steps=cfg.replay_window, **kw)
 
 
 __all__ = ["SpikeInput", "TargetGenerator"]

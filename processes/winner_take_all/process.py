@@ -24,7 +24,7 @@ class WinnerTakeAll(AbstractProcess):
     ``lava_ssnnbp.run_config(fixed_point)``.
     """
 
-    def __init__(self, *, shape: ty.Tuple[int], steps: int, w_inh: float,
+    def __init__(self, *, shape: ty.Tuple[int], steps: int, w_inh: float, replay_steps: int = 0,
                  name: ty.Optional[str] = None):
         shape = tuple(int(n) for n in shape)
         if len(shape) != 1 or shape[0] < 1:
@@ -33,7 +33,7 @@ class WinnerTakeAll(AbstractProcess):
             raise ValueError(f"steps must be >= 1, got {steps}")
         if not w_inh >= 0:
             raise ValueError(f"w_inh must be >= 0, got {w_inh}")
-        super().__init__(shape=shape, steps=int(steps), name=name)
+        super().__init__(shape=shape, steps=int(steps), replay_steps=int(replay_steps), name=name)
         self.w_inh = Var(shape=(1,), init=float(w_inh))
         self.a_buf = Var(shape=shape, init=0)
         self.s_in = InPort(shape=shape)

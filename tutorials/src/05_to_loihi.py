@@ -187,8 +187,9 @@ print("dw =", rule.dw_str)
 print("dt =", rule.dt_str)
 w_lava, tag = run_rule_on_sample(rule, h["x1"][:, 0], h["dp2"][:, 0], h["dn2"][:, 0], mantissas[1])
 k = dyn.learning_shift(cfg_fixed.eta, cfg_fixed.steps, cfg_fixed.mode, cfg_fixed.exp_of(1))
-same = np.array_equal(w_lava - mantissas[1], res.numerators[1] / 2 ** k)
-print(f"k = {k}; synapses with a coincidence: {np.count_nonzero(res.numerators[1])} of {res.numerators[1].size}; "
+pairs = res.numerators[1].dense()
+same = np.array_equal(w_lava - mantissas[1], pairs / 2 ** k)
+print(f"k = {k}; synapses with a coincidence: {np.count_nonzero(pairs)} of {pairs.size}; "
       f"Lava's learning engine equals the engine's update on every synapse: {same}; tag cleared: {not tag.any()}")
 assert same and not tag.any()
 
