@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-DEMO_ARGS ?= --dataset default --epochs 3 --steps 50 --batch-updates mini-batch --batch-size 32 --eta-schedule cosine
+DEMO_ARGS ?= --epochs 2
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test clean-venv
@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dl,dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# on-chip learning: the replay rule in fixed point, per sample, in the engine; then Lava == engine
 demo: $(STAMP)
-	$(VENV)/bin/ssnnbp train $(DEMO_ARGS) --overwrite
+	$(PY) -m lava_ssnnbp.demo $(DEMO_ARGS) --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

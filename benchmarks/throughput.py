@@ -126,8 +126,9 @@ def main(argv=None):
     ap.add_argument("--dataset", default="default", help="image source (default: the embedded MNIST subset)")
     ap.add_argument("--hidden", type=int, default=1280, help="hidden neurons (default: 1280)")
     ap.add_argument("--steps", "-T", type=int, default=100, help="time steps per sample (default: 100)")
-    ap.add_argument("--modes", type=csv_list(str, ("rate", "coincidence", "stochastic", "noise")),
-                    default=["rate", "coincidence", "stochastic", "noise"], help="update modes (default: all)")
+    ap.add_argument("--modes", type=csv_list(str, ("rate", "coincidence", "stochastic", "noise", "causal", "replay")),
+                    default=["rate", "coincidence", "stochastic", "noise", "replay"],
+                    help="update modes (default: all but causal; 'replay' samples include their T-step replay window)")
     ap.add_argument("--precisions", type=csv_list(str, ("float", "fixed")), default=["float", "fixed"])
     ap.add_argument("--batch-sizes", type=csv_list(int), default=[1, 8, 32, 64, 128, 256],
                     help="samples per update; 1 = per-sample (default: 1,8,32,64,128,256)")
@@ -171,6 +172,7 @@ def main(argv=None):
                     sps, n, wall = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
+                         "steps_per_sample": a.steps * (2 if mode == "replay" else 1),   # + the replay window
                          "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
                          "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,
                          "measured": time.strftime("%Y-%m-%dT%H:%M")}

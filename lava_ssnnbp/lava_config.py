@@ -97,10 +97,14 @@ def loihi_rule_strings(mode: str, shift: int) -> dict:
     coincidences x(t) (d+ - d-)(t); at the last step ``dw`` adds ``2^-shift``
     times the tag plus that step's coincidence, and ``dt`` clears the tag. The
     engine rounds the result stochastically to the weight's 8 bits.
+    'replay' mode uses the same strings over a learning epoch of T + T_s steps:
+    the neurons send y1 = y2 = 0 during the pass and their replay trains in the
+    window, with y3 at the window's last step, so the tag counts the window's
+    coincidences only.
     ``tests/test_lava_lifecycle.py`` runs these strings through Lava's learning
     engine against ``dynamics.coincidence_numerator``. See docs/lava.md.
     """
-    if mode == "coincidence":
+    if mode in ("coincidence", "replay"):   # 'replay': the same rule over the pass and its replay window
         k, k_last = int(shift), int(shift) + LAST_STEP_SCALE_EXP
         return {"dw": f"2^{-k} * u0 * y3 * t + 2^{-k_last} * x0 * y3 * y1 - 2^{-k_last} * x0 * y3 * y2",
                 "dt": (f"x0 * y1 - x0 * y2 - u0 * y3 * t - 2^-{LAST_STEP_SCALE_EXP} * x0 * y3 * y1"
@@ -108,33 +112,36 @@ def loihi_rule_strings(mode: str, shift: int) -> dict:
     why = {"rate": "Eq. 9 multiplies two whole-sample counts: the engine floors that product (t * y, "
                    "27 bits) to multiples of 2^7 before scaling it, and the last step's term would "
                    "need a scale below 2^-7",
-           "stochastic": "it regenerates Bernoulli trains from the sample's rates after the sample ended",
+           "stochastic": "it regenerates Bernoulli trains from the sample's rates inside the synapse after "
+                         "the sample ended (its chip-local form, the neurons replaying their counts, is 'replay')",
            "noise": "it is a floating-point emulation",
            "causal": "it pairs each gradient spike with the sample's presynaptic count so far, a "
                      "trace that must restart at every sample (not mapped yet)"}
     raise NotImplementedError(f"mode {mode!r} has no exact Loihi learning-engine form: "
-                              f"{why.get(mode, 'unknown mode')}; the on-chip rule is 'coincidence'")
+                              f"{why.get(mode, 'unknown mode')}; the on-chip rules are 'coincidence' "
+                              "and 'replay'")
 
 
 def loihi_learning_rule(cfg, layer: int = 0):
     """``Loihi3FLearningRule`` object for synapse layer ``layer`` of ``cfg``
-    ('coincidence' mode). Lava's scale factors span 2^-7..2^8, and the last
+    ('coincidence' or 'replay' mode). Lava's scale factors span 2^-7..2^8, and the last
     step's term needs 2^-(k+2), so the learning shift ``dynamics.learning_shift``
-    must lie in -8..5; a sample of T <= 255 steps keeps the tag within its 8 bits."""
+    must lie in -8..5; a learning window (T, or T_s in 'replay' mode) of at most
+    255 steps keeps the tag within its 8 bits."""
     from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
 
     from .dynamics import learning_shift
 
-    k = learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(layer))
+    k = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(layer))
     strings = loihi_rule_strings(cfg.mode, k)   # other modes raise here, saying why
     if not -8 <= k <= 7 - LAST_STEP_SCALE_EXP:
         raise ValueError(
             f"learning shift {k} (eta={cfg.eta}, T={cfg.steps}) is outside the learning engine's range "
             f"(-8..{7 - LAST_STEP_SCALE_EXP}: scale factors 2^-7..2^8, the last step's term 2^-(k+2)); "
             "raise eta or the weight exponent")
-    if cfg.steps > MAX_TAG_STEPS:
-        raise ValueError(f"T={cfg.steps} steps: a sample's coincidence count may exceed the learning "
-                         f"engine's 8-bit tag (T <= {MAX_TAG_STEPS})")
+    if cfg.learning_steps > MAX_TAG_STEPS:
+        raise ValueError(f"a learning window of {cfg.learning_steps} steps: a sample's coincidence count may "
+                         f"exceed the learning engine's 8-bit tag (at most {MAX_TAG_STEPS} steps)")
     return Loihi3FLearningRule(t_epoch=1, **strings)
 
 

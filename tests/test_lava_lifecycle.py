@@ -202,7 +202,7 @@ def test_loihi_learning_rule_limits():
     with pytest.raises(ValueError, match="8-bit tag"):
         loihi_learning_rule(cfg.replace(steps=300, eta=1.0), 0)
     for mode in ("rate", "stochastic"):
-        with pytest.raises(NotImplementedError, match="on-chip rule is 'coincidence'"):
+        with pytest.raises(NotImplementedError, match="on-chip rules are 'coincidence' and 'replay'"):
             loihi_learning_rule(cfg.replace(mode=mode), 0)
 
 
