@@ -231,9 +231,15 @@ class Engine:
         if not W:
             return res
         T, L, ids, seed = cfg.steps, cfg.n_layers, batch.sample_ids, self.seed
-        rx = [dyn.replay_trains(res.x_counts[l], T, W, seed, ids, l, "x") for l in range(L)]
-        rp = [dyn.replay_trains(res.dp_counts[l - 1], T, W, seed, ids, l, "dp") for l in range(1, L + 1)]
-        rn = [dyn.replay_trains(res.dn_counts[l - 1], T, W, seed, ids, l, "dn") for l in range(1, L + 1)]
+        trains = []
+        for l in range(L + 1):
+            counts = {"x": res.x_counts[l]} if l < L else {}
+            if l:
+                counts.update(dp=res.dp_counts[l - 1], dn=res.dn_counts[l - 1])
+            trains.append(dyn.replay_trains(counts, T, W, seed, ids, l))
+        rx = [trains[l]["x"] for l in range(L)]
+        rp = [trains[l]["dp"] for l in range(1, L + 1)]
+        rn = [trains[l]["dn"] for l in range(1, L + 1)]
         res.numerators = [dyn.pair_block(cfg.mode, rx[k], rp[k], rn[k]) for k in range(L)]
         res.window_counts = tuple([r.sum(axis=0, dtype=np.int64) for r in trains] for trains in (rx, rp, rn))
         return res

@@ -85,17 +85,16 @@ def scalar(x, fixed: bool):
 
 
 class Replay:
-    """A neuron layer's replay trains for one sample ('replay' mode): at the first
-    step of the window it sets each train's 16-bit probability register from the
-    layer's spike counts of the pass and opens the train's random stream; each
-    window step then draws one random number per neuron and train
-    (``dynamics.replay_randoms``) and fires where it lies below the register
-    (``dynamics.replay_spikes``) -- the numbers ``Engine`` draws for the window at once."""
+    """A neuron layer's replay window for one sample ('replay' mode): at its first
+    step the layer sets the plan from its spike counts of the pass
+    (``dynamics.replay_plan``: the neurons with a non-zero count and their 16-bit
+    probability registers) and opens its random stream; each window step draws
+    the step's random numbers and fires (``dynamics.replay_fire``) -- the numbers
+    ``Engine`` draws for the window at once."""
 
     def __init__(self, seed: int, sample_index: int, layer: int, steps: int, counts: dict):
-        self.trains = {name: (dyn.replay_probability(c, steps), dyn.replay_rng(seed, sample_index, layer, name))
-                       for name, c in counts.items()}
+        self.plan = dyn.replay_plan(counts, steps)
+        self.rng = dyn.replay_rng(seed, sample_index, layer)
 
-    def step(self, name: str) -> np.ndarray:
-        prob, rng = self.trains[name]
-        return dyn.replay_spikes(prob, dyn.replay_randoms(rng, prob.shape))
+    def step(self) -> dict:
+        return dyn.replay_fire(self.plan, dyn.replay_randoms(self.rng, (self.plan.draws,)))

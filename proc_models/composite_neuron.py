@@ -84,7 +84,7 @@ class _CompositeModel(SampleModel):
             self._replay = Replay(int(self.seed[0]), self.sid, int(self.proc_params["layer"]), self.T,
                                   {name: counts[name] for name in trains})
         silent = np.zeros(self.x_u.shape, dtype=bool)
-        out = {name: self._replay.step(name) if self.learning else silent for name in trains}
+        out = self._replay.step() if self.learning else {}
         self.send(out.get("x", silent), out.get("dp", silent), out.get("dn", silent))
         if self.is_last():
             self.end_sample()

@@ -43,7 +43,7 @@ class PySpikeInputModel(SampleModel):
         if self.in_replay():        # 'replay' mode: the inputs replay their counts when learning
             if self.learning and self._replay is None:
                 self._replay = Replay(int(self.seed[0]), self.sid, 0, self.T, {"x": self.x_count})
-            self.s_out.send(self._replay.step("x") if self.learning else np.zeros(self.x_count.shape, bool))
+            self.s_out.send(self._replay.step()["x"] if self.learning else np.zeros(self.x_count.shape, bool))
             return
         if self.t == 0:
             self.begin_sample()

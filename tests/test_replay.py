@@ -21,22 +21,38 @@ def test_probability_register_and_firing_by_hand():
 
 def test_replay_rates_are_the_sample_rates():
     counts = np.array([0, 1, 7, 25, 49, 50])
-    train = dyn.replay_train(counts, 50, 20000, seed=3, sample_index=5, layer=1, train="x")
+    train = dyn.replay_window({"x": counts}, 50, 20000, seed=3, sample_index=5, layer=1)["x"]
     assert train.shape == (20000, 6) and not train[:, 0].any()
     np.testing.assert_allclose(train.mean(axis=0), counts / 50, atol=0.012)
 
 
-def test_each_layer_and_train_has_its_own_stream_and_step_by_step_equals_the_window():
-    counts = np.full(40, 20)
-    a = dyn.replay_train(counts, 40, 30, 0, 9, 1, "x")
-    assert not np.array_equal(a, dyn.replay_train(counts, 40, 30, 0, 9, 1, "dp"))
-    assert not np.array_equal(a, dyn.replay_train(counts, 40, 30, 0, 9, 2, "x"))
-    assert not np.array_equal(a, dyn.replay_train(counts, 40, 30, 0, 10, 1, "x"))
-    # a Lava neuron draws one row per step: the same numbers as the engine's window at once
-    rng = dyn.replay_rng(0, 9, 1, "x")
-    prob = dyn.replay_probability(counts, 40)
-    steps = np.stack([dyn.replay_spikes(prob, dyn.replay_randoms(rng, prob.shape)) for _ in range(30)])
-    np.testing.assert_array_equal(steps, a)
+def test_draw_order_by_hand():
+    """One stream per layer and sample; per step one number per train of each
+    neuron with a non-zero count: x's neurons, then d+'s, then d-'s."""
+    counts = {"x": np.array([3, 0, 5]), "dp": np.array([0, 2, 0]), "dn": np.array([1, 0, 0])}
+    plan = dyn.replay_plan(counts, 10)
+    assert plan.draws == 4 and [list(u) for u in plan.units] == [[0, 2], [1], [0]]
+    np.testing.assert_array_equal(plan.probability[0], [3 * 6553, 5 * 6553])
+    rand = dyn.replay_randoms(dyn.replay_rng(0, 7, 2), (6, 4))
+    out = dyn.replay_window(counts, 10, 6, 0, 7, 2)
+    np.testing.assert_array_equal(out["x"][:, 0], rand[:, 0] < 3 * 6553)
+    np.testing.assert_array_equal(out["x"][:, 2], rand[:, 1] < 5 * 6553)
+    np.testing.assert_array_equal(out["dp"][:, 1], rand[:, 2] < 2 * 6553)
+    np.testing.assert_array_equal(out["dn"][:, 0], rand[:, 3] < 1 * 6553)
+    assert not out["x"][:, 1].any() and not out["dp"][:, [0, 2]].any() and not out["dn"][:, 1:].any()
+
+
+def test_each_layer_and_sample_has_its_own_stream_and_step_by_step_equals_the_window():
+    counts = {"x": np.full(40, 20), "dp": np.full(40, 10)}
+    a = dyn.replay_window(counts, 40, 30, 0, 9, 1)
+    assert not np.array_equal(a["x"], a["dp"])
+    assert not np.array_equal(a["x"], dyn.replay_window(counts, 40, 30, 0, 9, 2)["x"])
+    assert not np.array_equal(a["x"], dyn.replay_window(counts, 40, 30, 0, 10, 1)["x"])
+    # a Lava neuron draws one step at a time: the same numbers as the engine's window at once
+    plan, rng = dyn.replay_plan(counts, 40), dyn.replay_rng(0, 9, 1)
+    steps = [dyn.replay_fire(plan, dyn.replay_randoms(rng, (plan.draws,))) for _ in range(30)]
+    for t in ("x", "dp"):
+        np.testing.assert_array_equal(np.stack([s[t] for s in steps]), a[t])
 
 
 def test_config_window():
@@ -73,9 +89,10 @@ def test_the_pass_is_the_coincidence_pass_and_the_update_counts_window_pairs():
     for a, b in zip(res.x_counts + res.dp_counts, ref.x_counts + ref.dp_counts):
         np.testing.assert_array_equal(a, b)
     # the window's trains, rebuilt from the pass counts by hand
-    rx = dyn.replay_train(res.x_counts[1][0], 30, 40, 2, 0, 1, "x")
-    rp = dyn.replay_train(res.dp_counts[1][0], 30, 40, 2, 0, 2, "dp")
-    rn = dyn.replay_train(res.dn_counts[1][0], 30, 40, 2, 0, 2, "dn")
+    rx = dyn.replay_window({"x": res.x_counts[1][0], "dp": res.dp_counts[0][0], "dn": res.dn_counts[0][0]},
+                           30, 40, 2, 0, 1)["x"]
+    out = dyn.replay_window({"dp": res.dp_counts[1][0], "dn": res.dn_counts[1][0]}, 30, 40, 2, 0, 2)
+    rp, rn = out["dp"], out["dn"]
     pairs = (rp.astype(int) - rn).T @ rx.astype(int)
     np.testing.assert_array_equal(res.numerators[1].dense(), pairs)
     assert np.abs(pairs).sum() > 0
@@ -112,16 +129,17 @@ def test_loihi_rule_over_pass_and_window_learns_the_replay_update():
     from lava_ssnnbp.lava_config import loihi_learning_rule, run_rule_on_sample
     rng = np.random.default_rng(4)
     x, y = rng.random((1, 20)), rng.integers(0, 4, 1)
-    cfg = small_cfg(mode="replay", replay_steps=60, eta=0.3)
+    cfg = small_cfg(mode="replay", replay_steps=60, eta=1.0)
     w0 = dyn.init_weights(cfg, 5)
     eng = Engine(cfg, w0, seed=5)
     batch = encode_batch(cfg, x, y, [0], 5, train=True)
     res = eng.simulate(batch, train=True, record=True)
     h = res.spikes
     k = 1
-    rx = dyn.replay_train(res.x_counts[k][0], cfg.steps, 60, 5, 0, k, "x")
-    rp = dyn.replay_train(res.dp_counts[k][0], cfg.steps, 60, 5, 0, k + 1, "dp")
-    rn = dyn.replay_train(res.dn_counts[k][0], cfg.steps, 60, 5, 0, k + 1, "dn")
+    rx = dyn.replay_window({"x": res.x_counts[k][0], "dp": res.dp_counts[k - 1][0], "dn": res.dn_counts[k - 1][0]},
+                           cfg.steps, 60, 5, 0, k)["x"]
+    out = dyn.replay_window({"dp": res.dp_counts[k][0], "dn": res.dn_counts[k][0]}, cfg.steps, 60, 5, 0, k + 1)
+    rp, rn = out["dp"], out["dn"]
     silent = np.zeros_like(h[f"dp{k + 1}"][:, 0])
     xs = np.concatenate([h[f"x{k}"][:, 0], rx])                # the pass's spikes reach the synapse too
     dps, dns = np.concatenate([silent, rp]), np.concatenate([silent, rn])
