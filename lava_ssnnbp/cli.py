@@ -110,6 +110,9 @@ def _add_model_args(p):
     g.add_argument("--noise-steps", type=int, default=d.noise_steps, metavar="T_S",
                    help="'noise' mode: add the stochastic rule's noise at T_S steps instead of T, to "
                         "emulate long spike trains cheaply (the paper's Fig. 8) (default: T)")
+    g.add_argument("--stochastic-firing", action="store_true",
+                   help="while training, every neuron fires with probability v / threshold instead of at the "
+                        "threshold (the paper's literal reading of its stochastic premise; default: off)")
     g.add_argument("--replay-steps", type=int, default=d.replay_steps, metavar="T_S",
                    help="'replay' mode: length of the replay window after each training sample, in steps "
                         "(default: T)")
@@ -208,7 +211,7 @@ def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
         wta_inhibition=args.wta_inhibition, dropout=tuple(args.dropout), mode=args.mode, eta=args.eta,
         init_gain=args.init_gain, fixed_point=args.fixed_point, weight_bits=args.weight_bits,
         weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps,
-        replay_steps=args.replay_steps)
+        replay_steps=args.replay_steps, stochastic_firing=args.stochastic_firing)
 
 
 def _settings_from_args(args):

@@ -45,6 +45,7 @@ class SSNNConfig:
     noise_std: Optional[float] = None   # 'noise' mode: None -> the stochastic rule's own std
     noise_steps: Optional[int] = None   # 'noise' mode: that std at T_s steps (Fig. 8); None -> T
     replay_steps: Optional[int] = None  # 'replay' mode: T_s, the learning window after each sample; None -> T
+    stochastic_firing: bool = False     # training: neurons fire with probability v / theta (paper's literal reading)
 
     def __post_init__(self):
         def bad(name, why):
@@ -79,6 +80,8 @@ class SSNNConfig:
             bad("noise_std", f"{self.noise_std!r} (need >= 0)")
         if self.noise_steps is not None and (not isinstance(self.noise_steps, int) or self.noise_steps <= 0):
             bad("noise_steps", f"{self.noise_steps!r} (need a positive integer)")
+        if not isinstance(self.stochastic_firing, bool):
+            bad("stochastic_firing", f"{self.stochastic_firing!r} (need True or False)")
         if self.replay_steps is not None and (not isinstance(self.replay_steps, int) or self.replay_steps <= 0):
             bad("replay_steps", f"{self.replay_steps!r} (need a positive integer)")
         if not 2 <= self.weight_bits <= 16:

@@ -39,7 +39,8 @@ STREAM_DROPOUT = 10      # + neuron layer
 STREAM_ROUNDING = 100    # + synapse layer
 STREAM_STOCHASTIC = 200  # + synapse layer
 STREAM_NOISE = 300       # + synapse layer
-STREAM_REPLAY = 400      # + 3 * neuron layer + train (0: x, 1: d+, 2: d-)
+STREAM_REPLAY = 400      # + neuron layer
+STREAM_FIRING = 500      # + neuron layer ('stochastic_firing')
 TEST_SEED_OFFSET = 1_000_003   # test-time inputs come from streams of seed + this, apart from training's
 
 
@@ -125,8 +126,15 @@ def neuron_params(cfg: SSNNConfig, layer: int, train: bool = True) -> NeuronPara
 
 
 def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturate",
-            dv=0, bias=0):
+            dv=0, bias=0, rand=None):
     """One step of the current-based integrate-and-fire neuron.
+
+    ``rand`` (optional, 16-bit random integers of v's shape): stochastic firing
+    (``SSNNConfig.stochastic_firing``, the paper's literal reading): the neuron
+    fires with probability min(1, v / theta) for v > 0 -- where
+    rand * theta < v * 2^16 -- instead of when v > theta, and resets as usual,
+    so its mean rate stays the deterministic neuron's (charge is conserved with
+    the subtractive reset).
 
     Float:  u += du * (a - u);  v += u;  spike if v > theta.
             (one input of weight w adds exactly w to v: kernel 1 - exp(-t/tau))
@@ -137,7 +145,7 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
     Returns (u, v, spikes).
     """
     if fixed:
-        if (overflow == "saturate" and _is_zero(dv) and _is_zero(bias) and np.ndim(theta) == 0
+        if (rand is None and overflow == "saturate" and _is_zero(dv) and _is_zero(bias) and np.ndim(theta) == 0
                 and np.ndim(u) and np.shape(u) == np.shape(v) == np.shape(a) and np.size(u) >= 1024
                 and _kernels.available()):
             # one fused pass (numba) over the same integer arithmetic as below
@@ -162,10 +170,10 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
             vf += bias
         _clip_(vf, lim)
         vth = float(np.int64(theta) << fxp.VTH_SHIFT)
-        s = vf > vth
+        s = vf > vth if rand is None else _fires_stochastically(vf, vth, rand)
         vf = _reset_(vf, s, vth, reset)
         return uf.astype(np.int32), vf.astype(np.int32), s
-    if (isinstance(u, np.ndarray) and u.dtype.kind == "f" and u.ndim and getattr(v, "dtype", None) == u.dtype
+    if (rand is None and isinstance(u, np.ndarray) and u.dtype.kind == "f" and u.ndim and getattr(v, "dtype", None) == u.dtype
             and getattr(a, "dtype", None) == u.dtype and u.shape == v.shape == a.shape and u.size >= 1024
             and np.ndim(du) == 0 and np.ndim(theta) == 0 and _kernels.available()):
         return _kernels.if_step_float(u, v, a, du, theta, reset == "zero")   # one fused pass, same roundings
@@ -173,8 +181,22 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
     un *= du
     un += u                 # u + du * (a - u), in a fresh array
     v = v + un
-    s = v > theta
+    s = v > theta if rand is None else _fires_stochastically(v, theta, rand)
     return un, _reset_(v, s, theta, reset), s
+
+
+def _fires_stochastically(v, theta, rand):
+    """Spikes with probability min(1, v / theta) for v > 0: rand * theta < v * 2^16
+    (exact in float64 for the fixed-point ranges: both sides below 2^40)."""
+    v64 = np.asarray(v, dtype=np.float64)
+    return (v64 > 0) & (np.asarray(rand, dtype=np.float64) * float(theta) < v64 * float(1 << REPLAY_RANDOM_BITS))
+
+
+def firing_randoms(seed: int, sample_index: int, layer: int, steps: int, n: int) -> np.ndarray:
+    """A layer's random numbers for stochastic firing over one sample, (T, 3, N):
+    per step one 16-bit number for each of its x, d+ and d- neurons (a Lava layer
+    draws them one step at a time from the same stream: the same numbers)."""
+    return replay_randoms(sample_rng(seed, sample_index, STREAM_FIRING + layer), (steps, 3, n))
 
 
 def _fixed_if_consts(du, theta) -> tuple:
@@ -226,51 +248,62 @@ def composite_state(shape, fixed: bool, dtype=np.float64) -> CompositeState:
     return CompositeState(*z, np.zeros(shape, dtype=bool))
 
 
-def _step(u, v, a, p: NeuronParams, theta):
-    return if_step(u, v, a, p.du, theta, p.reset, p.fixed, p.overflow)
+def _step(u, v, a, p: NeuronParams, theta, rand=None):
+    return if_step(u, v, a, p.du, theta, p.reset, p.fixed, p.overflow, rand=rand)
 
 
-def forward_step(u, v, a, p: NeuronParams):
+def forward_step(u, v, a, p: NeuronParams, rand=None):
     """One step of a layer's forward IF neuron x alone: ``(u, v, spikes)``,
     exactly the x part of ``hidden_step`` / ``output_step`` (before dropout)."""
-    return _step(u, v, a, p, p.theta_x)
+    return _step(u, v, a, p, p.theta_x, rand)
 
 
-def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None):
+def _rand3(rand):
+    """The x, d+ and d- rows of one step's stochastic-firing numbers (..., 3, N), or Nones."""
+    if rand is None:
+        return None, None, None
+    return rand[..., 0, :], rand[..., 1, :], rand[..., 2, :]
+
+
+def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None, rand=None):
     """One step of a hidden composite-neuron layer (Eq. 1, 4, 5).
 
     ``a_fwd``: forward synaptic input W x_below (delayed one step by the synapse);
     ``a_bwd``: backward input W^T (d+ - d-) from the layer above;
     ``keep``: dropout keep-mask, a dropped neuron never spikes.
+    ``rand``: stochastic firing's random numbers of this step, (..., 3, N), or None.
     The gradient neurons integrate always, but their spikes pass only once the
     forward neuron has spiked in this sample (the ReLU-derivative switch).
     Returns (state, x, d+, d-) with boolean spikes.
     """
-    fused = _composite_fused(st, a_fwd, a_bwd, p, keep, output=False)
+    fused = None if rand is not None else _composite_fused(st, a_fwd, a_bwd, p, keep, output=False)
     if fused is not None:
         return fused
-    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p)
+    rx, rp, rn = _rand3(rand)
+    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p, rx)
     if keep is not None:
         x = x & keep
     gate = st.gate | x
-    pu, pv, sp = _step(st.pu, st.pv, a_bwd, p, p.theta_d)
-    nu, nv, sn = _step(st.nu, st.nv, -a_bwd, p, p.theta_d)
+    pu, pv, sp = _step(st.pu, st.pv, a_bwd, p, p.theta_d, rp)
+    nu, nv, sn = _step(st.nu, st.nv, -a_bwd, p, p.theta_d, rn)
     return CompositeState(xu, xv, pu, pv, nu, nv, gate), x, sp & gate, sn & gate
 
 
-def output_step(st: CompositeState, a_fwd, target, p: NeuronParams):
+def output_step(st: CompositeState, a_fwd, target, p: NeuronParams, rand=None):
     """One step of the output layer (Eq. 1/2, 6, 7): d+ is driven by
-    (target - output), d- by (output - target), in the same step."""
-    fused = _composite_fused(st, a_fwd, target, p, None, output=True)
+    (target - output), d- by (output - target), in the same step.
+    ``rand``: as in ``hidden_step``."""
+    fused = None if rand is not None else _composite_fused(st, a_fwd, target, p, None, output=True)
     if fused is not None:
         return fused
-    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p)
+    rx, rp, rn = _rand3(rand)
+    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p, rx)
     if p.fixed:
         err = (np.asarray(target, np.int64) - x) * int(p.err_gain)
     else:
         err = (np.asarray(target, xu.dtype) - x) * p.err_gain
-    pu, pv, sp = _step(st.pu, st.pv, err, p, p.theta_d)
-    nu, nv, sn = _step(st.nu, st.nv, -err, p, p.theta_d)
+    pu, pv, sp = _step(st.pu, st.pv, err, p, p.theta_d, rp)
+    nu, nv, sn = _step(st.nu, st.nv, -err, p, p.theta_d, rn)
     return CompositeState(xu, xv, pu, pv, nu, nv, st.gate | x), x, sp, sn
 
 

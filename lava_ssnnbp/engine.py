@@ -127,7 +127,10 @@ class Engine:
         # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
         drive0 = None if T == 1 else dyn.forward_drive_many(
             W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0)).reshape(T - 1, B, sizes[1])
-        if train and not record and L == 2 and B < 16 and _kernels.available():
+        # stochastic firing (training only): every layer's random numbers, (T, B, 3, N)
+        fire = [np.stack([dyn.firing_randoms(self.seed, int(sid), l, T, sizes[l]) for sid in batch.sample_ids],
+                         axis=1) for l in range(1, L + 1)] if train and cfg.stochastic_firing else None
+        if train and not record and fire is None and L == 2 and B < 16 and _kernels.available():
             consts = [dyn.composite_consts(p, self.dtype) for p in params]
             if None not in consts:
                 return self._simulate_one_hidden_layer(batch, drive0, consts)
@@ -163,11 +166,12 @@ class Engine:
                     states[l - 1] = st._replace(xu=xu, xv=xv)
                     xs.append(x)
                     continue
+                rand = fire[l - 1][t] if fire is not None else None
                 if l < L:
                     st, x, dp, dn = dyn.hidden_step(st, a, bwd_buf[l], p,
-                                                    batch.keeps[l] if train else None)
+                                                    batch.keeps[l] if train else None, rand)
                 else:
-                    st, x, dp, dn = dyn.output_step(st, a, batch.targets[t], p)
+                    st, x, dp, dn = dyn.output_step(st, a, batch.targets[t], p, rand)
                 states[l - 1] = st
                 xs.append(x), dps.append(dp), dns.append(dn)
             # synapses take in this step's spikes; emitted next step

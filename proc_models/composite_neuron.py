@@ -34,11 +34,22 @@ class _CompositeModel(SampleModel):
         self.overflow = proc_params["overflow"]
         self._keep = None     # this sample's dropout keep-mask (hidden layers, learning only)
         self._replay = None   # this sample's replay trains ('replay' mode, learning only)
+        self._firing = None   # this sample's stochastic-firing stream (learning only)
         fp = proc_params.get("fixed_point")
         if fp is not None and bool(fp) != self.FIXED:
             raise ValueError(
                 f"{type(self).__name__} cannot run a layer built for fixed_point={bool(fp)}; "
                 f"compile with lava_ssnnbp.run_config(fixed_point={bool(fp)})")
+
+    def firing_randoms(self):
+        """This step's stochastic-firing numbers (3, N) while learning with
+        ``stochastic_firing``, else None (the stream opens at the sample's first step)."""
+        if not (self.learning and self.proc_params.get("stochastic_firing")):
+            return None
+        if self.t == 0:
+            self._firing = dyn.sample_rng(int(self.seed[0]), self.sid,
+                                          dyn.STREAM_FIRING + int(self.proc_params["layer"]))
+        return dyn.replay_randoms(self._firing, (3,) + self.x_u.shape)
 
     def params(self) -> dyn.NeuronParams:
         f = self.FIXED
@@ -114,7 +125,7 @@ class _HiddenModel(_CompositeModel):
                 self.keep[:] = True
                 self._keep = None
         st, x, dp, dn = dyn.hidden_step(self.state(), self.a_in.recv(), self.b_in.recv(),
-                                        self.params(), self._keep)
+                                        self.params(), self._keep, self.firing_randoms())
         self.store(st, x, dp, dn)
         if self.is_last():
             self.end_sample()
@@ -132,7 +143,7 @@ class _OutputModel(_CompositeModel):
             self.reset_state()
             self.counts[:] = 0
         st, x, dp, dn = dyn.output_step(self.state(), self.a_in.recv(), self.target_in.recv(),
-                                        self.params())
+                                        self.params(), self.firing_randoms())
         self.store(st, x, dp, dn)
         self.counts += x
         if self.t == self.T - 1 and has_pipe(self.counts_out):

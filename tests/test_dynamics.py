@@ -513,3 +513,33 @@ def test_unknown_update_mode_is_an_error_not_rate():
     counts = np.ones((1, 4)), np.ones((1, 3)), np.zeros((1, 3))
     with pytest.raises(ValueError, match="unknown update mode"):
         dyn.learning_numerator(cfg, 0, *counts, seed=0, first_sample=0)
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_stochastic_firing_fires_with_probability_v_over_theta_and_keeps_the_rate(fixed):
+    """if_step with random numbers: P(spike) = min(1, v / theta) for v > 0, by hand
+    at the boundary; and a constant drive gives the deterministic neuron's rate."""
+    theta = 5 if fixed else 5.0
+    vth = theta << 6 if fixed else theta      # fixed point compares v with theta << 6
+    quarter = vth // 4 if fixed else vth / 4
+    v = np.array([-3, 0, quarter, quarter, vth, vth + 1], dtype=np.int32 if fixed else np.float64)
+    # rand * theta < v * 2^16 at v = theta / 4: fires for rand < 2^14
+    rand = np.array([0, 0, 2 ** 14 - 1, 2 ** 14, 2 ** 16 - 1, 2 ** 16 - 1], dtype=np.uint32)
+    zero = np.zeros_like(v)
+    *_, s = dyn.if_step(zero, v, zero, 4095 if fixed else 1.0, theta, fixed=fixed, rand=rand)
+    np.testing.assert_array_equal(s, [False, False, True, False, True, True])
+    rng = np.random.default_rng(0)
+    n, T = 2000, 400
+    a = (rng.random(n) * (vth / 2 if not fixed else 2)).astype(np.int32 if fixed else np.float64)
+    du = dyn.fxp.decay_register(0.2) if fixed else 0.2
+    counts = {}
+    for stochastic in (False, True):
+        u, vv, c = np.zeros(n, a.dtype), np.zeros(n, np.int32 if fixed else np.float64), np.zeros(n)
+        for t in range(T):
+            r = dyn.replay_randoms(rng, (n,)) if stochastic else None
+            u, vv, sp = dyn.if_step(u, vv, a, du, theta, fixed=fixed, rand=r)
+            c += sp
+        counts[stochastic] = c
+    assert counts[True].sum() > 0.3 * n
+    assert abs(counts[True].sum() / counts[False].sum() - 1) < 0.05
+    assert np.corrcoef(counts[True], counts[False])[0, 1] > 0.95

@@ -110,6 +110,15 @@ def test_deep_replay_network_with_its_own_window_equals_engine():
     check(cfg, x, y, chunk=2)
 
 
+@pytest.mark.parametrize("fixed", [True, False])
+def test_stochastic_firing_network_equals_engine(fixed):
+    """Stochastic firing (the paper's literal reading) during the pass, coincidence
+    learning: every layer draws the same numbers step by step as the engine per sample."""
+    cfg = SSNNConfig(**BASE, mode="coincidence", stochastic_firing=True, fixed_point=fixed)
+    x, y = data(cfg, N_TRAIN, seed=6)
+    check(cfg, x, y, rtol=None if fixed else 1e-6)
+
+
 def test_deep_float_network_without_wta_equals_engine():
     cfg = SSNNConfig(sizes=(20, 16, 12, 4), steps=30, dropout=(0.2, 0.3, 0.3), eta=0.5,
                      mode="rate", wta=False, reset="zero", fixed_point=False)

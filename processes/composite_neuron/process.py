@@ -62,7 +62,8 @@ class _CompositeBase(AbstractProcess):
                  reset: str = "subtract", overflow: str = "saturate", learn: bool = True,
                  record: bool = False, sample_id: int = 0, host_io: bool = False,
                  io_depth: int = 16, fixed_point: ty.Optional[bool] = None, replay_steps: int = 0,
-                 seed: int = 0, layer: int = 1, name: ty.Optional[str] = None, **extra):
+                 seed: int = 0, layer: int = 1, stochastic_firing: bool = False,
+                 name: ty.Optional[str] = None, **extra):
         shape = tuple(int(n) for n in shape)
         _check_common(shape, steps, reset, overflow)
         if int(replay_steps) < 0:
@@ -70,7 +71,8 @@ class _CompositeBase(AbstractProcess):
         vth_test = vth if vth_test is None else vth_test
         super().__init__(shape=shape, steps=int(steps), reset=reset, overflow=overflow,
                          host_io=bool(host_io), io_depth=int(io_depth), fixed_point=fixed_point,
-                         replay_steps=int(replay_steps), layer=int(layer), name=name, **extra)
+                         replay_steps=int(replay_steps), layer=int(layer),
+                         stochastic_firing=bool(stochastic_firing), name=name, **extra)
         n, T = shape[0], int(steps)
         # state (reset to zero at the first step of every sample)
         self.x_u = Var(shape=shape, init=0)
@@ -121,6 +123,8 @@ class CompositeNeuron(_CompositeBase):
     fire Bernoulli trains of their own counts of the pass (``x_count``,
     ``dp_count``, ``dn_count``) on ``s_out``, ``dp_out`` and ``dn_out``, each
     train from its own stream (``dynamics.replay_rng``); silent at inference.
+    ``stochastic_firing``: while learning, x, d+ and d- fire with probability
+    min(1, v / threshold) (``dynamics.if_step``; stream ``dynamics.firing_randoms``).
 
     Ports: ``a_in``, ``b_in`` (InPort, N), ``s_out``, ``dp_out``, ``dn_out``
     (OutPort, N, 1-bit spikes); with ``host_io``: ``ctrl_in`` (control
@@ -137,14 +141,14 @@ class CompositeNeuron(_CompositeBase):
                  seed: int = 0, layer: int = 1, learn: bool = True, record: bool = False,
                  sample_id: int = 0, host_io: bool = False, io_depth: int = 16,
                  fixed_point: ty.Optional[bool] = None, replay_steps: int = 0,
-                 name: ty.Optional[str] = None):
+                 stochastic_firing: bool = False, name: ty.Optional[str] = None):
         if not 0 <= drop < 1:
             raise ValueError(f"drop must be in [0, 1), got {drop}")
         super().__init__(shape=shape, steps=steps, du=du, vth=vth, vth_grad=vth_grad,
                          vth_test=vth_test, reset=reset, overflow=overflow, learn=learn,
                          record=record, sample_id=sample_id, host_io=host_io,
                          io_depth=io_depth, fixed_point=fixed_point, replay_steps=replay_steps,
-                         seed=seed, layer=layer, name=name)
+                         seed=seed, layer=layer, stochastic_firing=stochastic_firing, name=name)
         self.drop = Var(shape=(1,), init=float(drop))
         self.keep = Var(shape=self.x_u.shape, init=True)  # this sample's dropout keep-mask
         self.b_in = InPort(shape=self.x_u.shape)
@@ -159,7 +163,7 @@ class CompositeNeuron(_CompositeBase):
         return cls(shape=(cfg.sizes[layer],), steps=cfg.steps, du=p.du, vth=p.theta_x,
                    vth_test=q.theta_x, vth_grad=p.theta_d, reset=cfg.reset, overflow=p.overflow,
                    drop=cfg.drop(layer), seed=seed, layer=layer, fixed_point=cfg.fixed_point,
-                   replay_steps=cfg.replay_window, **kw)
+                   replay_steps=cfg.replay_window, stochastic_firing=cfg.stochastic_firing, **kw)
 
 
 class OutputCompositeNeuron(_CompositeBase):
@@ -184,12 +188,12 @@ class OutputCompositeNeuron(_CompositeBase):
                  learn: bool = True, record: bool = False, sample_id: int = 0,
                  host_io: bool = False, io_depth: int = 16, fixed_point: ty.Optional[bool] = None,
                  replay_steps: int = 0, seed: int = 0, layer: int = 1,
-                 name: ty.Optional[str] = None):
+                 stochastic_firing: bool = False, name: ty.Optional[str] = None):
         super().__init__(shape=shape, steps=steps, du=du, vth=vth, vth_grad=vth_grad,
                          vth_test=vth_test, reset=reset, overflow=overflow, learn=learn,
                          record=record, sample_id=sample_id, host_io=host_io,
                          io_depth=io_depth, fixed_point=fixed_point, replay_steps=replay_steps,
-                         seed=seed, layer=layer, name=name)
+                         seed=seed, layer=layer, stochastic_firing=stochastic_firing, name=name)
         self.err_gain = Var(shape=(1,), init=err_gain)
         self.counts = Var(shape=self.x_u.shape, init=0)
         self.target_in = InPort(shape=self.x_u.shape)
@@ -203,7 +207,8 @@ class OutputCompositeNeuron(_CompositeBase):
         return cls(shape=(cfg.sizes[L],), steps=cfg.steps, du=p.du, vth=p.theta_x,
                    vth_test=q.theta_x, vth_grad=p.theta_d, err_gain=p.err_gain,
                    reset=cfg.reset, overflow=p.overflow, fixed_point=cfg.fixed_point,
-                   replay_steps=cfg.replay_window, seed=seed, layer=L, **kw)
+                   replay_steps=cfg.replay_window, seed=seed, layer=L,
+                   stochastic_firing=cfg.stochastic_firing, **kw)
 
 
 __all__ = ["CompositeNeuron", "OutputCompositeNeuron"]
