@@ -16,6 +16,9 @@ Vars as float64):
 ``a_in, b_in`` (synaptic input)    signed 16-bit per connection, added << 6
 ``err_gain`` (output)              drive of one (target - output) spike, in
                                    weight mantissas (64 = weight 1.0)
+``x_count, dp_count, dn_count``    this sample's spike counts (8 bits for
+                                   T <= 255; int32 container): what the replay
+                                   window of 'replay' mode fires from
 spikes                             1 bit
 =================================  ============================================
 
