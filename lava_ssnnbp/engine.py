@@ -15,6 +15,7 @@ applies the sum of their updates once.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -84,6 +85,19 @@ def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: Optional[np.ndarray], sample
     return SampleBatch(inputs, targets, keeps, np.asarray(sample_ids, dtype=np.int64))
 
 
+class _Laps:
+    """Adds the CPU time since the last lap to ``timer[name]`` (no-op without a timer)."""
+
+    def __init__(self, timer: Optional[dict]):
+        self.timer, self.t = timer, time.process_time() if timer is not None else 0.0
+
+    def __call__(self, name: str):
+        if self.timer is not None:
+            now = time.process_time()
+            self.timer[name] = self.timer.get(name, 0.0) + now - self.t
+            self.t = now
+
+
 class Engine:
     """Simulates and trains an SSNN-BP network on batches of samples.
 
@@ -102,7 +116,7 @@ class Engine:
 
     # ------------------------------------------------------------------ simulate
     def simulate(self, batch: SampleBatch, train: bool, record: bool = False,
-                 forward_only: bool = False) -> SimResult:
+                 forward_only: bool = False, timer: Optional[dict] = None) -> SimResult:
         """Run T steps on a batch. ``train`` selects train-time thresholds and
         collects what the update rule needs; ``record`` keeps all spike trains.
         ``forward_only`` (ignored when ``train`` or ``record``): skip the gradient
@@ -115,6 +129,9 @@ class Engine:
         GEMM); fixed-point sums run through float BLAS where that is exact
         (``dynamics.exact_float_weights``); coincidences are counted event by event
         (``kernels``) when numba is available.
+
+        ``timer`` (optional dict): CPU seconds are added to its entries 'input
+        drive', 'simulation' and 'replay window' (``benchmarks/profile_sample.py``).
         """
         cfg, W, fixed = self.cfg, self.weights, self.cfg.fixed_point
         L, T, B = cfg.n_layers, cfg.steps, batch.inputs.shape[1]
@@ -125,15 +142,17 @@ class Engine:
         zeros = lambda n: np.zeros((B, n), dtype=self.dtype)  # noqa: E731
         inputs = batch.inputs
         # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
+        lap = _Laps(timer)
         drive0 = None if T == 1 else dyn.forward_drive_many(
             W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0)).reshape(T - 1, B, sizes[1])
+        lap("input drive")
         # stochastic firing (training only): every layer's random numbers, (T, B, 3, N)
         fire = [np.stack([dyn.firing_randoms(self.seed, int(sid), l, T, sizes[l]) for sid in batch.sample_ids],
                          axis=1) for l in range(1, L + 1)] if train and cfg.stochastic_firing else None
         if train and not record and fire is None and L == 2 and B < 16 and _kernels.available():
             consts = [dyn.composite_consts(p, self.dtype) for p in params]
             if None not in consts:
-                return self._simulate_one_hidden_layer(batch, drive0, consts)
+                return self._simulate_one_hidden_layer(batch, drive0, consts, lap)
         wf = [None] + [dyn.exact_float_weights(W[k], max(sizes[k], sizes[k + 1])) if fixed else None
                        for k in range(1, L)]
         no_drive = zeros(sizes[1])
@@ -199,9 +218,10 @@ class Engine:
                               for k in range(L)]
         if record:
             res.spikes = hist
-        return self._replay(res, batch) if train else res
+        lap("simulation")
+        return self._replay(res, batch, lap) if train else res
 
-    def _simulate_one_hidden_layer(self, batch: SampleBatch, drive0, consts) -> SimResult:
+    def _simulate_one_hidden_layer(self, batch: SampleBatch, drive0, consts, lap) -> SimResult:
         """``simulate`` for training a network with one hidden layer (the paper's)
         on fewer than 16 samples: the whole T-step loop in one compiled call
         (``kernels.simulate_one_hidden_layer``), the same per-step schedule and
@@ -223,9 +243,10 @@ class Engine:
             hx1, hdp1, hdn1, hdp2, hdn2 = hist
             res.numerators = [dyn.pair_block(cfg.mode, batch.inputs, hdp1, hdn1),
                               dyn.pair_block(cfg.mode, hx1, hdp2, hdn2)]
-        return self._replay(res, batch)
+        lap("simulation")
+        return self._replay(res, batch, lap)
 
-    def _replay(self, res: SimResult, batch: SampleBatch) -> SimResult:
+    def _replay(self, res: SimResult, batch: SampleBatch, lap=None) -> SimResult:
         """'replay' mode: the replay window after the pass. Every neuron layer replays
         its counts of the pass as Bernoulli trains (``dynamics.replay_trains``: x for
         layers 0..L-1, d+ and d- for layers 1..L), and each synapse layer counts the
@@ -246,6 +267,8 @@ class Engine:
         rn = [trains[l]["dn"] for l in range(1, L + 1)]
         res.numerators = [dyn.pair_block(cfg.mode, rx[k], rp[k], rn[k]) for k in range(L)]
         res.window_counts = tuple([r.sum(axis=0, dtype=np.int64) for r in trains] for trains in (rx, rp, rn))
+        if lap is not None:
+            lap("replay window")
         return res
 
     # ------------------------------------------------------------------ learn
