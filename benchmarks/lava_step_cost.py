@@ -44,6 +44,8 @@ def plain_lava(sizes, steps, fixed, rng):
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF
 
+    from lava_ssnnbp import lifecycle
+
     D, H, C = sizes
     spikes = rng.random((D, steps)) < 0.06
     if fixed:
@@ -70,7 +72,7 @@ def plain_lava(sizes, steps, fixed, rng):
         src.run(condition=RunSteps(num_steps=steps))
         per_step = (time.perf_counter() - t0) / steps
     finally:
-        src.stop()
+        lifecycle.stop_process(src)     # src.stop() with a time limit
     return {"compile_and_first_step_s": compile_s, "s_per_step": per_step, "steps": steps,
             "processes": 5}
 

@@ -55,6 +55,7 @@ import numpy as np
 
 from . import dynamics as dyn
 from . import fixed_point as fxp
+from . import lifecycle
 from .config import SSNNConfig
 
 # netx (lava.lib.dl.netx.utils.optimize_weight_bits) clips weights to [-256, 254]
@@ -289,6 +290,8 @@ def _run_netx_chunk(path: str, spikes: np.ndarray, clear_buffers: bool = True) -
     zeros = [np.zeros(s.a_buff.shape, dtype=np.int32) for s in synapses]
     run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
     try:
+        with lifecycle.worker_guard():     # workers die with this process, ignore Ctrl-C
+            src.create_runtime(run_cfg=run_cfg)
         if clear_buffers:
             for i in range(n):
                 if i:
@@ -299,10 +302,7 @@ def _run_netx_chunk(path: str, spikes: np.ndarray, clear_buffers: bool = True) -
             src.run(condition=RunSteps(num_steps=n * T, blocking=True), run_cfg=run_cfg)
         out = sink.data.get()
     finally:
-        from .network import _shutdown   # graceful stop; terminates the workers if that fails
-        runtime = getattr(src, "_runtime", None)
-        if runtime is not None:
-            _shutdown({"runtime": runtime, "pipes": []}, graceful=True)
+        lifecycle.stop_process(src)      # graceful stop with a time limit, then by force
     return (out.reshape(C, n, T) != 0).sum(axis=2).T.astype(np.int64)
 
 

@@ -25,7 +25,8 @@ moves one element at a time (~20 us each: 23 s for a 784x1280 weight array).
 """
 from __future__ import annotations
 
-import multiprocessing as mp
+import atexit
+import multiprocessing.util  # noqa: F401 -- registers its exit handler before ours (see below)
 import weakref
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -33,6 +34,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from . import dynamics as dyn
+from . import lifecycle
 from .config import SSNNConfig
 
 
@@ -60,51 +62,37 @@ def _pipe_ports(procs) -> list:
     return out
 
 
-def _shutdown(state: dict, graceful: bool = True):
-    """Stop the Lava runtime in ``state`` (idempotent). A graceful stop sends
-    Lava's STOP; if that fails, or after an interrupted run, the worker
-    processes of this runtime are terminated and its shared memory released."""
+def _shutdown(state: dict, graceful: bool = True, timeout: Optional[float] = None):
+    """Stop the Lava runtime in ``state`` (idempotent, never blocks for good).
+    A graceful stop sends Lava's STOP and gets ``timeout`` seconds (default
+    ``lifecycle.STOP_TIMEOUT_S``); if that fails or hangs, or after an
+    interrupted run, the worker processes of this runtime are terminated and
+    its shared memory released."""
     runtime = state.get("runtime")
     if runtime is None:
         return
     state["runtime"] = None
-    ok = False
-    if graceful:
-        try:
-            runtime.stop()
-            ok = True
-        except BaseException:   # noqa: BLE001 -- fall through to the forced stop
-            ok = False
-    for port in state.get("pipes", []):
-        try:
-            port.join()
-        except Exception:        # noqa: BLE001
-            pass
-    state["pipes"] = []
-    if ok:
-        return
-    infra = getattr(runtime, "_messaging_infrastructure", None)
-    actors = list(getattr(infra, "actors", []) or [])
-    for a in actors:
-        if a.is_alive():
-            a.terminate()
-    for a in actors:
-        mp.Process.join(a, 5.0)
-        if a.is_alive():
-            a.kill()
-            mp.Process.join(a, 5.0)
-    smm = getattr(infra, "smm", None)
-    if smm is not None:
-        try:
-            smm.shutdown()
-        except Exception:        # noqa: BLE001
-            pass
-    wd = getattr(runtime, "_watchdog_manager", None)
-    if wd is not None:
-        try:
-            wd.stop()
-        except Exception:        # noqa: BLE001
-            pass
+    try:
+        lifecycle.stop_runtime(runtime, graceful, timeout)
+    finally:
+        for port in state.get("pipes", []):
+            try:
+                port.join()      # only releases semaphores: does not block
+            except Exception:    # noqa: BLE001
+                pass
+        state["pipes"] = []
+
+
+_open: "weakref.WeakSet[SSNNBPNetwork]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_networks():
+    """At exit, stop the runtimes of networks never closed. Registered after
+    multiprocessing's own exit handler (imported above), so it runs first:
+    that one joins every worker, which waits for a STOP that never comes."""
+    for net in list(_open):
+        net._finalizer()
 
 
 class SSNNBPNetwork:
@@ -150,6 +138,7 @@ class SSNNBPNetwork:
         self._closed = False
         self._build()
         self._finalizer = weakref.finalize(self, _shutdown, self._state, True)
+        _open.add(self)
 
     # ------------------------------------------------------------------ build
     def _build(self):
@@ -196,7 +185,8 @@ class SSNNBPNetwork:
         if self._state["runtime"] is None:
             from .lava_config import run_config
             try:
-                self.input.create_runtime(run_cfg=run_config(self.cfg.fixed_point))
+                with lifecycle.worker_guard():     # workers die with this process, ignore Ctrl-C
+                    self.input.create_runtime(run_cfg=run_config(self.cfg.fixed_point))
             finally:
                 # also when a ProcessModel fails to build: the workers already
                 # started belong to this runtime and must be stopped with it
@@ -305,18 +295,25 @@ class SSNNBPNetwork:
         """Current weights per synapse layer, read back from the CoincidenceDense
         models (integer mantissas in fixed point). Copies."""
         if self._weights_stale and self._state["runtime"] is not None:
-            try:
-                ws = []
-                for syn, w in zip(self.synapses, self._weights):
-                    self._publish += 1
-                    syn.publish.set(np.array([self._publish]))
-                    ws.append(syn.w_out.external_pipe_csp_recv_port.recv().astype(w.dtype))
+            try:   # a time limit: workers that died (OOM, kill) would never answer
+                self._weights = lifecycle.call_with_timeout(self._read_weights, lifecycle.STOP_TIMEOUT_S)
+            except TimeoutError:
+                self._abort()
+                raise RuntimeError(f"the Lava workers did not send the weights within "
+                                   f"{lifecycle.STOP_TIMEOUT_S:g} s; stopped them by force") from None
             except BaseException:
                 self._abort()
                 raise
-            self._weights = ws
             self._weights_stale = False
         return [w.copy() for w in self._weights]
+
+    def _read_weights(self) -> List[np.ndarray]:
+        ws = []
+        for syn, w in zip(self.synapses, self._weights):
+            self._publish += 1
+            syn.publish.set(np.array([self._publish]))
+            ws.append(syn.w_out.external_pipe_csp_recv_port.recv().astype(w.dtype))
+        return ws
 
     def float_weights(self) -> List[np.ndarray]:
         """Weights in float units (dequantised in fixed point)."""

@@ -396,7 +396,7 @@ class Run:
         while epoch < s.epochs:
             ecfg = cfg.replace(eta=eta_at(cfg.eta, s, epoch))
             order = epoch_order(s.seed, epoch, n)
-            t0, last_ck = time.time(), time.time()
+            t0, last_ck = time.time(), time.monotonic()   # the checkpoint clock never steps back
             wall_before = float(ck["epoch_wall_s"]) if ck is not None and "epoch_wall_s" in ck else 0.0
             correct = int(ck["epoch_correct"]) if ck is not None and "epoch_correct" in ck else 0
             ck = None
@@ -415,11 +415,11 @@ class Run:
                     bar.set_postfix(train_acc=f"{correct / position:.3f}", refresh=False)
                     if on_batch is not None:
                         on_batch(position)
-                    if time.time() - last_ck > s.checkpoint_s and position < n:
+                    if time.monotonic() - last_ck > s.checkpoint_s and position < n:
                         self._save_checkpoint(trainer.weights, epoch, position, trainer.samples_seen,
                                               {"epoch_correct": np.array(correct),
                                                "epoch_wall_s": np.array(wall_before + time.time() - t0)})
-                        last_ck = time.time()
+                        last_ck = time.monotonic()
                 bar.close()
                 weights, seen = trainer.weights, trainer.samples_seen
             finally:

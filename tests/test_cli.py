@@ -1,9 +1,12 @@
 """The ssnnbp command line: end-to-end runs and one-line errors for bad input."""
 import json
+import os
+import signal
 import subprocess
 import sys
 
 import numpy as np
+import procs
 import pytest
 
 from lava_ssnnbp import cli
@@ -194,3 +197,35 @@ def test_lava_backend_learns_the_same_weights_as_the_engine(tmp_path):
     ml = json.loads((tmp_path / "lava" / "metrics.json").read_text())["epochs"][-1]
     me = json.loads((tmp_path / "engine" / "metrics.json").read_text())["epochs"][-1]
     assert ml["test_acc"] == me["test_acc"] and ml["train_acc"] == me["train_acc"]
+
+
+@pytest.mark.lava
+def test_ctrl_c_on_a_lava_run_prints_one_line_and_leaves_no_worker(tmp_path):
+    """Ctrl-C as a terminal sends it: SIGINT to the whole process group, workers
+    included. One line, exit status 130, no worker traceback, no worker left."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default", "--backend", "lava",
+           "--train-samples", "2000", "--test-samples", "20", "--hidden", "16", "--steps", "20", "--epochs", "50",
+           "--checkpoint-every", "1e-9", "--quiet", "--out", str(out)]
+    main = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)          # its own process group, as in a terminal
+    workers = {}
+    try:
+        # a checkpoint is written after each trained batch: the Lava run has started,
+        # and it cannot end by itself before the signal (50 epochs)
+        assert procs.wait_for(lambda: (out / "checkpoint.npz").exists() or main.poll() is not None)
+        assert main.poll() is None, main.communicate()
+        workers = procs.descendants(main.pid)
+        assert len(workers) >= 9, workers                    # 8 Lava actors + the shared-memory manager
+        os.killpg(main.pid, signal.SIGINT)
+        stdout, stderr = main.communicate(timeout=procs.DEADLINE_S)
+        assert main.returncode == 130, stderr[-3000:]
+        assert "Traceback" not in stdout + stderr
+        assert stderr.strip().splitlines() == [
+            "ssnnbp: interrupted (the last checkpoint is kept; run the same command to resume)"]
+        assert procs.survivors(workers) == []
+    finally:
+        if main.poll() is None:
+            os.killpg(main.pid, signal.SIGKILL)
+            main.wait()
+        procs.kill(workers)

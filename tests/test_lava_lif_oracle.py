@@ -4,6 +4,7 @@ import pytest
 
 from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp import fixed_point as fxp
+from lava_ssnnbp import lifecycle
 
 pytestmark = pytest.mark.lava
 
@@ -30,7 +31,7 @@ def run_lava_lif(a, du, dv, vth, bias_mant=0, bias_exp=0):
             u.append(lif.u.get().astype(np.int64))
             v.append(lif.v.get().astype(np.int64))
     finally:
-        lif.stop()
+        lifecycle.stop_process(lif)     # lif.stop() with a time limit
     return np.array(u), np.array(v)
 
 
@@ -84,7 +85,7 @@ def test_spikes_match_lava_lif_output_port():
         lif.run(condition=RunSteps(num_steps=STEPS), run_cfg=cfg)
         s_l = sink.data.get().T.astype(bool)
     finally:
-        lif.stop()
+        lifecycle.stop_process(lif)     # lif.stop() with a time limit
     _, _, s_o = run_ours(a, du, 0, vth)
     assert s_o.sum() > 20
     np.testing.assert_array_equal(s_o, s_l)

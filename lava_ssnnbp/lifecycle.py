@@ -1,0 +1,174 @@
+"""Lifetime of a Lava runtime's worker processes.
+
+Lava 0.10 forks one OS process per Lava process, one per runtime service and
+a shared-memory manager, and stops them with message round trips that wait
+without a time limit. Here:
+
+* :func:`worker_guard` -- processes forked inside it die with the main
+  process (``PR_SET_PDEATHSIG``: a main process killed by SIGKILL or the OOM
+  killer leaves no workers, and so no ``/dev/shm`` segments, behind) and
+  ignore SIGINT (Ctrl-C reaches the whole process group; the main process
+  alone decides how to stop them).
+* :func:`stop_runtime` -- Lava's graceful stop with a time limit, then the
+  workers are terminated or killed and the shared memory released; the
+  runtime is marked stopped, so Lava's ``__del__`` never repeats a stop on
+  dead workers (which would wait for good).
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Callable, Optional, TypeVar
+
+T = TypeVar("T")
+
+STOP_TIMEOUT_S = 30.0   # graceful stop: ~1 s normally, the limit only bounds a hang
+REAP_TIMEOUT_S = 5.0    # per worker, after SIGTERM and again after SIGKILL
+_PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
+
+_local = threading.local()   # per forking thread; a forked child sees its parent thread's value
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None   # prctl lives in libc
+
+
+def _set_pdeathsig() -> bool:
+    return _libc is not None and _libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+
+
+def _watch_parent(parent: int):
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _after_fork_in_child():
+    guard = getattr(_local, "parent", None)
+    if guard is None:
+        return
+    _local.parent = None                  # the worker's own children are not guarded
+    parent, on_main_thread = guard
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the death signal follows the forking *thread*: off the main thread, poll instead
+    if not (on_main_thread and _set_pdeathsig()):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="ssnnbp-parent-watch").start()
+    if os.getppid() != parent:            # the parent died before the signal was armed
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+@contextlib.contextmanager
+def worker_guard():
+    """Processes this thread forks inside the block (a Lava runtime's workers)
+    get SIGKILL when this process dies, and ignore SIGINT."""
+    before = getattr(_local, "parent", None)
+    _local.parent = (os.getpid(), threading.current_thread() is threading.main_thread())
+    try:
+        yield
+    finally:
+        _local.parent = before
+
+
+def call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
+    """``fn()`` run in a daemon thread: its result, or its exception; raises
+    ``TimeoutError`` if it takes longer than ``timeout`` seconds (the call is
+    then left behind in its thread, blocked on workers that do not answer)."""
+    out: list = []
+
+    def target():
+        try:
+            out.append((True, fn()))
+        except BaseException as e:   # noqa: BLE001 -- handed to the caller
+            out.append((False, e))
+
+    t = threading.Thread(target=target, daemon=True, name="ssnnbp-lava-call")
+    t.start()
+    t.join(timeout)
+    if not out:
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    ok, value = out[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _bounded(fn: Callable[[], object], timeout: float) -> bool:
+    """True if ``fn()`` returned within ``timeout`` seconds without raising."""
+    try:
+        call_with_timeout(fn, timeout)
+        return True
+    except Exception:           # noqa: BLE001 -- any failure means: stop by force
+        return False
+
+
+def _reap(p: mp.Process):
+    """Terminate, then kill, one worker; tolerates one that is already closed
+    (a timed-out graceful stop may still be joining it in its thread)."""
+    try:
+        for end in (p.terminate, p.kill):
+            if not p.is_alive():
+                return
+            end()
+            mp.Process.join(p, REAP_TIMEOUT_S)
+    except ValueError:          # "process object is closed": already joined
+        pass
+
+
+def _force_stop(runtime):
+    infra = getattr(runtime, "_messaging_infrastructure", None)
+    actors = list(getattr(infra, "actors", None) or [])
+    for a in actors:
+        try:
+            if a.is_alive():
+                a.terminate()   # all at once: they wait on each other
+        except ValueError:
+            pass
+    for a in actors:
+        _reap(a)
+    smm = getattr(infra, "smm", None)
+    server = getattr(getattr(smm, "_manager", None), "_process", None)
+    # the manager's shutdown unlinks the /dev/shm segments; one that does not
+    # answer is killed (its resource tracker unlinks them when it exits)
+    if smm is not None and not _bounded(smm.shutdown, REAP_TIMEOUT_S) and server is not None:
+        _reap(server)
+    wd = getattr(runtime, "_watchdog_manager", None)
+    if wd is not None:
+        _bounded(wd.stop, REAP_TIMEOUT_S)
+
+
+def stop_runtime(runtime, graceful: bool = True, timeout: Optional[float] = None) -> bool:
+    """Stop a Lava ``Runtime`` without ever blocking for good.
+
+    ``graceful``: Lava's own stop (STOP to every runtime service, join), given
+    ``timeout`` seconds (default :data:`STOP_TIMEOUT_S`); if it fails or hangs,
+    or ``graceful`` is False, the workers are terminated (killed if need be)
+    and the shared-memory manager shut down. A runtime that never ran is
+    stopped by force (Lava's stop would join workers still waiting for a
+    command). Returns whether the graceful stop succeeded.
+    """
+    ok = False
+    try:
+        if graceful and getattr(runtime, "_is_started", False):
+            ok = _bounded(runtime.stop, STOP_TIMEOUT_S if timeout is None else timeout)
+    finally:                    # also on a second Ctrl-C while waiting
+        if not ok:
+            _force_stop(runtime)
+        runtime._is_started = runtime._is_running = False
+    return ok
+
+
+def stop_process(proc, timeout: Optional[float] = None) -> bool:
+    """:func:`stop_runtime` for the runtime of a Lava process (``proc.stop()``
+    with a time limit); True if there was none or it stopped gracefully."""
+    runtime = getattr(proc, "_runtime", None)
+    return True if runtime is None else stop_runtime(runtime, True, timeout)
+
+
+__all__ = ["worker_guard", "stop_runtime", "stop_process", "call_with_timeout", "STOP_TIMEOUT_S"]
