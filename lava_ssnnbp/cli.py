@@ -5,7 +5,7 @@ Every invalid input ends in one line ``ssnnbp: error: ...`` and exit code 2.
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import os
 import sys
 import time
@@ -27,39 +27,65 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _floats(text: str):
+class _OnOff(argparse.BooleanOptionalAction):
+    """--x / --no-x whose help states its default itself (argparse would add '(default: True)' again)."""
+
+    def __init__(self, *args, help=None, **kw):
+        super().__init__(*args, help=None, **kw)
+        self.help = help
+
+
+def _numbers(text: str, kind, what: str):
+    # an empty list or item is a typo, not "use the default" (--hidden '' used to read as no hidden layer)
     try:
-        return tuple(float(v) for v in text.split(",") if v.strip() != "")
+        items = [kind(v) for v in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+        items = []
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}")
+    return tuple(items)
+
+
+def _floats(text: str):
+    return _numbers(text, float, "numbers")
 
 
 def _ints(text: str):
+    return _numbers(text, int, "integers")
+
+
+def _positive_int(text: str) -> int:
     try:
-        return tuple(int(v) for v in text.split(",") if v.strip() != "")
+        n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return n
 
 
 def _add_data_args(p, dataset_default="default"):
     from .data import DATASETS
+    own = dataset_default is None   # evaluate: the run's own data set and folder
     p.add_argument("--dataset", default=dataset_default, choices=sorted(DATASETS), metavar="NAME",
                    help=f"data set: {', '.join(sorted(DATASETS))} (default: "
-                        + ("%(default)s" if dataset_default else "the run's own") + "; 'default' is the "
+                        + ("the run's own" if own else "%(default)s") + "; 'default' is the "
                         "6,000/1,000-sample MNIST subset shipped with the package)")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="folder holding the data set (searched first; then $SSNNBP_DATA, "
-                        "~/.cache/lava_ssnnbp, /usr/share/datasets)")
-    p.add_argument("--download", action="store_true", help="download the data set if it is missing (needs a network)")
+                        "~/.cache/lava_ssnnbp, /usr/share/datasets) (default: "
+                        + ("the run's own --data-dir, if it had one)" if own else "none)"))
+    p.add_argument("--download", action="store_true",
+                   help="download the data set if it is missing (needs a network) (default: off)")
     p.add_argument("--no-verify", dest="verify", action="store_false",
-                   help="skip the MD5 check of the data files")
-    p.add_argument("--test-samples", type=int, default=None, metavar="N",
+                   help="skip the MD5 check of the data files (default: check them)")
+    p.add_argument("--test-samples", type=_positive_int, default=None, metavar="N",
                    help="evaluate on a class-balanced subset of N test samples (default: all)")
 
 
 def _add_model_args(p):
     d = DEFAULT
-    g = p.add_argument_group("model (SSNN-BP, see SPEC.md)")
+    g = p.add_argument_group("model (SSNN-BP; see README.md and docs/)")
     g.add_argument("--hidden", type=_ints, default=d.sizes[1:-1], metavar="N[,N...]",
                    help=f"hidden layer sizes, neurons (default: {','.join(map(str, d.sizes[1:-1]))})")
     g.add_argument("--steps", "-T", type=int, default=d.steps, metavar="T",
@@ -76,8 +102,9 @@ def _add_model_args(p):
                    help="mean input spike probability per step for a white pixel (default: %(default)s)")
     g.add_argument("--target-rate", type=float, default=d.target_rate,
                    help="label neuron's target spike probability per step (default: %(default)s)")
-    g.add_argument("--wta", action=argparse.BooleanOptionalAction, default=d.wta,
-                   help="output winner-take-all lateral inhibition, the softmax-CE-like loss (default: on)")
+    g.add_argument("--wta", action=_OnOff, default=d.wta,
+                   help="output winner-take-all lateral inhibition, the softmax-CE-like loss "
+                        f"(default: {'on' if d.wta else 'off'})")
     g.add_argument("--wta-inhibition", type=float, default=d.wta_inhibition,
                    help="inhibitory weight between output neurons (default: %(default)s)")
     g.add_argument("--dropout", type=_floats, default=d.dropout, metavar="P[,P...]",
@@ -97,7 +124,8 @@ def _add_model_args(p):
     g.add_argument("--init-gain", type=float, default=d.init_gain,
                    help="He-init std = gain * theta * sqrt(2/fan_in) (default: %(default)s)")
     g.add_argument("--fixed-point", action="store_true",
-                   help="Loihi-like fixed point: 8-bit weights, 24-bit u/v, integer learning")
+                   help="Loihi-like fixed point: 8-bit weights, 24-bit u/v, integer learning "
+                        "(default: off, floating point)")
     g.add_argument("--weight-bits", type=int, default=d.weight_bits,
                    help="signed weight mantissa width in bits, fixed point (default: %(default)s)")
     g.add_argument("--weight-exp", type=_ints, default=d.weight_exp, metavar="E[,E...]",
@@ -163,10 +191,13 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, metavar="DIR",
                    help=f"run folder (default: {RUNS_ROOT}/<dataset>-<mode>-T<T>[-fixed]-seed<seed>, "
                         "or <dataset>-ann-seed<seed> for --model ann; $SSNNBP_RUNS changes the root)")
-    r.add_argument("--overwrite", action="store_true", help="start afresh even if the run folder holds a run")
+    r.add_argument("--overwrite", action="store_true",
+                   help="start afresh even if the run folder holds a run (default: off, resume it)")
     r.add_argument("--checkpoint-every", type=float, default=rs.checkpoint_s, metavar="SECONDS",
                    help="seconds between mid-epoch checkpoints (default: %(default)s)")
-    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--quiet", action="store_true",
+                   help="no progress output (default: off; progress bars on a terminal, one line per epoch "
+                        "in a log)")
 
     e = sub.add_parser("evaluate", help="test accuracy of a trained run",
                        description="Evaluate the weights of a run folder (argmax of output spike counts).")
@@ -175,21 +206,29 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
     e.add_argument("--backend", choices=BACKENDS, default="engine",
                    help="simulate in the engine or in Lava (default: %(default)s)")
-    e.add_argument("--steps", "-T", type=int, default=None, metavar="T",
+    e.add_argument("--steps", "-T", type=_positive_int, default=None, metavar="T",
                    help="simulate T steps per sample instead of the T the run was trained with; the "
                         "synaptic time constant scales with T, so a longer run averages out the input "
                         "encoding's noise (default: the run's T)")
     e.add_argument("--activity", action="store_true",
                    help="also print each layer's forward spike activity (spikes and synaptic events per sample, "
-                        "active fraction, never-active neurons; engine backend)")
-    e.add_argument("--quiet", action="store_true", help="no progress bars")
+                        "active fraction, never-active neurons; engine backend) (default: off)")
+    e.add_argument("--quiet", action="store_true",
+                   help="no progress bars (default: off; they are drawn on a terminal only)")
 
     i = sub.add_parser("info", help="versions, data sets found, model size",
-                       description="Print versions, where data sets were found, and the size of a network.")
-    i.add_argument("--data-dir", default=None, metavar="DIR", help="extra data folder to search first")
+                       description="Print versions, where data sets were found and whether their files "
+                                   "are intact, and the size of a network.")
+    i.add_argument("--data-dir", default=None, metavar="DIR", help="extra data folder to search first (default: none)")
+    i.add_argument("--verify", action="store_true",
+                   help="also check every data file's MD5 (reads them all: a few seconds) (default: off, "
+                        "headers, sizes and sample counts only)")
     i.add_argument("--hidden", type=_ints, default=DEFAULT.sizes[1:-1], metavar="N[,N...]",
-                   help="hidden sizes of the network to describe (default: 1280)")
-    i.add_argument("--run", default=None, metavar="RUN_DIR", help="describe a run folder")
+                   help=f"hidden sizes of the network to describe (default: {','.join(map(str, DEFAULT.sizes[1:-1]))})")
+    i.add_argument("--run", default=None, metavar="RUN_DIR",
+                   help="describe a run folder, checking its files (default: none)")
+    top.options = {name: {a.dest: a.option_strings[0] for a in p._actions if a.option_strings}
+                   for name, p in sub.choices.items()}
     return top
 
 
@@ -224,11 +263,29 @@ def _settings_from_args(args):
                        checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr)
 
 
+def _run_folder(args) -> Path:
+    """--out, or the default folder under RUNS_ROOT ($SSNNBP_RUNS), checked before any data is loaded."""
+    from .training import RunError, check_run_dir
+    if args.out:
+        return Path(args.out).expanduser()
+    tag = "ann" if args.model == "ann" else f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
+    out = RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
+    try:
+        check_run_dir(out)
+    except RunError as e:
+        src = "$SSNNBP_RUNS" if os.environ.get("SSNNBP_RUNS") else "the default root"
+        raise RunError(f"{e} (the root {RUNS_ROOT} is {src}; pass --out or set $SSNNBP_RUNS to a folder)") from None
+    return out
+
+
 def cmd_train(args) -> int:
+    from .data import DATASETS, DataError
     from .training import Run
-    if args.steps is not None and args.steps <= 0:
-        raise ConfigError(f"invalid steps: {args.steps} (need a positive integer)")
+    info = DATASETS[args.dataset]
     settings = _settings_from_args(args)
+    cfg = _config_from_args(args, int(math.prod(info.input_shape)), info.num_classes)
+    out = _run_folder(args)
+    Run.check(out, cfg, settings)   # the folder and the memory, before loading any data
     steps = args.steps if args.dataset == "nmnist" else None
     if args.val_samples:
         # the same held-out images for every run (a fixed seed), the training subset from the rest
@@ -240,9 +297,9 @@ def cmd_train(args) -> int:
     else:
         train, val = _load(args.dataset, "train", args, steps, args.train_samples, args.seed), None
     test = _load(args.dataset, "test", args, steps, args.test_samples, args.seed)
-    cfg = _config_from_args(args, train.input_size, train.num_classes)
-    tag = "ann" if args.model == "ann" else f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
-    out = Path(args.out) if args.out else RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
+    if (train.input_size, train.num_classes) != (cfg.sizes[0], cfg.sizes[-1]):
+        raise DataError(f"data set {args.dataset} has {train.input_size} inputs and {train.num_classes} classes, "
+                        f"expected {cfg.sizes[0]} and {cfg.sizes[-1]}")
     run = Run.open(out, cfg, settings, overwrite=args.overwrite)
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
@@ -257,53 +314,37 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _read_run_config(run: Path):
-    """A run folder's config.json and its model, or a one-line error naming what is wrong."""
-    from .training import RunError
-    try:
-        saved = json.loads((run / "config.json").read_text())
-        cfg = SSNNConfig.from_dict(saved["model"])
-    except FileNotFoundError:
-        raise RunError(f"{run}: no config.json (not a run folder written by 'ssnnbp train')") from None
-    except json.JSONDecodeError as e:
-        raise RunError(f"{run / 'config.json'}: not valid JSON ({e})") from None
-    except (KeyError, TypeError, AttributeError) as e:
-        raise RunError(f"{run / 'config.json'}: not a run configuration (missing or bad {e})") from None
-    return saved, cfg
-
-
 def cmd_evaluate(args) -> int:
-    from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, load_weights
-    run = Path(args.run).expanduser()
-    saved, cfg = _read_run_config(run)
-    rs = saved.get("run", {})
+    from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, read_run_folder
+    folder = read_run_folder(Path(args.run))
+    cfg, rs = folder.cfg, folder.settings
+    if folder.weights is None:
+        raise RunError(f"{folder.path / 'weights.npz'}: no such file (no epoch of this run has finished)")
     if args.steps is not None:
-        if args.steps <= 0:
-            raise ConfigError(f"invalid steps: {args.steps} (need a positive integer)")
-        if rs.get("model") == "ann":
+        if rs.model == "ann":
             raise RunError("--steps applies to spiking runs; this run folder holds an ANN")
         cfg = cfg.with_steps(args.steps)
-    weights = load_weights(run / "weights.npz")
-    name = args.dataset or rs.get("dataset", "default")
-    args.data_dir = args.data_dir or rs.get("data_dir")
-    ds = _load(name, args.split, args, cfg.steps, args.test_samples, rs.get("seed", 0))
+    weights = folder.weights
+    name = args.dataset or rs.dataset
+    args.data_dir = args.data_dir or rs.data_dir
+    ds = _load(name, args.split, args, cfg.steps, args.test_samples, rs.seed)
     if ds.input_size != cfg.sizes[0] or ds.num_classes != cfg.sizes[-1]:
         raise RunError(f"data set {name} has {ds.input_size} inputs and {ds.num_classes} classes; "
                        f"the network is {'-'.join(map(str, cfg.sizes))}")
-    if args.activity and (rs.get("model") == "ann" or args.backend != "engine"):
+    if args.activity and (rs.model == "ann" or args.backend != "engine"):
         raise RunError("--activity needs a spiking run evaluated with --backend engine")
     activity = None
-    if rs.get("model") == "ann":
+    if rs.model == "ann":
         from .ann import ANN
         ann = ANN(list(cfg.sizes), seed=0, dropout=(0.0,) * cfg.n_layers)
         ann.load_state_dict({**ann.state_dict(), **{f"w{k}": w for k, w in enumerate(weights)}})
         acc = ann.accuracy(ds.x, ds.y)
     else:
         activity = SpikeActivity(cfg) if args.activity else None
-        counts = evaluate_counts(cfg, weights, ds.x, rs.get("seed", 0), args.backend, progress=not args.quiet,
+        counts = evaluate_counts(cfg, weights, ds.x, rs.seed, args.backend, progress=not args.quiet,
                                  activity=activity)
         acc = accuracy_from_counts(counts, ds.y)
-    at = "" if rs.get("model") == "ann" else f", T = {cfg.steps}"
+    at = "" if rs.model == "ann" else f", T = {cfg.steps}"
     print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend}{at})")
     if activity is not None:
         print(f"forward spike activity over {len(ds)} samples, T = {cfg.steps} (layer 0 = input):")
@@ -317,14 +358,16 @@ def cmd_evaluate(args) -> int:
 
 def cmd_info(args) -> int:
     from .data import DATASETS, search_dirs
-    from .training import versions
+    from .data.registry import describe
+    from .training import read_run_folder, versions
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     print("data search order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
     for name in sorted(DATASETS):
-        where = _find_dataset(name, args.data_dir)
-        print(f"  {name:14s} {where}")
+        print(f"  {name:14s} {describe(name, args.data_dir, verify=args.verify)}")
     if args.run:
-        _, cfg = _read_run_config(Path(args.run).expanduser())
+        folder = read_run_folder(Path(args.run))
+        cfg = folder.cfg
+        print(f"run {folder.path}: {_progress_of(folder)}")
     else:
         cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
     n_neurons = sum(cfg.sizes[1:])
@@ -334,6 +377,19 @@ def cmd_info(args) -> int:
           f"({n_syn * cfg.weight_bits / 8 / 1024:.0f} KiB at {cfg.weight_bits}-bit weights)")
     _print_loihi_estimate(cfg)
     return 0
+
+
+def _progress_of(folder) -> str:
+    """A checked run folder's state in words: epochs done, last accuracy, the checkpoint's position."""
+    m, s = folder.metrics, folder.settings
+    text = (f"{s.model} on {s.dataset}, {len(m)}{f' of {s.epochs}' if len(m) < s.epochs else ''} "
+            f"epoch{'s' if len(m) != 1 or s.epochs != 1 else ''} finished")
+    if m:
+        text += f" (test accuracy {100 * m[-1]['test_acc']:.2f}%)"
+    ck = folder.checkpoint
+    if ck is not None and int(ck["position"]):
+        text += f"; checkpoint {int(ck['position'])} samples into epoch {int(ck['epoch']) + 1}"
+    return text + "; files check out"
 
 
 def _print_loihi_estimate(cfg: SSNNConfig):
@@ -346,17 +402,14 @@ def _print_loihi_estimate(cfg: SSNNConfig):
             print("  " + line)
 
 
-def _find_dataset(name, data_dir) -> str:
-    from .data import DataError, load_dataset
-    if name == "nmnist":
-        from .data import search_dirs
-        hits = [str(d) for d in search_dirs(data_dir) if (d / "NMNIST").is_dir() or (d / "nmnist").is_dir()]
-        return ("found in " + hits[0]) if hits else "not found"
-    try:
-        ds = load_dataset(name, "test", data_dir, verify=False)
-        return f"found ({len(ds)} test samples)"
-    except DataError as e:
-        return f"not found ({str(e).split(';')[0]})"
+_FIELD_DEST = {"sizes": "hidden", "checkpoint_s": "checkpoint_every"}   # where a field's option is named otherwise
+
+
+def _naming_option(message: str, options: dict) -> str:
+    """'invalid FIELD: ...' from SSNNConfig or RunSettings, prefixed with the option that set FIELD."""
+    field = message[len("invalid "):].split(":")[0] if message.startswith("invalid ") else ""
+    opt = options.get(_FIELD_DEST.get(field, field))
+    return f"argument {opt}: {message}" if opt else message
 
 
 def main(argv=None) -> int:
@@ -368,10 +421,19 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
-    except (UsageError, ConfigError, DataError, RunError) as e:
+        try:
+            return {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
+        except (ConfigError, RunError) as e:
+            raise UsageError(_naming_option(str(e), parser.options[args.command])) from None
+    except (UsageError, DataError) as e:
         print(f"ssnnbp: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # e.g. 'ssnnbp info | head': the reader left, nothing to report
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 1
     except KeyboardInterrupt:
         print("ssnnbp: interrupted (the last checkpoint is kept; run the same command to resume)", file=sys.stderr)
         return 130

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
+
+import numpy as np
 
 from . import fixed_point as fxp
 
@@ -50,6 +53,7 @@ class SSNNConfig:
     def __post_init__(self):
         def bad(name, why):
             raise ConfigError(f"invalid {name}: {why}")
+        _coerce_fields(self)   # every field of its declared type (numpy scalars converted), numbers finite
         if len(self.sizes) < 2 or any((not isinstance(n, int)) or n <= 0 for n in self.sizes):
             bad("sizes", f"{self.sizes!r} (need >= 2 positive integers)")
         if not isinstance(self.steps, int) or self.steps <= 0:
@@ -74,6 +78,7 @@ class SSNNConfig:
             bad("dropout", f"{self.dropout!r} (need one probability in [0, 1) per layer below the output)")
         if self.weight_exp and len(self.weight_exp) != len(self.sizes) - 1:
             bad("weight_exp", f"{self.weight_exp!r} (need one exponent per synapse layer)")
+        _check_weight_scale(self)
         if self.fixed_point and self.mode == "noise":
             bad("mode", "'noise' emulates stochastic updates with Gaussian noise and exists in floating point only")
         if self.noise_std is not None and self.noise_std < 0:
@@ -145,3 +150,127 @@ class SSNNConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
         return cls(**kw)
+
+
+# ---- field checks (__post_init__) -------------------------------------------
+# Loihi's (and CoincidenceDense's) weight exponent is a 4-bit signed field.
+WEIGHT_EXP_RANGE = (-8, 7)
+FLOAT_LIMIT = 1e30   # thresholds, weights and their sums stay far inside float32 (3.4e38)
+
+
+def field_error(name: str, why: str) -> ConfigError:
+    return ConfigError(f"invalid {name}: {why}")
+
+
+def coerce(name: str, annotation: str, value, error=field_error):
+    """``value`` as the type a dataclass field declares (``annotation``, a string:
+    int, float, bool, str, Optional[...], Tuple[..., ...]), or ``error(name, why)``.
+    numpy scalars become Python ones; bools are not integers; floats must be finite."""
+    if annotation.startswith("Optional["):
+        return None if value is None else coerce(name, annotation[9:-1], value, error)
+    if annotation.startswith("Tuple["):
+        kind = annotation[6:-1].split(",")[0].strip()
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            raise error(name, f"{value!r} (need a sequence of {kind}s)")
+        return tuple(coerce(name, kind, v, error) for v in value)
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    real = integer or isinstance(value, (float, np.floating))
+    if annotation == "int":
+        if not integer:
+            raise error(name, f"{value!r} (need an integer, got {type(value).__name__})")
+        return int(value)
+    if annotation == "float":
+        if not real:
+            raise error(name, f"{value!r} (need a number, got {type(value).__name__})")
+        if not math.isfinite(value):
+            raise error(name, f"{value!r} (need a finite number)")
+        return float(value)
+    if annotation == "bool":
+        if not isinstance(value, (bool, np.bool_)):
+            raise error(name, f"{value!r} (need True or False, got {type(value).__name__})")
+        return bool(value)
+    if annotation == "str":
+        if isinstance(value, os.PathLike):   # a folder given as a Path
+            return os.fspath(value)
+        if not isinstance(value, str):
+            raise error(name, f"{value!r} (need a string, got {type(value).__name__})")
+        return value
+    raise TypeError(f"field {name}: no check for annotation {annotation!r}")
+
+
+def _coerce_fields(cfg):
+    for f in dataclasses.fields(cfg):
+        object.__setattr__(cfg, f.name, coerce(f.name, f.type, getattr(cfg, f.name)))
+
+
+def _check_weight_scale(cfg):
+    """Weight exponents Loihi can hold and, in fixed point, mantissas that carry
+    the He-initialised weights: not 90 % of them 0, nor 90 % saturated."""
+    if not cfg.init_gain > 0:
+        raise field_error("init_gain", f"{cfg.init_gain!r} (need > 0: all initial weights would be 0)")
+    for name in ("theta", "theta_hidden_grad", "theta_out_grad", "wta_inhibition", "eta", "noise_std"):
+        if abs(getattr(cfg, name) or 0) > FLOAT_LIMIT:
+            raise field_error(name, f"{getattr(cfg, name)!r} (need <= {FLOAT_LIMIT:g}: the engine computes in float32)")
+    if cfg.init_gain * cfg.theta > FLOAT_LIMIT / max(cfg.sizes):
+        raise field_error("init_gain", f"{cfg.init_gain!r} with theta {cfg.theta!r}: sums of the initial weights "
+                                       f"(std init_gain * theta * sqrt(2 / fan_in)) would exceed {FLOAT_LIMIT:g}")
+    lo, hi = WEIGHT_EXP_RANGE
+    for k, e in enumerate(cfg.weight_exp):
+        if not lo <= e <= hi:
+            raise field_error("weight_exp", f"{e} for synapse layer {k} (need {lo}..{hi}, the synapses' "
+                                            "4-bit exponent)")
+    if not cfg.fixed_point or not 2 <= cfg.weight_bits <= 16:
+        return
+    _check_fixed_point_registers(cfg)
+    top = 2 ** (cfg.weight_bits - 1) - 1
+    for k in range(len(cfg.sizes) - 1):
+        std = cfg.init_gain * cfg.theta * math.sqrt(2.0 / cfg.sizes[k])
+        why = _lost_weights(std, cfg.exp_of(k), top)
+        if why:
+            ok = [e for e in range(lo, hi + 1) if not _lost_weights(std, e, top)]
+            need = f"need {ok[0]}..{ok[-1]} here" if ok else "no exponent fits: change init_gain or weight_bits"
+            raise field_error("weight_exp", f"{cfg.exp_of(k)} for synapse layer {k}: one mantissa unit is "
+                                            f"2**{cfg.exp_of(k)}/64 = {fxp.weight_lsb(cfg.exp_of(k)):.3g}, so "
+                                            f"{why[0]} of the initial weights (std init_gain * theta * "
+                                            f"sqrt(2 / fan_in) = {std:.3g}) would {why[1]} ({need})")
+
+
+def _lost_weights(std: float, e: int, top: int):
+    """('98 %', 'round to 0') (or saturate at +/-top) when 90 % of normal weights of
+    ``std`` are lost to quantisation at exponent ``e``; None if most survive."""
+    lsb = fxp.weight_lsb(e)
+    zero = math.erf(lsb / 2 / (std * math.sqrt(2)))           # P(|w| < lsb / 2)
+    saturated = 1 - math.erf(top * lsb / (std * math.sqrt(2)))  # P(|w| > top * lsb)
+    if zero > 0.9:
+        return f"{100 * zero:.0f} %", "round to 0"
+    if saturated > 0.9:
+        return f"{100 * saturated:.0f} %", f"saturate at +/-{top}"
+    return None
+
+
+def _check_fixed_point_registers(cfg):
+    """Fixed point's derived integers fit their registers: thresholds (17-bit
+    mantissas, the test-time theta / (1 - p) included), the WTA weight (16-bit
+    synaptic input) and the learning rate's power-of-two shift of the counts."""
+    du = fxp.decay_register(1.0 - math.exp(-1.0 / (cfg.tau if cfg.tau is not None else cfg.steps / 10.0)))
+    drops = [0.0] + (list(cfg.dropout) if cfg.test_threshold_scaling else [])
+    for name, theta in [("theta", cfg.theta / (1.0 - p)) for p in drops] + [
+            ("theta_hidden_grad", cfg.theta_hidden_grad), ("theta_out_grad", cfg.theta_out_grad)]:
+        try:
+            fxp.threshold_mantissa(theta, du)
+        except ValueError:
+            raise field_error(name, f"{getattr(cfg, name)!r} does not fit fixed point's 17-bit threshold "
+                                    f"mantissa at tau = {cfg.tau_steps:g} steps (lower it, or tau)") from None
+    if cfg.wta and round(cfg.wta_inhibition * fxp.W_ONE) > fxp.A_MAX:
+        raise field_error("wta_inhibition", f"{cfg.wta_inhibition!r} (fixed point holds it as a 16-bit synaptic "
+                                            f"input of {fxp.W_ONE} per unit: need <= {fxp.A_MAX / fxp.W_ONE:g})")
+    from . import dynamics as dyn   # here, not at the top: dynamics imports this module
+    for k in range(len(cfg.sizes) - 1):
+        try:
+            shift = dyn.learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(k))
+        except (ValueError, OverflowError):
+            continue   # a mode without a count shift
+        if not -8 <= shift <= 62:
+            raise field_error("eta", f"{cfg.eta!r} (fixed point applies it as a shift of the integer counts by "
+                                     f"{shift} bits for synapse layer {k}: need -8..62, beyond which every "
+                                     "update saturates or the shift overflows)")

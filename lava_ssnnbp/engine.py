@@ -24,6 +24,7 @@ import numpy as np
 from . import dynamics as dyn
 from . import kernels as _kernels
 from .config import SSNNConfig
+from .validation import check_samples
 
 
 @dataclass
@@ -290,6 +291,8 @@ class Engine:
         """
         if batch_updates not in ("per-sample", "mini-batch"):
             raise ValueError(f"batch_updates must be 'per-sample' or 'mini-batch', not {batch_updates!r}")
+        x, y, _ = check_samples(self.cfg, x, y, train=True,
+                                memory_batch=1 if batch_updates == "per-sample" else len(x))
         n = len(y)
         if batch_updates == "per-sample" and n > 1:
             return _concatenate([self.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch") for i in range(n)])
@@ -303,6 +306,7 @@ class Engine:
     def predict(self, x, sample_ids) -> SimResult:
         """Forward spike counts of every layer at test time (no dropout, no learning);
         input spikes from the test streams ``seed + TEST_SEED_OFFSET``."""
+        x, _, sample_ids = check_samples(self.cfg, x, None, sample_ids, train=False, memory_batch=len(x))
         batch = encode_batch(self.cfg, x, None, sample_ids, self.seed + dyn.TEST_SEED_OFFSET, train=False)
         return self.simulate(batch, train=False, forward_only=True)
 

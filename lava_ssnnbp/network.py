@@ -36,6 +36,7 @@ import numpy as np
 from . import dynamics as dyn
 from . import lifecycle
 from .config import SSNNConfig
+from .validation import check_samples
 
 
 @dataclass
@@ -208,22 +209,12 @@ class SSNNBPNetwork:
         as ``Engine.predict_counts(x, sample_ids)``.
         ``record=True`` returns every layer's spike trains.
         """
-        x = np.asarray(x)
-        n, T, D = len(x), self.cfg.steps, self.cfg.sizes[0]
-        want = (n, T, D) if self.event_frames else (n, D)
-        if x.shape != want:
-            raise ValueError(f"x must have shape {want}, got {x.shape}")
+        x, y, ids = check_samples(self.cfg, x, y, None if learn else sample_ids, train=learn,
+                                  event_frames=self.event_frames)
+        n = len(x)
         if learn:
-            if y is None or len(y) != n:
-                raise ValueError("training needs one label per sample")
             ids = np.arange(self.samples_seen, self.samples_seen + n)
-        else:
-            ids = np.arange(n) if sample_ids is None else np.asarray(sample_ids, dtype=np.int64)
-            if len(ids) != n:
-                raise ValueError("need one sample id per sample")
-        labels = np.zeros(n, dtype=np.int64) if y is None else np.asarray(y, dtype=np.int64)
-        if n and (labels.min() < 0 or labels.max() >= self.cfg.sizes[-1]):
-            raise ValueError(f"labels must be classes 0..{self.cfg.sizes[-1] - 1}")
+        labels = np.zeros(n, dtype=np.int64) if y is None else y
         counts, recs = [], []
         try:
             self._ensure_runtime()

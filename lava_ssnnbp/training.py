@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import fcntl
 import json
 import math
 import os
@@ -25,13 +26,14 @@ import platform
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 
-from .config import SSNNConfig
+from .config import ConfigError, SSNNConfig, coerce
 
 BACKENDS = ("engine", "lava")
 BATCH_UPDATES = ("per-sample", "mini-batch")
@@ -68,7 +70,11 @@ class RunSettings:
 
     def __post_init__(self):
         def bad(name, why):
-            raise RunError(f"invalid {name}: {why}")
+            raise _setting_error(name, why)
+        for f in dataclasses.fields(self):   # declared types (numpy scalars converted), finite numbers
+            setattr(self, f.name, coerce(f.name, f.type, getattr(self, f.name), _setting_error))
+        if self.seed < 0:
+            bad("seed", f"{self.seed!r} (need an integer >= 0: it names numpy's random streams)")
         if not isinstance(self.epochs, int) or self.epochs < 1:
             bad("epochs", f"{self.epochs!r} (need an integer >= 1)")
         if self.model not in MODELS:
@@ -97,10 +103,24 @@ class RunSettings:
                 bad(name, f"{v!r} (need >= 1)")
         if self.checkpoint_s <= 0:
             bad("checkpoint_s", f"{self.checkpoint_s!r} (need > 0 seconds)")
+        if self.ann_lr <= 0:
+            bad("ann_lr", f"{self.ann_lr!r} (need > 0)")
+        if not 0 <= self.ann_momentum < 1:
+            bad("ann_momentum", f"{self.ann_momentum!r} (need 0 <= momentum < 1)")
         if self.backend == "lava" and self.batch_updates != "per-sample":
             bad("batch_updates", "the Lava backend learns per sample, as on chip (use --batch-updates per-sample)")
         if self.model == "ann" and self.backend != "engine":
             bad("backend", "the ANN baseline runs in numpy only (use --backend engine)")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunSettings":
+        """Settings as config.json records them; ones added since count as their defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _setting_error(name: str, why: str) -> "RunError":
+    return RunError(f"invalid {name}: {why}")
 
 
 def eta_at(eta: float, s: RunSettings, epoch: int) -> float:
@@ -180,10 +200,15 @@ def equal_apart_from(a: dict, b: dict, key: str) -> bool:
 def load_npz(path) -> dict:
     """Arrays of an npz file we wrote (never unpickles)."""
     try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                raise RunError(f"{path}: not an npz file (no zip archive)")
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except FileNotFoundError:
         raise RunError(f"{path}: no such file") from None
+    except RunError:
+        raise
     except Exception as e:   # zipfile/ValueError on corrupt files
         raise RunError(f"{path}: not a readable npz file ({e})") from None
 
@@ -192,8 +217,10 @@ def save_weights(path, weights: List[np.ndarray], **extra):
     _save_npz(Path(path), {**{f"w{k}": w for k, w in enumerate(weights)}, **extra})
 
 
-def load_weights(path) -> List[np.ndarray]:
-    """Weights ``w0, w1, ...`` (shape (N_out, N_in) each) from an npz file."""
+def load_weights(path, cfg: Optional[SSNNConfig] = None) -> List[np.ndarray]:
+    """Weights ``w0, w1, ...`` (shape (N_out, N_in) each) from an npz file. With
+    ``cfg``, exactly the weights of that network (no other arrays, shapes, finite
+    numbers, integer mantissas in fixed point), or a RunError naming the file."""
     z = load_npz(path)
     ws, k = [], 0
     while f"w{k}" in z:
@@ -201,7 +228,242 @@ def load_weights(path) -> List[np.ndarray]:
         k += 1
     if not ws:
         raise RunError(f"{path}: holds no weight arrays w0, w1, ...")
-    return ws
+    if cfg is None:
+        return ws
+    extra = sorted(set(z) - {f"w{k}" for k in range(len(ws))})
+    if extra:
+        raise RunError(f"{path}: unexpected arrays {', '.join(extra)} (a weights file holds w0..w{len(ws) - 1} only)")
+    return _check_weights(cfg, ws, str(path))
+
+
+# ------------------------------------------------------------------ run folders: checks, lock, reading
+RESULT_FILES = ("checkpoint.npz", "weights.npz", "metrics.json", "metrics.csv", "learning_curve.png", "config.json")
+PROGRESS_FILES = ("checkpoint.npz", "weights.npz", "metrics.json")   # what a resumed run continues from
+
+
+def check_run_dir(out: Path):
+    """A RunError unless ``out`` is a folder or can be created as one (no file in the way)."""
+    p = Path(out)
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    if not p.is_dir():
+        where = "is a file" if p == Path(out) else f"cannot be created: {p} is a file"
+        raise RunError(f"run folder {out} {where}, not a folder")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise RunError(f"run folder {out}: {p} is not writable")
+
+
+_HELD_LOCKS: "weakref.WeakSet" = weakref.WeakSet()   # this process's RunLocks
+
+
+class RunLock:
+    """The training process's exclusive hold on a run folder: ``fcntl.flock`` on
+    ``RUN/.lock``, which the kernel releases when the process ends, even by
+    SIGKILL, so a dead run never blocks the next. The file keeps the holder's pid
+    for the message; it is never deleted (a deleted lock file could be locked twice)."""
+
+    def __init__(self, folder: Path):
+        folder = Path(folder)
+        check_run_dir(folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as e:
+            raise RunError(f"run folder {folder}: cannot create it or its lock file ({e.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if not isinstance(e, BlockingIOError):   # e.g. a file system without locks
+                os.close(fd)
+                raise RunError(f"run folder {folder}: cannot lock {folder / '.lock'} ({e.strerror})") from None
+            pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            who = "an earlier Run of this process (close it first)" if pid == str(os.getpid()) else \
+                "another training process"
+            raise RunError(f"run folder {folder} is in use by {who} (pid {pid})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        _HELD_LOCKS.add(self)
+        self._finalizer = weakref.finalize(self, os.close, fd)
+
+    def release(self):
+        """Give the folder free (closing the file releases the lock)."""
+        self._finalizer()
+
+    @staticmethod
+    def _forget_in_child():
+        # a forked child (e.g. Lava's worker processes) must not keep the parent's
+        # folder locked after the parent dies: close its copies (close, not LOCK_UN,
+        # which would unlock the parent too)
+        for lock in list(_HELD_LOCKS):
+            if lock._finalizer.detach():
+                try:
+                    os.close(lock.fd)
+                except OSError:
+                    pass
+        _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=RunLock._forget_in_child)
+
+
+def _read_json(path: Path, what: str):
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as e:
+        raise RunError(f"{path}: cannot be read ({getattr(e, 'strerror', None) or e})") from None
+    except json.JSONDecodeError as e:
+        raise RunError(f"{path}: not valid JSON ({e}); not {what} written by 'ssnnbp train'") from None
+
+
+def read_run_config(run: Path):
+    """``(saved, cfg, settings)`` of a run folder's config.json: the model and run
+    settings checked as SSNNConfig and RunSettings check them, or one RunError
+    naming the file and what is wrong."""
+    run = Path(run)
+    if os.path.lexists(run) and not run.is_dir():
+        raise RunError(f"{run} is a file, not a run folder")
+    path = run / "config.json"
+    try:
+        saved = _read_json(path, "a run configuration")
+    except FileNotFoundError:
+        what = "no such file" if run.is_dir() else "no such folder"
+        raise RunError(f"{path}: {what} (not a run folder written by 'ssnnbp train')") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("model"), dict) \
+            or not isinstance(saved.get("run", {}), dict):
+        raise RunError(f"{path}: not a run configuration (need an object with 'model' and 'run' objects)")
+    for section, cls, derived in (("model", SSNNConfig, {"tau_steps"}), ("run", RunSettings, set())):
+        unknown = sorted(set(saved.get(section, {})) - {f.name for f in dataclasses.fields(cls)} - derived)
+        if unknown:
+            raise RunError(f"{path}: unknown {section} parameter {', '.join(unknown)} (a hand edit, or written "
+                           "by another version?)")
+    try:
+        cfg = SSNNConfig.from_dict(saved["model"])
+        settings = RunSettings.from_dict(saved.get("run", {}))
+    except (ConfigError, RunError) as e:
+        raise RunError(f"{path}: {e}") from None
+    return saved, cfg, settings
+
+
+def read_metrics(path: Path) -> List[dict]:
+    """The epochs a metrics.json records (none if it does not exist), checked: one
+    record per epoch 1, 2, ... with accuracies in [0, 1]."""
+    try:
+        d = _read_json(path, "a metrics file")
+    except FileNotFoundError:
+        return []
+    rows = d.get("epochs") if isinstance(d, dict) else None
+    if not isinstance(rows, list):
+        raise RunError(f"{path}: not a metrics file (need an object with an 'epochs' list)")
+    for i, r in enumerate(rows, start=1):
+        if not isinstance(r, dict) or r.get("epoch") != i or isinstance(r.get("epoch"), bool):
+            raise RunError(f"{path}: record {i} is not epoch {i}'s ({str(r)[:40]})")
+        for key in ("train_acc", "test_acc"):
+            v = r.get(key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise RunError(f"{path}: epoch {i}: {key} = {v!r} is not an accuracy in [0, 1]")
+    return rows
+
+
+def _weights_cfg(cfg: SSNNConfig, settings: RunSettings) -> SSNNConfig:
+    """The config weights are checked against: the ANN twin's are floats."""
+    return cfg.replace(fixed_point=False) if settings.model == "ann" else cfg
+
+
+def read_checkpoint(path: Path, cfg: SSNNConfig, settings: RunSettings) -> dict:
+    """A checkpoint.npz, every entry checked (integer counters, the network's
+    weights, the ANN's state), or a RunError naming the file."""
+    z = load_npz(path)
+
+    def bad(why):
+        raise RunError(f"{path}: {why}")
+    counters = ("format", "epoch", "position", "samples_seen")
+    for key in counters:
+        if key not in z:
+            bad(f"no '{key}' entry (not a checkpoint written by 'ssnnbp train')")
+    for key in counters + ("epoch_correct",) * ("epoch_correct" in z):
+        if z[key].shape != () or z[key].dtype.kind not in "iu" or int(z[key]) < 0:
+            bad(f"'{key}' must be an integer >= 0, got {z[key].dtype} {z[key].shape}")
+    if int(z["format"]) != CHECKPOINT_FORMAT:
+        bad(f"unknown checkpoint format {int(z['format'])} (this version writes {CHECKPOINT_FORMAT})")
+    if int(z.get("epoch_correct", 0)) > int(z["position"]):
+        bad(f"'epoch_correct' {int(z['epoch_correct'])} exceeds the {int(z['position'])} samples done")
+    if "epoch_wall_s" in z:
+        w = z["epoch_wall_s"]
+        if w.shape != () or w.dtype.kind not in "iuf" or not np.isfinite(w) or w < 0:
+            bad("'epoch_wall_s' must be a number of seconds >= 0")
+    weights = [f"w{k}" for k in range(cfg.n_layers)]
+    missing = [k for k in weights if k not in z]
+    if missing:
+        bad(f"no {', '.join(missing)} (the network {'-'.join(map(str, cfg.sizes))} has {cfg.n_layers} "
+            "synapse layers)")
+    _check_weights(_weights_cfg(cfg, settings), [z[k] for k in weights], str(path))
+    ann = _check_ann_state(z, cfg, bad) if settings.model == "ann" else set()
+    extra = sorted(set(z) - set(counters) - {"epoch_correct", "epoch_wall_s"} - set(weights) - ann)
+    if extra:
+        bad(f"unexpected entries {', '.join(extra)}")
+    return z
+
+
+def _check_ann_state(z: dict, cfg: SSNNConfig, bad) -> set:
+    """The ANN twin's optimizer state in a checkpoint: the keys ``ANN.state_dict``
+    writes, with its shapes and finite values. Returns those keys."""
+    from .ann import ANN
+    ref = {f"ann_{k}": v for k, v in ANN(list(cfg.sizes), dropout=()).state_dict().items()}
+    for key, v in ref.items():
+        if key not in z:
+            bad(f"no '{key}' entry (the ANN's training state)")
+        a = z[key]
+        if key == "ann_rng_state":
+            try:
+                json.loads(str(a))
+            except ValueError:
+                bad(f"'{key}' is not the generator state ANN.state_dict writes")
+        elif key == "ann_sizes":
+            if tuple(np.ravel(a).tolist()) != tuple(cfg.sizes):
+                bad(f"'{key}' is {np.ravel(a).tolist()}, the network is {list(cfg.sizes)}")
+        elif key != "ann_dropout" and (a.shape != v.shape or a.dtype.kind not in "iuf" or not np.isfinite(a).all()):
+            bad(f"'{key}' must be finite numbers of shape {v.shape}, got {a.dtype} {a.shape}")
+    return set(ref)
+
+
+@dataclass
+class RunFolder:
+    """A run folder read back, every file checked (see :func:`read_run_folder`)."""
+    path: Path
+    saved: dict                          # config.json as written
+    cfg: SSNNConfig
+    settings: RunSettings
+    metrics: List[dict]                  # finished epochs (metrics.json)
+    checkpoint: Optional[dict]           # checkpoint.npz
+    weights: Optional[List[np.ndarray]]  # weights.npz, the last finished epoch's
+
+
+def read_run_folder(run, hint: str = "") -> RunFolder:
+    """Read and check a run folder: config.json, metrics.json, checkpoint.npz and
+    weights.npz (the last three where present), and that they agree. The one path
+    by which 'evaluate', 'info --run' and a resumed 'train' read a folder; any
+    problem is one RunError naming the file, followed by ``hint``."""
+    run = Path(run).expanduser()
+    try:
+        saved, cfg, settings = read_run_config(run)
+        metrics = read_metrics(run / "metrics.json")
+        ck_path, w_path = run / "checkpoint.npz", run / "weights.npz"
+        ck = read_checkpoint(ck_path, cfg, settings) if os.path.lexists(ck_path) else None
+        weights = load_weights(w_path, _weights_cfg(cfg, settings)) if os.path.lexists(w_path) else None
+        if ck is not None and int(ck["epoch"]) not in (len(metrics), len(metrics) - 1):
+            # the checkpoint is written right after each epoch's metrics: equal, or one behind after a kill
+            raise RunError(f"{ck_path}: at epoch {int(ck['epoch'])}, but {run / 'metrics.json'} records "
+                           f"{len(metrics)} finished epochs")
+        for path, have in ((w_path, weights), (ck_path, ck)):
+            if metrics and have is None:
+                raise RunError(f"{path}: missing, though metrics.json records {len(metrics)} finished epochs")
+    except RunError as e:
+        raise RunError(f"{e}{hint}") from None
+    return RunFolder(run, saved, cfg, settings, metrics, ck, weights)
 
 
 def versions() -> dict:
@@ -251,24 +513,37 @@ def evaluate_counts(cfg: SSNNConfig, weights, x, seed: int, backend: str = "engi
                     batch_size: int = 256, progress: bool = True, desc: str = "test",
                     activity: Optional[SpikeActivity] = None) -> np.ndarray:
     """Output spike counts (N, C) at test time; sample i uses test stream i.
-    ``activity`` (engine only) accumulates every layer's forward spikes."""
+    ``activity`` (engine only) accumulates every layer's forward spikes. The engine
+    simulates at most ``batch_size`` samples at once, fewer where memory is short
+    (the counts are the same: each sample has its own streams)."""
     from tqdm.auto import tqdm
+    from .validation import check_memory, fitting_batch
     n = len(x)
     ids = np.arange(n)
     if backend == "lava":
         from .network import SSNNBPNetwork
         with SSNNBPNetwork(cfg, weights, seed, event_frames=x.ndim == 3, chunk=min(batch_size, 64)) as net:
             return np.concatenate([net.predict_counts(x[a:a + 64], ids[a:a + 64])
-                                   for a in tqdm(range(0, n, 64), desc=desc, unit="batch", disable=not progress)])
+                                   for a in tqdm(range(0, n, 64), desc=desc, unit="batch", disable=_no_bar(progress))])
     from .engine import Engine
     eng = Engine(cfg, weights, seed)
+    fits = fitting_batch(cfg, min(batch_size, max(n, 1)), train=False)
+    if fits < 1:
+        check_memory(cfg, 1, train=False)   # raises, saying what fits
+    batch_size = max(fits, 1)
     out = []
-    for a in tqdm(range(0, n, batch_size), desc=desc, unit="batch", disable=not progress):
+    for a in tqdm(range(0, n, batch_size), desc=desc, unit="batch", disable=_no_bar(progress)):
         res = eng.predict(x[a:a + batch_size], ids[a:a + batch_size])
         if activity is not None:
             activity.add(res.x_counts)
         out.append(res.out_counts)
     return np.concatenate(out) if out else np.zeros((0, cfg.sizes[-1]), dtype=np.int64)
+
+
+def _no_bar(progress: bool):
+    """tqdm's ``disable``: None draws the bar only where stderr is a terminal; in a
+    log file or pipe its carriage-return updates would be hundreds of lines."""
+    return None if progress else True
 
 
 def accuracy_from_counts(counts: np.ndarray, y: np.ndarray) -> float:
@@ -286,39 +561,74 @@ class Run:
     settings: RunSettings
     metrics: List[dict] = field(default_factory=list)
 
+    _lock: Optional[RunLock] = field(default=None, repr=False, compare=False)
+
     @classmethod
     def open(cls, out, cfg: SSNNConfig, settings: RunSettings, overwrite: bool = False) -> "Run":
-        """Start a run in ``out``, or resume the one there if its parameters match."""
+        """Start a run in ``out``, or resume the one there if its parameters match.
+
+        The run holds the folder's lock (:class:`RunLock`) until :meth:`train`
+        ends or :meth:`close`: a second process gets a RunError instead of
+        training into the same files. A folder with nothing to resume (no
+        checkpoint, weights or metrics, e.g. after a start that failed) is started
+        afresh, whatever its config.json says."""
         out = Path(out).expanduser()
-        cfg_file = out / "config.json"
-        if cfg_file.exists() and not overwrite:
-            try:
-                old = json.loads(cfg_file.read_text())
-                same = (_same_model(old.get("model", {}), cfg)
-                        and same_settings(old.get("run", {}), dataclasses.asdict(settings)))
-            except (json.JSONDecodeError, OSError, TypeError, ValueError):
-                same = False
-            if not same:
-                raise RunError(f"{out} holds a run with other parameters; pass --overwrite to replace it "
-                               f"or --out to choose another folder")
-            run = cls(out, cfg, settings)
-            m = out / "metrics.json"
-            run.metrics = json.loads(m.read_text())["epochs"] if m.exists() else []
-            return run
-        if overwrite and out.exists():
-            for name in ("checkpoint.npz", "weights.npz", "metrics.json", "metrics.csv",
-                         "learning_curve.png", "config.json"):
-                (out / name).unlink(missing_ok=True)
-        out.mkdir(parents=True, exist_ok=True)
+        cls.check(out, cfg, settings)
+        lock = RunLock(out)
+        try:
+            has_results = any(os.path.lexists(out / name) for name in PROGRESS_FILES)
+            run = cls._resume(out, cfg, settings) if has_results and not overwrite else cls._start(out, cfg, settings)
+        except BaseException:
+            lock.release()
+            raise
+        run._lock = lock
+        return run
+
+    @staticmethod
+    def check(out, cfg: SSNNConfig, settings: RunSettings):
+        """What :meth:`open` checks before it touches anything: the folder can be
+        written, and the engine's arrays for a batch fit in memory."""
+        from .validation import check_memory
+        check_run_dir(Path(out).expanduser())
+        if settings.model == "snn" and settings.backend == "engine":
+            check_memory(cfg, 1 if settings.batch_updates == "per-sample" else settings.batch_size, train=True,
+                         weights=True)
+
+    @classmethod
+    def _resume(cls, out: Path, cfg: SSNNConfig, settings: RunSettings) -> "Run":
+        folder = read_run_folder(out, hint="; pass --overwrite to start afresh")
+        if not (_same_model(folder.saved["model"], cfg)
+                and same_settings(folder.saved.get("run", {}), dataclasses.asdict(settings))):
+            raise RunError(f"{out} holds a run with other parameters; pass --overwrite to replace it "
+                           f"or --out to choose another folder")
+        run = cls(out, cfg, settings)
+        # killed between an epoch's metrics and its checkpoint: that epoch is trained again
+        ck_epoch = len(folder.metrics) if folder.checkpoint is None else int(folder.checkpoint["epoch"])
+        run.metrics = folder.metrics[:ck_epoch]
+        return run
+
+    @classmethod
+    def _start(cls, out: Path, cfg: SSNNConfig, settings: RunSettings) -> "Run":
+        for name in RESULT_FILES:
+            path = out / name
+            if path.is_dir() and not path.is_symlink():
+                raise RunError(f"{path} is a folder; a run folder keeps a file of that name there")
+            path.unlink(missing_ok=True)
         run = cls(out, cfg, settings)
         record = {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings)}
         if cfg.fixed_point and settings.model == "snn":
             # fixed point shifts integer counts by a power of two: the eta it applies per layer
             from . import dynamics as dyn
             record["fixed_point_effective_eta"] = [dyn.effective_eta(cfg, k) for k in range(cfg.n_layers)]
-        save_json(cfg_file, {**record, "versions": versions(), "command": " ".join(sys.argv),
-                             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        save_json(out / "config.json", {**record, "versions": versions(), "command": " ".join(sys.argv),
+                                        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         return run
+
+    def close(self):
+        """Release the run folder's lock (also done when :meth:`train` ends)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -------------------------------------------------------------- checkpoints
     @property
@@ -333,12 +643,17 @@ class Run:
             arrays[k] = v
         _save_npz(self.checkpoint_path, arrays)
 
-    def _load_checkpoint(self) -> Optional[dict]:
-        if not self.checkpoint_path.exists():
+    def _load_checkpoint(self, n: int) -> Optional[dict]:
+        """The checkpoint to resume from (checked, for a training set of ``n`` samples), or None."""
+        if not os.path.lexists(self.checkpoint_path):
             return None
-        z = load_npz(self.checkpoint_path)
-        if int(z.get("format", -1)) != CHECKPOINT_FORMAT:
-            raise RunError(f"{self.checkpoint_path}: unknown checkpoint format; pass --overwrite")
+        try:
+            z = read_checkpoint(self.checkpoint_path, self.cfg, self.settings)
+            if int(z["position"]) >= max(n, 1):
+                raise RunError(f"{self.checkpoint_path}: position {int(z['position'])} is beyond the "
+                               f"{n} training samples (another training set?)")
+        except RunError as e:
+            raise RunError(f"{e}; pass --overwrite to start afresh") from None
         return z
 
     # -------------------------------------------------------------- metrics
@@ -374,14 +689,28 @@ class Run:
         ``val_set`` (held-out training images) is scored after every epoch as
         ``val_acc``: the number to choose hyperparameters on, not ``test_acc``.
         ``on_batch(samples_done_in_epoch)`` is called after each batch (tests
-        use it to interrupt a run).
+        use it to interrupt a run). Progress bars (``progress``) are drawn on a
+        terminal only; elsewhere each epoch prints its one summary line.
+        The folder's lock is held until this returns or raises.
         """
+        if self._lock is None:
+            self._lock = RunLock(self.out)
+        try:
+            for name, ds in (("training", train_set), ("test", test_set), ("validation", val_set)):
+                if ds is not None and len(ds.y) == 0:
+                    raise RunError(f"the {name} set is empty (0 samples)")
+            with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
+                return self._train(train_set, test_set, progress, on_batch, val_set)
+        finally:
+            self.close()
+
+    def _train(self, train_set, test_set, progress, on_batch, val_set) -> List[dict]:
         if self.settings.model == "ann":
             return self._train_ann(train_set, test_set, progress, val_set)
         from tqdm.auto import tqdm
         from . import dynamics as dyn
         s, cfg = self.settings, self.cfg
-        ck = self._load_checkpoint()
+        ck = self._load_checkpoint(len(train_set.y))
         if ck is not None:
             weights = [ck[f"w{k}"] for k in range(cfg.n_layers)]
             epoch, position, seen = int(ck["epoch"]), int(ck["position"]), int(ck["samples_seen"])
@@ -403,7 +732,7 @@ class Run:
             trainer = _Trainer(s.backend, ecfg, weights, s.seed, seen, x.ndim == 3, s.batch_updates)
             try:
                 bar = tqdm(total=n, initial=position, desc=f"epoch {epoch + 1}/{s.epochs}", unit="sample",
-                           disable=not progress, dynamic_ncols=True)
+                           disable=_no_bar(progress), dynamic_ncols=True)
                 while position < n:
                     idx = order[position:position + step]
                     if s.eta_warmup:
@@ -424,6 +753,7 @@ class Run:
                 weights, seen = trainer.weights, trainer.samples_seen
             finally:
                 trainer.close()
+            _check_diverged(weights, epoch, ecfg.eta)
             train_wall = wall_before + time.time() - t0
             t1 = time.time()
             counts = evaluate_counts(cfg, weights, test_set.x, s.seed, s.backend, s.batch_size * 4, progress)
@@ -453,16 +783,17 @@ class Run:
         s, cfg = self.settings, self.cfg
         ann = ANN(list(cfg.sizes), seed=s.seed, dropout=tuple(cfg.dropout) or (0.0,) * cfg.n_layers,
                   lr=s.ann_lr, momentum=s.ann_momentum, batch_size=s.batch_size)
-        ck = self._load_checkpoint()
+        ck = self._load_checkpoint(len(train_set.y))
         if ck is not None:
             ann.load_state_dict({k[4:]: v for k, v in ck.items() if k.startswith("ann_")})
-        for epoch in tqdm(range(len(self.metrics), s.epochs), desc="ANN epochs", disable=not progress):
+        for epoch in tqdm(range(len(self.metrics), s.epochs), desc="ANN epochs", disable=_no_bar(progress)):
             ann.lr = eta_at(s.ann_lr, s, epoch)
             order = epoch_order(s.seed, epoch, len(train_set.y))
             t0 = time.time()
             loss = ann.train_epoch(train_set.x[order], train_set.y[order],
                                    rng=np.random.default_rng([s.seed, 15485863, epoch]))
             wall = time.time() - t0
+            _check_diverged(ann.weights + [np.asarray(loss)], epoch, ann.lr)
             row = {"epoch": epoch + 1, "eta": ann.lr, "train_loss": float(loss),
                    "train_acc": ann.accuracy(train_set.x, train_set.y),
                    "test_acc": ann.accuracy(test_set.x, test_set.y),
@@ -520,10 +851,23 @@ class _Trainer:
             self.net.close()
 
 
-def _check_weights(cfg: SSNNConfig, weights, what: str):
+def _check_diverged(arrays, epoch: int, eta: float):
+    """A RunError when learning made weights (or the loss) NaN or inf: the run diverged."""
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise RunError(f"training diverged in epoch {epoch + 1}: the weights are no longer finite numbers "
+                       f"(learning rate {eta:g} too large?); nothing of this epoch was saved")
+
+
+def _check_weights(cfg: SSNNConfig, weights, what: str) -> list:
     from . import dynamics as dyn
+    if len(weights) != cfg.n_layers:
+        raise RunError(f"{what}: holds {len(weights)} weight array{'s' if len(weights) != 1 else ''}, the network "
+                       f"{'-'.join(map(str, cfg.sizes))} has {cfg.n_layers} synapse layers")
+    for k, w in enumerate(weights):
+        if np.asarray(w).dtype.kind not in "iuf":
+            raise RunError(f"{what}: weights of layer {k} must be real numbers, got dtype {np.asarray(w).dtype}")
     try:
-        dyn.check_weights(cfg, weights)
+        return dyn.check_weights(cfg, weights)
     except ValueError as e:
         raise RunError(f"{what}: {e}") from None
 

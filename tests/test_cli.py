@@ -1,6 +1,7 @@
 """The ssnnbp command line: end-to-end runs and one-line errors for bad input."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -229,3 +230,315 @@ def test_ctrl_c_on_a_lava_run_prints_one_line_and_leaves_no_worker(tmp_path):
             os.killpg(main.pid, signal.SIGKILL)
             main.wait()
         procs.kill(workers)
+
+
+# ------------------------------------------------------------------ bad run folders
+FAST = [*TINY, "--batch-updates", "mini-batch"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A float and a fixed-point run folder (one epoch each); tests damage copies of them."""
+    root = tmp_path_factory.mktemp("trained")
+    for name, extra in (("float", []), ("fixed", ["--fixed-point"])):
+        assert cli.main(["train", *FAST, *extra, "--out", str(root / name)]) == 0
+    return root
+
+
+def _npz(path, **change):
+    """Rewrite an npz file with entries replaced (None: removed), as a hand edit would."""
+    z = dict(np.load(path))
+    for k, v in change.items():
+        z.pop(k) if v is None else z.__setitem__(k, v)
+    np.savez(path, **z)
+
+
+def _json(path, edit):
+    d = json.loads(path.read_text())
+    edit(d)
+    path.write_text(json.dumps(d))
+
+
+def _with(array, index, value):
+    a = array.astype(np.float64)
+    a[index] = value
+    return a
+
+
+W, C, M, K = "weights.npz", "config.json", "metrics.json", "checkpoint.npz"
+DAMAGES = {   # name: (folder, file the message names, damage)
+    "weights-nan": ("float", W, lambda d: _npz(d / W, w0=_with(np.load(d / W)["w0"], (0, 0), np.nan))),
+    "weights-wrong-shape": ("float", W, lambda d: _npz(d / W, w0=np.load(d / W)["w0"].T)),
+    "weights-extra-array": ("float", W, lambda d: _npz(d / W, notes=np.zeros(3))),
+    "weights-extra-layer": ("float", W, lambda d: _npz(d / W, w2=np.zeros((10, 10)))),
+    "weights-missing-layer": ("float", W, lambda d: _npz(d / W, w1=None)),
+    "weights-strings": ("float", W, lambda d: _npz(d / W, w0=np.array([["a"] * 784] * 32))),
+    "weights-float-in-fixed-point": ("fixed", W, lambda d: _npz(d / W, w0=np.load(d / W)["w0"] + 0.5)),
+    "weights-beyond-8-bits": ("fixed", W, lambda d: _npz(d / W, w0=np.load(d / W)["w0"] * 0 + 500)),
+    "weights-not-npz": ("float", W, lambda d: (d / W).write_bytes(b"garbage")),
+    "weights-missing": ("float", W, lambda d: (d / W).unlink()),
+    "config-seed-string": ("float", C, lambda d: _json(d / C, lambda c: c["run"].__setitem__("seed", "abc"))),
+    "config-steps-string": ("float", C, lambda d: _json(d / C, lambda c: c["model"].__setitem__("steps", "20"))),
+    "config-fixed-point-string": ("fixed", C,
+                                  lambda d: _json(d / C, lambda c: c["model"].__setitem__("fixed_point", "False"))),
+    "config-tau-nan": ("float", C, lambda d: _json(d / C, lambda c: c["model"].__setitem__("tau", float("nan")))),
+    "config-unknown-parameter": ("float", C, lambda d: _json(d / C, lambda c: c["model"].__setitem__("thetaa", 3))),
+    "config-run-list": ("float", C, lambda d: _json(d / C, lambda c: c.__setitem__("run", [1]))),
+    "config-not-json": ("float", C, lambda d: (d / C).write_text("{not json")),
+    "config-is-a-folder": ("float", C, lambda d: ((d / C).unlink(), (d / C).mkdir())),
+    "config-missing": ("float", C, lambda d: (d / C).unlink()),
+    "checkpoint-not-npz": ("float", K, lambda d: (d / K).write_bytes(b"PK\x03\x04 cut short")),
+    "checkpoint-epoch-string": ("float", K, lambda d: _npz(d / K, epoch=np.array("x"))),
+    "checkpoint-position-negative": ("float", K, lambda d: _npz(d / K, position=np.array(-5))),
+    "checkpoint-position-beyond-data": ("float", K, lambda d: _npz(d / K, epoch=np.array(0),
+                                                                   position=np.array(10 ** 6))),
+    "checkpoint-no-samples-seen": ("float", K, lambda d: _npz(d / K, samples_seen=None)),
+    "checkpoint-weights-inf": ("float", K, lambda d: _npz(d / K, w0=_with(np.load(d / K)["w0"], (1, 2), np.inf))),
+    "checkpoint-extra-entry": ("float", K, lambda d: _npz(d / K, junk=np.zeros(2))),
+    "checkpoint-epoch-ahead": ("float", K, lambda d: _npz(d / K, epoch=np.array(7))),
+    "checkpoint-missing": ("float", K, lambda d: (d / K).unlink()),
+    "metrics-not-json": ("float", M, lambda d: (d / M).write_text("{bad")),
+    "metrics-a-list": ("float", M, lambda d: (d / M).write_text("[1, 2]")),
+    "metrics-bad-record": ("float", M, lambda d: (d / M).write_text('{"epochs": [1]}')),
+    "metrics-accuracy-nan": ("float", M, lambda d: _json(d / M, lambda m: m["epochs"][0].__setitem__("test_acc",
+                                                                                                      float("nan")))),
+    "metrics-epoch-renumbered": ("float", M, lambda d: _json(d / M, lambda m: m["epochs"][0].__setitem__("epoch", 2))),
+    "folder-is-a-file": ("float", "", lambda d: (shutil.rmtree(d), d.write_text("not a folder"))),
+}
+
+
+RESUME_ONLY = {"checkpoint-position-beyond-data"}   # only training knows the training set's size
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_damaged_run_folder_is_one_line_naming_the_file(capsys, trained, tmp_path, damage):
+    """evaluate, info --run and a resumed train read a run folder through one checked path."""
+    which, name, hurt = DAMAGES[damage]
+    run = tmp_path / "run"
+    shutil.copytree(trained / which, run)
+    hurt(run)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} if run.is_dir() else None
+    extra = ["--fixed-point"] if which == "fixed" else []
+    commands = [["evaluate", str(run), "--quiet"], ["info", "--run", str(run)]]
+    if damage in RESUME_ONLY:
+        commands = []
+    for argv in commands + [["train", *FAST, *extra, "--epochs", "2", "--out", str(run)]]:
+        line = one_error_line(capsys, argv, str(run / name))
+        assert "Traceback" not in line
+    if before is not None:   # the refused resume changed nothing
+        assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != ".lock"} == \
+            {k: v for k, v in before.items() if k != ".lock"}
+
+
+def test_intact_run_folder_is_described(capsys, trained):
+    assert cli.main(["info", "--run", str(trained / "fixed")]) == 0
+    out = capsys.readouterr().out
+    assert f"run {trained / 'fixed'}: snn on default, 1 epoch finished" in out and "files check out" in out
+
+
+# ------------------------------------------------------------------ train options and environment
+@pytest.mark.parametrize("argv,needles", [
+    (["--seed", "-1"], ["argument --seed", "-1"]),
+    (["--wta-inhibition", "nan"], ["argument --wta-inhibition", "nan"]),
+    (["--tau", "inf"], ["argument --tau", "inf"]),
+    (["--theta", "-inf"], ["argument --theta"]),
+    (["--checkpoint-every", "nan"], ["argument --checkpoint-every", "nan"]),
+    (["--eta-decay", "nan"], ["argument --eta-decay"]),
+    (["--model", "ann", "--ann-lr", "inf"], ["argument --ann-lr"]),
+    (["--mode", "noise", "--noise-std", "inf"], ["argument --noise-std"]),
+    (["--input-gain", "nan"], ["argument --input-gain"]),
+    (["--init-gain", "0"], ["argument --init-gain"]),
+    (["--fixed-point", "--weight-exp=100,100"], ["argument --weight-exp", "-8..7"]),
+    (["--fixed-point", "--weight-exp=6,0"], ["argument --weight-exp", "round to 0"]),
+    (["--fixed-point", "--weight-bits", "2"], ["argument --weight-exp", "saturate"]),
+    (["--hidden", ""], ["argument --hidden", "''"]),
+    (["--hidden", "32,,8"], ["argument --hidden"]),
+    (["--hidden", "0"], ["argument --hidden", "sizes"]),
+    (["--dropout", ""], ["argument --dropout"]),
+    (["--steps", str(10 ** 10)], ["argument --steps", "GiB", "fits"]),
+    (["--steps", str(10 ** 10), "--batch-updates", "mini-batch"], ["argument --steps", "batch 20"]),
+    (["--batch-updates", "mini-batch", "--batch-size", str(10 ** 8)], ["argument --batch-size", "fits"]),
+    (["--hidden", str(10 ** 8)], ["argument --hidden", "synapses", "GiB"]),
+    (["--fixed-point", "--theta-hidden-grad", "1e9"], ["argument --theta-hidden-grad", "17-bit"]),
+    (["--fixed-point", "--steps", "10000"], ["argument --theta", "tau = 1000"]),
+    (["--fixed-point", "--wta-inhibition", "1e300"], ["argument --wta-inhibition"]),
+    (["--fixed-point", "--eta", "1e-30"], ["argument --eta", "shift"]),
+    (["--theta", "1e300"], ["argument --theta", "float32"]),
+    (["--test-samples", "0"], ["argument --test-samples"]),
+    (["--train-samples", "-4"], ["argument --train-samples"]),
+])
+def test_bad_train_option_names_it_and_creates_nothing(capsys, tmp_path, argv, needles):
+    out = tmp_path / "run"
+    line = one_error_line(capsys, ["train", *TINY, *argv, "--out", str(out)], *needles)
+    assert "dropout" not in line or "--dropout" in argv
+    assert not out.exists()
+
+
+def test_run_folder_that_is_a_file(capsys, tmp_path, monkeypatch):
+    f = tmp_path / "file"
+    f.write_text("x")
+    one_error_line(capsys, ["train", *TINY, "--out", str(f)], str(f), "is a file")
+    one_error_line(capsys, ["train", *TINY, "--out", str(f / "sub")], str(f / "sub"), "is a file")
+    monkeypatch.setenv("SSNNBP_RUNS", str(f))
+    monkeypatch.setattr(cli, "RUNS_ROOT", f)
+    one_error_line(capsys, ["train", *TINY], str(f), "$SSNNBP_RUNS")
+
+
+def test_data_set_with_no_samples(capsys, tmp_path):
+    from lava_ssnnbp.data.idx import write_idx
+    (tmp_path / "mnist").mkdir()
+    for prefix in ("train", "t10k"):
+        write_idx(tmp_path / "mnist" / f"{prefix}-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+        write_idx(tmp_path / "mnist" / f"{prefix}-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    one_error_line(capsys, ["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--no-verify", "--quiet",
+                            "--out", str(tmp_path / "run")], "train-images-idx3-ubyte", "no samples")
+
+
+def test_a_start_that_failed_does_not_block_the_corrected_command(capsys, tmp_path):
+    """A folder holding only a config.json (the start failed, or was killed before
+    its first checkpoint) has nothing to resume: the next command starts afresh."""
+    from lava_ssnnbp.training import Run, RunSettings
+    out = tmp_path / "run"
+    Run.open(out, SSNNConfig(sizes=(784, 32, 10), steps=20, eta=5.0), RunSettings()).close()
+    assert (out / "config.json").exists()
+    assert cli.main(["train", *FAST, "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["model"]["eta"] == 0.5
+    # once it has results, other parameters are refused as before
+    one_error_line(capsys, ["train", *FAST, "--eta", "0.1", "--out", str(out)], "other parameters")
+
+
+HOLDER = """
+import sys
+from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.training import Run, RunSettings
+run = Run.open(sys.argv[1], SSNNConfig(sizes=(784, 32, 10), steps=20), RunSettings())
+print("holding", flush=True)
+sys.stdin.read()   # holds the folder until killed
+"""
+
+
+def test_a_run_folder_is_trained_by_one_process_at_a_time(tmp_path):
+    """Two real processes: while one holds a run folder, 'train' on it (with or
+    without --overwrite) is refused and changes nothing; once the holder is killed
+    with SIGKILL the kernel has released the lock and training proceeds."""
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        before = (out / "config.json").read_bytes()
+        for extra in ([], ["--overwrite"]):
+            r = subprocess.run([sys.executable, "-m", "lava_ssnnbp.cli", "train", *FAST, "--out", str(out), *extra],
+                               capture_output=True, text=True, timeout=300)
+            assert r.returncode == 2, r.stderr
+            assert r.stderr.strip() == (f"ssnnbp: error: run folder {out} is in use by another training process "
+                                        f"(pid {holder.pid})")
+        assert (out / "config.json").read_bytes() == before and not (out / "weights.npz").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    r = subprocess.run([sys.executable, "-m", "lava_ssnnbp.cli", "train", *FAST, "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads((out / "metrics.json").read_text())["epochs"]) == 1
+
+
+# ------------------------------------------------------------------ messages and help
+def _subparsers():
+    p = cli._build_parser()
+    return p, p._subparsers._group_actions[0].choices
+
+
+def test_every_option_states_its_default():
+    _, subs = _subparsers()
+    for name, sub in subs.items():
+        for a in sub._actions:
+            if a.option_strings and a.dest != "help":
+                assert "default" in (a.help or ""), f"{name} {a.option_strings[0]}"
+
+
+def test_help_points_to_files_in_the_repository_and_says_each_default_once(capsys):
+    from pathlib import Path
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "SPEC.md" not in text and "README.md" in text
+    assert (Path(cli.__file__).parents[1] / "README.md").exists()
+    wta = text.split("--wta, --no-wta")[1].split("--wta-inhibition")[0]
+    assert wta.count("default") == 1 and "True" not in wta
+    _, subs = _subparsers()
+    data_dir = next(a for a in subs["evaluate"]._actions if a.dest == "data_dir")
+    assert "default: the run's own" in data_dir.help
+
+
+def test_empty_hidden_list_is_reported_as_hidden(capsys):
+    line = one_error_line(capsys, ["info", "--hidden", ""], "--hidden")
+    assert "dropout" not in line
+
+
+def test_evaluate_rejects_zero_test_samples(capsys, trained):
+    one_error_line(capsys, ["evaluate", str(trained / "float"), "--test-samples", "0"], "--test-samples", "'0'")
+
+
+def test_progress_in_a_log_is_one_line_per_epoch(capsys, tmp_path):
+    """Not a terminal (capsys, like a file or pipe): no live bars, one summary line per epoch."""
+    argv = [a for a in FAST if a != "--quiet"]
+    assert cli.main(["train", *argv, "--epochs", "2", "--out", str(tmp_path / "run")]) == 0
+    cap = capsys.readouterr()
+    assert "\r" not in cap.err and cap.err.strip() == ""
+    epochs = [line for line in cap.out.splitlines() if line.startswith("epoch ")]
+    assert [e.split(":")[0] for e in epochs] == ["epoch 1", "epoch 2"]
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch):
+    """A 20 + 20-sample MNIST folder whose registry entry (counts, MD5s) it matches,
+    with every real search root hidden."""
+    import dataclasses
+    import gzip
+    import hashlib
+    from lava_ssnnbp.data import registry
+    from lava_ssnnbp.data.idx import write_idx
+    monkeypatch.delenv("SSNNBP_DATA", raising=False)
+    monkeypatch.setattr(registry, "CACHE_DIR", tmp_path / "no-cache")
+    monkeypatch.setattr(registry, "SYSTEM_DIR", tmp_path / "no-system")
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    md5 = {}
+    for split, (img, lab) in registry.DATASETS["mnist"].files.items():
+        write_idx(folder / (img + ".gz"), rng.integers(0, 256, (20, 28, 28), dtype=np.uint8))
+        write_idx(folder / (lab + ".gz"), (np.arange(20) % 10).astype(np.uint8))
+        for name in (img, lab):
+            md5[name] = hashlib.md5(gzip.decompress((folder / (name + ".gz")).read_bytes())).hexdigest()
+    info = dataclasses.replace(registry.DATASETS["mnist"], counts={"train": 20, "test": 20}, md5=md5)
+    monkeypatch.setitem(registry.DATASETS, "mnist", info)
+    return folder
+
+
+def _info_line(capsys, name, *argv):
+    assert cli.main(["info", *argv]) == 0
+    return next(line for line in capsys.readouterr().out.splitlines() if line.split()[:1] == [name])
+
+
+def test_info_says_where_each_data_set_is_and_if_its_checksums_pass(capsys, fake_mnist):
+    import gzip
+    data = str(fake_mnist.parent)
+    line = _info_line(capsys, "mnist", "--data-dir", data)
+    assert f"found in {fake_mnist}: train 20, test 20 samples" in line and "not verified" in line
+    assert "checksums pass" in _info_line(capsys, "mnist", "--data-dir", data, "--verify")
+    assert _info_line(capsys, "emnist", "--data-dir", data).split()[1:] == ["not", "found"]
+    assert "embedded" in _info_line(capsys, "default")
+    # one changed label, same size: only the MD5 tells
+    lab = fake_mnist / "t10k-labels-idx1-ubyte.gz"
+    content = bytearray(gzip.decompress(lab.read_bytes()))
+    content[-1] = (content[-1] + 1) % 10
+    lab.write_bytes(gzip.compress(bytes(content)))
+    assert "not verified" in _info_line(capsys, "mnist", "--data-dir", data)
+    line = _info_line(capsys, "mnist", "--data-dir", data, "--verify")
+    assert "checksum FAIL" in line and lab.name in line
+    # a truncated file is caught without --verify
+    img = fake_mnist / "train-images-idx3-ubyte.gz"
+    img.write_bytes(img.read_bytes()[:-200])
+    line = _info_line(capsys, "mnist", "--data-dir", data)
+    assert "BROKEN" in line and img.name in line

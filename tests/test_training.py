@@ -1,5 +1,6 @@
 """Run folders, schedules, checkpoints and exact resume after a kill."""
 import json
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -105,7 +106,7 @@ def test_run_from_an_older_version_resumes(tmp_path):
         Run.open(tmp_path, CFG.replace(noise_steps=500), s)
     saved["model"]["no_such_parameter"] = 1
     (tmp_path / "config.json").write_text(json.dumps(saved))
-    with pytest.raises(RunError, match="other parameters"):
+    with pytest.raises(RunError, match="config.json: unknown model parameter no_such_parameter"):
         Run.open(tmp_path, CFG, s)
 
 
@@ -200,3 +201,99 @@ def test_config_json_records_the_eta_fixed_point_applies(tmp_path):
         assert 0.3 / 2 ** 0.5 <= eta <= 0.3 * 2 ** 0.5
         k = np.log2(2 * cfg.steps / 64 / eta)
         assert k == round(k)
+
+
+def test_a_run_holds_its_folder_until_training_ends(tmp_path):
+    s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch")
+    run = Run.open(tmp_path, CFG, s)
+    with pytest.raises(RunError, match=rf"{tmp_path} is in use by .*\(pid {os.getpid()}\)"):
+        Run.open(tmp_path, CFG, s)
+    run.train(TRAIN, TEST, progress=False)        # releases the folder when done
+    Run.open(tmp_path, CFG, s).close()
+    run = Run.open(tmp_path, CFG, s)
+    with pytest.raises(RunError, match="empty"):  # ... and when it fails
+        run.train(SimpleNamespace(x=TRAIN.x[:0], y=TRAIN.y[:0]), TEST, progress=False)
+    Run.open(tmp_path, CFG, s).close()
+
+
+def test_killed_between_an_epochs_metrics_and_its_checkpoint(tmp_path):
+    """The checkpoint is written just after metrics.json: a kill in between leaves it
+    one epoch behind. The resumed run trains that epoch again (no duplicate row) and
+    ends exactly as an uninterrupted one."""
+    s = RunSettings(epochs=1, batch_size=8, batch_updates="mini-batch", checkpoint_s=1e-6, seed=3)
+    ref = run_to_end(tmp_path / "ref", s)
+    out, kept = tmp_path / "killed", {}
+
+    def keep_mid_epoch_checkpoint(done):
+        if done == 24:
+            kept["ck"] = (out / "checkpoint.npz").read_bytes()
+    Run.open(out, CFG, s).train(TRAIN, TEST, progress=False, on_batch=keep_mid_epoch_checkpoint)
+    (out / "checkpoint.npz").write_bytes(kept["ck"])
+    resumed = run_to_end(out, s)
+    assert [m["epoch"] for m in resumed.metrics] == [1]
+    for a, b in zip(load_weights(ref.out / "weights.npz"), load_weights(out / "weights.npz")):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoint_beyond_the_training_set_is_refused(tmp_path):
+    s = RunSettings(epochs=1, batch_size=8, batch_updates="mini-batch", checkpoint_s=1e-6)
+
+    def stop(done):
+        if done >= 48:
+            raise Stop
+    with pytest.raises(Stop):
+        Run.open(tmp_path, CFG, s).train(TRAIN, TEST, progress=False, on_batch=stop)
+    small = SimpleNamespace(x=TRAIN.x[:20], y=TRAIN.y[:20])
+    with pytest.raises(RunError, match=r"checkpoint.npz: position 40 is beyond the 20 training samples"):
+        Run.open(tmp_path, CFG, s).train(small, TEST, progress=False)
+
+
+def test_read_run_folder_checks_weights_against_the_config(tmp_path):
+    from lava_ssnnbp.training import read_run_folder
+    s = RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch")
+    run_to_end(tmp_path, s)
+    folder = read_run_folder(tmp_path)
+    assert folder.cfg == CFG and folder.settings == s and len(folder.metrics) == 1
+    assert [w.shape for w in folder.weights] == [(12, 16), (3, 12)]
+    np.savez(tmp_path / "weights.npz", w0=folder.weights[0], w1=folder.weights[1][:, :5])
+    with pytest.raises(RunError, match=r"weights.npz: weights of layer 1 must have shape \(3, 12\)"):
+        read_run_folder(tmp_path)
+    with pytest.raises(RunError, match=r"weights.npz: weights of layer 1.*; pass --overwrite"):
+        Run.open(tmp_path, CFG, s)
+
+
+def test_diverging_training_stops_with_one_error_and_saves_nothing(tmp_path):
+    s = RunSettings(epochs=1, batch_size=16, model="ann", ann_lr=1e300)
+    with pytest.raises(RunError, match="diverged in epoch 1.*1e\\+300"):
+        run_to_end(tmp_path, s)
+    assert not (tmp_path / "weights.npz").exists() and not (tmp_path / "metrics.json").exists()
+    run_to_end(tmp_path, RunSettings(epochs=1, batch_size=16, model="ann"))   # nothing blocks the corrected run
+
+
+def test_forked_children_do_not_keep_a_run_folder_locked(tmp_path):
+    """Lava's worker processes are forked from the training process: they must not
+    hold its folder after it dies (an inherited descriptor would keep the lock)."""
+    from lava_ssnnbp.training import RunLock
+    lock = RunLock(tmp_path)
+    started_r, started_w = os.pipe()
+    stop_r, stop_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:               # os.fork has run the at-fork handlers when it returns here
+        try:
+            os.close(stop_w)
+            os.write(started_w, b"1")
+            os.read(stop_r, 1)     # lives on until the parent closes its end of the pipe
+        finally:
+            os._exit(0)
+    os.close(started_w)
+    os.close(stop_r)
+    try:
+        assert os.read(started_r, 1) == b"1"
+        with pytest.raises(RunError, match="in use"):
+            RunLock(tmp_path)
+        lock.release()         # the parent gives the folder up while the child still runs
+        RunLock(tmp_path).release()
+    finally:
+        os.close(stop_w)
+        os.close(started_r)
+        os.waitpid(pid, 0)

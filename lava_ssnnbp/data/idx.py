@@ -32,8 +32,9 @@ def md5(content: bytes) -> str:
     return hashlib.md5(content).hexdigest()
 
 
-def parse_idx(content: bytes, path: Path, magic: int) -> np.ndarray:
-    """Parse idx bytes with the expected magic number; return uint8 array of the header's shape."""
+def parse_idx(content: bytes, path: Path, magic: int, header_only: bool = False):
+    """Parse idx bytes with the expected magic number; return uint8 array of the header's shape
+    (``header_only``: the header's dimensions, from its first bytes)."""
     ndim = {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}[magic]
     header = 4 * (1 + ndim)
     if len(content) < 4:
@@ -45,6 +46,8 @@ def parse_idx(content: bytes, path: Path, magic: int) -> np.ndarray:
     if len(content) < header:
         raise DataError(f"{path}: truncated: expected at least {header} bytes, got {len(content)}")
     dims = struct.unpack(f">{ndim}I", content[4:header])
+    if header_only:
+        return dims
     expected = header + int(np.prod(dims, dtype=np.int64))
     if len(content) < expected:
         raise DataError(f"{path}: truncated: expected {expected} bytes, got {len(content)}")
@@ -52,6 +55,36 @@ def parse_idx(content: bytes, path: Path, magic: int) -> np.ndarray:
         raise DataError(f"{path}: {len(content) - expected} bytes of trailing data "
                         f"(expected {expected} bytes, got {len(content)})")
     return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def idx_length(path: Path, magic: int) -> int:
+    """Number of items an idx file holds, from its header, after checking that its
+    size matches the header (truncation, trailing data) without reading it all:
+    a .gz file's trailer records its uncompressed size (mod 2**32); if that
+    disagrees the file is read in full to tell why (a multi-member gzip file may
+    still be whole)."""
+    path = Path(path)
+    ndim = {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}[magic]
+    header = 4 * (1 + ndim)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                head = f.read(header)
+            with open(path, "rb") as f:
+                f.seek(-4, 2)
+                (size,) = struct.unpack("<I", f.read(4))
+        else:
+            with open(path, "rb") as f:
+                head = f.read(header)
+            size = path.stat().st_size
+    except (OSError, EOFError, zlib.error) as e:
+        kind = "corrupt gzip file" if path.suffix == ".gz" else "cannot read file"
+        raise DataError(f"{kind} {path}: {e}") from None
+    dims = parse_idx(head, path, magic, header_only=True)
+    expected = header + int(np.prod(dims, dtype=np.int64))
+    if size != (expected % 2 ** 32 if path.suffix == ".gz" else expected):
+        parse_idx(read_bytes(path), path, magic)   # raises, saying what is wrong
+    return int(dims[0])
 
 
 def read_idx(path: Path, magic: int, expected_md5: str | None = None) -> np.ndarray:

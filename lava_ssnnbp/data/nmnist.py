@@ -100,6 +100,7 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
         cache = Path(cache_dir).expanduser() / f"{split}-T{steps}"
         frames_of = tonic.DiskCachedDataset(ds, cache_path=str(cache))
     idx = np.arange(len(ds)) if max_samples is None else stratified_indices(targets, max_samples, 0)
+    _check_frames_fit(len(idx), steps, split)
     x = np.zeros((len(idx), steps, FRAME), dtype=np.uint8)
     for k, i in enumerate(idx):
         path = ds.data[i]
@@ -112,6 +113,16 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
             raise DataError(f"corrupt N-MNIST file {path}: {type(e).__name__}: {e}") from None
         x[k] = np.minimum(frames, 1).reshape(steps, FRAME)
     return Dataset("nmnist", split, x, targets[idx], 10, (2, 34, 34), "events")
+
+
+def _check_frames_fit(n: int, steps: int, split: str):
+    """A DataError saying what fits, before allocating frames that cannot fit in memory."""
+    from ..validation import available_bytes, size
+    need, avail = n * steps * FRAME, available_bytes()
+    if avail is not None and need > avail:
+        raise DataError(f"N-MNIST {split}: {n} samples of {steps} frames (steps) need {size(need)}, "
+                        f"{size(avail)} are available; steps <= {avail // (n * FRAME)} fits "
+                        "(or load fewer samples)")
 
 
 # ---------------------------------------------------------------- writing the original format

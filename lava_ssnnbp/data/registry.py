@@ -10,7 +10,7 @@ import numpy as np
 
 from . import download as dl
 from .core import DataError, Dataset
-from .idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx, read_idx_pair
+from .idx import IMAGES_MAGIC, LABELS_MAGIC, idx_length, read_idx, read_idx_pair
 
 CACHE_DIR = Path("~/.cache/lava_ssnnbp")
 SYSTEM_DIR = Path("/usr/share/datasets")
@@ -109,10 +109,15 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
+def _locate(info: DatasetInfo, split: str, data_dir) -> Path | None:
+    """The first candidate folder holding the split's images file (load_dataset's choice)."""
+    return next((f for f in _candidates(info, data_dir) if _find(f, info.files[split][0])), None)
+
+
 def _load_idx(info: DatasetInfo, split: str, data_dir, download: bool, verify: bool) -> Dataset:
     img_name, lab_name = info.files[split]
     folders = _candidates(info, data_dir)
-    folder = next((f for f in folders if _find(f, img_name)), None)
+    folder = _locate(info, split, data_dir)
     if folder is None and download:
         folder = Path(data_dir or CACHE_DIR).expanduser() / info.subdirs[0]
         _download(info, split, folder, verify)
@@ -124,6 +129,8 @@ def _load_idx(info: DatasetInfo, split: str, data_dir, download: bool, verify: b
     if labels is None:
         raise DataError(f"{info.title} file {lab_name}(.gz) not found in {folder} (beside {images.name})")
     x, y = read_idx_pair(images, labels, info.num_classes, info.md5 if verify else None, info.transpose)
+    if len(y) == 0:
+        raise DataError(f"{images} holds no samples")
     if verify and len(y) != info.counts[split]:
         raise DataError(f"{images} has {len(y)} samples, expected {info.counts[split]} for {info.title} "
                         f"{split}; pass verify=False / --no-verify to use it anyway")
@@ -184,3 +191,66 @@ def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int |
         ds = _load_idx(DATASETS[name], split, data_dir, download, verify)
     return ds if max_samples is None else ds.subset(max_samples)
 
+
+
+def describe(name: str, data_dir=None, verify: bool = False) -> str:
+    """Where data set ``name`` is found and the state of its files, in one line (``ssnnbp info``).
+
+    Always checked (fast): each file's header against its size, and the sample
+    counts. ``verify``: also what load_dataset(verify=True) checks, the MD5 of
+    every file's content, which reads them all; otherwise the line says the
+    checksums were not verified."""
+    info = DATASETS[name]
+    if name == "default":
+        try:
+            n = {s: len(_load_default(s)) for s in SPLITS}
+        except DataError as e:
+            return f"BROKEN: {e}"
+        return f"embedded in the package: train {n['train']}, test {n['test']} samples"
+    if name == "nmnist":
+        return _describe_nmnist(data_dir, verify)
+    where, counts = [], []
+    for split in SPLITS:
+        folder = _locate(info, split, data_dir)
+        if folder is None:
+            return "not found" + (f" (only the {SPLITS[1 - SPLITS.index(split)]} split)" if where else "")
+        if str(folder) not in where:
+            where.append(str(folder))
+        images, labels = _find(folder, info.files[split][0]), _find(folder, info.files[split][1])
+        try:
+            if labels is None:
+                raise DataError(f"{info.files[split][1]}(.gz) missing beside {images.name}")
+            n, m = idx_length(images, IMAGES_MAGIC), idx_length(labels, LABELS_MAGIC)
+            if n != m:
+                raise DataError(f"{images} has {n} images but {labels} has {m} labels")
+            if n != info.counts[split]:
+                raise DataError(f"{images} has {n} samples, expected {info.counts[split]} "
+                                "(loads only with --no-verify)")
+            if verify:
+                _load_idx(info, split, data_dir, download=False, verify=True)
+        except DataError as e:
+            state = "checksum FAIL" if str(e).startswith("checksum mismatch") else "BROKEN"
+            return f"found in {', '.join(where)} but {state}: {e}"
+        counts.append(f"{split} {n}")
+    state = ("checksums pass" if info.md5 else "structure and sample counts pass (no published checksums)") \
+        if verify else "checksums not verified (ssnnbp info --verify)"
+    return f"found in {', '.join(where)}: {', '.join(counts)} samples; {state}"
+
+
+def _describe_nmnist(data_dir, verify: bool) -> str:
+    from .nmnist import COUNTS, FOLDERS, find_root
+    roots, where, counts = search_dirs(data_dir), [], []
+    for split in SPLITS:
+        root = find_root(roots, split)
+        if root is None:
+            return "not found"
+        folder = root / "NMNIST" / FOLDERS[split]
+        where.append(str(folder))
+        if verify:
+            n = sum(1 for _ in folder.glob("*/*.bin"))
+            if n != COUNTS[split]:
+                return f"found in {', '.join(where)} but INCOMPLETE: {n} {split} recordings, expected {COUNTS[split]}"
+            counts.append(f"{split} {n}")
+    if not verify:
+        return f"found in {', '.join(where)}; recordings not counted (ssnnbp info --verify)"
+    return f"found in {', '.join(where)}: {', '.join(counts)} recordings (complete; no published checksums)"

@@ -1,0 +1,169 @@
+"""Checks every way into a network shares: the samples it is given and the memory a simulation needs.
+
+``check_samples`` is called by ``Engine.train_batch``/``predict`` and ``SSNNBPNetwork.run``,
+so a bad array gets the same clear ``ValueError`` whichever simulator it is sent to.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .config import ConfigError, SSNNConfig
+
+GiB = 2.0 ** 30
+
+
+def size(n: float) -> str:
+    """Bytes in words: '1.4 GiB', '12 MiB'."""
+    return f"{n / GiB:.1f} GiB" if n >= GiB / 10 else f"{n / 2 ** 20:.0f} MiB"
+
+
+def check_samples(cfg: SSNNConfig, x, y=None, sample_ids: Optional[Sequence[int]] = None, *, train: bool,
+                  event_frames: Optional[bool] = None, memory_batch: Optional[int] = None):
+    """``(x, y, sample_ids)`` as arrays, or a ValueError saying what is wrong with them.
+
+    ``x``: images (n, D) of pixel intensities in [0, 1], or event frames (n, T, D) of
+    0/1 spikes (``event_frames``: which of the two; None: either, told by ``x.ndim``).
+    ``y``: integer class labels (n,), required when ``train``. ``sample_ids`` (test
+    streams): n integers >= 0, default 0..n-1. ``memory_batch``: samples simulated
+    at once, checked against the memory available (see :func:`check_memory`).
+    """
+    x = np.asarray(x)
+    T, D, C = cfg.steps, cfg.sizes[0], cfg.sizes[-1]
+    frames = x.ndim == 3 if event_frames is None else bool(event_frames)
+    want = (T, D) if frames else (D,)
+    if x.ndim != 1 + len(want) or x.shape[1:] != want:
+        kinds = f"event frames (n, {T}, {D})" if frames else f"images (n, {D})"
+        if event_frames is None:
+            kinds = f"images (n, {D}) or event frames (n, {T}, {D}: T = steps)"
+        raise ValueError(f"x must be {kinds}, got shape {x.shape}")
+    n = len(x)
+    if train and n == 0:
+        raise ValueError("x holds no samples to train on")
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"x must hold numbers, got dtype {x.dtype}")
+    if frames:
+        _check_spikes(x)
+    else:
+        _check_pixels(x)
+    if y is None and train:
+        raise ValueError("training needs labels y (one class per sample)")
+    if y is not None:
+        y = _check_labels(np.asarray(y), n, C)
+    ids = np.arange(n) if sample_ids is None else np.asarray(sample_ids)
+    if ids.shape != (n,) or (n and (ids.dtype.kind not in "iu" or ids.min() < 0)):
+        raise ValueError(f"sample_ids must be {n} integers >= 0 (one test stream per sample), got "
+                         f"{ids.dtype} {ids.shape}")
+    if memory_batch:
+        check_memory(cfg, memory_batch, train)
+    return x, y, ids.astype(np.int64)
+
+
+def _check_pixels(x: np.ndarray):
+    if x.size == 0 or x.dtype.kind == "b":
+        return
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError("x must be pixel intensities in [0, 1]; found NaN or inf")
+    lo, hi = x.min(), x.max()
+    if lo < 0 or hi > 1:
+        hint = " (0..255 images: pass x / 255.0)" if hi > 1 else ""
+        raise ValueError(f"x must be pixel intensities in [0, 1]; found {x.dtype} values in "
+                         f"[{lo:g}, {hi:g}]{hint}")
+
+
+def _check_spikes(x: np.ndarray):
+    if x.dtype.kind == "b":
+        return
+    bad = (x != 0) & (x != 1)
+    if bad.any():
+        raise ValueError(f"event frames must be 0/1 spikes; found {x[bad].flat[0]!r} ({x.dtype})")
+
+
+def _check_labels(y: np.ndarray, n: int, classes: int) -> np.ndarray:
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"need one label per sample: x has {n} samples, y has shape {y.shape}")
+    if n and y.dtype.kind not in "iu":
+        odd = y[y != np.round(y)] if y.dtype.kind == "f" else y
+        raise ValueError(f"labels must be integers (class indices), got {y.dtype} such as "
+                         f"{(odd if odd.size else y).flat[0]!r} (whole numbers: pass y.astype(int))")
+    if n and (y.min() < 0 or y.max() >= classes):
+        raise ValueError(f"labels must be classes 0..{classes - 1}, found {int(y.min())}..{int(y.max())}")
+    return y.astype(np.int64)
+
+
+# ------------------------------------------------------------------ memory
+def simulation_bytes(cfg: SSNNConfig, batch: int, train: bool) -> int:
+    """About the peak memory the engine needs to simulate ``batch`` samples at once
+    (``Engine.simulate``): per step and sample the input spikes and their float copy
+    for the first layer's GEMM (~5 bytes per input), the first layer's drive and the
+    spike histories of the layers; per step the encoding of one sample (~8 bytes per
+    input). Measured with tracemalloc on 784-16..256-10 networks: within 10 %."""
+    D, n1, neurons = cfg.sizes[0], cfg.sizes[1], sum(cfg.sizes[1:])
+    per_sample = 5 * D + 4 * n1 + (4 * neurons if train else neurons)
+    return int(cfg.steps) * (int(batch) * per_sample + 8 * D)
+
+
+def available_bytes() -> Optional[int]:
+    """Memory this process can still allocate: MemAvailable of /proc/meminfo, else
+    the free physical pages; None where neither is known."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def weight_bytes(cfg: SSNNConfig) -> int:
+    """About the memory a network's weights take while it trains: the float64
+    initialisation, the engine's copy and a checkpoint's (24 bytes per synapse)."""
+    return 24 * sum(a * b for a, b in zip(cfg.sizes[:-1], cfg.sizes[1:]))
+
+
+def fitting_batch(cfg: SSNNConfig, batch: int, train: bool, weights: bool = False) -> int:
+    """The largest batch <= ``batch`` whose simulation fits in the available memory
+    (0: none), beside the weights if they are still to be allocated (``weights``)."""
+    avail = available_bytes()
+    if avail is None:
+        return batch
+    room = avail - weights * weight_bytes(cfg) - simulation_bytes(cfg, 0, train)
+    per = simulation_bytes(cfg, 1, train) - simulation_bytes(cfg, 0, train)
+    return max(0, min(batch, room // max(per, 1)))
+
+
+def check_memory(cfg: SSNNConfig, batch: int, train: bool, weights: bool = False):
+    """A ConfigError when simulating ``batch`` samples at once (and allocating the
+    weights, if ``weights``: before a run starts) cannot fit in the available
+    memory, naming sizes when the weights alone do not, batch_size when fewer
+    samples at once would, else steps; with the memory needed and what fits."""
+    weights, sim = weights * weight_bytes(cfg), simulation_bytes(cfg, batch, train)
+    if weights + sim < 2 ** 28:   # 256 MiB: no need to ask the system
+        return
+    avail = available_bytes()
+    if avail is None or weights + sim <= avail:
+        return
+    gib = f"{size(avail)} are available"
+    if weights > avail:
+        raise ConfigError(f"invalid sizes: the network {'-'.join(map(str, cfg.sizes))} has "
+                          f"{weights // 24} synapses whose weights need about {size(weights)}, {gib}")
+    room = avail - weights
+
+    def max_steps(b):
+        return room // (simulation_bytes(cfg, b, train) // cfg.steps)
+    beside = f" beside the weights' {size(weights)}" if weights >= GiB / 10 else ""
+    had = f"need{'s' if batch == 1 else ''} about {size(sim)}{beside}, {gib}"
+    fits = fitting_batch(cfg, batch, train, weights=bool(weights))
+    if fits >= 1:
+        raise ConfigError(f"invalid batch_size: {batch} samples of {cfg.steps} steps simulated at once {had}; "
+                          f"batch_size <= {fits} fits at this T (or steps <= {max_steps(batch)} at batch {batch})")
+    one = f" (steps <= {max_steps(1)} with one sample at a time)" if batch > 1 else ""
+    raise ConfigError(f"invalid steps: {cfg.steps} is too many for this machine: {batch} sample"
+                      f"{'s' if batch != 1 else ''} of {cfg.steps} steps {had}; steps <= {max_steps(batch)} "
+                      f"fits at batch {batch}{one}")
