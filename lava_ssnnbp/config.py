@@ -267,7 +267,7 @@ def _check_fixed_point_registers(cfg):
     from . import dynamics as dyn   # here, not at the top: dynamics imports this module
     for k in range(len(cfg.sizes) - 1):
         try:
-            shift = dyn.learning_shift(cfg.eta, cfg.steps, cfg.mode, cfg.exp_of(k))
+            shift = dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
         except (ValueError, OverflowError):
             continue   # a mode without a count shift
         if not -8 <= shift <= 62:
