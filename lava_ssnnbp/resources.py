@@ -15,10 +15,15 @@ the mapping):
   4 C), and the WTA's C (C - 1) inhibitory synapses (always).
 * **synaptic memory**: synapses x weight bits, plus the learning state of every
   plastic synapse: a tag wide enough for one sample's count (coincidence mode
-  counts in [-T, T], causal mode pairs in [-T(T+1)/2, T(T+1)/2], the other modes
-  presynaptic spikes in [0, T]).
+  counts in [-T, T], causal mode pairs in [-T(T+1)/2, T(T+1)/2], replay mode
+  the window's counts in [-T_s, T_s], the other modes presynaptic spikes in
+  [0, T]).
 * **neuron state**: 24-bit u and v per compartment, plus the gate and dropout
-  bits per composite neuron (reported, not used for the core count).
+  bits per composite neuron (reported, not used for the core count); in replay
+  mode an 8-bit counter and a 16-bit probability register per train (x, d+,
+  d-), and the input becomes a relay layer on neurocores (one neuron and one
+  synapse per input, with its counter and register), since its replay must be
+  generated on the cores.
 * **neurocores** per neuron layer (partitioned by postsynaptic neuron, each
   core holding its neurons and their incoming synapses): the largest of
   compartments / neurons per core, synaptic memory / synaptic memory per core,
@@ -164,14 +169,17 @@ class ResourceEstimate:
         return out
 
 
+REPLAY_STATE_BITS = 8 + 16    # replay mode, per train: the sample's spike counter and the probability register
+
+
 def _kib(bits: int) -> str:
     return f"{bits / 8 / 1024:.1f} KiB"
 
 
 def tag_bits(cfg: SSNNConfig) -> int:
     """Width of the per-synapse learning tag that holds one sample's count."""
-    if cfg.mode == "coincidence":
-        return math.ceil(math.log2(2 * cfg.steps + 1))      # signed count in [-T, T]
+    if cfg.mode in ("coincidence", "replay"):                # signed count in [-T, T] (replay: T_s)
+        return math.ceil(math.log2(2 * cfg.learning_steps + 1))
     if cfg.mode == "causal":                                 # pre-before-post pairs: |count| <= T (T + 1) / 2
         return math.ceil(math.log2(cfg.steps * (cfg.steps + 1) + 1))
     return max(1, math.ceil(math.log2(cfg.steps + 1)))       # presynaptic spikes in [0, T]
@@ -191,7 +199,14 @@ def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIH
     sizes, L, wb = cfg.sizes, cfg.n_layers, cfg.weight_bits
     tb = tag_bits(cfg) if learning else 0
     est = ResourceEstimate(tuple(sizes), learning, wb, tb, limits)
-    est.processes.append(ProcessUsage("input", "SpikeInput", neurons=sizes[0], on_neurocores=False))
+    replay = learning and cfg.mode == "replay"
+    if replay:    # the inputs replay their counts: relay neurons on the cores, fed 1:1 by the injected spikes
+        p = ProcessUsage("input", "SpikeInput", neurons=sizes[0], synapses=sizes[0], weight_bits=sizes[0] * wb,
+                         state_bits=sizes[0] * (UV_STATE_BITS + REPLAY_STATE_BITS))
+        p.neurocores = _cores(p.neurons, p.synapses, p.synaptic_memory_bits, limits)
+        est.processes.append(p)
+    else:
+        est.processes.append(ProcessUsage("input", "SpikeInput", neurons=sizes[0], on_neurocores=False))
     if learning:
         est.processes.append(ProcessUsage("target", "TargetGenerator", neurons=sizes[-1], on_neurocores=False))
     comp = 3 if learning else 1
@@ -209,7 +224,8 @@ def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIH
                          "CompositeNeuron" if l < L else "OutputCompositeNeuron",
                          neurons=comp * n, synapses=syn, plastic_synapses=plastic,
                          weight_bits=syn * wb, learning_bits=plastic * tb,
-                         state_bits=n * (comp * UV_STATE_BITS + (2 if learning else 0)))
+                         state_bits=n * (comp * UV_STATE_BITS + (2 if learning else 0)
+                                         + (3 * REPLAY_STATE_BITS if replay else 0)))
         p.neurocores = _cores(p.neurons, p.synapses, p.synaptic_memory_bits, limits)
         est.processes.append(p)
     return est

@@ -208,8 +208,11 @@ def test_ctrl_c_on_a_lava_run_prints_one_line_and_leaves_no_worker(tmp_path):
     cmd = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default", "--backend", "lava",
            "--train-samples", "2000", "--test-samples", "20", "--hidden", "16", "--steps", "20", "--epochs", "50",
            "--checkpoint-every", "1e-9", "--quiet", "--out", str(out)]
+    # its own process group, as in a terminal, with SIGINT's default action even when this
+    # test run inherited it ignored (a background job): Python then installs KeyboardInterrupt
     main = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)          # its own process group, as in a terminal
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     workers = {}
     try:
         # a checkpoint is written after each trained batch: the Lava run has started,

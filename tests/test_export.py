@@ -202,6 +202,21 @@ def test_resource_estimate_by_hand():
     assert (i.neurons, i.spike_sources, i.synapses, i.plastic_synapses, i.synaptic_memory_bits) == (5, 4, 20, 0, 160)
 
 
+def test_resource_estimate_of_the_replay_rule_by_hand():
+    """'replay': tags count the window (T_s), the inputs become relay neurons on the
+    cores, and every train of a neuron adds its counter and probability register."""
+    from lava_ssnnbp.resources import REPLAY_STATE_BITS, UV_STATE_BITS
+    cfg = SSNNConfig(sizes=(4, 3, 2), steps=10, mode="replay", replay_steps=40, weight_bits=8)
+    assert tag_bits(cfg) == 7                       # counts in [-40, 40]: 81 values
+    rows = {p.name: p for p in estimate(cfg).processes}
+    i, h = rows["input"], rows["hidden1"]
+    assert (i.neurons, i.synapses, i.on_neurocores, i.neurocores) == (4, 4, True, 1)
+    assert i.state_bits == 4 * (UV_STATE_BITS + REPLAY_STATE_BITS)
+    base = {p.name: p for p in estimate(cfg.replace(mode="coincidence")).processes}["hidden1"]
+    assert h.state_bits == base.state_bits + 3 * 3 * REPLAY_STATE_BITS
+    assert not {p.name: p for p in estimate(cfg, learning=False).processes}["input"].on_neurocores
+
+
 def test_resource_estimate_default_network_and_limits():
     cfg = SSNNConfig()                                 # 784-1280-10, 'rate', T=100, 8-bit
     e = estimate(cfg)

@@ -106,7 +106,8 @@ def test_sigint_during_a_lava_run_stops_the_runtime(monkeypatch):
     second chunk's run command, where it waits for their answer (no timer)."""
     from lava.magma.runtime.runtime import Runtime
 
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Python's own handler, also when this run inherited SIGINT ignored (a background job)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     before = lava_children()
     x = np.random.default_rng(0).random((6, 20))
     net = SSNNBPNetwork(CFG, seed=1, chunk=2)
@@ -129,6 +130,7 @@ def test_sigint_during_a_lava_run_stops_the_runtime(monkeypatch):
         assert not runs[0]._is_started            # Lava's __del__ will not stop it again
     finally:
         net.close()
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.parametrize("learned", [True, False])
