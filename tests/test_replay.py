@@ -150,3 +150,12 @@ def test_loihi_rule_over_pass_and_window_learns_the_replay_update():
     assert np.abs(num).max() > 2 ** shift
     np.testing.assert_array_equal(w, w0[k] + num / 2 ** shift)
     assert not tag.any()
+
+
+@pytest.mark.lava
+def test_demo_lava_check_trains_identically_in_lava_and_the_engine():
+    """``make demo``'s second part, small: the on-chip configuration trained inside
+    the Lava processes ends with the engine's weights and predictions."""
+    from lava_ssnnbp.demo import lava_check
+    r = lava_check(4, 3, steps=12)
+    assert r["same_weights"] and r["same_predictions"] and r["changed"] > 0
