@@ -30,14 +30,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
-def profile(x, y, cfg, batch: int) -> dict:
+def profile(x, y, cfg, batch: int, samples: int) -> dict:
+    """Times ``samples`` training samples (rounded down to whole batches) after one warm-up batch."""
     from lava_ssnnbp import dynamics as dyn
     from lava_ssnnbp.engine import Engine, encode_batch
 
     eng = Engine(cfg, seed=0)
     eng.train_batch(x[:batch], y[:batch], "mini-batch")          # warm-up (compilation)
     stages = dict.fromkeys(("encode", "input drive", "simulation", "replay window", "update"), 0.0)
-    n = (len(y) - batch) // batch * batch
+    n = samples // batch * batch
     clock = time.process_time
     for a in range(batch, batch + n, batch):
         ids = np.arange(eng.samples_seen, eng.samples_seen + batch)
@@ -88,7 +89,7 @@ def main(argv=None) -> int:
         for mode in a.modes.split(","):
             for b in batches:
                 cfg = SSNNConfig(sizes=(784, a.hidden, 10), steps=a.steps, mode=mode, fixed_point=prec == "fixed")
-                p = {"mode": mode, "precision": prec, "batch": b, **profile(ds.x, ds.y, cfg, b)}
+                p = {"mode": mode, "precision": prec, "batch": b, **profile(ds.x, ds.y, cfg, b, a.samples)}
                 res["points"].append(p)
                 print(f"{mode:12s} {prec:5s} B={b:<3d} " + "  ".join(f"{k} {v:.2f}" for k, v in p["ms_per_sample"].items())
                       + f"  | sum {p['sum_ms']:.2f} ms, train_batch {p['train_batch_ms']:.2f} ms/sample", flush=True)

@@ -232,3 +232,17 @@ def test_update_fidelity_script_on_a_tiny_run(tmp_path, capsys):
     assert tagged["samples"] == 32 and tagged["run_settings"]["train_samples"] == 300
     with pytest.raises(SystemExit):
         fid.main([str(tmp_path / "missing")])
+
+
+def test_profile_sample_splits_a_training_sample_into_stages(tmp_path):
+    """The stages are the engine's own path: its weights equal train_batch's, and
+    only 'replay' spends time in the replay window."""
+    ps = _script("profile_sample")
+    out = tmp_path / "profile.json"
+    ps.main(["--dataset", "default", "--hidden", "16", "--steps", "8", "--samples", "6", "--batch-sizes", "1,3",
+             "--precisions", "fixed", "--modes", "coincidence,replay", "--out", str(out)])
+    points = json.loads(out.read_text())["points"]
+    assert [(p["mode"], p["batch"]) for p in points] == [("coincidence", 1), ("coincidence", 3),
+                                                         ("replay", 1), ("replay", 3)]
+    assert all(p["same_weights_as_train_batch"] and p["samples"] == 6 for p in points)
+    assert all((p["ms_per_sample"]["replay window"] > 0) == (p["mode"] == "replay") for p in points)
