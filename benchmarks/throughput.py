@@ -142,6 +142,7 @@ def main(argv=None):
         ap.error("steps, hidden, seconds and batch sizes must be positive")
 
     from lava_ssnnbp import kernels
+    from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.data import DataError, load_dataset
     try:
         ds = load_dataset(a.dataset, "train")
@@ -172,7 +173,7 @@ def main(argv=None):
                     sps, n, wall = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
-                         "steps_per_sample": a.steps * (2 if mode == "replay" else 1),   # + the replay window
+                         "steps_per_sample": a.steps + SSNNConfig(steps=a.steps, mode=mode).replay_window,
                          "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
                          "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,
                          "measured": time.strftime("%Y-%m-%dT%H:%M")}

@@ -413,16 +413,14 @@ def forward_drive_many(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: in
     equal ``forward_drive``'s up to rounding order.
     """
     npre, npost = s.shape[-1], w.shape[0]
-    wsrc = wf if fixed else w
+    wsrc = wf if fixed and wf is not None else w
     cols = np.flatnonzero(s.any(axis=0))
     if cols.size == 0:
-        acc = np.zeros((s.shape[0], npost), dtype=np.float32 if wsrc is None else wsrc.dtype)
+        acc = np.zeros((s.shape[0], npost), dtype=wsrc.dtype if wsrc.dtype.kind == "f" else np.float32)
     else:
         if 4 * cols.size < 3 * npre:          # gathering the active inputs pays
-            s, wsrc = s[:, cols], (w if wsrc is None else wsrc)[:, cols]
-        if fixed and wsrc is None:
-            wsrc = w
-        if fixed and wsrc.dtype.kind != "f":  # integer sums through float BLAS, converted after gathering
+            s, wsrc = s[:, cols], wsrc[:, cols]
+        if wsrc.dtype.kind != "f":            # integer sums through float BLAS, converted after gathering
             wsrc = exact_float_weights(wsrc, npre)
         if _event_driven_pays(np.count_nonzero(s) / s.size, npost) and s.shape[0] * npost >= 4096 \
                 and _kernels.available():

@@ -67,9 +67,10 @@ class _CompositeModel(SampleModel):
         self.gate[:] = st.gate
         t = self.t
         self.spikes[0, t], self.spikes[1, t], self.spikes[2, t] = x, dp, dn
-        self.x_count += x
-        self.dp_count += dp
-        self.dn_count += dn
+        if self.R:            # the counts the replay window fires from
+            self.x_count += x
+            self.dp_count += dp
+            self.dn_count += dn
         self.send(x, dp, dn)
 
     def send(self, x, dp, dn):

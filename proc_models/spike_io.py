@@ -68,8 +68,9 @@ class PySpikeInputModel(SampleModel):
             keep = dyn.dropout_mask(spikes.shape[-1], p, dyn.sample_rng(seed, sid, dyn.STREAM_DROPOUT + 0))
             spikes = spikes & keep[None]
         self.spikes[:] = spikes
-        self.x_count[:] = spikes.sum(axis=0)
-        self._replay = None
+        if self.R:            # the counts the replay window fires from
+            self.x_count[:] = spikes.sum(axis=0)
+            self._replay = None
 
 
 @implements(proc=TargetGenerator, protocol=LoihiProtocol)
