@@ -280,7 +280,7 @@ def _run_folder(args) -> Path:
 
 def cmd_train(args) -> int:
     from .data import DATASETS, DataError
-    from .training import Run
+    from .training import Run, check_eta_warmup
     info = DATASETS[args.dataset]
     settings = _settings_from_args(args)
     cfg = _config_from_args(args, int(math.prod(info.input_shape)), info.num_classes)
@@ -300,6 +300,7 @@ def cmd_train(args) -> int:
     if (train.input_size, train.num_classes) != (cfg.sizes[0], cfg.sizes[-1]):
         raise DataError(f"data set {args.dataset} has {train.input_size} inputs and {train.num_classes} classes, "
                         f"expected {cfg.sizes[0]} and {cfg.sizes[-1]}")
+    check_eta_warmup(settings, len(train))   # before the run folder is written
     run = Run.open(out, cfg, settings, overwrite=args.overwrite)
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)

@@ -146,6 +146,13 @@ def eta_factor(s: RunSettings, samples_done: int) -> float:
     return 1.0 if s.eta_warmup <= 0 else min(1.0, samples_done / s.eta_warmup)
 
 
+def check_eta_warmup(s: RunSettings, train_samples: int):
+    """A warm-up longer than the whole run would never reach the set eta."""
+    if s.eta_warmup > s.epochs * train_samples:
+        raise RunError(f"eta_warmup {s.eta_warmup} is more than the run's {s.epochs} epochs x {train_samples} "
+                       "samples: eta would never reach its set value")
+
+
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """Sample order of one epoch, a function of (seed, epoch) only."""
     return np.random.default_rng(np.random.SeedSequence([seed, 104729, epoch])).permutation(n)
@@ -720,6 +727,7 @@ class Run:
         _check_weights(cfg, weights, "checkpoint")
         x, y = train_set.x, train_set.y
         n = len(y)
+        check_eta_warmup(s, n)
         # per-sample updates: B samples simulated one after another (B = 1 on chip)
         step = s.batch_size
         while epoch < s.epochs:
