@@ -141,6 +141,8 @@ def check_layer_weights(cfg: SSNNConfig, k: int, w) -> np.ndarray:
     want = (cfg.sizes[k + 1], cfg.sizes[k])
     if w.shape != want:
         raise ValueError(f"weights of layer {k} must have shape {want}, got {w.shape}")
+    if np.iscomplexobj(w):   # a cast to the engine's dtype would drop the imaginary part
+        raise ValueError(f"weights of layer {k} must be real numbers (complex found)")
     if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
         raise ValueError(f"weights of layer {k} must be finite numbers (NaN, inf or non-numbers found)")
     if cfg.fixed_point:
