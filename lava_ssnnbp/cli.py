@@ -415,6 +415,7 @@ def _naming_option(message: str, options: dict) -> str:
 
 def main(argv=None) -> int:
     from .data import DataError
+    from .lifecycle import WorkerDied
     from .training import RunError
     parser = _build_parser()
     try:
@@ -434,6 +435,9 @@ def main(argv=None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             pass
+        return 1
+    except WorkerDied as e:   # not bad input: the run failed (e.g. the OOM killer)
+        print(f"ssnnbp: error: {e}; the last checkpoint is kept (run the same command to resume)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ssnnbp: interrupted (the last checkpoint is kept; run the same command to resume)", file=sys.stderr)
