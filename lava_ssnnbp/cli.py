@@ -163,7 +163,10 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--epochs", type=int, default=rs.epochs, help="passes over the training set (default: %(default)s)")
     r.add_argument("--seed", type=int, default=rs.seed, help="names every random stream (default: %(default)s)")
     r.add_argument("--model", choices=MODELS, default=rs.model,
-                   help="'snn' (SSNN-BP) or 'ann' (equivalent ReLU/softmax network in numpy) (default: %(default)s)")
+                   help="'snn' (SSNN-BP), 'ann' (equivalent ReLU/softmax network in numpy), or the offline-trained "
+                        "baselines in torch: 'tssl-bp' (Zhang & Li 2020) and 'slayer' (lava-dl SLAYER, CUBA blocks); "
+                        "these use --hidden, --steps, --batch-size, --epochs, --seed and the 'baselines' options and "
+                        "ignore the other model options (default: %(default)s)")
     r.add_argument("--backend", choices=BACKENDS, default=rs.backend,
                    help="'engine': batched numpy scheduler; 'lava': learning inside Lava's CPU simulator "
                         "(~2 ms per step, for small data) (default: %(default)s)")
@@ -188,9 +191,19 @@ def _build_parser() -> argparse.ArgumentParser:
                         "and score them after each epoch as val_acc: choose hyperparameters on it, not on the "
                         "test set (default: none)")
     r.add_argument("--ann-lr", type=float, default=rs.ann_lr, help="ANN learning rate (default: %(default)s)")
+    b = t.add_argument_group("baselines (--model tssl-bp | slayer; see docs/baselines.md)")
+    b.add_argument("--baseline-lr", type=float, default=rs.baseline_lr, metavar="LR",
+                   help="optimiser learning rate (default: the method's: tssl-bp AdamW 5e-4, slayer Adam 1e-3)")
+    b.add_argument("--tau-m", type=float, default=rs.tau_m, metavar="STEPS",
+                   help="membrane time constant, steps (default: %(default)s)")
+    b.add_argument("--tau-s", type=float, default=rs.tau_s, metavar="STEPS",
+                   help="synaptic (PSP) time constant, steps (default: %(default)s)")
+    b.add_argument("--device", default=rs.device,
+                   help="torch device: auto (a GPU if there is one), cpu, cuda, cuda:N (default: %(default)s)")
     r.add_argument("--out", default=None, metavar="DIR",
                    help=f"run folder (default: {RUNS_ROOT}/<dataset>-<mode>-T<T>[-fixed]-seed<seed>, "
-                        "or <dataset>-ann-seed<seed> for --model ann; $SSNNBP_RUNS changes the root)")
+                        "<dataset>-ann-seed<seed> for --model ann, <dataset>-<model>-T<T>-seed<seed> for tssl-bp "
+                        "and slayer; $SSNNBP_RUNS changes the root)")
     r.add_argument("--overwrite", action="store_true",
                    help="start afresh even if the run folder holds a run (default: off, resume it)")
     r.add_argument("--checkpoint-every", type=float, default=rs.checkpoint_s, metavar="SECONDS",
@@ -205,7 +218,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_data_args(e, dataset_default=None)
     e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
     e.add_argument("--backend", choices=BACKENDS, default="engine",
-                   help="simulate in the engine or in Lava (default: %(default)s)")
+                   help="simulate in the engine or in Lava; tssl-bp and slayer runs: in torch, or exported to "
+                        "netx HDF5 and run in Lava (default: %(default)s)")
     e.add_argument("--steps", "-T", type=_positive_int, default=None, metavar="T",
                    help="simulate T steps per sample instead of the T the run was trained with; the "
                         "synaptic time constant scales with T, so a longer run averages out the input "
@@ -260,7 +274,8 @@ def _settings_from_args(args):
                        batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
                        eta_step=args.eta_step, eta_warmup=args.eta_warmup, train_samples=args.train_samples,
                        test_samples=args.test_samples, val_samples=args.val_samples,
-                       checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr)
+                       checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr, baseline_lr=args.baseline_lr,
+                       tau_m=args.tau_m, tau_s=args.tau_s, device=args.device)
 
 
 def _run_folder(args) -> Path:
@@ -268,7 +283,12 @@ def _run_folder(args) -> Path:
     from .training import RunError, check_run_dir
     if args.out:
         return Path(args.out).expanduser()
-    tag = "ann" if args.model == "ann" else f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
+    if args.model == "ann":
+        tag = "ann"
+    elif args.model != "snn":
+        tag = f"{args.model}-T{args.steps}"
+    else:
+        tag = f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
     out = RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
     try:
         check_run_dir(out)
@@ -315,14 +335,15 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, read_run_folder
+    from .training import (TORCH_MODELS, RunError, SpikeActivity, accuracy_from_counts, evaluate_counts,
+                           read_run_folder)
     folder = read_run_folder(Path(args.run))
     cfg, rs = folder.cfg, folder.settings
     if folder.weights is None:
         raise RunError(f"{folder.path / 'weights.npz'}: no such file (no epoch of this run has finished)")
     if args.steps is not None:
-        if rs.model == "ann":
-            raise RunError("--steps applies to spiking runs; this run folder holds an ANN")
+        if rs.model != "snn":
+            raise RunError(f"--steps applies to SSNN-BP runs; this run folder holds a {rs.model} network")
         cfg = cfg.with_steps(args.steps)
     weights = folder.weights
     name = args.dataset or rs.dataset
@@ -331,10 +352,12 @@ def cmd_evaluate(args) -> int:
     if ds.input_size != cfg.sizes[0] or ds.num_classes != cfg.sizes[-1]:
         raise RunError(f"data set {name} has {ds.input_size} inputs and {ds.num_classes} classes; "
                        f"the network is {'-'.join(map(str, cfg.sizes))}")
-    if args.activity and (rs.model == "ann" or args.backend != "engine"):
-        raise RunError("--activity needs a spiking run evaluated with --backend engine")
+    if args.activity and (rs.model != "snn" or args.backend != "engine"):
+        raise RunError("--activity needs an SSNN-BP run evaluated with --backend engine")
     activity = None
-    if rs.model == "ann":
+    if rs.model in TORCH_MODELS:
+        acc = _baseline_accuracy(folder, weights, ds, args.backend, progress=not args.quiet)
+    elif rs.model == "ann":
         from .ann import ANN
         ann = ANN(list(cfg.sizes), seed=0, dropout=(0.0,) * cfg.n_layers)
         ann.load_state_dict({**ann.state_dict(), **{f"w{k}": w for k, w in enumerate(weights)}})
@@ -345,6 +368,8 @@ def cmd_evaluate(args) -> int:
                                  activity=activity)
         acc = accuracy_from_counts(counts, ds.y)
     at = "" if rs.model == "ann" else f", T = {cfg.steps}"
+    if rs.model in TORCH_MODELS:
+        at += ", in torch" if args.backend == "engine" else ", netx export in Lava"
     print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend}{at})")
     if activity is not None:
         print(f"forward spike activity over {len(ds)} samples, T = {cfg.steps} (layer 0 = input):")
@@ -354,6 +379,30 @@ def cmd_evaluate(args) -> int:
             print(f"{r['layer']:5d} {r['neurons']:8d} {r['spikes_per_sample']:14.1f} {r['rate_per_step']:10.4f} "
                   f"{100 * r['active_fraction']:7.1f}% {r['never_active']:13d} {r['synaptic_events_per_sample']:19.0f}")
     return 0
+
+
+def _baseline_accuracy(folder, weights, ds, backend: str, progress: bool) -> float:
+    """Test accuracy of a tssl-bp / slayer run: in torch ('engine'), or exported to netx and run in Lava."""
+    import tempfile
+
+    import numpy as np
+
+    from .baselines import runner
+    from .training import RunError
+    if ds.x.ndim != 2:
+        raise RunError(f"{folder.settings.model} runs take images (n, D), not event frames")
+    net = runner.net_from_settings(folder.cfg, folder.settings, weights)
+    if backend == "engine":
+        return runner.accuracy(net, ds.x, ds.y)
+    from .baselines import lava_export
+    # the per-layer scales are calibrated on training images, never on the evaluated ones
+    from .data import load_dataset
+    s = folder.settings
+    cal = load_dataset(s.dataset, "train", s.data_dir).subset(256, s.seed).x
+    with tempfile.TemporaryDirectory() as tmp:
+        ex = lava_export.export_netx(net, Path(tmp) / "net.h5", calibration=cal)
+        spikes = lava_export.run_lava(ex, ds.x, progress=progress)
+    return float(np.mean(net.scores_from_spikes(spikes).argmax(1) == ds.y))
 
 
 def cmd_info(args) -> int:

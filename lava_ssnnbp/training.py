@@ -38,7 +38,8 @@ from .config import ConfigError, SSNNConfig, coerce
 BACKENDS = ("engine", "lava")
 BATCH_UPDATES = ("per-sample", "mini-batch")
 SCHEDULES = ("constant", "step", "exponential", "cosine")
-MODELS = ("snn", "ann")
+MODELS = ("snn", "ann", "tssl-bp", "slayer")
+TORCH_MODELS = ("tssl-bp", "slayer")   # offline-trained baselines in torch (lava_ssnnbp.baselines)
 CHECKPOINT_FORMAT = 1
 
 
@@ -67,6 +68,10 @@ class RunSettings:
     checkpoint_s: float = 60.0          # seconds between mid-epoch checkpoints
     ann_lr: float = 0.05
     ann_momentum: float = 0.9
+    baseline_lr: Optional[float] = None  # tssl-bp / slayer optimiser lr; None: the method's (baselines.DEFAULT_LR)
+    tau_m: float = 5.0                  # tssl-bp / slayer membrane time constant, steps
+    tau_s: float = 3.0                  # tssl-bp / slayer synaptic (PSP) time constant, steps
+    device: str = "auto"                # tssl-bp / slayer torch device: 'auto' (GPU if any), 'cpu', 'cuda[:N]'
 
     def __post_init__(self):
         def bad(name, why):
@@ -111,6 +116,20 @@ class RunSettings:
             bad("batch_updates", "the Lava backend learns per sample, as on chip (use --batch-updates per-sample)")
         if self.model == "ann" and self.backend != "engine":
             bad("backend", "the ANN baseline runs in numpy only (use --backend engine)")
+        if self.baseline_lr is not None and not self.baseline_lr > 0:
+            bad("baseline_lr", f"{self.baseline_lr!r} (need > 0)")
+        for name in ("tau_m", "tau_s"):
+            if not getattr(self, name) >= 1:
+                bad(name, f"{getattr(self, name)!r} (need a time constant >= 1 step: the decay per step is 1/tau)")
+        if not (self.device in ("auto", "cpu", "cuda") or
+                (self.device.startswith("cuda:") and self.device[5:].isdigit())):
+            bad("device", f"{self.device!r} (choose auto, cpu, cuda or cuda:N)")
+        if self.model in TORCH_MODELS:
+            if self.backend != "engine":
+                bad("backend", f"{self.model} trains in torch; it runs in Lava after export "
+                               "('ssnnbp evaluate RUN --backend lava'), use --backend engine")
+            if self.eta_warmup:
+                bad("eta_warmup", f"{self.model} has no warm-up (its learning rate changes per epoch only)")
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunSettings":
@@ -370,7 +389,7 @@ def read_metrics(path: Path) -> List[dict]:
 
 def _weights_cfg(cfg: SSNNConfig, settings: RunSettings) -> SSNNConfig:
     """The config weights are checked against: the ANN twin's are floats."""
-    return cfg.replace(fixed_point=False) if settings.model == "ann" else cfg
+    return cfg.replace(fixed_point=False) if settings.model != "snn" else cfg
 
 
 def read_checkpoint(path: Path, cfg: SSNNConfig, settings: RunSettings) -> dict:
@@ -402,6 +421,11 @@ def read_checkpoint(path: Path, cfg: SSNNConfig, settings: RunSettings) -> dict:
             "synapse layers)")
     _check_weights(_weights_cfg(cfg, settings), [z[k] for k in weights], str(path))
     ann = _check_ann_state(z, cfg, bad) if settings.model == "ann" else set()
+    if settings.model in TORCH_MODELS:
+        from .baselines.runner import check_optimizer_entries
+        ann = check_optimizer_entries(z, bad) | {"epoch_loss_sum"}
+        if "epoch_loss_sum" in z and (z["epoch_loss_sum"].shape != () or not np.isfinite(z["epoch_loss_sum"])):
+            bad("'epoch_loss_sum' must be a finite number")
     extra = sorted(set(z) - set(counters) - {"epoch_correct", "epoch_wall_s"} - set(weights) - ann)
     if extra:
         bad(f"unexpected entries {', '.join(extra)}")
@@ -674,6 +698,8 @@ class Run:
     def _label(self) -> str:
         if self.settings.model == "ann":
             return "ANN " + "-".join(map(str, self.cfg.sizes))
+        if self.settings.model in TORCH_MODELS:
+            return f"{self.settings.model.upper()} {'-'.join(map(str, self.cfg.sizes))} T={self.cfg.steps}"
         prec = "fixed" if self.cfg.fixed_point else "float"
         return f"SSNN-BP {'-'.join(map(str, self.cfg.sizes))} {self.cfg.mode} T={self.cfg.steps} {prec}"
 
@@ -707,6 +733,9 @@ class Run:
     def _train(self, train_set, test_set, progress, on_batch, val_set) -> List[dict]:
         if self.settings.model == "ann":
             return self._train_ann(train_set, test_set, progress, val_set)
+        if self.settings.model in TORCH_MODELS:
+            from .baselines.runner import train_run
+            return train_run(self, train_set, test_set, progress, on_batch, val_set)
         from tqdm.auto import tqdm
         from . import dynamics as dyn
         s, cfg = self.settings, self.cfg

@@ -1,0 +1,205 @@
+"""TSSL-BP (Zhang & Li, NeurIPS 2020), dense layers, in torch.
+
+Written after the paper and the authors' code (github.com/stonezwr/TSSL-BP,
+``functions/tsslbp.py``, ``functions/loss_f.py``, ``main.py``); times in steps.
+
+Forward, per layer and step t (tensors (B, N, T))::
+
+    du_t = -u_{t-1} / tau_m + c_t           c = W a_in: the input current
+    u_t  = u_{t-1} + du_t                   membrane before reset
+    s_t  = u_t > threshold                  spike; then u is reset to 0
+    a_t  = (1 - 1/tau_s) a_{t-1} + s_t / tau_s     the PSP, the layer's output
+
+so the response kernel of one spike is eps(k) = (1/tau_s)(1 - 1/tau_s)^k,
+k = 0, 1, ... steps after it. The image is the network's input "spike" at every
+step, normalised as the authors do, and filtered by the same kernel.
+
+Backward (:class:`_TSSLNeuron`), from g_t = dL/da_t, with G_t = sum_k eps(k) g_{t+k}:
+
+* inter-neuron: a spike at t moves with the membrane, dt/du = -1/du_t; the
+  authors' code takes dL/du_t = G_t * min(1/du_t, 8) at a spike;
+* intra-neuron: theta carries the gradient of the neuron's next spike back in
+  time: through the leak, (1 - 1/tau_m) per step without a spike, and through the
+  reset of a spike at t, u_t (1/tau_m) / du_t;
+* a neuron whose PSP is below 1/(4 tau_s) at t (silent lately) gets the
+  surrogate G_t * sigmoid'((u_t - threshold)/0.2) / 0.2 instead, so it can learn
+  to fire.
+
+Loss ("kernel"): 1/2 sum over batch, classes and steps of (a_out - PSP of the
+desired train)^2; the label neuron's desired train is 0,1,1,1,1 repeated (T < 10)
+or 0,1 repeated (T >= 10), the others' is silent. Readout: argmax over classes of
+the output PSP summed over the T steps (the authors' ``spike_counts``).
+Optimiser: AdamW (lr 5e-4, torch's weight decay 0.01), gradient norm clipped to
+1, weights clipped to [-4, 4] after each step, Kaiming-normal init, no biases.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from . import INPUT_MEAN, INPUT_STD
+
+SURROGATE_WIDTH = 0.2      # the authors' a: sigmoid'((u - threshold) / a) / a for silent neurons
+INV_DU_MAX = 8.0           # the authors' clamp of 1/du at a spike
+WEIGHT_CLIP = 4.0          # |w| <= 4 after every step (authors' weight_clipper)
+GRAD_CLIP_NORM = 1.0
+
+
+def psp_kernel(steps: int, tau_s: float) -> torch.Tensor:
+    """eps(k) = (1/tau_s)(1 - 1/tau_s)^k, k = 0..steps-1: the PSP k steps after a spike."""
+    return (1.0 / tau_s) * (1.0 - 1.0 / tau_s) ** torch.arange(steps, dtype=torch.float64)
+
+
+def psp(spikes: torch.Tensor, tau_s: float) -> torch.Tensor:
+    """PSP of spike trains (..., T): a_t = (1 - 1/tau_s) a_{t-1} + s_t / tau_s."""
+    out, a = [], torch.zeros_like(spikes[..., 0])
+    for t in range(spikes.shape[-1]):
+        a = a * (1.0 - 1.0 / tau_s) + spikes[..., t] / tau_s
+        out.append(a)
+    return torch.stack(out, dim=-1)
+
+
+def lif_forward(current: torch.Tensor, tau_m: float, tau_s: float, threshold: float):
+    """LIF with reset to zero on input currents (B, N, T): ``(u, du, spikes, psp)``,
+    u the membrane before reset and du its change in each step."""
+    u = torch.zeros_like(current[..., 0])
+    us, dus, ss = [], [], []
+    for t in range(current.shape[-1]):
+        du = current[..., t] - u / tau_m
+        u = u + du
+        s = (u > threshold).to(current.dtype)
+        us.append(u), dus.append(du), ss.append(s)
+        u = u * (1.0 - s)
+    spikes = torch.stack(ss, dim=-1)
+    return torch.stack(us, dim=-1), torch.stack(dus, dim=-1), spikes, psp(spikes, tau_s)
+
+
+def tssl_input_gradient(g: torch.Tensor, u, du, spikes, a, tau_m: float, tau_s: float,
+                        threshold: float) -> torch.Tensor:
+    """dL/dc (B, N, T) for input currents c, from g = dL/da: the TSSL-BP rule (module docstring)."""
+    T = g.shape[-1]
+    eps = psp_kernel(T, tau_s).to(g)
+    G = torch.stack([(g[..., t:] * eps[:T - t]).sum(-1) for t in range(T)], dim=-1)
+    inv_du = torch.where(spikes > 0, torch.clamp(1.0 / du, max=INV_DU_MAX), torch.zeros_like(du))
+    z = torch.clamp((threshold - u) / SURROGATE_WIDTH, -8.0, 8.0)
+    surrogate = torch.sigmoid(z) * (1 - torch.sigmoid(z)) / SURROGATE_WIDTH
+    silent = a < 1.0 / (4.0 * tau_s)
+    leak = 1.0 - 1.0 / tau_m
+    grad = torch.zeros_like(g)
+    theta = torch.zeros_like(g[..., 0])   # dL/du of the neuron's next spike, carried back in time
+    for t in range(T - 1, -1, -1):
+        s = spikes[..., t]
+        gt = s * inv_du[..., t] * G[..., t]
+        if t < T - 1:
+            gt = gt + theta * (s * u[..., t] * inv_du[..., t] / tau_m + leak * (1.0 - s))
+        theta = gt * s + theta * (1.0 - s) * leak
+        grad[..., t] = torch.where(silent[..., t], G[..., t] * surrogate[..., t], gt)
+    return grad
+
+
+class _TSSLNeuron(torch.autograd.Function):
+    """A layer of TSSL-BP neurons: input currents (B, N, T) -> PSPs (B, N, T)."""
+
+    @staticmethod
+    def forward(ctx, current, tau_m, tau_s, threshold):
+        u, du, spikes, a = lif_forward(current, tau_m, tau_s, threshold)
+        ctx.save_for_backward(u, du, spikes, a)
+        ctx.params = (tau_m, tau_s, threshold)
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        u, du, spikes, a = ctx.saved_tensors
+        return tssl_input_gradient(g, u, du, spikes, a, *ctx.params), None, None, None
+
+
+def desired_train(steps: int) -> np.ndarray:
+    """The label neuron's desired spike train (T,): the authors' 0,1,1,1,1 (T < 10)
+    or 0,1 (T >= 10) pattern, repeated and cut to T steps."""
+    unit = [0, 1, 1, 1, 1] if steps < 10 else [0, 1]
+    return np.resize(np.array(unit, dtype=np.float32), steps)
+
+
+def encode_images(x: torch.Tensor, steps: int) -> torch.Tensor:
+    """Images (B, D) in [0, 1] -> the network's input (B, D, T): the normalised
+    pixel at every step (the authors' direct encoding)."""
+    z = (x - INPUT_MEAN) / INPUT_STD
+    return z.unsqueeze(-1).expand(*z.shape, steps)
+
+
+class TSSLBPNet(torch.nn.Module):
+    """Dense TSSL-BP network ``sizes`` = (D, H..., C), weights (N_out, N_in) each."""
+
+    method = "tssl-bp"
+
+    def __init__(self, sizes: Sequence[int], steps: int, seed: int = 0, tau_m: float = 5.0,
+                 tau_s: float = 3.0, threshold: float = 1.0):
+        super().__init__()
+        self.sizes, self.steps = tuple(int(n) for n in sizes), int(steps)
+        self.tau_m, self.tau_s, self.threshold = float(tau_m), float(tau_s), float(threshold)
+        gen = torch.Generator().manual_seed(int(seed))
+        # kaiming_normal_ (fan_in, gain sqrt 2), as the authors' LinearLayer
+        self.weights = torch.nn.ParameterList(
+            [torch.nn.Parameter(torch.randn(n_out, n_in, generator=gen) * (2.0 / n_in) ** 0.5)
+             for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])])
+        self.register_buffer("target", torch.from_numpy(desired_train(self.steps)), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output PSPs (B, C, T) for images (B, D)."""
+        a = psp(encode_images(x, self.steps), self.tau_s)
+        for w in self.weights:
+            a = _TSSLNeuron.apply(torch.einsum("oi,bit->bot", w, a), self.tau_m, self.tau_s, self.threshold)
+        return a
+
+    @torch.no_grad()
+    def spike_trains(self, x: torch.Tensor) -> list:
+        """Every layer's spikes (B, N_l, T), first hidden layer to output, same forward pass."""
+        a, out = psp(encode_images(x, self.steps), self.tau_s), []
+        for w in self.weights:
+            _, _, s, a = lif_forward(torch.einsum("oi,bit->bot", w, a), self.tau_m, self.tau_s, self.threshold)
+            out.append(s)
+        return out
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The kernel loss 1/2 sum (a_out - PSP(desired))^2, summed over the batch."""
+        desired = torch.zeros_like(out)
+        desired[torch.arange(len(y)), y] = self.target.to(out)
+        return 0.5 * ((out - psp(desired, self.tau_s)) ** 2).sum()
+
+    @staticmethod
+    def readout(out: torch.Tensor) -> torch.Tensor:
+        """Class scores (B, C): the output PSP summed over steps."""
+        return out.sum(-1)
+
+    def scores_from_spikes(self, spikes: np.ndarray) -> np.ndarray:
+        """The readout computed from output spike trains (B, C, T), e.g. Lava's."""
+        return self.readout(psp(torch.as_tensor(spikes, dtype=torch.float64), self.tau_s)).numpy()
+
+    def make_optimizer(self, lr: float) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.parameters(), lr=lr, betas=(0.9, 0.999))
+
+    def clip_gradients(self):
+        torch.nn.utils.clip_grad_norm_(self.parameters(), GRAD_CLIP_NORM)
+
+    @torch.no_grad()
+    def after_step(self):
+        for w in self.weights:
+            w.clamp_(-WEIGHT_CLIP, WEIGHT_CLIP)
+
+    def dense_weights(self) -> list:
+        """Weights as numpy (N_out, N_in) float32, first layer first."""
+        return [w.detach().cpu().numpy().astype(np.float32) for w in self.weights]
+
+    raw_weights = dense_weights   # what a checkpoint holds (no quantisation in training)
+
+    @torch.no_grad()
+    def set_dense_weights(self, weights):
+        for p, w in zip(self.weights, weights):
+            p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
+
+    def neuron_model(self) -> dict:
+        """The neuron for export: decays per step, threshold, the kernel's weight scale."""
+        return {"current_decay": 1.0 / self.tau_s, "voltage_decay": 1.0 / self.tau_m,
+                "threshold": self.threshold, "weight_gain": 1.0 / self.tau_s}
