@@ -257,11 +257,14 @@ def _load(name, split, args, steps=None, n=None, seed=0):
 
 
 def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
+    from .training import TORCH_MODELS
+    # the torch baselines have no dropout (as published); their run records none
+    dropout = () if args.model in TORCH_MODELS else tuple(args.dropout)
     return SSNNConfig(
         sizes=(input_size, *args.hidden, num_classes), steps=args.steps, tau=args.tau, theta=args.theta,
         theta_hidden_grad=args.theta_hidden_grad, theta_out_grad=args.theta_out_grad, reset=args.reset,
         input_gain=args.input_gain, target_rate=args.target_rate, wta=args.wta,
-        wta_inhibition=args.wta_inhibition, dropout=tuple(args.dropout), mode=args.mode, eta=args.eta,
+        wta_inhibition=args.wta_inhibition, dropout=dropout, mode=args.mode, eta=args.eta,
         init_gain=args.init_gain, fixed_point=args.fixed_point, weight_bits=args.weight_bits,
         weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps,
         replay_steps=args.replay_steps, stochastic_firing=args.stochastic_firing)
