@@ -278,3 +278,38 @@ def test_export_runs_in_lava_like_torch(tmp_path, method):
     assert (torch_spikes == lava).mean() > 0.9
     agree = np.mean(net.scores_from_spikes(lava).argmax(1) == net.scores_from_spikes(torch_spikes).argmax(1))
     assert agree >= 0.75, agree
+
+
+@pytest.mark.lava
+@pytest.mark.slow
+def test_benchmark_script_and_evaluate_in_lava(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        "bench_baselines", Path(__file__).resolve().parents[1] / "benchmarks" / "baselines.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    res = tmp_path / "res"
+    argv = ["--method", "slayer", "--dataset", "default", "--hidden", "16", "--epochs", "1", "--batch-size", "20",
+            "--lava-samples", "10", "--runs", str(tmp_path / "runs"), "--results", str(res),
+            "--train-samples", "600", "--test-samples", "50", "--quiet", "--baseline-lr", "0.01"]
+    assert script.main([*argv, "--seeds", "0"]) == 0
+    path = res / "baselines_default_slayer_784-16-10_T5_e1.json"
+    r = json.loads(path.read_text())
+    rec = r["per_seed"]["0"]
+    assert r["seeds_finished"] == [0] and rec["lava_samples"] == 10 and rec["train_wall_s_per_epoch"] > 0
+    assert r["lava_acc_per_seed"] == [rec["lava_acc"]] and rec["peak_rss_mib"] > 0
+    # the torch number on the Lava images agrees with the run's own scoring of them
+    from lava_ssnnbp.baselines import runner
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.training import read_run_folder
+    folder = read_run_folder(tmp_path / "runs" / "default_slayer_784-16-10_T5_e1_seed0")
+    test = load_dataset("default", "test")
+    net = runner.net_from_settings(folder.cfg, folder.settings, folder.weights)
+    assert rec["torch_acc_same_samples"] == pytest.approx(100 * runner.accuracy(net, test.x[:10], test.y[:10]))
+    # a second seed is merged next to the first
+    assert script.main([*argv, "--seeds", "1"]) == 0
+    assert json.loads(path.read_text())["seeds_finished"] == [0, 1]
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(folder.path), "--backend", "lava", "--test-samples", "10", "--quiet"]) == 0
+    assert "netx export in Lava" in capsys.readouterr().out
