@@ -313,3 +313,34 @@ def test_benchmark_script_and_evaluate_in_lava(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["evaluate", str(folder.path), "--backend", "lava", "--test-samples", "10", "--quiet"]) == 0
     assert "netx export in Lava" in capsys.readouterr().out
+
+
+def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+
+    def script(name):
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", bench / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    res = tmp_path / "results"
+    res.mkdir()
+    settings = {"method": "tssl-bp", "dataset": "mnist", "sizes": [784, 1280, 10], "steps": 5, "epochs": 3,
+                "batch_size": 100, "run_settings": {}, "extra_args": []}
+    rec = {"finished": True, "epochs_done": 3, "test_acc": 97.5, "train_wall_s_per_epoch": 300.0,
+           "peak_rss_mib": 900.0, "lava_acc": 97.0, "torch_acc_same_samples": 97.2, "lava_samples": 500,
+           "machine": {}, "written": "2026-12-02T03:00:00"}
+    b = script("baselines")
+    b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 0, rec, settings)
+    r = b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 1, {**rec, "test_acc": 97.9}, settings)
+    assert r["seeds_finished"] == [0, 1] and r["test_acc_mean"] == pytest.approx(97.7)
+    # other settings in the same file start afresh
+    other = b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 2, rec, {**settings, "batch_size": 50})
+    assert other["seeds_finished"] == [2]
+    b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 1, {**rec, "test_acc": 97.9}, settings)
+    out = tmp_path / "RESULTS.md"
+    assert script("make_results").main(["--results", str(res), "--output", str(out)]) == 0
+    row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
+    assert len(row) == 1 and "784-1280-10" in row[0] and "97.00 (torch 97.20; 500)" in row[0] and "| 300 |" in row[0]

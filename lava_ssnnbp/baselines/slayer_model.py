@@ -59,11 +59,13 @@ class SlayerNet(torch.nn.Module):
 
     @torch.no_grad()
     def spike_trains(self, x: torch.Tensor) -> list:
-        """Every layer's spikes (B, N_l, T), first hidden layer to output."""
+        """Every layer's spikes (B, N_l, T) on the CPU, first hidden layer to output."""
+        w = self.blocks[0].synapse.weight
+        x = torch.as_tensor(x, dtype=w.dtype, device=w.device)
         s, out = encode_images(x, self.steps).contiguous(), []
         for blk in self.blocks:
             s = blk(s)
-            out.append(s)
+            out.append(s.cpu())
         return out
 
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -155,11 +155,12 @@ class TSSLBPNet(torch.nn.Module):
 
     @torch.no_grad()
     def spike_trains(self, x: torch.Tensor) -> list:
-        """Every layer's spikes (B, N_l, T), first hidden layer to output, same forward pass."""
+        """Every layer's spikes (B, N_l, T) on the CPU, first hidden layer to output, same forward pass."""
+        x = torch.as_tensor(x, dtype=self.weights[0].dtype, device=self.weights[0].device)
         a, out = psp(encode_images(x, self.steps), self.tau_s), []
         for w in self.weights:
             _, _, s, a = lif_forward(torch.einsum("oi,bit->bot", w, a), self.tau_m, self.tau_s, self.threshold)
-            out.append(s)
+            out.append(s.cpu())
         return out
 
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
