@@ -327,8 +327,10 @@ def cmd_train(args) -> int:
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
     held = f" / {len(val)} validation (held out of train)" if val is not None else ""
+    where = f"in torch (device {settings.device})" if settings.model in ("tssl-bp", "slayer") else \
+        f"backend {settings.backend}"
     print(f"{run._label()} on {args.dataset}: {len(train)} train{held} / {len(test)} test samples, "
-          f"{settings.epochs} epochs, backend {settings.backend}; run folder {out}", flush=True)
+          f"{settings.epochs} epochs, {where}; run folder {out}", flush=True)
     t0 = time.time()
     metrics = run.train(train, test, progress=not args.quiet, val_set=val)
     last = metrics[-1]

@@ -614,6 +614,12 @@ class Run:
         written, and the engine's arrays for a batch fit in memory."""
         from .validation import check_memory
         check_run_dir(Path(out).expanduser())
+        if settings.model in TORCH_MODELS and settings.device != "cpu":
+            from .baselines import torch_device
+            try:
+                torch_device(settings.device)
+            except ValueError as e:
+                raise _setting_error("device", str(e)) from None
         if settings.model == "snn" and settings.backend == "engine":
             check_memory(cfg, 1 if settings.batch_updates == "per-sample" else settings.batch_size, train=True,
                          weights=True)
@@ -640,6 +646,9 @@ class Run:
             path.unlink(missing_ok=True)
         run = cls(out, cfg, settings)
         record = {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings)}
+        if settings.model in TORCH_MODELS:   # what trains, beyond the sizes and T of 'model'
+            from .baselines.runner import describe
+            record["baseline"] = describe(settings)
         if cfg.fixed_point and settings.model == "snn":
             # fixed point shifts integer counts by a power of two: the eta it applies per layer
             from . import dynamics as dyn

@@ -156,6 +156,7 @@ def test_cli_trains_evaluates_and_resumes(capsys, tmp_path, method):
     assert len(m) == 2 and m[-1]["test_acc"] > 0.25 and m[-1]["peak_rss_mib"] > 0   # chance: 0.1
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["run"]["model"] == method and cfg["run"]["tau_s"] == 3.0 and cfg["model"]["dropout"] == []
+    assert cfg["baseline"]["method"] == method and cfg["baseline"]["lr"] == 0.01
     capsys.readouterr()
     assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
     assert f"{100 * m[-1]['test_acc']:.2f}%" in capsys.readouterr().out
@@ -198,6 +199,8 @@ def test_interrupted_run_resumes_exactly(tmp_path):
     (["--model", "slayer", "--tau-s", "nan"], ["--tau-s"]),
     (["--model", "tssl-bp", "--baseline-lr", "0"], ["--baseline-lr"]),
     (["--model", "tssl-bp", "--device", "gpu7"], ["--device", "gpu7"]),
+    *([(["--model", "tssl-bp", "--device", "cuda"], ["--device", "no CUDA GPU"])]
+      if not torch.cuda.is_available() else []),
     (["--model", "slayer", "--backend", "lava"], ["--backend", "evaluate"]),
     (["--model", "tssl-bp", "--eta-warmup", "10"], ["--eta-warmup"]),
     (["--model", "tssl-bp-xl"], ["tssl-bp-xl"]),
