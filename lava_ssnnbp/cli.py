@@ -418,14 +418,19 @@ def cmd_info(args) -> int:
     print("data search order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
     for name in sorted(DATASETS):
         print(f"  {name:14s} {describe(name, args.data_dir, verify=args.verify)}")
+    model = "snn"
     if args.run:
         folder = read_run_folder(Path(args.run))
-        cfg = folder.cfg
+        cfg, model = folder.cfg, folder.settings.model
         print(f"run {folder.path}: {_progress_of(folder)}")
     else:
         cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
     n_neurons = sum(cfg.sizes[1:])
     n_syn = sum(a * b for a, b in zip(cfg.sizes[:-1], cfg.sizes[1:]))
+    if model in ("tssl-bp", "slayer"):   # offline baselines: no composite neurons, no on-chip learning
+        print(f"network {'-'.join(map(str, cfg.sizes))} ({model}, trained off chip): {n_neurons} neurons, "
+              f"{n_syn} synapses")
+        return 0
     print(f"network {'-'.join(map(str, cfg.sizes))}: {n_neurons} composite neurons "
           f"({3 * n_neurons} compartments: x, d+, d-), {n_syn} plastic synapses "
           f"({n_syn * cfg.weight_bits / 8 / 1024:.0f} KiB at {cfg.weight_bits}-bit weights)")

@@ -160,6 +160,8 @@ def test_cli_trains_evaluates_and_resumes(capsys, tmp_path, method):
     capsys.readouterr()
     assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
     assert f"{100 * m[-1]['test_acc']:.2f}%" in capsys.readouterr().out
+    assert cli.main(["info", "--run", str(out)]) == 0
+    assert f"784-32-10 ({method}, trained off chip)" in capsys.readouterr().out
     w1 = load_weights(out / "weights.npz")
     assert cli.main([*argv, "--epochs", "3"]) == 0
     assert "resuming" in capsys.readouterr().out
