@@ -203,9 +203,15 @@ def lava_section(res: Path) -> list:
 
 
 ON_CHIP_MODES = ("coincidence", "replay")   # map to a Loihi 2 learning rule (lava_config.loihi_learning_rule)
+# the README's headline configurations, shown next to the baselines on the same data sets
+BASELINE_COMPANIONS = (
+    "accuracy_mnist_rate_T50.json", "accuracy_mnist_rate_T50_e60.json", "accuracy_mnist_replay_T50_ps_fixed.json",
+    "accuracy_mnist_coincidence_T50_ps_fixed.json", "accuracy_mnist_ann_T100_lr0.02_e60.json",
+    "accuracy_fashion-mnist_rate_T50.json", "accuracy_fashion-mnist_rate_T50_dropin0_wu10k_e60.json",
+    "accuracy_fashion-mnist_ann_T100_lr0.02_dropin0_e60.json")
 
 
-def baselines_section(res: Path, results) -> list:
+def baselines_section(res: Path) -> list:
     """Offline baselines (benchmarks/baselines.py) next to SSNN-BP and its ANN twin on the same data sets."""
     base = [json.loads(f.read_text()) for f in sorted(res.glob("baselines_*.json"))]
     if not base:
@@ -230,11 +236,16 @@ def baselines_section(res: Path, results) -> list:
         out.append(f"| {st['method']} | {'-'.join(map(str, st['sizes']))} | {st['dataset']} | {st['steps']} | "
                    f"{st['epochs']} | {acc} | {seeds} | {'-' if wall is None else f'{wall:.0f}'} | "
                    f"{r['peak_rss_mib_max'] or '-'} | {lava} | no (backward pass through time on a host) |")
-    for r in results:
-        if r["dataset"] not in sets or r.get("_tag") not in ("", None) or r["test_acc_mean"] is None:
+    for fname in BASELINE_COMPANIONS:
+        f = res / fname
+        r = json.loads(f.read_text()) if f.exists() else None
+        if r is None or r["dataset"] not in sets or r["test_acc_mean"] is None:
             continue
         mc, model = r["model_config"], r["model"]
-        name = "ANN twin" if model == "ann" else f"SSNN-BP {r['mode']}" + (", fixed point" if mc.get("fixed_point") else "")
+        name = "ANN twin" if model == "ann" else f"SSNN-BP {r['mode']}" + (
+            ", fixed point, per-sample (on-chip configuration)" if mc.get("fixed_point") else "")
+        tag = (F.parse_result_name(Path(fname).stem) or ("",) * 4)[3]
+        name += f" (`{tag}`, dropout {_dropout(mc)})" if tag else f" (dropout {_dropout(mc)})"
         walls = [float(w) / r["epochs"] for w in r["wall_s_per_seed"].values()]
         on_chip = "yes" if model == "snn" and r["mode"] in ON_CHIP_MODES and mc.get("fixed_point") \
             and r["run_settings"].get("batch_updates") == "per-sample" else "no"
@@ -267,7 +278,7 @@ def main(argv=None) -> int:
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
-    out += baselines_section(args.results, results)
+    out += baselines_section(args.results)
     out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
