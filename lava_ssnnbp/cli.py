@@ -198,6 +198,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="membrane time constant, steps (default: %(default)s)")
     b.add_argument("--tau-s", type=float, default=rs.tau_s, metavar="STEPS",
                    help="synaptic (PSP) time constant, steps (default: %(default)s)")
+    b.add_argument("--conv", default=rs.conv, metavar="SPEC",
+                   help="tssl-bp: conv stack before the --hidden dense layers, in the authors' notation, e.g. "
+                        "15C5-P2-40C5-P2 (N channels of KxK conv, PK sum pooling) (default: none, dense only)")
     b.add_argument("--device", default=rs.device,
                    help="torch device: auto (a GPU if there is one), cpu, cuda, cuda:N (default: %(default)s)")
     r.add_argument("--out", default=None, metavar="DIR",
@@ -278,7 +281,7 @@ def _settings_from_args(args):
                        eta_step=args.eta_step, eta_warmup=args.eta_warmup, train_samples=args.train_samples,
                        test_samples=args.test_samples, val_samples=args.val_samples,
                        checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr, baseline_lr=args.baseline_lr,
-                       tau_m=args.tau_m, tau_s=args.tau_s, device=args.device)
+                       tau_m=args.tau_m, tau_s=args.tau_s, device=args.device, conv=args.conv)
 
 
 def _run_folder(args) -> Path:
@@ -289,7 +292,7 @@ def _run_folder(args) -> Path:
     if args.model == "ann":
         tag = "ann"
     elif args.model != "snn":
-        tag = f"{args.model}-T{args.steps}"
+        tag = f"{args.model}{'-' + args.conv if args.conv else ''}-T{args.steps}"
     else:
         tag = f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
     out = RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
@@ -399,6 +402,9 @@ def _baseline_accuracy(folder, weights, ds, backend: str, progress: bool) -> flo
     net = runner.net_from_settings(folder.cfg, folder.settings, weights)
     if backend == "engine":
         return runner.accuracy(net, ds.x, ds.y)
+    if folder.settings.conv:
+        raise RunError("--backend lava: the netx export of conv and pooling layers is not implemented "
+                       "(dense networks only); evaluate this run with --backend engine (torch)")
     from .baselines import lava_export
     # the per-layer scales are calibrated on training images, never on the evaluated ones
     from .data import load_dataset

@@ -72,6 +72,7 @@ class RunSettings:
     tau_m: float = 5.0                  # tssl-bp / slayer membrane time constant, steps
     tau_s: float = 3.0                  # tssl-bp / slayer synaptic (PSP) time constant, steps
     device: str = "auto"                # tssl-bp / slayer torch device: 'auto' (GPU if any), 'cpu', 'cuda[:N]'
+    conv: Optional[str] = None          # tssl-bp conv stack before the dense layers, e.g. '15C5-P2-40C5-P2'
 
     def __post_init__(self):
         def bad(name, why):
@@ -130,6 +131,15 @@ class RunSettings:
                                "('ssnnbp evaluate RUN --backend lava'), use --backend engine")
             if self.eta_warmup:
                 bad("eta_warmup", f"{self.model} has no warm-up (its learning rate changes per epoch only)")
+        if self.conv is not None:
+            from .baselines import conv_shapes
+            from .data import DATASETS
+            if self.model != "tssl-bp":
+                bad("conv", "conv layers are built for --model tssl-bp only")
+            try:
+                conv_shapes(self.conv, DATASETS[self.dataset].input_shape if self.dataset in DATASETS else (28, 28))
+            except ValueError as e:
+                bad("conv", str(e))
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunSettings":
@@ -387,6 +397,30 @@ def read_metrics(path: Path) -> List[dict]:
     return rows
 
 
+def check_run_weights(cfg: SSNNConfig, settings: RunSettings, weights, what: str) -> list:
+    """A run's weight arrays checked: SSNN-BP and the ANN twin against ``cfg``; a baseline
+    against its own shapes (conv kernels, then dense layers), finite numbers."""
+    if settings.model not in TORCH_MODELS:
+        return _check_weights(_weights_cfg(cfg, settings), weights, what)
+    from .baselines.runner import run_weight_shapes
+    shapes = run_weight_shapes(cfg, settings)
+    if len(weights) != len(shapes):
+        raise RunError(f"{what}: holds {len(weights)} weight arrays, the {settings.model} network has {len(shapes)}")
+    for k, (w, shape) in enumerate(zip(weights, shapes)):
+        w = np.asarray(w)
+        if w.shape != tuple(shape) or w.dtype.kind not in "iuf" or not np.isfinite(w).all():
+            raise RunError(f"{what}: weights w{k} must be finite numbers of shape {tuple(shape)}, "
+                           f"got {w.dtype} {w.shape}")
+    return list(weights)
+
+
+def n_weight_arrays(cfg: SSNNConfig, settings: RunSettings) -> int:
+    if settings.model in TORCH_MODELS:
+        from .baselines.runner import run_weight_shapes
+        return len(run_weight_shapes(cfg, settings))
+    return cfg.n_layers
+
+
 def _weights_cfg(cfg: SSNNConfig, settings: RunSettings) -> SSNNConfig:
     """The config weights are checked against: the ANN twin's are floats."""
     return cfg.replace(fixed_point=False) if settings.model != "snn" else cfg
@@ -414,12 +448,12 @@ def read_checkpoint(path: Path, cfg: SSNNConfig, settings: RunSettings) -> dict:
         w = z["epoch_wall_s"]
         if w.shape != () or w.dtype.kind not in "iuf" or not np.isfinite(w) or w < 0:
             bad("'epoch_wall_s' must be a number of seconds >= 0")
-    weights = [f"w{k}" for k in range(cfg.n_layers)]
+    weights = [f"w{k}" for k in range(n_weight_arrays(cfg, settings))]
     missing = [k for k in weights if k not in z]
     if missing:
-        bad(f"no {', '.join(missing)} (the network {'-'.join(map(str, cfg.sizes))} has {cfg.n_layers} "
-            "synapse layers)")
-    _check_weights(_weights_cfg(cfg, settings), [z[k] for k in weights], str(path))
+        bad(f"no {', '.join(missing)} (the network {'-'.join(map(str, cfg.sizes))} has {len(weights)} "
+            "weight arrays)")
+    check_run_weights(cfg, settings, [z[k] for k in weights], str(path))
     ann = _check_ann_state(z, cfg, bad) if settings.model == "ann" else set()
     if settings.model in TORCH_MODELS:
         from .baselines.runner import check_optimizer_entries
@@ -477,7 +511,14 @@ def read_run_folder(run, hint: str = "") -> RunFolder:
         metrics = read_metrics(run / "metrics.json")
         ck_path, w_path = run / "checkpoint.npz", run / "weights.npz"
         ck = read_checkpoint(ck_path, cfg, settings) if os.path.lexists(ck_path) else None
-        weights = load_weights(w_path, _weights_cfg(cfg, settings)) if os.path.lexists(w_path) else None
+        if settings.model in TORCH_MODELS:
+            weights = load_weights(w_path) if os.path.lexists(w_path) else None
+            if weights is not None:
+                if len(load_npz(w_path)) != len(weights):
+                    raise RunError(f"{w_path}: unexpected arrays (a weights file holds w0..w{len(weights) - 1} only)")
+                check_run_weights(cfg, settings, weights, str(w_path))
+        else:
+            weights = load_weights(w_path, _weights_cfg(cfg, settings)) if os.path.lexists(w_path) else None
         if ck is not None and int(ck["epoch"]) not in (len(metrics), len(metrics) - 1):
             # the checkpoint is written right after each epoch's metrics: equal, or one behind after a kill
             raise RunError(f"{ck_path}: at epoch {int(ck['epoch'])}, but {run / 'metrics.json'} records "
@@ -708,7 +749,8 @@ class Run:
         if self.settings.model == "ann":
             return "ANN " + "-".join(map(str, self.cfg.sizes))
         if self.settings.model in TORCH_MODELS:
-            return f"{self.settings.model.upper()} {'-'.join(map(str, self.cfg.sizes))} T={self.cfg.steps}"
+            conv = f"{self.settings.conv}-" if self.settings.conv else ""
+            return f"{self.settings.model.upper()} {conv}{'-'.join(map(str, self.cfg.sizes))} T={self.cfg.steps}"
         prec = "fixed" if self.cfg.fixed_point else "float"
         return f"SSNN-BP {'-'.join(map(str, self.cfg.sizes))} {self.cfg.mode} T={self.cfg.steps} {prec}"
 

@@ -349,3 +349,61 @@ def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
     assert script("make_results").main(["--results", str(res), "--output", str(out)]) == 0
     row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
     assert len(row) == 1 and "784-1280-10" in row[0] and "97.00 (torch 97.20; 500)" in row[0] and "| 300 |" in row[0]
+
+
+# ------------------------------------------------------------------ conv stacks (TSSL-BP's CNN rows)
+def test_sum_pooling_by_hand():
+    a = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 1, 2, 2, 1)
+    assert tb.sum_pool(a, 2).item() == pytest.approx(1.1 * 10)   # the authors' pooling weight 1.1
+
+
+def test_a_conv_layer_as_large_as_the_image_is_a_dense_layer():
+    from lava_ssnnbp.baselines import weight_shapes
+    assert weight_shapes((784, 300, 10), "15C5-P2-40C5-P2", (28, 28)) == [
+        (15, 1, 5, 5), (40, 15, 5, 5), (300, 640), (10, 300)]   # the authors' MNIST CNN: 640 = 40 x 4 x 4
+    conv = tb.TSSLBPNet((16, 2), steps=5, seed=3, conv="3C4", input_shape=(4, 4)).double()
+    with torch.no_grad():   # strong enough that both layers fire
+        for w in conv.weights:
+            w.mul_(4)
+    dense = tb.TSSLBPNet((16, 3, 2), steps=5, seed=3).double()
+    dense.set_weights([conv.weights[0].detach().reshape(3, 16).numpy(), conv.weights[1].detach().numpy()])
+    x = torch.rand(4, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    y = torch.tensor([0, 1, 1, 0])
+    out_c, out_d = conv(x), dense(x)
+    np.testing.assert_allclose(out_c.detach().numpy(), out_d.detach().numpy(), rtol=1e-12)
+    assert all(t.sum() > 0 for t in conv.spike_trains(x))   # spikes in both layers: the comparison says something
+    conv.loss(out_c, y).backward()
+    dense.loss(out_d, y).backward()
+    np.testing.assert_allclose(conv.weights[0].grad.reshape(3, 16).numpy(), dense.weights[0].grad.numpy(), rtol=1e-10)
+
+
+def test_cli_trains_a_conv_network_and_keeps_it_out_of_lava(capsys, tmp_path):
+    out = tmp_path / "cnn"
+    argv = ["train", *TINY, "--model", "tssl-bp", "--conv", "4C5-P2", "--hidden", "16", "--baseline-lr", "0.01",
+            "--out", str(out)]
+    assert cli.main([*argv, "--epochs", "1"]) == 0
+    w = load_weights(out / "weights.npz")
+    assert [a.shape for a in w] == [(4, 1, 5, 5), (16, 576), (10, 16)]
+    assert json.loads((out / "config.json").read_text())["run"]["conv"] == "4C5-P2"
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
+    m = json.loads((out / "metrics.json").read_text())["epochs"]
+    assert f"{100 * m[-1]['test_acc']:.2f}%" in capsys.readouterr().out
+    assert cli.main(["evaluate", str(out), "--backend", "lava", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "conv" in err[0] and "--backend engine" in err[0]
+    assert cli.main([*argv, "--epochs", "2"]) == 0
+    assert "resuming" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,needles", [
+    (["--model", "tssl-bp", "--conv", "15C5-Q2"], ["--conv", "Q2"]),
+    (["--model", "tssl-bp", "--conv", "8C5-P5"], ["--conv", "pooling"]),
+    (["--model", "slayer", "--conv", "8C5"], ["--conv", "tssl-bp only"]),
+])
+def test_bad_conv_stacks_are_one_line(capsys, argv, needles):
+    rc = cli.main(["train", *TINY, *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith("ssnnbp: error:"), err
+    for n in needles:
+        assert n in err[0], err

@@ -17,6 +17,9 @@ Both read images as the TSSL-BP authors do: the normalised pixel value
 """
 from __future__ import annotations
 
+import re
+from typing import List, Optional, Sequence, Tuple
+
 METHODS = ("tssl-bp", "slayer")
 
 # the authors' FashionMNIST_400_400.yaml / MNIST_CNN.yaml: lr 0.0005, tau_m 5, tau_s 3, threshold 1
@@ -32,3 +35,44 @@ def torch_device(name: str = "auto"):
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {name!r}: no CUDA GPU is available (use 'cpu' or 'auto')")
     return torch.device(name)
+
+
+def parse_conv(spec: str) -> List[Tuple[str, int, int]]:
+    """A conv stack in the authors' notation, e.g. '15C5-P2-40C5-P2': ``[('conv', 15, 5),
+    ('pool', 0, 2), ...]`` (conv: output channels, kernel size, stride 1, no padding;
+    pool: k x k sum pooling, stride k). A ValueError names a bad token."""
+    layers = []
+    for tok in spec.split("-"):
+        m = re.fullmatch(r"(\d+)[cC](\d+)|[pP](\d+)", tok.strip())
+        if m is None or (m.group(1) and (int(m.group(1)) < 1 or int(m.group(2)) < 1)) or (m.group(3) and int(m.group(3)) < 1):
+            raise ValueError(f"{spec!r}: bad layer {tok!r} (write e.g. 15C5-P2-40C5-P2: NcK conv, Pk pooling)")
+        layers.append(("conv", int(m.group(1)), int(m.group(2))) if m.group(1) else ("pool", 0, int(m.group(3))))
+    if not any(kind == "conv" for kind, _, _ in layers):
+        raise ValueError(f"{spec!r}: no conv layer")
+    return layers
+
+
+def conv_shapes(spec: Optional[str], input_shape: Sequence[int]):
+    """``(kernel shapes (out, in, k, k) of the conv layers, flattened output size)`` of a conv
+    stack on images ``input_shape`` ((H, W) or (C, H, W)); a ValueError if it does not fit."""
+    c, h, w = (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape)
+    kernels = []
+    for kind, n, k in parse_conv(spec) if spec else []:
+        if kind == "conv":
+            kernels.append((n, c, k, k))
+            c, h, w = n, h - k + 1, w - k + 1
+        else:
+            if h % k or w % k:
+                raise ValueError(f"{spec!r}: {k} x {k} pooling does not tile a {h} x {w} map")
+            h, w = h // k, w // k
+        if h < 1 or w < 1:
+            raise ValueError(f"{spec!r}: the maps shrink to nothing on {tuple(input_shape)} images")
+    return kernels, c * h * w
+
+
+def weight_shapes(sizes: Sequence[int], spec: Optional[str], input_shape: Sequence[int]) -> list:
+    """Shapes of a baseline's weight arrays w0, w1, ...: conv kernels, then dense (N_out, N_in)
+    layers; with a conv stack, the first dense layer takes its flattened output."""
+    kernels, flat = conv_shapes(spec, input_shape)
+    ins = [flat if spec else sizes[0], *sizes[1:-1]]
+    return kernels + [(n_out, n_in) for n_in, n_out in zip(ins, sizes[1:])]

@@ -76,6 +76,8 @@ def lava_layers(net, calibration=None, levels: int = INPUT_LEVELS) -> list:
     model's own spike trains, must stay within :data:`SYNAPTIC_INPUT_MAX`
     (Lava's LIF takes 16-bit input and wraps beyond); None bounds it by the
     worst case (every input at its maximum with the sign of its weight)."""
+    if getattr(net, "conv", None):
+        raise ValueError("netx export of TSSL-BP conv and pooling layers is not implemented (dense networks only)")
     nm = net.neuron_model()
     rescale_all = net.method == "tssl-bp"
     dense = net.dense_weights()

@@ -25,22 +25,37 @@ EVAL_BATCH = 1000
 OPT_KEYS = ("opt_step", "opt_m", "opt_v")
 
 
-def build_net(method: str, sizes, steps: int, seed: int, tau_m: float, tau_s: float):
-    """The untrained network of ``method`` ('tssl-bp' or 'slayer')."""
+def build_net(method: str, sizes, steps: int, seed: int, tau_m: float, tau_s: float,
+              conv: Optional[str] = None, input_shape=(28, 28)):
+    """The untrained network of ``method`` ('tssl-bp' or 'slayer'; a conv stack for tssl-bp only)."""
     if method == "tssl-bp":
         from .tssl_bp import TSSLBPNet
-        return TSSLBPNet(sizes, steps, seed=seed, tau_m=tau_m, tau_s=tau_s)
+        return TSSLBPNet(sizes, steps, seed=seed, tau_m=tau_m, tau_s=tau_s, conv=conv, input_shape=input_shape)
     if method == "slayer":
+        if conv:
+            raise ValueError("slayer runs have dense layers only")
         from .slayer_model import SlayerNet
         return SlayerNet(sizes, steps, seed=seed, tau_m=tau_m, tau_s=tau_s)
     raise ValueError(f"unknown baseline {method!r}")
 
 
+def input_shape(settings) -> tuple:
+    from ..data import DATASETS
+    return tuple(DATASETS[settings.dataset].input_shape)
+
+
+def run_weight_shapes(cfg, settings) -> list:
+    """Shapes of a baseline run's weight arrays w0, w1, ... (no torch needed)."""
+    from . import weight_shapes
+    return weight_shapes(cfg.sizes, settings.conv, input_shape(settings))
+
+
 def net_from_settings(cfg, settings, weights=None):
     """The network a run's (SSNNConfig, RunSettings) describe, with ``weights`` if given."""
-    net = build_net(settings.model, cfg.sizes, cfg.steps, settings.seed, settings.tau_m, settings.tau_s)
+    net = build_net(settings.model, cfg.sizes, cfg.steps, settings.seed, settings.tau_m, settings.tau_s,
+                    settings.conv, input_shape(settings))
     if weights is not None:
-        net.set_dense_weights(weights)
+        net.set_weights(weights)
     return net
 
 
@@ -51,7 +66,7 @@ def learning_rate(settings) -> float:
 def describe(settings) -> dict:
     """The method's fixed choices and this run's hyperparameters, for config.json (no torch needed)."""
     common = {"method": settings.model, "lr": learning_rate(settings), "tau_m_steps": settings.tau_m,
-              "tau_s_steps": settings.tau_s, "threshold": 1.0, "dropout": None,
+              "tau_s_steps": settings.tau_s, "threshold": 1.0, "dropout": None, "conv": settings.conv,
               "input": "(x - 0.1307) / 0.3081 at every step",
               "unused_model_options": "theta, mode, dropout, wta, fixed_point and the other SSNN-BP options"}
     if settings.model == "tssl-bp":
@@ -155,7 +170,7 @@ def train_run(run, train_set, test_set, progress: bool = True,
     ck = run._load_checkpoint(len(train_set.y))
     epoch, position, correct, wall_before, loss_sum = len(run.metrics), 0, 0, 0.0, 0.0
     if ck is not None:
-        net.set_dense_weights([ck[f"w{k}"] for k in range(cfg.n_layers)])
+        net.set_weights([ck[f"w{k}"] for k in range(len(run_weight_shapes(cfg, s)))])
         try:
             load_optimizer_arrays(opt, ck)
         except (RuntimeError, ValueError, KeyError) as e:

@@ -100,7 +100,7 @@ class SlayerNet(torch.nn.Module):
                 .astype(np.float32) for blk in self.blocks]
 
     @torch.no_grad()
-    def set_dense_weights(self, weights):
+    def set_weights(self, weights):
         for blk, w in zip(self.blocks, weights):
             p = blk.synapse.weight
             p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype).reshape(p.shape))

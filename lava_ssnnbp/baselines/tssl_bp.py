@@ -31,10 +31,15 @@ or 0,1 repeated (T >= 10), the others' is silent. Readout: argmax over classes o
 the output PSP summed over the T steps (the authors' ``spike_counts``).
 Optimiser: AdamW (lr 5e-4, torch's weight decay 0.01), gradient norm clipped to
 1, weights clipped to [-4, 4] after each step, Kaiming-normal init, no biases.
+
+Conv stacks (the CNN rows, e.g. MNIST 15C5-P2-40C5-P2-300): a conv layer is the
+same neuron fed by a 2-D convolution of the input PSPs at every step (stride 1,
+no padding, torch's default init as the authors'); a pooling layer has no neuron:
+it passes 1.1 x the sum of each k x k window of PSPs on (the authors' PoolLayer).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -45,6 +50,7 @@ SURROGATE_WIDTH = 0.2      # the authors' a: sigmoid'((u - threshold) / a) / a f
 INV_DU_MAX = 8.0           # the authors' clamp of 1/du at a spike
 WEIGHT_CLIP = 4.0          # |w| <= 4 after every step (authors' weight_clipper)
 GRAD_CLIP_NORM = 1.0
+POOL_GAIN = 1.1            # the authors' pooling weight (PoolLayer's default theta)
 
 
 def psp_kernel(steps: int, tau_s: float) -> torch.Tensor:
@@ -129,38 +135,80 @@ def encode_images(x: torch.Tensor, steps: int) -> torch.Tensor:
     return z.unsqueeze(-1).expand(*z.shape, steps)
 
 
+def _per_step(fn, a: torch.Tensor) -> torch.Tensor:
+    """Apply an image operation ``fn`` (N, C, H, W) -> (N, C', H', W') to every step of a (B, C, H, W, T)."""
+    B, T = a.shape[0], a.shape[-1]
+    y = fn(a.permute(0, 4, 1, 2, 3).reshape(B * T, *a.shape[1:4]))
+    return y.reshape(B, T, *y.shape[1:]).permute(0, 2, 3, 4, 1)
+
+
+def sum_pool(a: torch.Tensor, k: int) -> torch.Tensor:
+    """The authors' pooling layer: POOL_GAIN x the sum of each k x k window of PSPs, no neuron."""
+    return _per_step(lambda z: torch.nn.functional.avg_pool2d(z, k) * (k * k * POOL_GAIN), a)
+
+
 class TSSLBPNet(torch.nn.Module):
-    """Dense TSSL-BP network ``sizes`` = (D, H..., C), weights (N_out, N_in) each."""
+    """TSSL-BP network: an optional conv stack (``conv`` = '15C5-P2-40C5-P2', the authors'
+    notation), then dense layers ``sizes`` = (D, H..., C). Weights ``w0, w1, ...``: conv
+    kernels (out, in, k, k) first, then dense (N_out, N_in)."""
 
     method = "tssl-bp"
 
     def __init__(self, sizes: Sequence[int], steps: int, seed: int = 0, tau_m: float = 5.0,
-                 tau_s: float = 3.0, threshold: float = 1.0):
+                 tau_s: float = 3.0, threshold: float = 1.0, conv: Optional[str] = None,
+                 input_shape: Sequence[int] = (28, 28)):
         super().__init__()
+        from . import parse_conv, weight_shapes
         self.sizes, self.steps = tuple(int(n) for n in sizes), int(steps)
         self.tau_m, self.tau_s, self.threshold = float(tau_m), float(tau_s), float(threshold)
+        self.conv, self.input_shape = conv, tuple(input_shape)
+        self.stack = parse_conv(conv) if conv else []
         gen = torch.Generator().manual_seed(int(seed))
-        # kaiming_normal_ (fan_in, gain sqrt 2), as the authors' LinearLayer
-        self.weights = torch.nn.ParameterList(
-            [torch.nn.Parameter(torch.randn(n_out, n_in, generator=gen) * (2.0 / n_in) ** 0.5)
-             for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])])
+        params = []
+        for shape in weight_shapes(self.sizes, conv, self.input_shape):
+            fan_in = int(np.prod(shape[1:]))
+            if len(shape) == 4:   # torch's Conv3d default (the authors' conv layers): U(-1/sqrt(fan_in), +)
+                w = (torch.rand(shape, generator=gen) * 2 - 1) / fan_in ** 0.5
+            else:                 # kaiming_normal_ (fan_in, gain sqrt 2), as the authors' LinearLayer
+                w = torch.randn(shape, generator=gen) * (2.0 / fan_in) ** 0.5
+            params.append(torch.nn.Parameter(w))
+        self.weights = torch.nn.ParameterList(params)
         self.register_buffer("target", torch.from_numpy(desired_train(self.steps)), persistent=False)
+
+    def _run(self, x: torch.Tensor, spiking):
+        """The forward pass with ``spiking(current) -> PSP`` as every layer's neuron."""
+        a = psp(encode_images(x, self.steps), self.tau_s)
+        i = 0
+        if self.stack:
+            c, h, w = (1, *self.input_shape) if len(self.input_shape) == 2 else self.input_shape
+            a = a.reshape(a.shape[0], c, h, w, self.steps)
+            for kind, _, k in self.stack:
+                if kind == "conv":
+                    kernel = self.weights[i]
+                    a = spiking(_per_step(lambda z: torch.nn.functional.conv2d(z, kernel), a))
+                    i += 1
+                else:
+                    a = sum_pool(a, k)
+            a = a.reshape(a.shape[0], -1, self.steps)
+        for w in list(self.weights)[i:]:
+            a = spiking(torch.einsum("oi,bit->bot", w, a))
+        return a
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Output PSPs (B, C, T) for images (B, D)."""
-        a = psp(encode_images(x, self.steps), self.tau_s)
-        for w in self.weights:
-            a = _TSSLNeuron.apply(torch.einsum("oi,bit->bot", w, a), self.tau_m, self.tau_s, self.threshold)
-        return a
+        return self._run(x, lambda c: _TSSLNeuron.apply(c, self.tau_m, self.tau_s, self.threshold))
 
     @torch.no_grad()
     def spike_trains(self, x: torch.Tensor) -> list:
-        """Every layer's spikes (B, N_l, T) on the CPU, first hidden layer to output, same forward pass."""
+        """Every spiking layer's spikes (B, N_l..., T) on the CPU, first to output, same forward pass."""
         x = torch.as_tensor(x, dtype=self.weights[0].dtype, device=self.weights[0].device)
-        a, out = psp(encode_images(x, self.steps), self.tau_s), []
-        for w in self.weights:
-            _, _, s, a = lif_forward(torch.einsum("oi,bit->bot", w, a), self.tau_m, self.tau_s, self.threshold)
+        out = []
+
+        def spiking(c):
+            _, _, s, a = lif_forward(c, self.tau_m, self.tau_s, self.threshold)
             out.append(s.cpu())
+            return a
+        self._run(x, spiking)
         return out
 
     def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -190,13 +238,14 @@ class TSSLBPNet(torch.nn.Module):
             w.clamp_(-WEIGHT_CLIP, WEIGHT_CLIP)
 
     def dense_weights(self) -> list:
-        """Weights as numpy (N_out, N_in) float32, first layer first."""
+        """Weights as numpy float32, first layer first (conv kernels, then dense (N_out, N_in))."""
         return [w.detach().cpu().numpy().astype(np.float32) for w in self.weights]
 
     raw_weights = dense_weights   # what a checkpoint holds (no quantisation in training)
 
     @torch.no_grad()
-    def set_dense_weights(self, weights):
+    def set_weights(self, weights):
+        """Copy weight arrays (as :meth:`dense_weights` gives them) into the network."""
         for p, w in zip(self.weights, weights):
             p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
 
