@@ -16,6 +16,8 @@ Examples::
     python benchmarks/baselines.py --method tssl-bp --dataset fashion-mnist --hidden 400,400 \\
         --steps 5 --epochs 100 --batch-size 100 --seeds 0,1,2          # the authors' MLP row
     python benchmarks/baselines.py --method slayer --dataset mnist --hidden 1280 --steps 5 --epochs 20
+    python benchmarks/baselines.py --method tssl-bp --dataset mnist --conv 15C5-P2-40C5-P2 --hidden 300 \
+        --steps 5 --epochs 100 --batch-size 50 --lava-samples 0      # the authors' MNIST CNN (no Lava export)
 
 Unlisted options are passed to ``ssnnbp train``. torch uses ``--threads`` threads (default 1).
 """
@@ -84,6 +86,8 @@ def main(argv=None) -> int:
     ap.add_argument("--method", required=True, choices=("tssl-bp", "slayer"))
     ap.add_argument("--dataset", default="fashion-mnist", help="data set (default: %(default)s)")
     ap.add_argument("--hidden", default="400,400", help="hidden sizes (default: %(default)s)")
+    ap.add_argument("--conv", default=None, help="tssl-bp conv stack before --hidden, e.g. 15C5-P2-40C5-P2 "
+                                                 "(default: none; conv runs are not exported to Lava)")
     ap.add_argument("--steps", "-T", type=int, default=5, help="time steps per sample (default: %(default)s)")
     ap.add_argument("--epochs", type=int, default=100, help="(default: %(default)s)")
     ap.add_argument("--batch-size", type=int, default=100, help="(default: %(default)s, the authors' MLP)")
@@ -102,14 +106,14 @@ def main(argv=None) -> int:
     from lava_ssnnbp.data import DATASETS
     info = DATASETS[args.dataset]
     sizes = [int(np.prod(info.input_shape)), *map(int, args.hidden.split(",")), info.num_classes]
-    net_name = "-".join(map(str, sizes))
+    net_name = "-".join(map(str, [sizes[0], *([args.conv] if args.conv else []), *sizes[1:]]))
     name = f"{args.dataset}_{args.method}_{net_name}_T{args.steps}_e{args.epochs}{'_' + args.tag if args.tag else ''}"
     path = Path(args.results) / f"baselines_{name}.json"
     for seed in [int(s) for s in args.seeds.split(",")]:
         out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
         cmd = ["train", "--model", args.method, "--dataset", args.dataset, "--hidden", args.hidden,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
-               "--seed", str(seed), "--out", str(out), *passthrough]
+               "--seed", str(seed), "--out", str(out), *(["--conv", args.conv] if args.conv else []), *passthrough]
         print(f"== seed {seed}: ssnnbp {' '.join(cmd)}", flush=True)
         rc = cli.main(cmd)
         if rc != 0:
@@ -128,10 +132,11 @@ def main(argv=None) -> int:
                   "machine": {"node": platform.node(), "cpus": os.cpu_count(), "torch_threads": args.threads,
                               "python": platform.python_version(), "load_avg_1min": os.getloadavg()[0]},
                   "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        if finished and args.lava_samples > 0:
+        if finished and args.lava_samples > 0 and not args.conv:
             print(f"== seed {seed}: netx export, {args.lava_samples} test images in Lava", flush=True)
             record.update(lava_scores(out, args.lava_samples))
-        settings = {"method": args.method, "dataset": args.dataset, "sizes": sizes, "steps": args.steps,
+        settings = {"method": args.method, "dataset": args.dataset, "sizes": sizes, "conv": args.conv,
+                    "steps": args.steps,
                     "epochs": args.epochs, "batch_size": args.batch_size, "run_settings":
                     {k: v for k, v in cfg["run"].items() if k not in ("seed", "checkpoint_s", "data_dir")},
                     "extra_args": passthrough}

@@ -233,7 +233,8 @@ def baselines_section(res: Path) -> list:
         lava = ", ".join(f"{v['lava_acc']:.2f} (torch {v['torch_acc_same_samples']:.2f}; {v['lava_samples']})"
                          for _, v in sorted(r["per_seed"].items()) if "lava_acc" in v) or "-"
         wall = r["train_wall_s_per_epoch_mean"]
-        out.append(f"| {st['method']} | {'-'.join(map(str, st['sizes']))} | {st['dataset']} | {st['steps']} | "
+        net = "-".join(map(str, [st["sizes"][0], *([st["conv"]] if st.get("conv") else []), *st["sizes"][1:]]))
+        out.append(f"| {st['method']} | {net} | {st['dataset']} | {st['steps']} | "
                    f"{st['epochs']} | {acc} | {seeds} | {'-' if wall is None else f'{wall:.0f}'} | "
                    f"{r['peak_rss_mib_max'] or '-'} | {lava} | no (backward pass through time on a host) |")
     for fname in BASELINE_COMPANIONS:

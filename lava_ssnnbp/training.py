@@ -749,8 +749,9 @@ class Run:
         if self.settings.model == "ann":
             return "ANN " + "-".join(map(str, self.cfg.sizes))
         if self.settings.model in TORCH_MODELS:
-            conv = f"{self.settings.conv}-" if self.settings.conv else ""
-            return f"{self.settings.model.upper()} {conv}{'-'.join(map(str, self.cfg.sizes))} T={self.cfg.steps}"
+            sizes = self.cfg.sizes
+            net = "-".join(map(str, [sizes[0], *([self.settings.conv] if self.settings.conv else []), *sizes[1:]]))
+            return f"{self.settings.model.upper()} {net} T={self.cfg.steps}"
         prec = "fixed" if self.cfg.fixed_point else "float"
         return f"SSNN-BP {'-'.join(map(str, self.cfg.sizes))} {self.cfg.mode} T={self.cfg.steps} {prec}"
 
