@@ -29,7 +29,7 @@ What changes on the way, and why:
 * What remains is rounding: the pixels to 16 levels, weights to lava-dl's 8-bit
   grid (TSSL-BP every layer, SLAYER its first, rescaled, layer), decays to 12
   bits (1365/4096 for 1/3), and Lava's integer decay arithmetic. Lava itself
-  matches a float simulation of the exported integer network spike for spike
+  matches a float simulation of the exported integer network for all but a few spikes
   (tests/test_baselines.py).
 """
 from __future__ import annotations
