@@ -46,10 +46,10 @@ from .synapses import (
 )
 from .replay import (
     REPLAY_RANDOM_BITS, REPLAY_TRAINS, replay_probability, replay_randoms, replay_spikes,
-    replay_rng, ReplayPlan, replay_plan, replay_fire, replay_window, replay_trains,
+    replay_rng, ReplayPlan, replay_plan, replay_fire, replay_window, replay_draws, replay_trains,
 )
 from .learning import (
     update_denominator, coincidence_numerator, causal_numerator, PAIR_NUMERATORS, PairBlock,
     pair_block, rate_numerator, stochastic_numerator, stochastic_noise_std, learning_shift,
-    effective_eta, apply_update, learning_numerator, update_weights, learning_support, learn,
+    effective_eta, fixed_point_step, rounding_rng, apply_update, learning_numerator, update_weights, learning_support, learn,
 )
