@@ -140,7 +140,7 @@ class Engine:
         sizes = cfg.sizes
         full = train or record or not forward_only
         lap = _Laps(timer)
-        if train and not record and not cfg.stochastic_firing and L == 2 and B < 16 and _kernels.available():
+        if train and not record and not cfg.stochastic_firing and L == 2 and _kernels.available():
             consts = self._composite_consts()
             if None not in consts:
                 return self._simulate_one_hidden_layer(batch, consts, lap)
@@ -234,15 +234,16 @@ class Engine:
         return self._consts
 
     def _simulate_one_hidden_layer(self, batch: SampleBatch, consts, lap) -> SimResult:
-        """``simulate`` for training a network with one hidden layer (the paper's)
-        on fewer than 16 samples: the whole T-step loop in one compiled call
+        """``simulate`` for training a network with one hidden layer (the paper's):
+        the whole T-step loop in one compiled call
         (``sample_kernels.simulate_one_hidden_layer``: the input drive, both
         layers, the WTA and, for 'coincidence', the pair counts on the learning
-        support), the same per-step schedule and arithmetic (fixed point bit for
-        bit, float up to the order of synaptic sums; tested against the
-        step-by-step loop). It removes the loop's per-step Python cost, which
-        dominates with one sample (per-sample updates); at B = 32 the loop's
-        vectorised arithmetic is kept."""
+        support; a batch split over ``kernels.threads()``), the same per-step
+        schedule and arithmetic (fixed point bit for bit, float up to the order
+        of synaptic sums; tested against the step-by-step loop). It removes the
+        loop's per-step Python cost, which dominates with one sample (per-sample
+        updates), and beats its vectorised arithmetic at B = 64 as well (2.5x,
+        784-1280-10, T = 100, measured in one run)."""
         cfg, fixed = self.cfg, self.cfg.fixed_point
         pairs = cfg.mode in dyn.PAIR_NUMERATORS and not cfg.replay_window
         counted = pairs and dyn.PAIR_NUMERATORS[cfg.mode] is dyn.coincidence_numerator   # in the kernel

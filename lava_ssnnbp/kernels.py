@@ -225,6 +225,24 @@ def _compile():
     return out
 
 
+def threads() -> int:
+    """Threads the compiled kernels may use (numba's; ``set_threads``)."""
+    if _kernels() is False:
+        return 1
+    import numba
+    return numba.get_num_threads()
+
+
+def set_threads(n: "int | None") -> int:
+    """Let the compiled training pass split a batch over ``n`` threads (None: all
+    cores numba sees); results do not depend on it. Returns the threads in use."""
+    if _kernels() is False:
+        return 1
+    import numba
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    return numba.get_num_threads()
+
+
 def seed_state(words) -> "np.ndarray | None":
     """``np.random.SeedSequence(words).generate_state(4, np.uint64)`` (what seeds a
     PCG64) for non-negative integers, compiled: 40x cheaper than numpy's, which

@@ -40,14 +40,6 @@ def compile_sample_kernels(numba, k: dict) -> dict:
         return acc
 
     @numba.njit(cache=True, nogil=True)
-    def acc_fixed(n, like):                             # integer sums of integer weights: exact
-        return np.zeros(n, np.int64)
-
-    @numba.njit(cache=True, nogil=True)
-    def acc_float(n, like):
-        return np.zeros(n, like.dtype)
-
-    @numba.njit(cache=True, nogil=True)
     def inh_fixed(w, others):                            # dynamics.wta_drive, integer
         return -w * others
 
@@ -55,26 +47,32 @@ def compile_sample_kernels(numba, k: dict) -> dict:
     def inh_float(w, others):                            # in float64, as numpy; stored in the state's dtype
         return -w * float(others)
 
-    def make_net2(composite, finish, new_acc, inhibition):
+    def make_net2(composite, finish, inhibition):
         # not cached on disk: numba's cache misses for these closures in every new process (measured)
         # and would only pile up files; compiling takes ~5-10 s once per process and state dtype
         @numba.njit(cache=False, nogil=True)
-        def net2(inputs, pre0, w0, drive_like, sum_like, exp0, w2, keep, use_keep, targets, wta_on, w_inh, exp1, alim, c1, c2,
-                 want_pairs, want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2, pair0, pair1,
-                 hx1, hdp1, hdn1, hdp2, hdn2):
-            T, B, n2 = targets.shape
-            n1 = w2.shape[1]
-            dt = w0.dtype
-            npre = pre0.size
-            # the input synapses' weights of the inputs that spike at all, one row per input, in the
-            # drive's sum type (fixed point: int32 where no sum can overflow it: half the memory)
+        def input_rows(w0, pre0, drive_like):
+            # the input synapses' weights of the inputs that spike at all, one row per input (fixed
+            # point: int16, summed in int32 where no sum can overflow it: a quarter of int64's memory)
+            n1, npre = w0.shape[0], pre0.size
             w0t = np.empty((npre, n1), drive_like.dtype)
             for j in range(n1):
                 for c in range(npre):
                     w0t[c, j] = w0[j, pre0[c]]
+            return w0t
+
+        @numba.njit(cache=False, nogil=True)
+        def net2(first, last, inputs, pre0, w0t, dt_like, sum_like, exp0, w2, keep, use_keep, targets, wta_on, w_inh,
+                 exp1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2, pair0, pair1,
+                 hx1, hdp1, hdn1, hdp2, hdn2):
+            # samples first..last-1; their pair counts add up in pair0, pair1
+            T, B, n2 = targets.shape
+            n1 = w2.shape[1]
+            dt = dt_like.dtype
+            npre = pre0.size
             cur, prev = np.empty(npre, np.int64), np.empty(npre, np.int64)
             hid = np.empty(n1, np.int64)
-            for b in range(B):
+            for b in range(first, last):
                 # the state as separate arrays, each passed as input and output: LLVM then sees
                 # one pointer per array and vectorises the layer step (a list of arrays: 5x slower)
                 xu1, xv1, pu1, pv1, nu1, nv1 = (np.zeros(n1, dt), np.zeros(n1, dt), np.zeros(n1, dt),
@@ -86,7 +84,7 @@ def compile_sample_kernels(numba, k: dict) -> dict:
                 x2, dp2, dn2 = np.zeros(n2, np.bool_), np.zeros(n2, np.bool_), np.zeros(n2, np.bool_)
                 a1, bwd = np.zeros(n1, dt), np.zeros(n1, dt)
                 a2, fwd2, inh, tgt = np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt)
-                acc0, acc1, acc2 = np.zeros(n1, sum_like.dtype), new_acc(n1, w0), new_acc(n2, w0)
+                acc0, acc1, acc2 = np.zeros(n1, sum_like.dtype), np.zeros(n1, sum_like.dtype), np.zeros(n2, sum_like.dtype)
                 kb = keep[b]
                 nprev = 0
                 for t in range(T):
@@ -168,7 +166,17 @@ def compile_sample_kernels(numba, k: dict) -> dict:
                             inh[j] = inhibition(w_inh, tot - x2[j])
                     cur, prev = prev, cur
                     nprev = ncur
-        return net2
+
+        @numba.njit(cache=False, nogil=True, parallel=True)
+        def net2_parts(bounds, inputs, pre0, w0t, dt_like, sum_like, exp0, w2, keep, use_keep, targets, wta_on,
+                       w_inh, exp1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2,
+                       pair0, pair1, hx1, hdp1, hdn1, hdp2, hdn2):
+            # the batch in parts, one a thread; each part counts its pairs apart (exact integer sums)
+            for p in numba.prange(bounds.size - 1):
+                net2(bounds[p], bounds[p + 1], inputs, pre0, w0t, dt_like, sum_like, exp0, w2, keep, use_keep,
+                     targets, wta_on, w_inh, exp1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2,
+                     dpc2, dnc2, pair0[p], pair1[p], hx1, hdp1, hdn1, hdp2, hdn2)
+        return input_rows, net2, net2_parts
 
     @numba.njit(cache=True, nogil=True)
     def replay_pairs(rpre, xat, xunits, xprob, rpost, pat, punits, pprob, nat, nunits, nprob, post_pos,
@@ -228,8 +236,8 @@ def compile_sample_kernels(numba, k: dict) -> dict:
             for b in range(pre.size):
                 row[pre[b]] = np.float64(row[pre[b]]) + eta * (num[a, b] / denominator)
 
-    return {"net2_fixed": make_net2(composite_fixed, finish_fixed, acc_fixed, inh_fixed),
-            "net2_float": make_net2(composite_float, finish_float, acc_float, inh_float),
+    return {"net2_fixed": make_net2(composite_fixed, finish_fixed, inh_fixed),
+            "net2_float": make_net2(composite_float, finish_float, inh_float),
             "replay_pairs": replay_pairs, "add_block_fixed": add_block_fixed, "add_block_float": add_block_float}
 
 
@@ -265,23 +273,30 @@ def simulate_one_hidden_layer(inputs, w0, exp0: int, w2, keep, targets, wta_inh,
     hist = [np.zeros(hshape(n), np.bool_) for n in (n1, n1, n1, n2, n2)]
     inputs = np.ascontiguousarray(inputs, dtype=np.bool_)
     pre0 = np.flatnonzero(inputs.any(axis=(0, 1)))
-    pairs = [np.zeros((n1, pre0.size) if want_pairs else (1, 1), np.int64),
-             np.zeros((n2, n1) if want_pairs else (1, 1), np.int64)]
+    parts = max(1, min(B, _kernels.threads()))
+    pairs = [np.zeros((parts, n1, pre0.size) if want_pairs else (parts, 1, 1), np.int64),
+             np.zeros((parts, n2, n1) if want_pairs else (parts, 1, 1), np.int64)]
     use_keep = keep is not None
     kp = np.ascontiguousarray(keep, dtype=np.bool_) if use_keep else np.ones((B, 1), np.bool_)
-    fn = k["net2_fixed"] if fixed else k["net2_float"]
+    input_rows, net2, net2_parts = k["net2_fixed"] if fixed else k["net2_float"]
     w_inh = (np.int64(wta_inh) if fixed else float(wta_inh)) if wta_inh is not None else \
         (np.int64(0) if fixed else 0.0)
     w0 = np.ascontiguousarray(w0)
     if fixed:   # int16 weights (mantissas of <= 16 bits) summed in int32 where no sum can overflow it
-        bound = (2 ** (weight_bits - 1) - 1) * n0
+        bound = (2 ** (weight_bits - 1) - 1) * max(n0, n1, n2)
         small = weight_bits <= 16 and bound < 2 ** 31
         drive_like, sum_like = np.zeros(0, np.int16 if small else np.int64), np.zeros(0, np.int32 if small else np.int64)
     else:
         drive_like = sum_like = np.zeros(0, w0.dtype)
-    fn(inputs, pre0, w0, drive_like, sum_like, np.int64(exp0), np.ascontiguousarray(w2), kp, use_keep,
-       np.ascontiguousarray(targets, dtype=np.bool_), wta_inh is not None, w_inh, np.int64(exp1), np.int64(A_MAX),
-       tuple(c1), tuple(c2), want_pairs, want_hist, *counts, *pairs, *hist)
+    args = (inputs, pre0, input_rows(w0, pre0, drive_like), np.zeros(0, w0.dtype), sum_like, np.int64(exp0),
+            np.ascontiguousarray(w2), kp, use_keep, np.ascontiguousarray(targets, dtype=np.bool_),
+            wta_inh is not None, w_inh, np.int64(exp1), np.int64(A_MAX), tuple(c1), tuple(c2), want_pairs,
+            want_hist, *counts)
+    if parts == 1:
+        net2(0, B, *args, pairs[0][0], pairs[1][0], *hist)
+    else:   # samples are independent given the weights: one part of the batch a thread
+        net2_parts(np.linspace(0, B, parts + 1).astype(np.int64), *args, *pairs, *hist)
+    pairs = [p.sum(axis=0) if parts > 1 else p[0] for p in pairs]
     blocks = None
     if want_pairs:
         xc1, dpc1, dnc1, _, dpc2, dnc2 = counts

@@ -268,3 +268,27 @@ def test_compiled_seed_state_gives_numpys_seed_sequence_streams():
         got = dyn.sample_rng(*t)
         assert np.array_equal(got.random(4), ref.random(4)), t
         assert np.array_equal(got.integers(0, 1 << 16, 5), ref.integers(0, 1 << 16, 5)), t
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_mini_batch_split_over_threads_learns_the_same_weights(fixed):
+    """A batch split over threads (each part counts its own pairs) learns what one
+    thread learns, to the bit: samples are independent given the weights."""
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one thread only here")
+    rng = np.random.default_rng(13)
+    x, y = rng.random((9, 64)), rng.integers(0, 10, 9)
+    cfg = SSNNConfig(sizes=(64, 120, 10), steps=12, mode="coincidence", fixed_point=fixed, eta=0.3)
+    weights = []
+    try:
+        for n in (1, 2):
+            assert kernels.set_threads(n) == n
+            eng = Engine(cfg, seed=4)
+            eng.train_batch(x, y, "mini-batch")
+            eng.train_batch(x[::-1], y[::-1], "mini-batch")
+            weights.append(eng.weights)
+    finally:
+        kernels.set_threads(None)
+    for a, b, w0 in zip(*weights, Engine(cfg, seed=4).weights):
+        assert np.array_equal(a, b) and not np.array_equal(a, w0)

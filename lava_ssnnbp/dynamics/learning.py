@@ -237,8 +237,11 @@ def learning_support(x_count, dp_count, dn_count):
     """(post, pre) indices of the synapses whose update can be non-zero in this
     learning epoch: presynaptic units that spiked and postsynaptic units whose
     gradient neurons spiked. Counts (B, N) or spike histories (M, N)."""
-    pre = np.flatnonzero(np.any(x_count, axis=0))
-    post = np.flatnonzero(np.any(dp_count, axis=0) | np.any(dn_count, axis=0))
+    x, dp, dn = (np.asarray(c) for c in (x_count, dp_count, dn_count))
+    if x.ndim == dp.ndim == dn.ndim == 2 and len(x) == len(dp) == len(dn) == 1:   # one sample: no reduction
+        return np.flatnonzero((dp[0] != 0) | (dn[0] != 0)), np.flatnonzero(x[0])
+    pre = np.flatnonzero(np.any(x, axis=0))
+    post = np.flatnonzero(np.any(dp, axis=0) | np.any(dn, axis=0))
     return post, pre
 
 
@@ -267,7 +270,7 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     post, pre = learning_support(x_count, dp_count, dn_count)
     out = w if inplace else np.array(w, copy=True)
     if post.size and pre.size:
-        block = np.ix_(post, pre)
+        block = None if isinstance(coincidences, PairBlock) else np.ix_(post, pre)
         if cfg.mode == "rate":
             num = rate_numerator(x_count[:, pre], dp_count[:, post], dn_count[:, post])
         elif isinstance(coincidences, PairBlock):
@@ -281,6 +284,7 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
             _sample_kernels.add_block(out, post, pre, delta, cfg.fixed_point, cfg.weight_bits, cfg.eta,
                                       update_denominator(cfg.mode, cfg.learning_steps))
         else:
+            block = np.ix_(post, pre)
             out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
     return out
 
