@@ -95,14 +95,27 @@ def throughput_section(res: Path) -> list:
         out += ["", f"## Training throughput ({'-'.join(map(str, r['network']))}, T = {r['steps']}; "
                     f"`benchmarks/throughput.py`, {f.name})", "",
                 f"{r['host']['cpus']} CPU cores, no GPU; images from the '{r['dataset']}' set; each point trains "
-                "for the timed seconds after a warm-up batch, training jobs paused. B = 1 is the per-sample (on-chip) "
-                "schedule; B > 1 sums B samples' updates. 'event' = numba kernels (event-driven synaptic sums, "
-                "fused neuron steps), 'dense' = numpy only (GEMMs)." + _threads(r["host"]),
-                "", "| engine | mode | precision | arithmetic | B | samples/s | one 60k epoch | timed s | measured |",
-                "|---|---|---|---|---|---|---|---|---|"]
+                "for the timed seconds after a warm-up batch. B = 1 is the per-sample (on-chip) "
+                "schedule; B > 1 sums B samples' updates. 'event' = numba kernels (the compiled training pass), "
+                "'dense' = numpy only (GEMMs). Compare points of one run only (column 'x snnTorch': samples/s "
+                "over the snnTorch point of the same run)." + _threads(r["host"])]
+        lim = r.get("limit")
+        if lim:
+            ev = ", ".join(f"{v:,.0f} {k}s" for k, v in lim["events_per_sample"].items())
+            out += ["", f"Measured limit (`benchmarks/event_limit.py`, run {r.get('run', '?')}): a sample is {ev}; "
+                        f"at {lim['machine']['int_adds_per_s'] / 1e9:.1f} G integer additions/s and "
+                        f"{lim['machine']['copy_bytes_per_s'] / 1e9:.1f} GB/s that is {1e3 * lim['arithmetic_s']:.2f} ms "
+                        f"of arithmetic and {1e3 * lim['memory_s']:.2f} ms of memory traffic: "
+                        f"**{lim['samples_per_s']:.0f} samples/s** on one core."]
+        ref = {p["run"]: p["samples_per_s"] for p in r["points"] if p["mode"] == "bptt" and p.get("run")}
+        out += ["", "| engine | mode | precision | arithmetic | B | samples/s | x snnTorch | % of limit | MiB/sample "
+                    "| one 60k epoch | timed s | measured |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r["points"]:
+            x = f"{p['samples_per_s'] / ref[p['run']]:.2f}" if p.get("run") in ref else ""
+            frac = f"{100 * p['fraction_of_limit']:.1f}" if p.get("fraction_of_limit") else ""
+            mem = f"{p['memory_per_sample_mib']:.2f}" if p.get("memory_per_sample_mib") is not None else ""
             out.append(f"| {p['engine']} | {p['mode']} | {p['precision']} | {p['arith']} | {p['batch']} | "
-                       f"{p['samples_per_s']:.1f} | {p['epoch_60k_min']:.1f} min | "
+                       f"{p['samples_per_s']:.1f} | {x} | {frac} | {mem} | {p['epoch_60k_min']:.1f} min | "
                        f"{p.get('timed_s', r['seconds_per_point']):g} | {p.get('measured', r.get('written', '?'))} |")
     return out
 

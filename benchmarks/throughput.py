@@ -161,7 +161,8 @@ def main(argv=None):
     x, y = ds.x.reshape(len(ds.y), -1).astype(np.float32), ds.y
     sizes = [x.shape[1], a.hidden, int(y.max()) + 1]
     out = a.out or HERE / "results" / f"throughput_T{a.steps}.json"
-    res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds,
+    run = time.strftime("%Y-%m-%dT%H:%M:%S")          # names this run's points (ratios are taken within one)
+    res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds, "run": run,
            "host": {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
                     "numpy": np.__version__,
                     # thread limits shape the dense (BLAS) and snnTorch points; numba kernels run on one thread
@@ -197,7 +198,7 @@ def main(argv=None):
                          "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,
                          "memory_per_sample_mib": round(mem / 2 ** 20, 3), "threads": threads,
                          "fraction_of_limit": round(sps / limit_sps, 4) if limit_sps else None,
-                         "measured": time.strftime("%Y-%m-%dT%H:%M")}
+                         "measured": time.strftime("%Y-%m-%dT%H:%M"), "run": run}
                     res["points"].append(p)
                     print(f"{mode:12s} {prec:6s} {arith:6s} {b:4d} {sps:10.1f} {p['epoch_60k_min']:9.1f} min"
                           f"  {p['memory_per_sample_mib']:7.2f} MiB/sample"
@@ -215,7 +216,7 @@ def main(argv=None):
                                   "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
                                   "epoch_60k_min": round(EPOCH / sps / 60, 2),
                                   "fraction_of_limit": round(sps / limit_sps, 4) if limit_sps else None,
-                                  "timed_s": a.seconds, "measured": time.strftime("%Y-%m-%dT%H:%M")})
+                                  "timed_s": a.seconds, "measured": time.strftime("%Y-%m-%dT%H:%M"), "run": run})
             print(f"{'snntorch':12s} {'float':6s} {'bptt':6s} {a.snntorch_batch:4d} {sps:10.1f} "
                   f"{EPOCH / sps / 60:9.1f} min")
     res["written"] = time.strftime("%Y-%m-%dT%H:%M:%S")

@@ -56,9 +56,10 @@ def compile_sample_kernels(numba, k: dict) -> dict:
             # point: int16, summed in int32 where no sum can overflow it: a quarter of int64's memory)
             n1, npre = w0.shape[0], pre0.size
             w0t = np.empty((npre, n1), drive_like.dtype)
-            for j in range(n1):
-                for c in range(npre):
-                    w0t[c, j] = w0[j, pre0[c]]
+            for c in range(npre):               # contiguous writes, constant-stride reads: 1.4x the other order
+                p = pre0[c]
+                for j in range(n1):
+                    w0t[c, j] = w0[j, p]
             return w0t
 
         @numba.njit(cache=False, nogil=True)
@@ -179,6 +180,20 @@ def compile_sample_kernels(numba, k: dict) -> dict:
         return input_rows, net2, net2_parts
 
     @numba.njit(cache=True, nogil=True)
+    def grad_spikes(randoms, at, units, prob, count, post_pos, sign, d, touched, nt):
+        # one step of a d+ (sign 1) or d- (-1) replay train: counts, and d = d+ - d- per post unit
+        for u in range(units.size):
+            if randoms[at + u] < prob[u]:
+                j = units[u]
+                count[j] += 1
+                r = post_pos[j]
+                if d[r] == 0:
+                    touched[nt] = r
+                    nt += 1
+                d[r] += sign
+        return nt
+
+    @numba.njit(cache=True, nogil=True)
     def replay_pairs(rpre, xat, xunits, xprob, rpost, pat, punits, pprob, nat, nunits, nprob, post_pos,
                      xcount, pcount, ncount, pairs):
         # one synapse layer's replay window: spikes where random < register (dynamics.replay_spikes)
@@ -194,25 +209,8 @@ def compile_sample_kernels(numba, k: dict) -> dict:
                     xcount[xunits[u]] += 1
                     fired[nf] = u
                     nf += 1
-            nt = 0
-            for u in range(punits.size):
-                if rpost[t, pat + u] < pprob[u]:
-                    j = punits[u]
-                    pcount[j] += 1
-                    r = post_pos[j]
-                    if d[r] == 0:
-                        touched[nt] = r
-                        nt += 1
-                    d[r] += 1
-            for u in range(nunits.size):
-                if rpost[t, nat + u] < nprob[u]:
-                    j = nunits[u]
-                    ncount[j] += 1
-                    r = post_pos[j]
-                    if d[r] == 0:
-                        touched[nt] = r
-                        nt += 1
-                    d[r] -= 1
+            nt = grad_spikes(rpost[t], pat, punits, pprob, pcount, post_pos, 1, d, touched, 0)
+            nt = grad_spikes(rpost[t], nat, nunits, nprob, ncount, post_pos, -1, d, touched, nt)
             for q in range(nt):
                 r = touched[q]
                 s = d[r]
