@@ -3,9 +3,9 @@
 Times the stages of ``Engine.train_batch`` on MNIST images (784-1280-10 by
 default) by running them one by one exactly as the engine does: encoding the
 input, target and dropout trains; the input synapses' drive for all steps
-(``dynamics.forward_drive_many``); the T-step simulation (the compiled
-one-hidden-layer loop for fewer than 16 samples, the step-by-step schedule
-otherwise), with the pass's pair counting ('coincidence'); the replay window
+(``dynamics.forward_drive_many``, step-by-step schedule only); the T-step
+simulation (the compiled one-hidden-layer pass, or the step-by-step schedule
+for other networks), with the pass's pair counting ('coincidence'); the replay window
 ('replay': the neurons' trains and their pair counts); and the weight update
 (``Engine.apply``). With the compiled one-hidden-layer pass the input drive, the
 neuron steps, the WTA, the backward drive and the pass's pair counting are one

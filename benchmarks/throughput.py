@@ -68,17 +68,17 @@ def engine_point(x, y, sizes, steps, mode, fixed, batch, seconds):
     eng.train_batch(*next_batch(), "mini-batch")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    done, t0 = 0, time.perf_counter()
+    done, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         eng.train_batch(*next_batch(), "mini-batch")
         done += batch
         wall = time.perf_counter() - t0
         if wall >= seconds:
             break
-    return done / wall, done, wall, peak / batch
+    return done / wall, done, wall, peak / batch, done / max(time.process_time() - c0, 1e-9)
 
 
-def snntorch_point(x, y, sizes, steps, batch, seconds):
+def snntorch_point(x, y, sizes, steps, batch, seconds, threads):
     """BPTT on the same network with snnTorch (rate-coded Bernoulli input)."""
     try:
         import snntorch as snn
@@ -86,7 +86,7 @@ def snntorch_point(x, y, sizes, steps, batch, seconds):
     except ImportError:
         return None
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads)
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -117,13 +117,13 @@ def snntorch_point(x, y, sizes, steps, batch, seconds):
         opt.step()
 
     step(0)
-    done, t0, i = 0, time.perf_counter(), 1
+    done, t0, c0, i = 0, time.perf_counter(), time.process_time(), 1
     while time.perf_counter() - t0 < seconds:
         step(i)
         done += batch
         i += 1
     wall = time.perf_counter() - t0
-    return done / wall, done, wall, snn.__version__, torch.__version__
+    return done / wall, done, wall, snn.__version__, torch.__version__, done / max(time.process_time() - c0, 1e-9)
 
 
 def main(argv=None):
@@ -142,6 +142,9 @@ def main(argv=None):
                     help="event-driven numba kernels and/or dense GEMMs (default: both)")
     ap.add_argument("--seconds", type=float, default=8.0, help="timed seconds per point (default: 8)")
     ap.add_argument("--snntorch-batch", type=int, default=64, help="snnTorch batch size (0 skips it)")
+    ap.add_argument("--snntorch-threads", type=csv_list(int), default=[os.cpu_count() or 1],
+                    help="torch CPU threads, one snnTorch point each (default: all cores; on a loaded machine "
+                         "torch's spinning threads can lose most of their time, so add 1 to see it)")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads of the engine's compiled pass (a mini-batch split over them; default: all cores)")
     ap.add_argument("--out", type=Path, default=None, help="JSON path (default: results/throughput_T<T>.json)")
@@ -190,11 +193,12 @@ def main(argv=None):
                 if prec == "fixed" and mode == "noise":
                     continue            # noise emulation is float only
                 for b in a.batch_sizes:
-                    sps, n, wall, mem = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
+                    sps, n, wall, mem, cpu_sps = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
                          "steps_per_sample": a.steps + SSNNConfig(steps=a.steps, mode=mode).replay_window,
                          "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
+                         "samples_per_cpu_s": round(cpu_sps, 2),
                          "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,
                          "memory_per_sample_mib": round(mem / 2 ** 20, 3), "threads": threads,
                          "fraction_of_limit": round(sps / limit_sps, 4) if limit_sps else None,
@@ -205,20 +209,23 @@ def main(argv=None):
                           + (f"  {100 * p['fraction_of_limit']:5.1f} % of limit" if limit_sps else ""), flush=True)
                     _write(out, res, old)
     kernels.set_enabled(True)
-    if a.snntorch_batch > 0:
-        r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds)
+    for torch_threads in a.snntorch_threads if a.snntorch_batch > 0 else ():
+        r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds, torch_threads)
         if r is None:
             print("snnTorch not installed (pip install snntorch): BPTT row skipped")
+            break
         else:
-            sps, n, wall, sv, tv = r
-            res["points"].append({"engine": f"snntorch {sv} (torch {tv}, CPU) BPTT", "mode": "bptt",
+            sps, n, wall, sv, tv, cpu_sps = r
+            cores = "all cores" if torch_threads == os.cpu_count() else f"{torch_threads} thread(s)"
+            res["points"].append({"engine": f"snntorch {sv} (torch {tv}, CPU, {cores}) BPTT", "mode": "bptt",
                                   "precision": "float", "arith": "dense", "batch": a.snntorch_batch,
                                   "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
+                                  "samples_per_cpu_s": round(cpu_sps, 2),
                                   "epoch_60k_min": round(EPOCH / sps / 60, 2),
                                   "fraction_of_limit": round(sps / limit_sps, 4) if limit_sps else None,
                                   "timed_s": a.seconds, "measured": time.strftime("%Y-%m-%dT%H:%M"), "run": run})
             print(f"{'snntorch':12s} {'float':6s} {'bptt':6s} {a.snntorch_batch:4d} {sps:10.1f} "
-                  f"{EPOCH / sps / 60:9.1f} min")
+                  f"{EPOCH / sps / 60:9.1f} min  (torch threads {torch_threads})", flush=True)
     res["written"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     _write(out, res, old)
     print(f"wrote {out}")
