@@ -56,6 +56,18 @@ def _concatenate(results: List[SimResult]) -> SimResult:
                      cat(r.dp_counts for r in results), cat(r.dn_counts for r in results))
 
 
+def _sum_blocks(blocks: list) -> "dyn.PairBlock":
+    """The sum of pair-count blocks of one synapse layer, on the union of their supports."""
+    if len(blocks) == 1:
+        return blocks[0]
+    post = np.unique(np.concatenate([b.post for b in blocks]))
+    pre = np.unique(np.concatenate([b.pre for b in blocks]))
+    counts = np.zeros((post.size, pre.size), dtype=np.int64)
+    for b in blocks:
+        counts[np.ix_(np.searchsorted(post, b.post), np.searchsorted(pre, b.pre))] += b.counts
+    return dyn.PairBlock(post, pre, counts, blocks[0].shape)
+
+
 def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: Optional[np.ndarray], sample_ids, seed: int,
                  train: bool) -> SampleBatch:
     """Draw every sample's spikes and masks from its own random streams.
@@ -271,8 +283,8 @@ class Engine:
         if not W:
             return res
         T, L, ids, seed = cfg.steps, cfg.n_layers, batch.sample_ids, self.seed
-        if len(ids) == 1 and _kernels.available():
-            return self._replay_one_sample(res, int(ids[0]), lap)
+        if _kernels.available():
+            return self._replay_compiled(res, ids, lap)
         trains = []
         for l in range(L + 1):
             counts = {"x": res.x_counts[l]} if l < L else {}
@@ -288,21 +300,22 @@ class Engine:
             lap("replay window")
         return res
 
-    def _replay_one_sample(self, res: SimResult, sample_id: int, lap=None) -> SimResult:
-        """``_replay`` of one sample in compiled code (``sample_kernels.replay_pair_block``):
-        the same random numbers (``dynamics.replay_draws``), trains and pair counts."""
+    def _replay_compiled(self, res: SimResult, sample_ids, lap=None) -> SimResult:
+        """``_replay`` in compiled code (``sample_kernels.replay_pair_block``), sample by
+        sample: the same random numbers (``dynamics.replay_draws``), trains and pair
+        counts; a batch's counts are summed on the union of the samples' supports."""
         cfg, L = self.cfg, self.cfg.n_layers
-        draws = []
-        for l in range(L + 1):
-            counts = {"x": res.x_counts[l][0]} if l < L else {}
-            if l:
-                counts.update(dp=res.dp_counts[l - 1][0], dn=res.dn_counts[l - 1][0])
-            draws.append(dyn.replay_draws(counts, cfg.steps, cfg.replay_window, self.seed, sample_id, l))
-        rx, rp, rn, res.numerators = [], [], [], []
-        for k in range(L):
-            xc, pc, nc, block = _sample_kernels.replay_pair_block(*draws[k], *draws[k + 1])
-            rx.append(xc[None]), rp.append(pc[None]), rn.append(nc[None]), res.numerators.append(block)
-        res.window_counts = (rx, rp, rn)
+        per = []                                  # per sample, per synapse layer: (x, d+, d- counts, block)
+        for b, sid in enumerate(sample_ids):
+            draws = []
+            for l in range(L + 1):
+                counts = {"x": res.x_counts[l][b]} if l < L else {}
+                if l:
+                    counts.update(dp=res.dp_counts[l - 1][b], dn=res.dn_counts[l - 1][b])
+                draws.append(dyn.replay_draws(counts, cfg.steps, cfg.replay_window, self.seed, int(sid), l))
+            per.append([_sample_kernels.replay_pair_block(*draws[k], *draws[k + 1]) for k in range(L)])
+        res.window_counts = tuple([np.stack([p[k][i] for p in per]) for k in range(L)] for i in range(3))
+        res.numerators = [_sum_blocks([p[k][3] for p in per]) for k in range(L)]
         if lap is not None:
             lap("replay window")
         return res
