@@ -255,7 +255,9 @@ def simulate_one_hidden_layer(inputs, w0, exp0: int, w2, keep, targets, wta_inh,
     that spiked at t - 1 (``dynamics.forward_drive``), hidden layer, output layer
     (input + WTA of the previous step), then the synapses take in this step's
     spikes; synaptic sums event by event (fixed point exact; float up to
-    summation order).
+    summation order). A batch is split into ``kernels.threads()`` parts, one a
+    thread, each counting its own pairs: integer sums, so the result does not
+    depend on the split.
 
     Returns the counts (x, d+, d- of both layers), the pair counts (``want_pairs``:
     per synapse layer the ``dynamics.PairBlock`` of Eq. 10 on the learning
