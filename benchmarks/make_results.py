@@ -95,14 +95,36 @@ def throughput_section(res: Path) -> list:
         out += ["", f"## Training throughput ({'-'.join(map(str, r['network']))}, T = {r['steps']}; "
                     f"`benchmarks/throughput.py`, {f.name})", "",
                 f"{r['host']['cpus']} CPU cores, no GPU; images from the '{r['dataset']}' set; each point trains "
-                "for the timed seconds after a warm-up batch, training jobs paused. B = 1 is the per-sample (on-chip) "
-                "schedule; B > 1 sums B samples' updates. 'event' = numba kernels (event-driven synaptic sums, "
-                "fused neuron steps), 'dense' = numpy only (GEMMs)." + _threads(r["host"]),
-                "", "| engine | mode | precision | arithmetic | B | samples/s | one 60k epoch | timed s | measured |",
-                "|---|---|---|---|---|---|---|---|---|"]
+                "for the timed seconds after a warm-up batch" + (f" (the latest run with a 1-minute load of "
+                f"{r['host']['load_1min_at_start']:g} on the machine at its start, other jobs running; older points with "
+                "training jobs paused)" if "load_1min_at_start" in r["host"] else ", training jobs paused") +
+                ". B = 1 is the per-sample (on-chip) "
+                "schedule; B > 1 sums B samples' updates. 'event' = numba kernels (the compiled training pass), "
+                "'dense' = numpy only (GEMMs). Compare points of one run only (columns 'x snnTorch': samples/s "
+                "over the snnTorch point of the same run, all cores and one thread; 'samples/CPU-s': per CPU second of "
+                "the process, which other jobs on the machine distort less than wall time)." + _threads(r["host"])]
+        lim = r.get("limit")
+        if lim:
+            ev = ", ".join(f"{v:,.0f} {k}s" for k, v in lim["events_per_sample"].items())
+            out += ["", f"Measured limit (`benchmarks/event_limit.py`, run {r.get('run', '?')}): a sample is {ev}; "
+                        f"at {lim['machine']['int_adds_per_s'] / 1e9:.1f} G integer additions/s and "
+                        f"{lim['machine']['copy_bytes_per_s'] / 1e9:.1f} GB/s that is {1e3 * lim['arithmetic_s']:.2f} ms "
+                        f"of arithmetic and {1e3 * lim['memory_s']:.2f} ms of memory traffic: "
+                        f"**{lim['samples_per_s']:.0f} samples/s** on one core."]
+        def bptt(one_thread):
+            return {p["run"]: p["samples_per_s"] for p in r["points"] if p["mode"] == "bptt" and p.get("run")
+                    and ("1 thread" in p["engine"]) == one_thread}
+        ref, ref1 = bptt(False), bptt(True)
+        out += ["", "| engine | mode | precision | arithmetic | B | samples/s | x snnTorch | x snnTorch 1 thread "
+                    "| samples/CPU-s | % of limit | MiB/sample | one 60k epoch | timed s | measured |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r["points"]:
+            x = " | ".join(f"{p['samples_per_s'] / d[p['run']]:.2f}" if p.get("run") in d else "" for d in (ref, ref1))
+            frac = f"{100 * p['fraction_of_limit']:.1f}" if p.get("fraction_of_limit") else ""
+            mem = f"{p['memory_per_sample_mib']:.2f}" if p.get("memory_per_sample_mib") is not None else ""
+            cpu = f"{p['samples_per_cpu_s']:.1f}" if p.get("samples_per_cpu_s") else ""
             out.append(f"| {p['engine']} | {p['mode']} | {p['precision']} | {p['arith']} | {p['batch']} | "
-                       f"{p['samples_per_s']:.1f} | {p['epoch_60k_min']:.1f} min | "
+                       f"{p['samples_per_s']:.1f} | {x} | {cpu} | {frac} | {mem} | {p['epoch_60k_min']:.1f} min | "
                        f"{p.get('timed_s', r['seconds_per_point']):g} | {p.get('measured', r.get('written', '?'))} |")
     return out
 

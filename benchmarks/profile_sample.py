@@ -3,11 +3,14 @@
 Times the stages of ``Engine.train_batch`` on MNIST images (784-1280-10 by
 default) by running them one by one exactly as the engine does: encoding the
 input, target and dropout trains; the input synapses' drive for all steps
-(``dynamics.forward_drive_many``); the T-step simulation (the compiled
-one-hidden-layer loop for fewer than 16 samples, the step-by-step schedule
-otherwise), with the pass's pair counting ('coincidence'); the replay window
+(``dynamics.forward_drive_many``, step-by-step schedule only); the T-step
+simulation (the compiled one-hidden-layer pass, or the step-by-step schedule
+for other networks), with the pass's pair counting ('coincidence'); the replay window
 ('replay': the neurons' trains and their pair counts); and the weight update
-(``Engine.apply``). CPU time per sample (``time.process_time``), so other jobs
+(``Engine.apply``). With the compiled one-hidden-layer pass the input drive, the
+neuron steps, the WTA, the backward drive and the pass's pair counting are one
+call, so they are one stage ('simulation'); ``benchmarks/throughput.py`` counts
+their events. CPU time per sample (``time.process_time``), so other jobs
 on the machine distort it less than wall time; the stages' sum is checked
 against one plain ``train_batch`` over the same samples.
 
@@ -58,6 +61,8 @@ def profile(x, y, cfg, batch: int, samples: int) -> dict:
     whole = (clock() - t) / n
     same = all(np.array_equal(u, v) for u, v in zip(eng.weights, plain.weights))
     ms = {k: round(1e3 * v / n, 3) for k, v in stages.items()}
+    # what train_batch spends beyond the stages: its checks and the per-sample loop's Python
+    ms["other (train_batch - stages)"] = round(1e3 * whole - sum(ms.values()), 3)
     return {"ms_per_sample": ms, "sum_ms": round(sum(ms.values()), 3), "train_batch_ms": round(1e3 * whole, 3),
             "same_weights_as_train_batch": bool(same), "samples": n}
 

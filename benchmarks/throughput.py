@@ -32,6 +32,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(1, str(HERE))                 # event_limit
 
 EPOCH = 60_000
 
@@ -62,17 +63,22 @@ def engine_point(x, y, sizes, steps, mode, fixed, batch, seconds):
         return x[sl], y[sl]
 
     eng.train_batch(*next_batch(), "mini-batch")           # warm-up (numba compile, caches)
-    done, t0 = 0, time.perf_counter()
+    import tracemalloc                                      # peak numpy memory of one batch, untimed
+    tracemalloc.start()
+    eng.train_batch(*next_batch(), "mini-batch")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    done, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         eng.train_batch(*next_batch(), "mini-batch")
         done += batch
         wall = time.perf_counter() - t0
         if wall >= seconds:
             break
-    return done / wall, done, wall
+    return done / wall, done, wall, peak / batch, done / max(time.process_time() - c0, 1e-9)
 
 
-def snntorch_point(x, y, sizes, steps, batch, seconds):
+def snntorch_point(x, y, sizes, steps, batch, seconds, threads):
     """BPTT on the same network with snnTorch (rate-coded Bernoulli input)."""
     try:
         import snntorch as snn
@@ -80,7 +86,7 @@ def snntorch_point(x, y, sizes, steps, batch, seconds):
     except ImportError:
         return None
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads)
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -111,13 +117,13 @@ def snntorch_point(x, y, sizes, steps, batch, seconds):
         opt.step()
 
     step(0)
-    done, t0, i = 0, time.perf_counter(), 1
+    done, t0, c0, i = 0, time.perf_counter(), time.process_time(), 1
     while time.perf_counter() - t0 < seconds:
         step(i)
         done += batch
         i += 1
     wall = time.perf_counter() - t0
-    return done / wall, done, wall, snn.__version__, torch.__version__
+    return done / wall, done, wall, snn.__version__, torch.__version__, done / max(time.process_time() - c0, 1e-9)
 
 
 def main(argv=None):
@@ -136,6 +142,11 @@ def main(argv=None):
                     help="event-driven numba kernels and/or dense GEMMs (default: both)")
     ap.add_argument("--seconds", type=float, default=8.0, help="timed seconds per point (default: 8)")
     ap.add_argument("--snntorch-batch", type=int, default=64, help="snnTorch batch size (0 skips it)")
+    ap.add_argument("--snntorch-threads", type=csv_list(int), default=[os.cpu_count() or 1],
+                    help="torch CPU threads, one snnTorch point each (default: all cores; on a loaded machine "
+                         "torch's spinning threads can lose most of their time, so add 1 to see it)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads of the engine's compiled pass (a mini-batch split over them; default: all cores)")
     ap.add_argument("--out", type=Path, default=None, help="JSON path (default: results/throughput_T<T>.json)")
     a = ap.parse_args(argv)
     if a.steps <= 0 or a.hidden <= 0 or a.seconds <= 0 or any(b <= 0 for b in a.batch_sizes):
@@ -144,6 +155,8 @@ def main(argv=None):
     from lava_ssnnbp import kernels
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.data import DataError, load_dataset
+    from event_limit import events_per_sample, machine_rates, sample_limit
+    threads = kernels.set_threads(a.threads)
     try:
         ds = load_dataset(a.dataset, "train")
     except DataError as e:
@@ -151,13 +164,23 @@ def main(argv=None):
     x, y = ds.x.reshape(len(ds.y), -1).astype(np.float32), ds.y
     sizes = [x.shape[1], a.hidden, int(y.max()) + 1]
     out = a.out or HERE / "results" / f"throughput_T{a.steps}.json"
-    res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds,
+    run = time.strftime("%Y-%m-%dT%H:%M:%S")          # names this run's points (ratios are taken within one)
+    res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds, "run": run,
            "host": {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
                     "numpy": np.__version__,
                     # thread limits shape the dense (BLAS) and snnTorch points; numba kernels run on one thread
                     "threads_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                                   "MKL_NUM_THREADS")}},
+                                                                   "MKL_NUM_THREADS")},
+                    "engine_threads": threads, "load_1min_at_start": round(os.getloadavg()[0], 2)},
            "points": []}
+    rates = machine_rates()
+    if rates:   # the measured limit of this machine (benchmarks/event_limit.py)
+        ev = events_per_sample(SSNNConfig(sizes=tuple(sizes), steps=a.steps, fixed_point=True), x, y)
+        res["limit"] = {"events_per_sample": ev, "machine": rates,
+                        **sample_limit(ev, rates), "note": "events of 'coincidence' at the initial weights"}
+        print(f"limit: {res['limit']['samples_per_s']:.0f} samples/s (arithmetic {1e3 * res['limit']['arithmetic_s']:.2f}"
+              f" ms, memory {1e3 * res['limit']['memory_s']:.2f} ms per sample)")
+    limit_sps = res.get("limit", {}).get("samples_per_s")
     # points measured before (same network, T and images) and not re-measured now are kept
     old = _previous_points(out, sizes, a.steps, a.dataset)
     print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
@@ -170,31 +193,39 @@ def main(argv=None):
                 if prec == "fixed" and mode == "noise":
                     continue            # noise emulation is float only
                 for b in a.batch_sizes:
-                    sps, n, wall = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
+                    sps, n, wall, mem, cpu_sps = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
                          "steps_per_sample": a.steps + SSNNConfig(steps=a.steps, mode=mode).replay_window,
                          "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
+                         "samples_per_cpu_s": round(cpu_sps, 2),
                          "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,
-                         "measured": time.strftime("%Y-%m-%dT%H:%M")}
+                         "memory_per_sample_mib": round(mem / 2 ** 20, 3), "threads": threads,
+                         "fraction_of_limit": round(sps / limit_sps, 4) if limit_sps else None,
+                         "measured": time.strftime("%Y-%m-%dT%H:%M"), "run": run}
                     res["points"].append(p)
-                    print(f"{mode:12s} {prec:6s} {arith:6s} {b:4d} {sps:10.1f} {p['epoch_60k_min']:9.1f} min",
-                          flush=True)
+                    print(f"{mode:12s} {prec:6s} {arith:6s} {b:4d} {sps:10.1f} {p['epoch_60k_min']:9.1f} min"
+                          f"  {p['memory_per_sample_mib']:7.2f} MiB/sample"
+                          + (f"  {100 * p['fraction_of_limit']:5.1f} % of limit" if limit_sps else ""), flush=True)
                     _write(out, res, old)
     kernels.set_enabled(True)
-    if a.snntorch_batch > 0:
-        r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds)
+    for torch_threads in a.snntorch_threads if a.snntorch_batch > 0 else ():
+        r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds, torch_threads)
         if r is None:
             print("snnTorch not installed (pip install snntorch): BPTT row skipped")
+            break
         else:
-            sps, n, wall, sv, tv = r
-            res["points"].append({"engine": f"snntorch {sv} (torch {tv}, CPU) BPTT", "mode": "bptt",
+            sps, n, wall, sv, tv, cpu_sps = r
+            cores = "all cores" if torch_threads == os.cpu_count() else f"{torch_threads} thread(s)"
+            res["points"].append({"engine": f"snntorch {sv} (torch {tv}, CPU, {cores}) BPTT", "mode": "bptt",
                                   "precision": "float", "arith": "dense", "batch": a.snntorch_batch,
                                   "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
+                                  "samples_per_cpu_s": round(cpu_sps, 2),
                                   "epoch_60k_min": round(EPOCH / sps / 60, 2),
-                                  "timed_s": a.seconds, "measured": time.strftime("%Y-%m-%dT%H:%M")})
+                                  "fraction_of_limit": round(sps / limit_sps, 4) if limit_sps else None,
+                                  "timed_s": a.seconds, "measured": time.strftime("%Y-%m-%dT%H:%M"), "run": run})
             print(f"{'snntorch':12s} {'float':6s} {'bptt':6s} {a.snntorch_batch:4d} {sps:10.1f} "
-                  f"{EPOCH / sps / 60:9.1f} min")
+                  f"{EPOCH / sps / 60:9.1f} min  (torch threads {torch_threads})", flush=True)
     res["written"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     _write(out, res, old)
     print(f"wrote {out}")

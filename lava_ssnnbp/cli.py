@@ -176,6 +176,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         "sum of their updates (faster) (default: %(default)s)")
     r.add_argument("--batch-size", type=int, default=rs.batch_size,
                    help="samples per batch (default: %(default)s)")
+    r.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                   help="threads the engine's compiled training pass splits a mini-batch over; the results "
+                        "do not depend on it (default: all cores)")
     r.add_argument("--eta-schedule", choices=SCHEDULES, default=rs.eta_schedule,
                    help="learning-rate schedule over epochs (default: %(default)s)")
     r.add_argument("--eta-decay", type=float, default=rs.eta_decay,
@@ -309,6 +312,8 @@ def cmd_train(args) -> int:
     from .training import Run, check_eta_warmup
     info = DATASETS[args.dataset]
     settings = _settings_from_args(args)
+    from . import kernels
+    kernels.set_threads(args.threads)
     cfg = _config_from_args(args, int(math.prod(info.input_shape)), info.num_classes)
     out = _run_folder(args)
     Run.check(out, cfg, settings)   # the folder and the memory, before loading any data

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import dynamics as dyn
 from . import kernels as _kernels
+from . import sample_kernels as _sample_kernels
 from .config import SSNNConfig
 from .validation import check_samples
 
@@ -53,6 +54,18 @@ def _concatenate(results: List[SimResult]) -> SimResult:
         return [np.concatenate(layer) for layer in zip(*per_result)]
     return SimResult(np.concatenate([r.out_counts for r in results]), cat(r.x_counts for r in results),
                      cat(r.dp_counts for r in results), cat(r.dn_counts for r in results))
+
+
+def _sum_blocks(blocks: list) -> "dyn.PairBlock":
+    """The sum of pair-count blocks of one synapse layer, on the union of their supports."""
+    if len(blocks) == 1:
+        return blocks[0]
+    post = np.unique(np.concatenate([b.post for b in blocks]))
+    pre = np.unique(np.concatenate([b.pre for b in blocks]))
+    counts = np.zeros((post.size, pre.size), dtype=np.int64)
+    for b in blocks:
+        counts[np.ix_(np.searchsorted(post, b.post), np.searchsorted(pre, b.pre))] += b.counts
+    return dyn.PairBlock(post, pre, counts, blocks[0].shape)
 
 
 def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: Optional[np.ndarray], sample_ids, seed: int,
@@ -138,22 +151,22 @@ class Engine:
         L, T, B = cfg.n_layers, cfg.steps, batch.inputs.shape[1]
         sizes = cfg.sizes
         full = train or record or not forward_only
+        lap = _Laps(timer)
+        if train and not record and not cfg.stochastic_firing and L == 2 and _kernels.available():
+            consts = self._composite_consts()
+            if None not in consts:
+                return self._simulate_one_hidden_layer(batch, consts, lap)
         params = [dyn.neuron_params(cfg, l, train) for l in range(1, L + 1)]
         states = [dyn.composite_state((B, sizes[l]), fixed, self.dtype) for l in range(1, L + 1)]
         zeros = lambda n: np.zeros((B, n), dtype=self.dtype)  # noqa: E731
         inputs = batch.inputs
-        # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
-        lap = _Laps(timer)
-        drive0 = None if T == 1 else dyn.forward_drive_many(
-            W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0)).reshape(T - 1, B, sizes[1])
-        lap("input drive")
         # stochastic firing (training only): every layer's random numbers, (T, B, 3, N)
         fire = [np.stack([dyn.firing_randoms(self.seed, int(sid), l, T, sizes[l]) for sid in batch.sample_ids],
                          axis=1) for l in range(1, L + 1)] if train and cfg.stochastic_firing else None
-        if train and not record and fire is None and L == 2 and B < 16 and _kernels.available():
-            consts = [dyn.composite_consts(p, self.dtype) for p in params]
-            if None not in consts:
-                return self._simulate_one_hidden_layer(batch, drive0, consts, lap)
+        # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
+        drive0 = None if T == 1 else dyn.forward_drive_many(
+            W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0)).reshape(T - 1, B, sizes[1])
+        lap("input drive")
         wf = [None] + [dyn.exact_float_weights(W[k], max(sizes[k], sizes[k + 1])) if fixed else None
                        for k in range(1, L)]
         no_drive = zeros(sizes[1])
@@ -222,25 +235,38 @@ class Engine:
         lap("simulation")
         return self._replay(res, batch, lap) if train else res
 
-    def _simulate_one_hidden_layer(self, batch: SampleBatch, drive0, consts, lap) -> SimResult:
-        """``simulate`` for training a network with one hidden layer (the paper's)
-        on fewer than 16 samples: the whole T-step loop in one compiled call
-        (``kernels.simulate_one_hidden_layer``), the same per-step schedule and
-        arithmetic (fixed point bit for bit, float up to the order of synaptic
-        sums; tested against the step-by-step loop). It removes the loop's
-        per-step Python cost, which dominates with one sample (per-sample
-        updates, 784-1280-10, T = 50: 3-3.4x faster); at B = 32 both run at the
-        same speed, and the loop's vectorised arithmetic is kept there."""
+    def _composite_consts(self) -> list:
+        """The train-time ``dynamics.composite_consts`` of every neuron layer, kept
+        while ``self.cfg`` is the same object (computing them costs more than a
+        compiled step)."""
+        if getattr(self, "_consts_of", None) is not self.cfg:
+            self._consts = [dyn.composite_consts(dyn.neuron_params(self.cfg, l, True), self.dtype)
+                            for l in range(1, self.cfg.n_layers + 1)]
+            self._consts_of = self.cfg
+        return self._consts
+
+    def _simulate_one_hidden_layer(self, batch: SampleBatch, consts, lap) -> SimResult:
+        """``simulate`` for training a network with one hidden layer (the paper's):
+        the whole T-step loop in one compiled call
+        (``sample_kernels.simulate_one_hidden_layer``: the input drive, both
+        layers, the WTA and, for 'coincidence', the pair counts on the learning
+        support; a batch split over ``kernels.threads()``), the same per-step
+        schedule and arithmetic (fixed point bit for bit, float up to the order
+        of synaptic sums; tested against the step-by-step loop). It removes the
+        loop's per-step Python cost, which dominates with one sample (per-sample
+        updates), and beats its vectorised arithmetic at B = 64 as well (2.5x,
+        784-1280-10, T = 100, measured in one run)."""
         cfg, fixed = self.cfg, self.cfg.fixed_point
-        coinc = cfg.mode in dyn.PAIR_NUMERATORS and not cfg.replay_window
-        counts, hist = _kernels.simulate_one_hidden_layer(
-            drive0, self.weights[1], batch.keeps[1], batch.targets,
+        pairs = cfg.mode in dyn.PAIR_NUMERATORS and not cfg.replay_window
+        counted = pairs and dyn.PAIR_NUMERATORS[cfg.mode] is dyn.coincidence_numerator   # in the kernel
+        counts, blocks, hist = _sample_kernels.simulate_one_hidden_layer(
+            batch.inputs, self.weights[0], cfg.exp_of(0), self.weights[1], batch.keeps[1], batch.targets,
             dyn.wta_weight(cfg.wta_inhibition, fixed) if cfg.wta else None, cfg.exp_of(1), fixed,
-            consts[0], consts[1], coinc)
+            consts[0], consts[1], want_pairs=counted, want_hist=pairs and not counted, weight_bits=cfg.weight_bits)
         xc1, dpc1, dnc1, xc2, dpc2, dnc2 = counts
         x0 = batch.inputs.sum(axis=0, dtype=np.int64)
-        res = SimResult(xc2, [x0, xc1, xc2], [dpc1, dpc2], [dnc1, dnc2])
-        if coinc:
+        res = SimResult(xc2, [x0, xc1, xc2], [dpc1, dpc2], [dnc1, dnc2], numerators=blocks)
+        if hist is not None:             # 'causal': pairs with every earlier input spike, from the trains
             hx1, hdp1, hdn1, hdp2, hdn2 = hist
             res.numerators = [dyn.pair_block(cfg.mode, batch.inputs, hdp1, hdn1),
                               dyn.pair_block(cfg.mode, hx1, hdp2, hdn2)]
@@ -257,6 +283,8 @@ class Engine:
         if not W:
             return res
         T, L, ids, seed = cfg.steps, cfg.n_layers, batch.sample_ids, self.seed
+        if _kernels.available():
+            return self._replay_compiled(res, ids, lap)
         trains = []
         for l in range(L + 1):
             counts = {"x": res.x_counts[l]} if l < L else {}
@@ -268,6 +296,26 @@ class Engine:
         rn = [trains[l]["dn"] for l in range(1, L + 1)]
         res.numerators = [dyn.pair_block(cfg.mode, rx[k], rp[k], rn[k]) for k in range(L)]
         res.window_counts = tuple([r.sum(axis=0, dtype=np.int64) for r in trains] for trains in (rx, rp, rn))
+        if lap is not None:
+            lap("replay window")
+        return res
+
+    def _replay_compiled(self, res: SimResult, sample_ids, lap=None) -> SimResult:
+        """``_replay`` in compiled code (``sample_kernels.replay_pair_block``), sample by
+        sample: the same random numbers (``dynamics.replay_draws``), trains and pair
+        counts; a batch's counts are summed on the union of the samples' supports."""
+        cfg, L = self.cfg, self.cfg.n_layers
+        per = []                                  # per sample, per synapse layer: (x, d+, d- counts, block)
+        for b, sid in enumerate(sample_ids):
+            draws = []
+            for l in range(L + 1):
+                counts = {"x": res.x_counts[l][b]} if l < L else {}
+                if l:
+                    counts.update(dp=res.dp_counts[l - 1][b], dn=res.dn_counts[l - 1][b])
+                draws.append(dyn.replay_draws(counts, cfg.steps, cfg.replay_window, self.seed, int(sid), l))
+            per.append([_sample_kernels.replay_pair_block(*draws[k], *draws[k + 1]) for k in range(L)])
+        res.window_counts = tuple([np.stack([p[k][i] for p in per]) for k in range(L)] for i in range(3))
+        res.numerators = [_sum_blocks([p[k][3] for p in per]) for k in range(L)]
         if lap is not None:
             lap("replay window")
         return res
@@ -293,9 +341,13 @@ class Engine:
             raise ValueError(f"batch_updates must be 'per-sample' or 'mini-batch', not {batch_updates!r}")
         x, y, _ = check_samples(self.cfg, x, y, train=True,
                                 memory_batch=1 if batch_updates == "per-sample" else len(x))
+        if batch_updates == "per-sample" and len(y) > 1:
+            return _concatenate([self._train_checked(x[i:i + 1], y[i:i + 1]) for i in range(len(y))])
+        return self._train_checked(x, y)
+
+    def _train_checked(self, x, y) -> SimResult:
+        """``train_batch`` of samples already checked, as one mini-batch."""
         n = len(y)
-        if batch_updates == "per-sample" and n > 1:
-            return _concatenate([self.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch") for i in range(n)])
         ids = np.arange(self.samples_seen, self.samples_seen + n)
         batch = encode_batch(self.cfg, x, y, ids, self.seed, train=True)
         res = self.simulate(batch, train=True)

@@ -17,8 +17,8 @@ in 6-12 passes (tested). ``composite_fixed`` / ``composite_float`` run a whole
 composite-neuron layer step (x, dropout, gate, d+ and d-) through the same
 scalar IF arithmetic in one call: with one sample per simulation (per-sample
 updates) the per-call overhead, not the arithmetic, is what costs. For the same
-reason ``simulate_one_hidden_layer`` runs all T steps of a one-hidden-layer
-network (both composite layers, the WTA, the delayed synapses) in one call.
+reason ``sample_kernels`` runs each stage of a training sample of a
+one-hidden-layer network (all T steps, the replay window, the update) in one call.
 
 numba is optional (a pinned dependency of the package, but the code runs without it): without it, or with the
 environment variable ``LAVA_SSNNBP_NUMBA=0``, ``available()`` is False and the
@@ -31,7 +31,6 @@ import os
 
 import numpy as np
 
-from .fixed_point import A_MAX
 
 _K = None          # the kernels in use, or False when numba is not usable or they are switched off
 _COMPILED = None   # the compiled kernels: built once per process, whatever set_enabled does
@@ -178,108 +177,91 @@ def _compile():
             odp[i] = sp if output else sp and g
             odn[i] = sn if output else sn and g
 
-    # ---- one hidden layer, whole samples: the engine's T-step loop in one call
-    @numba.njit(cache=True, nogil=True)
-    def finish_fixed(acc, exp, lim):                    # Lava's Dense: shift (>> floors), 16-bit clip
-        y = acc << exp if exp >= 0 else acc >> -exp
-        return min(max(y, -lim), lim)
+    m32 = np.uint64(0xFFFFFFFF)
 
     @numba.njit(cache=True, nogil=True)
-    def finish_float(acc, exp, lim):
-        return acc
+    def hashmix(v, h):                                  # numpy's SeedSequence hash, 32-bit words in uint64
+        v = (v ^ h) & m32
+        h = (h * np.uint64(0x931e8875)) & m32
+        v = (v * h) & m32
+        return v ^ (v >> np.uint64(16)), h
 
     @numba.njit(cache=True, nogil=True)
-    def acc_fixed(n, like):                             # integer sums of integer weights: exact
-        return np.zeros(n, np.int64)
+    def mix(x, y):
+        r = (np.uint64(0xca01f9dd) * x - np.uint64(0x4973f715) * y) & m32
+        return r ^ (r >> np.uint64(16))
 
     @numba.njit(cache=True, nogil=True)
-    def acc_float(n, like):
-        return np.zeros(n, like.dtype)
+    def seed_state(entropy, out):
+        # SeedSequence(entropy words).generate_state(4, uint64): pool of 4, no spawn key
+        h = np.uint64(0x43b0d7e5)
+        pool = np.zeros(4, np.uint64)
+        for i in range(4):
+            pool[i], h = hashmix(np.uint64(entropy[i]) if i < entropy.size else np.uint64(0), h)
+        for src in range(4):
+            for dst in range(4):
+                if src != dst:
+                    v, h = hashmix(pool[src], h)
+                    pool[dst] = mix(pool[dst], v)
+        for src in range(4, entropy.size):
+            for dst in range(4):
+                v, h = hashmix(np.uint64(entropy[src]), h)
+                pool[dst] = mix(pool[dst], v)
+        hb = np.uint64(0x8b51f9dd)
+        for k in range(4):
+            word = np.uint64(0)
+            for half in range(2):
+                v = pool[(2 * k + half) % 4] ^ hb
+                hb = (hb * np.uint64(0x58f38ded)) & m32
+                v = (v * hb) & m32
+                word |= (v ^ (v >> np.uint64(16))) << np.uint64(32 * half)
+            out[k] = word
+        return out
 
-    @numba.njit(cache=True, nogil=True)
-    def inh_fixed(w, others):                            # dynamics.wta_drive, integer
-        return -w * others
+    out = {"seed_state": seed_state, "coinc": coinc, "drive": drive, "if_fixed": if_fixed, "if_float": if_float,
+            "composite_fixed": composite_fixed, "composite_float": composite_float}
+    from .sample_kernels import compile_sample_kernels   # whole-sample passes, built on the steps above
+    out.update(compile_sample_kernels(numba, out))
+    return out
 
-    @numba.njit(cache=True, nogil=True)
-    def inh_float(w, others):                            # in float64, as numpy; stored in the state's dtype
-        return -w * float(others)
 
-    def make_net2(composite, finish, new_acc, inhibition):
-        # not cached on disk: numba's cache misses for these closures in every new process (measured)
-        # and would only pile up files; compiling takes ~5-10 s once per process and state dtype
-        @numba.njit(cache=False, nogil=True)
-        def net2(drive0, w2, keep, use_keep, targets, wta_on, w_inh, exp1, alim, c1, c2,
-                 want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2, hx1, hdp1, hdn1, hdp2, hdn2):
-            T, B, n2 = targets.shape
-            n1 = w2.shape[1]
-            dt = drive0.dtype
-            for b in range(B):
-                s1 = [np.zeros(n1, dt) for _ in range(6)]
-                s2 = [np.zeros(n2, dt) for _ in range(6)]
-                g1, g2 = np.zeros(n1, np.bool_), np.zeros(n2, np.bool_)
-                x1, dp1, dn1 = np.zeros(n1, np.bool_), np.zeros(n1, np.bool_), np.zeros(n1, np.bool_)
-                x2, dp2, dn2 = np.zeros(n2, np.bool_), np.zeros(n2, np.bool_), np.zeros(n2, np.bool_)
-                bwd, zero1 = np.zeros(n1, dt), np.zeros(n1, dt)
-                a2, fwd2, inh, tgt = np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt)
-                acc1, acc2 = new_acc(n1, drive0), new_acc(n2, drive0)
-                kb = keep[b]
-                for t in range(T):
-                    a1 = drive0[t - 1, b] if t > 0 else zero1
-                    composite(s1[0], s1[1], s1[2], s1[3], s1[4], s1[5], g1, a1, bwd, kb, use_keep, False, *c1,
-                              s1[0], s1[1], s1[2], s1[3], s1[4], s1[5], g1, x1, dp1, dn1)
-                    for j in range(n2):
-                        a2[j] = fwd2[j] + inh[j] if wta_on else fwd2[j]
-                        tgt[j] = targets[t, b, j]
-                    composite(s2[0], s2[1], s2[2], s2[3], s2[4], s2[5], g2, a2, tgt, kb, False, True, *c2,
-                              s2[0], s2[1], s2[2], s2[3], s2[4], s2[5], g2, x2, dp2, dn2)
-                    for i in range(n1):
-                        xc1[b, i] += x1[i]
-                        dpc1[b, i] += dp1[i]
-                        dnc1[b, i] += dn1[i]
-                    for j in range(n2):
-                        xc2[b, j] += x2[j]
-                        dpc2[b, j] += dp2[j]
-                        dnc2[b, j] += dn2[j]
-                    if want_hist:
-                        hx1[t, b] = x1
-                        hdp1[t, b] = dp1
-                        hdn1[t, b] = dn1
-                        hdp2[t, b] = dp2
-                        hdn2[t, b] = dn2
-                    # synapses take in this step's spikes (emitted next step), event by event
-                    acc2[:] = 0
-                    for i in range(n1):
-                        if x1[i]:
-                            for j in range(n2):
-                                acc2[j] += w2[j, i]
-                    for j in range(n2):
-                        fwd2[j] = finish(acc2[j], exp1, alim)
-                    acc1[:] = 0
-                    for j in range(n2):
-                        if dp2[j] != dn2[j]:
-                            wr = w2[j]
-                            if dp2[j]:
-                                for i in range(n1):
-                                    acc1[i] += wr[i]
-                            else:
-                                for i in range(n1):
-                                    acc1[i] -= wr[i]
-                    for i in range(n1):
-                        bwd[i] = finish(acc1[i], exp1, alim)
-                    if wta_on:
-                        tot = 0
-                        for j in range(n2):
-                            tot += x2[j]
-                        for j in range(n2):
-                            inh[j] = inhibition(w_inh, tot - x2[j])
-        return net2
+def threads() -> int:
+    """Threads the compiled kernels may use (numba's; ``set_threads``)."""
+    if _kernels() is False:
+        return 1
+    import numba
+    return numba.get_num_threads()
 
-    net2_fixed = make_net2(composite_fixed, finish_fixed, acc_fixed, inh_fixed)
-    net2_float = make_net2(composite_float, finish_float, acc_float, inh_float)
 
-    return {"coinc": coinc, "drive": drive, "if_fixed": if_fixed, "if_float": if_float,
-            "composite_fixed": composite_fixed, "composite_float": composite_float,
-            "net2_fixed": net2_fixed, "net2_float": net2_float}
+def set_threads(n: "int | None") -> int:
+    """Let the compiled training pass split a batch over ``n`` threads (None: all
+    cores numba sees); results do not depend on it. Returns the threads in use."""
+    if _kernels() is False:
+        return 1
+    import numba
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if n is None else max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    return numba.get_num_threads()
+
+
+def seed_state(words) -> "np.ndarray | None":
+    """``np.random.SeedSequence(words).generate_state(4, np.uint64)`` (what seeds a
+    PCG64) for non-negative integers, compiled: 40x cheaper than numpy's, which
+    costs more than a training sample's whole compiled simulation at six streams
+    a sample. None without the kernels, or for entropy numpy would reject."""
+    k = _kernels()
+    if k is False:
+        return None
+    ent = []
+    for n in words:
+        n = int(n)
+        if n < 0:
+            return None
+        ent.append(n & 0xFFFFFFFF)
+        n >>= 32
+        while n > 0:
+            ent.append(n & 0xFFFFFFFF)
+            n >>= 32
+    return k["seed_state"](np.array(ent, dtype=np.uint64), np.empty(4, np.uint64))
 
 
 def coincidences(x: np.ndarray, dp: np.ndarray, dn: np.ndarray) -> np.ndarray:
@@ -326,43 +308,6 @@ def if_step_float(u: np.ndarray, v: np.ndarray, a: np.ndarray, du: float, theta:
                   np.ascontiguousarray(a).reshape(-1), dt.type(du), dt.type(theta), bool(zero_reset),
                   uo.reshape(-1), vo.reshape(-1), so.reshape(-1))
     return uo, vo, so
-
-
-def simulate_one_hidden_layer(drive0, w2, keep, targets, wta_inh, exp1: int, fixed: bool, c1, c2,
-                              want_hist: bool):
-    """The engine's T-step loop (``Engine.simulate`` when training) for a network
-    with one hidden layer, every sample in one compiled call.
-
-    ``drive0`` (T-1, B, N1), None when T = 1: the input synapses' output for steps
-    1..T-1 (one-step delay), in the state's arithmetic (float, or int32 after Lava's Dense shift
-    and clip); ``w2`` (N2, N1): hidden -> output weights (float, or int32
-    mantissas); ``keep`` (B, N1) hidden dropout mask or None; ``targets`` (T, B, N2)
-    bool; ``wta_inh``: None, or the lateral weight (float w_inh; fixed: the integer
-    mantissa); ``exp1``: the output synapses' weight exponent (fixed point);
-    ``c1``, ``c2``: the hidden and output layers' ``composite_step`` constants.
-    Per step the same operations as the numpy schedule: hidden layer, output
-    layer (input + WTA of the previous step), then the synapses take in this
-    step's spikes; synaptic sums event by event (fixed point exact; float up to
-    summation order). Returns the counts (x, d+, d- of both layers) and, if
-    ``want_hist``, the hidden x/d+/d- and output d+/d- spike trains (T, B, N).
-    """
-    k = _kernels()
-    T, B, n2 = targets.shape
-    n1 = w2.shape[1]
-    dt = w2.dtype       # the state's arithmetic (the engine holds weights in it); drive0 is None when T = 1
-    counts = [np.zeros((B, n), np.int64) for n in (n1, n1, n1, n2, n2, n2)]
-    hshape = (lambda n: (T, B, n)) if want_hist else (lambda n: (1, 1, n))   # noqa: E731
-    hist = [np.zeros(hshape(n), np.bool_) for n in (n1, n1, n1, n2, n2)]
-    use_keep = keep is not None
-    kp = np.ascontiguousarray(keep, dtype=np.bool_) if use_keep else np.ones((B, 1), np.bool_)
-    d0 = np.ascontiguousarray(drive0, dtype=dt) if T > 1 else np.zeros((1, B, n1), dt)
-    fn = k["net2_fixed"] if fixed else k["net2_float"]
-    w_inh = (np.int64(wta_inh) if fixed else float(wta_inh)) if wta_inh is not None else \
-        (np.int64(0) if fixed else 0.0)
-    fn(d0, np.ascontiguousarray(w2), kp, use_keep, np.ascontiguousarray(targets, dtype=np.bool_),
-       wta_inh is not None, w_inh, np.int64(exp1), np.int64(A_MAX), tuple(c1), tuple(c2), want_hist,
-       *counts, *hist)
-    return counts, (hist if want_hist else None)
 
 
 def composite_step(state, a, b, keep, output: bool, fixed: bool, consts):

@@ -543,3 +543,14 @@ def test_stochastic_firing_fires_with_probability_v_over_theta_and_keeps_the_rat
     assert counts[True].sum() > 0.3 * n
     assert abs(counts[True].sum() / counts[False].sum() - 1) < 0.05
     assert np.corrcoef(counts[True], counts[False])[0, 1] > 0.95
+
+
+def test_encode_input_draws_every_pixel_and_compares_the_lit_ones():
+    """Dark pixels are skipped in the comparison only: the spikes are those of comparing
+    one number per step and pixel with its probability, and the stream moves on alike."""
+    pixels = np.random.default_rng(3).random(300) * (np.random.default_rng(4).random(300) < 0.3)
+    rng, ref_rng = np.random.default_rng(5), np.random.default_rng(5)
+    s = dyn.encode_input(pixels, 40, 0.4, rng)
+    ref = ref_rng.random((40, 300), dtype=np.float32) < dyn.input_probabilities(pixels, 40, 0.4)
+    assert s.dtype == bool and np.array_equal(s, ref) and s.any()
+    assert rng.random() == ref_rng.random()

@@ -188,3 +188,107 @@ def test_one_hidden_layer_loop_equals_the_step_by_step_schedule(fixed, dtype, mo
             encode_batch(one, x, y, np.arange(5), 3, train=True), train=True))
     for f, s in zip(results[0].x_counts + results[0].dp_counts, results[1].x_counts + results[1].dp_counts):
         assert np.array_equal(f, s)
+
+
+@pytest.mark.parametrize("mode", ["coincidence", "replay", "causal", "rate"])
+@pytest.mark.parametrize("batch_updates,batch", [("per-sample", 6), ("mini-batch", 3), ("mini-batch", 18)])
+def test_fixed_point_training_same_weights_per_schedule_with_and_without_kernels(mode, batch_updates, batch,
+                                                                                 numpy_only):
+    """Every schedule of the engine (per sample: the compiled whole-sample pass; small
+    mini-batches: the same; B >= 16: the step-by-step loop) learns the same weights, to
+    the bit, with the kernels as with numpy alone, and the samples' counts agree."""
+    rng = np.random.default_rng(8)
+    x, y = rng.random((batch, 64)) * (rng.random((batch, 64)) < 0.6), rng.integers(0, 10, batch)
+    cfg = SSNNConfig(sizes=(64, 200, 10), steps=14, mode=mode, fixed_point=True, eta=0.3)
+    runs = []
+    for enabled in (True, False):
+        kernels.set_enabled(enabled)
+        eng = Engine(cfg, seed=11)
+        eng.samples_seen = 5                      # streams named by a running sample counter
+        res = eng.train_batch(x, y, batch_updates)
+        runs.append((eng.weights, res))
+    kernels.set_enabled(True)
+    (wk, rk), (wn, rn) = runs
+    for a, b, w0 in zip(wk, wn, Engine(cfg, seed=11).weights):
+        assert a.dtype == b.dtype == np.int32 and np.array_equal(a, b) and not np.array_equal(a, w0)
+    for a, b in zip(rk.x_counts + rk.dp_counts + rk.dn_counts, rn.x_counts + rn.dp_counts + rn.dn_counts):
+        assert np.array_equal(a, b)
+
+
+def test_replay_pair_block_equals_the_replay_trains_pair_counts():
+    """The compiled replay window (spikes where random < register, pairs counted on
+    the support) gives ``dynamics.replay_window``'s trains' counts and ``pair_block``."""
+    from lava_ssnnbp import sample_kernels
+    rng = np.random.default_rng(9)
+    steps, window = 20, 30
+    pre = {"x": rng.integers(0, 21, 50) * (rng.random(50) < 0.5)}
+    post = {"x": rng.integers(0, 21, 40), "dp": rng.integers(0, 21, 40) * (rng.random(40) < 0.3),
+            "dn": rng.integers(0, 21, 40) * (rng.random(40) < 0.3)}
+    ref_pre = dyn.replay_window(pre, steps, window, 4, 17, 0)
+    ref_post = dyn.replay_window(post, steps, window, 4, 17, 1)
+    ref = dyn.pair_block("replay", ref_pre["x"], ref_post["dp"], ref_post["dn"])
+    xc, pc, nc, block = sample_kernels.replay_pair_block(*dyn.replay_draws(pre, steps, window, 4, 17, 0),
+                                                         *dyn.replay_draws(post, steps, window, 4, 17, 1))
+    assert np.array_equal(xc, ref_pre["x"].sum(0)) and np.array_equal(pc, ref_post["dp"].sum(0))
+    assert np.array_equal(nc, ref_post["dn"].sum(0))
+    for a, b in zip(block[:3], ref[:3]):
+        assert np.array_equal(a, b)
+    assert block.shape == ref.shape and block.counts.any() and ref.counts.size > 10
+
+
+@pytest.mark.parametrize("fixed,dtype", [(True, np.int32), (False, np.float32), (False, np.float64)])
+def test_add_block_equals_apply_update_on_the_block(fixed, dtype):
+    """The compiled in-place block update rounds as ``dynamics.apply_update`` does,
+    saturation at the weight width included."""
+    from lava_ssnnbp import sample_kernels
+    rng = np.random.default_rng(10)
+    cfg = SSNNConfig(sizes=(30, 20, 10), mode="coincidence", fixed_point=fixed, eta=0.7, weight_bits=6)
+    w = rng.integers(-31, 32, (20, 30)).astype(dtype) if fixed else rng.standard_normal((20, 30)).astype(dtype)
+    w[0, :] = 31 if fixed else w[0, :]                # saturating row
+    post, pre = np.array([0, 3, 4, 19]), np.array([1, 2, 7, 8, 29])
+    num = rng.integers(-3000, 3000, (4, 5))
+    ref, before = w.copy(), w.copy()
+    ref[np.ix_(post, pre)] = dyn.apply_update(ref[np.ix_(post, pre)], num, cfg, 0, dyn.rounding_rng(1, 2, 0))
+    delta = dyn.fixed_point_step(num, cfg, 0, dyn.rounding_rng(1, 2, 0)) if fixed else num
+    sample_kernels.add_block(w, post, pre, delta, fixed, cfg.weight_bits, cfg.eta,
+                             dyn.update_denominator(cfg.mode, cfg.learning_steps))
+    assert w.dtype == ref.dtype and np.array_equal(w, ref) and not np.array_equal(w, before)
+    if fixed:
+        assert np.abs(w).max() == 31 and (w[0, pre] == 31).any()      # saturated, not wrapped
+
+
+def test_compiled_seed_state_gives_numpys_seed_sequence_streams():
+    """``dynamics.sample_rng`` seeds PCG64 from the compiled SeedSequence hash: the
+    same numbers as numpy's SeedSequence, for one-word and multi-word integers."""
+    rng = np.random.default_rng(12)
+    triples = [(0, 0, 0), (0, 12345, 100), (2 ** 40 + 5, 3, 7), (1, 2 ** 32, 400), (2 ** 64 + 1, 0, 2 ** 33)]
+    triples += [tuple(int(v) for v in rng.integers(0, 2 ** 62, 3)) for _ in range(100)]
+    for t in triples:
+        ref = np.random.Generator(np.random.PCG64(np.random.SeedSequence(list(t))))
+        got = dyn.sample_rng(*t)
+        assert np.array_equal(got.random(4), ref.random(4)), t
+        assert np.array_equal(got.integers(0, 1 << 16, 5), ref.integers(0, 1 << 16, 5)), t
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_mini_batch_split_over_threads_learns_the_same_weights(fixed):
+    """A batch split over threads (each part counts its own pairs) learns what one
+    thread learns, to the bit: samples are independent given the weights."""
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one thread only here")
+    rng = np.random.default_rng(13)
+    x, y = rng.random((9, 64)), rng.integers(0, 10, 9)
+    cfg = SSNNConfig(sizes=(64, 120, 10), steps=12, mode="coincidence", fixed_point=fixed, eta=0.3)
+    weights = []
+    try:
+        for n in (1, 2):
+            assert kernels.set_threads(n) == n
+            eng = Engine(cfg, seed=4)
+            eng.train_batch(x, y, "mini-batch")
+            eng.train_batch(x[::-1], y[::-1], "mini-batch")
+            weights.append(eng.weights)
+    finally:
+        kernels.set_threads(None)
+    for a, b, w0 in zip(*weights, Engine(cfg, seed=4).weights):
+        assert np.array_equal(a, b) and not np.array_equal(a, w0)

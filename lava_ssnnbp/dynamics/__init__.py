@@ -20,9 +20,10 @@ Floating point follows SPEC.md literally. Fixed point uses only integers of
 hardware width (see ``fixed_point``); its forward neuron is Lava's bit-accurate
 LIF with ``dv = 0`` (no leak) and a configurable reset.
 
-Speed: the hot paths (IF and composite-neuron steps, WTA, synaptic drives, the
-whole-sample loop of a one-hidden-layer net) have numba twins in ``kernels``,
-used for large arrays when numba is importable. They repeat this package's
+Speed: the hot paths (IF and composite-neuron steps, WTA, synaptic drives) have
+numba twins in ``kernels``, and a training sample of a one-hidden-layer net (its
+T steps, replay window and update) runs compiled in ``sample_kernels``, when
+numba is importable. They repeat this package's
 arithmetic operation for operation and ``tests/test_kernels.py`` holds them
 equal to it (bit for bit; float synaptic sums up to summation order). Change a
 rule here and in its twin, or run with ``LAVA_SSNNBP_NUMBA=0`` while you
@@ -46,10 +47,10 @@ from .synapses import (
 )
 from .replay import (
     REPLAY_RANDOM_BITS, REPLAY_TRAINS, replay_probability, replay_randoms, replay_spikes,
-    replay_rng, ReplayPlan, replay_plan, replay_fire, replay_window, replay_trains,
+    replay_rng, ReplayPlan, replay_plan, replay_fire, replay_window, replay_draws, replay_trains,
 )
 from .learning import (
     update_denominator, coincidence_numerator, causal_numerator, PAIR_NUMERATORS, PairBlock,
     pair_block, rate_numerator, stochastic_numerator, stochastic_noise_std, learning_shift,
-    effective_eta, apply_update, learning_numerator, update_weights, learning_support, learn,
+    effective_eta, fixed_point_step, rounding_rng, apply_update, learning_numerator, update_weights, learning_support, learn,
 )

@@ -18,9 +18,17 @@ def input_probabilities(pixels: np.ndarray, steps: int, gain: float) -> np.ndarr
 
 
 def encode_input(pixels: np.ndarray, steps: int, gain: float, rng: np.random.Generator) -> np.ndarray:
-    """Bernoulli input spikes (T, D) for one sample's pixels (D,) in [0, 1]."""
-    p = input_probabilities(pixels, steps, gain)
-    return rng.random(p.shape, dtype=np.float32) < p
+    """Bernoulli input spikes (T, D) for one sample's pixels (D,) in [0, 1].
+    One number per step and pixel is drawn; a dark pixel (probability 0) never
+    spikes, so only the others are compared (the same spikes, cheaper)."""
+    pixels = np.asarray(pixels)
+    r = rng.random((steps,) + pixels.shape, dtype=np.float32)
+    if pixels.ndim != 1:
+        return r < input_probabilities(pixels, steps, gain)
+    lit = np.flatnonzero(pixels)
+    out = np.zeros(r.shape, dtype=bool)
+    out[:, lit] = r[:, lit] < input_probabilities(pixels[lit], steps, gain)
+    return out
 
 
 def encode_target(label: int, steps: int, num_classes: int, rate: float,

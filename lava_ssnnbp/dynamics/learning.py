@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import fixed_point as fxp
 from .. import kernels as _kernels
+from .. import sample_kernels as _sample_kernels
 from ..config import SSNNConfig
 from .encoders import bernoulli_trains
 from .randomness import STREAM_NOISE, STREAM_ROUNDING, STREAM_STOCHASTIC, sample_rng
@@ -164,6 +165,17 @@ def effective_eta(cfg: SSNNConfig, k: int) -> float:
     return update_denominator(cfg.mode, cfg.learning_steps) * fxp.weight_lsb(cfg.exp_of(k)) / 2.0 ** shift_k
 
 
+def fixed_point_step(numerator: np.ndarray, cfg: SSNNConfig, k: int, rng: np.random.Generator) -> np.ndarray:
+    """The mantissa change (int64) of a fixed-point update of synapse layer k:
+    stochastic_round(numerator / 2**shift), before saturation."""
+    return fxp.stochastic_shift(numerator, learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)), rng)
+
+
+def rounding_rng(seed: int, first_sample: int, k: int) -> np.random.Generator:
+    """The stream of synapse layer k's stochastic rounding after sample ``first_sample``."""
+    return sample_rng(seed, first_sample, STREAM_ROUNDING + k)
+
+
 def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
                  rng: Optional[np.random.Generator] = None, noise_std=None) -> np.ndarray:
     """New weights of synapse layer k after one learning epoch.
@@ -173,8 +185,7 @@ def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
     weight width (never wrapping).
     """
     if cfg.fixed_point:
-        k_shift = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
-        dm = fxp.stochastic_shift(numerator, k_shift, rng)
+        dm = fixed_point_step(numerator, cfg, k, rng)
         return fxp.saturate(w.astype(np.int64) + dm, cfg.weight_bits).astype(np.int32)
     dw = numerator / update_denominator(cfg.mode, cfg.learning_steps)
     if noise_std is not None:
@@ -209,7 +220,7 @@ def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int
     """``apply_update`` with the random streams of sample ``first_sample``: rounding
     (fixed point) or, in 'noise' mode, the Gaussian noise. Shared by
     ``Engine.apply`` and the Lava ``CoincidenceDense`` model."""
-    rng = sample_rng(seed, first_sample, STREAM_ROUNDING + k)
+    rng = rounding_rng(seed, first_sample, k)
     noise = None
     if cfg.mode == "noise":
         if cfg.noise_std is not None:
@@ -226,8 +237,11 @@ def learning_support(x_count, dp_count, dn_count):
     """(post, pre) indices of the synapses whose update can be non-zero in this
     learning epoch: presynaptic units that spiked and postsynaptic units whose
     gradient neurons spiked. Counts (B, N) or spike histories (M, N)."""
-    pre = np.flatnonzero(np.any(x_count, axis=0))
-    post = np.flatnonzero(np.any(dp_count, axis=0) | np.any(dn_count, axis=0))
+    x, dp, dn = (np.asarray(c) for c in (x_count, dp_count, dn_count))
+    if x.ndim == dp.ndim == dn.ndim == 2 and len(x) == len(dp) == len(dn) == 1:   # one sample: no reduction
+        return np.flatnonzero((dp[0] != 0) | (dn[0] != 0)), np.flatnonzero(x[0])
+    pre = np.flatnonzero(np.any(x, axis=0))
+    post = np.flatnonzero(np.any(dp, axis=0) | np.any(dn, axis=0))
     return post, pre
 
 
@@ -256,7 +270,7 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     post, pre = learning_support(x_count, dp_count, dn_count)
     out = w if inplace else np.array(w, copy=True)
     if post.size and pre.size:
-        block = np.ix_(post, pre)
+        block = None if isinstance(coincidences, PairBlock) else np.ix_(post, pre)
         if cfg.mode == "rate":
             num = rate_numerator(x_count[:, pre], dp_count[:, post], dn_count[:, post])
         elif isinstance(coincidences, PairBlock):
@@ -265,5 +279,18 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
             num = coincidences.counts
         else:
             num = np.asarray(coincidences)[block].astype(np.int64)
-        out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
+        if _block_kernel_fits(out, cfg):       # the same update, added in place without gathering the block
+            delta = fixed_point_step(num, cfg, k, rounding_rng(seed, first_sample, k)) if cfg.fixed_point else num
+            _sample_kernels.add_block(out, post, pre, delta, cfg.fixed_point, cfg.weight_bits, cfg.eta,
+                                      update_denominator(cfg.mode, cfg.learning_steps))
+        else:
+            block = np.ix_(post, pre)
+            out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
     return out
+
+
+def _block_kernel_fits(w, cfg: SSNNConfig) -> bool:
+    """Whether ``sample_kernels.add_block`` applies to weights ``w``: compiled kernels,
+    and a 2-D array of the engine's arithmetic (int32 mantissas, or float)."""
+    return (type(w) is np.ndarray and w.ndim == 2 and w.dtype == (np.int32 if cfg.fixed_point else w.dtype)
+            and w.dtype.kind in ("i" if cfg.fixed_point else "f") and _kernels.available())

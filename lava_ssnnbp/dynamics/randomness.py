@@ -4,6 +4,9 @@ resumed run and the two schedulers (engine, Lava) draw the same numbers."""
 from __future__ import annotations
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
+
+from .. import kernels as _kernels
 
 
 # Every random draw of a sample comes from its own stream, so a batched run and
@@ -19,5 +22,22 @@ TEST_SEED_OFFSET = 1_000_003   # test-time inputs come from streams of seed + th
 
 
 def sample_rng(seed: int, sample_index: int, stream: int) -> np.random.Generator:
-    """Generator for one (seed, sample, purpose) triple."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, sample_index, stream])))
+    """Generator for one (seed, sample, purpose) triple: PCG64 seeded by
+    ``SeedSequence([seed, sample_index, stream])`` (its state computed by the
+    compiled ``kernels.seed_state`` where available: the same numbers)."""
+    state = _kernels.seed_state((seed, sample_index, stream))
+    seq = _SeedState(state) if state is not None else np.random.SeedSequence([seed, sample_index, stream])
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+class _SeedState(ISeedSequence):
+    """A seed sequence whose state is already computed (what PCG64 asks of it)."""
+    __slots__ = ("state",)
+
+    def __init__(self, state: np.ndarray):
+        self.state = state
+
+    def generate_state(self, n_words, dtype=np.uint32):
+        if n_words != 4 or np.dtype(dtype) != np.uint64:
+            raise ValueError("only PCG64's state (4 uint64 words) is precomputed")
+        return self.state

@@ -85,8 +85,14 @@ def replay_window(counts: dict, steps: int, window: int, seed: int, sample_index
     """One sample's replay trains {train: (window, N)} of neuron layer ``layer``
     with pass counts ``counts`` {train: (N,)}: the whole window at once (a Lava
     neuron draws the same numbers one step at a time)."""
+    return replay_fire(*replay_draws(counts, steps, window, seed, sample_index, layer))
+
+
+def replay_draws(counts: dict, steps: int, window: int, seed: int, sample_index: int, layer: int):
+    """The plan of ``replay_window`` and the window's random numbers (window, plan.draws):
+    what its trains are made of (``sample_kernels`` fires and counts them compiled)."""
     plan = replay_plan(counts, steps)
-    return replay_fire(plan, replay_randoms(replay_rng(seed, sample_index, layer), (window, plan.draws)))
+    return plan, replay_randoms(replay_rng(seed, sample_index, layer), (window, plan.draws))
 
 
 def replay_trains(counts: dict, steps: int, window: int, seed: int, sample_ids, layer: int) -> dict:
