@@ -400,6 +400,11 @@ def _print_loihi_estimate(cfg: SSNNConfig):
     for learning in (True, False):
         for line in estimate(cfg, learning).lines():
             print("  " + line)
+    on_chip = cfg if cfg.mode in ("coincidence", "replay") else cfg.replace(mode="coincidence")
+    if on_chip is not cfg:
+        print(f"  (the learning engine runs 'coincidence' and 'replay' only: with mode coincidence, T={cfg.steps})")
+    for line in estimate(on_chip, learning_engine=True).lines():
+        print("  " + line)
 
 
 _FIELD_DEST = {"sizes": "hidden", "checkpoint_s": "checkpoint_every"}   # where a field's option is named otherwise

@@ -86,8 +86,6 @@ class LearningEngineNetwork(SSNNBPNetwork):
         if cfg.mode not in ("coincidence", "replay"):
             raise ValueError(f"the learning-engine network runs the on-chip rules 'coincidence' and 'replay', "
                              f"not {cfg.mode!r}")
-        if cfg.stochastic_firing:
-            pass   # a neuron-side option: the neuron models keep it
         self.backward_sync = bool(backward_sync)
         self.lava_default_y_tau = bool(lava_default_y_tau)
         super().__init__(cfg, weights, seed, **kw)
