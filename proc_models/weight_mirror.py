@@ -1,6 +1,7 @@
 """ProcessModel of BackwardWeightSync: at every sample's last step, in Lava's
 post-management phase (after the learning phase has updated W), read W through
-one RefPort and write W^T through the other -- the embedded core's copy."""
+one RefPort and write W^T through the other -- the embedded core's copy -- and
+wait until the write is in place."""
 from __future__ import annotations
 
 import numpy as np
@@ -32,4 +33,8 @@ class PyBackwardWeightSyncModel(SampleModel):
     def run_post_mgmt(self):
         w = self.forward.read()
         self.backward.write(np.ascontiguousarray(np.asarray(w).T))
+        # a RefPort write is not acknowledged: without this read-back the Dense may start the next
+        # step before it has served the write (then it drives a sample with the old W^T). Its
+        # VarPort serves requests in order, so the read returns once the write is in place.
+        self.backward.read()
         self.syncs[0] += 1

@@ -15,21 +15,24 @@ from lava_ssnnbp.learning_network import LearningEngineNetwork
 pytestmark = pytest.mark.lava
 
 
-@pytest.mark.parametrize("mode", ["coincidence", "replay"])
-def test_learning_dense_network_equals_engine_with_lavas_rounding(mode):
+@pytest.mark.parametrize("mode, eta, n", [("coincidence", 0.3, 12), ("replay", 0.3, 12),
+                                           ("coincidence", 1.2, 30)])   # weights beyond +-127
+def test_learning_dense_network_equals_engine_with_lavas_rounding(mode, eta, n):
     kw = {"replay_steps": 10} if mode == "replay" else {}
-    cfg = SSNNConfig(sizes=(30, 12, 4), steps=20, fixed_point=True, mode=mode, **kw)
+    cfg = SSNNConfig(sizes=(30, 12, 4), steps=20, fixed_point=True, mode=mode, eta=eta, **kw)
     rng = np.random.default_rng(1)
-    x, y = rng.random((12, 30)), rng.integers(0, 4, 12)
+    x, y = rng.random((n, 30)), rng.integers(0, 4, n)
     w0 = dyn.init_weights(cfg, 0)
     with LearningEngineNetwork(cfg, w0, seed=0, chunk=8) as net:
         res = net.run(x, y, learn=True, record=True)
         w1, back = net.weights, net.backward_weights
         test_counts = net.predict_counts(x[:4])
-        assert net.time_step == 16 * (cfg.steps + cfg.replay_window)
+        assert net.time_step == (n + 4) * (cfg.steps + cfg.replay_window)
+    if eta > 1:
+        assert max(int(np.abs(w).max()) for w in w1) > 127     # Lava's 9-bit range is used
     eng = Engine(cfg, w0, seed=0, learning_engine="lava")
     ref = []
-    for i in range(12):                # train_batch's per-sample loop, keeping every spike
+    for i in range(n):                 # train_batch's per-sample loop, keeping every spike
         batch = encode_batch(cfg, x[i:i + 1], y[i:i + 1], [i], 0, train=True)
         ref.append(eng.simulate(batch, train=True, record=True))
         eng.apply(ref[-1], i)

@@ -9,7 +9,10 @@ learning engine sees it (``LearningConnectionModelBitApproximate._process_pre_sp
 ``np.round(activations / 2).astype(np.uint8)``), while two binary copies (one
 per sign) each see only their own half of the update. So, as the embedded
 (Lakemont) cores of Loihi 2 would, this process copies W^T into the backward
-array after every sample, in Lava's post-management phase, through RefPorts.
+array after every sample, in Lava's post-management phase, through RefPorts,
+and reads the copy back before it lets the next step start: Lava acknowledges
+no RefPort write, and the receiving model learns of it through a watcher thread,
+so without the read-back the next spiking phase could run with the old W^T.
 """
 from __future__ import annotations
 
