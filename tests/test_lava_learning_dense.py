@@ -104,3 +104,20 @@ def test_learning_dense_network_rejects_what_the_engine_cannot_run(bad, match):
     cfg = SSNNConfig(**{"sizes": (6, 5, 3), "steps": 10, "fixed_point": True, "mode": "coincidence", **bad})
     with pytest.raises(ValueError, match=match):
         LearningEngineNetwork(cfg, seed=0)
+
+
+def test_deep_learning_dense_network_equals_engine():
+    """Two hidden layers: two backward copies (W1^T, W2^T), each re-synchronised."""
+    cfg = SSNNConfig(sizes=(20, 10, 8, 4), steps=20, fixed_point=True, mode="coincidence", eta=0.6,
+                     dropout=(0.1, 0.2, 0.2))
+    rng = np.random.default_rng(2)
+    x, y = rng.random((10, 20)), rng.integers(0, 4, 10)
+    w0 = dyn.init_weights(cfg, 0)
+    with LearningEngineNetwork(cfg, w0, seed=0) as net:
+        counts = net.train(x, y)
+        w1, back = net.weights, net.backward_weights
+    eng = Engine(cfg, w0, seed=0, learning_engine="lava")
+    assert np.array_equal(counts, eng.train_batch(x, y).out_counts)
+    assert all(np.array_equal(a, b) for a, b in zip(w1, eng.weights))
+    assert sorted(back) == [1, 2] and all(np.array_equal(back[k], w1[k].T) for k in (1, 2))
+    assert all(not np.array_equal(a, b) for a, b in zip(w1, w0))
