@@ -88,6 +88,7 @@ class LearningEngineNetwork(SSNNBPNetwork):
                              f"not {cfg.mode!r}")
         self.backward_sync = bool(backward_sync)
         self.lava_default_y_tau = bool(lava_default_y_tau)
+        self._steps_run = 0
         super().__init__(cfg, weights, seed, **kw)
 
     def _rule(self, k: int):
@@ -173,8 +174,6 @@ class LearningEngineNetwork(SSNNBPNetwork):
         out = super()._run_chunk(x, labels, ids, learn, record)
         self._steps_run += len(x) * (self.cfg.steps + self.cfg.replay_window)
         return out
-
-    _steps_run = 0
 
     def __repr__(self):
         return super().__repr__().replace("SSNNBPNetwork", "LearningEngineNetwork")
