@@ -5,8 +5,8 @@ W^T (d+ - d-) is a second array, a Lava ``Dense`` holding W^T with the lower
 layer as post. It cannot follow W by a learning rule of its own in Lava 0.10:
 its synapse (j, i) would need the sign of the presynaptic gradient spike
 d+_i - d-_i, and ``LearningDense`` drops a graded payload's sign before the
-learning engine sees it (``LearningConnectionModelBitApproximate._process_pre_spikes``:
-``np.round(activations / 2).astype(np.uint8)``), while two binary copies (one
+learning engine sees it (``LearningConnectionModelBitApproximate._process_pre_spikes``, connection.py
+line 722 in lava-nc 0.10.0: ``np.round(activations / 2).astype(np.uint8)``), while two binary copies (one
 per sign) each see only their own half of the update. So, as the embedded
 (Lakemont) cores of Loihi 2 would, this process copies W^T into the backward
 array after every sample, in Lava's post-management phase, through RefPorts,
