@@ -204,18 +204,27 @@ def lava_section(res: Path) -> list:
 
 def learning_engine_section(res: Path) -> list:
     out = []
-    r = _load(res, "learning_engine_network.json")
+    for f in sorted(res.glob("learning_engine_network*.json"), key=lambda f: (f.name != "learning_engine_network.json",
+                                                                               f.name)):
+        out += _learning_engine_run(json.loads(f.read_text()), f.name, first=not out)
+    return out
+
+
+def _learning_engine_run(r: dict, name: str, first: bool) -> list:
+    out = []
     if r:
         runs = r["runs"]
         names = {"lava_learning_dense": "Lava `LearningEngineNetwork` (LearningDense, Lava's learning engine)",
                  "engine": "engine (per-synapse rounding, 8-bit saturation)",
                  "engine_lava_rounding": "engine, `learning_engine='lava'` (Lava's rounding and clip)"}
         same = r["lava_vs_engine_lava_rounding"]
-        out += ["", "## Plastic synapses on Lava's own learning engine (`benchmarks/learning_engine_network.py`)", "",
-                f"`{r['command']}`: {r['dataset']}, {r['train_samples']} training / {r['test_samples']} test "
+        if first:
+            out += ["", "## Plastic synapses on Lava's own learning engine (`benchmarks/learning_engine_network.py`)"]
+        out += ["", f"`{r['command']}` ({name}): {r['dataset']}, {r['train_samples']} training / {r['test_samples']} test "
                 f"images, {'-'.join(map(str, r['sizes']))}, T = {r['steps']}, mode {r['mode']}, fixed point, "
                 f"eta {r['eta']}, {r['epochs']} epoch, per-sample updates, seed {r['seed']}, the same initial "
-                f"weights; load average {r['load_avg_1min_at_end']} at the end (two other jobs on both cores).", "",
+                f"weights; load average {r['load_avg_1min_at_end']} at the end (other jobs on both cores; "
+                f"{r.get('load_note', 'see the JSON')}).", "",
                 "| network | test acc. % | accuracy while training % | train wall s | test wall s |",
                 "|---|---|---|---|---|"]
         for key, row in runs.items():
