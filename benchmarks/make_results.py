@@ -280,6 +280,60 @@ def energy_section(res: Path) -> list:
     return out
 
 
+ON_CHIP_MODES = ("coincidence", "replay")   # map to a Loihi 2 learning rule (lava_config.loihi_learning_rule)
+# the README's headline configurations, shown next to the baselines on the same data sets
+BASELINE_COMPANIONS = (
+    "accuracy_mnist_rate_T50.json", "accuracy_mnist_rate_T50_e60.json", "accuracy_mnist_replay_T50_ps_fixed.json",
+    "accuracy_mnist_coincidence_T50_ps_fixed.json", "accuracy_mnist_ann_T100_lr0.02_e60.json",
+    "accuracy_fashion-mnist_rate_T50.json", "accuracy_fashion-mnist_rate_T50_dropin0_wu10k_e60.json",
+    "accuracy_fashion-mnist_ann_T100_lr0.02_dropin0_e60.json")
+
+
+def baselines_section(res: Path) -> list:
+    """Offline baselines (benchmarks/baselines.py) next to SSNN-BP and its ANN twin on the same data sets."""
+    base = [json.loads(f.read_text()) for f in sorted(res.glob("baselines_*.json"))]
+    if not base:
+        return []
+    out = ["", "## Offline-trained baselines: TSSL-BP and lava-dl SLAYER (`benchmarks/baselines.py`)", "",
+           "Test accuracy after the last epoch (torch: full test set; Lava: the netx export in Lava's bit-accurate "
+           "simulation on the first N test images, see docs/baselines.md), wall time of training per epoch, peak "
+           "resident memory of the benchmark process. SSNN-BP and ANN rows: `benchmarks/accuracy.py` "
+           "(wall time per epoch there includes testing; memory not recorded).", "",
+           "| method | network | data set | T | epochs | test acc. % (seeds) | per seed | train wall s / epoch | "
+           "peak memory MiB | acc. in Lava % (N) | learns on chip |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    sets = set()
+    for r in base:
+        st, n = r["settings"], len(r["seeds_finished"])
+        sets.add(st["dataset"])
+        acc = "not finished" if r["test_acc_mean"] is None else (
+            f"**{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f}** (n={n})" if n > 1 else f"**{r['test_acc_mean']:.2f}** (n=1)")
+        seeds = ", ".join(f"{k}: {v['test_acc']:.2f}" for k, v in sorted(r["per_seed"].items()) if v["finished"])
+        lava = ", ".join(f"{v['lava_acc']:.2f} (torch {v['torch_acc_same_samples']:.2f}; {v['lava_samples']})"
+                         for _, v in sorted(r["per_seed"].items()) if "lava_acc" in v) or "-"
+        wall = r["train_wall_s_per_epoch_mean"]
+        net = "-".join(map(str, [st["sizes"][0], *([st["conv"]] if st.get("conv") else []), *st["sizes"][1:]]))
+        out.append(f"| {st['method']} | {net} | {st['dataset']} | {st['steps']} | "
+                   f"{st['epochs']} | {acc} | {seeds} | {'-' if wall is None else f'{wall:.0f}'} | "
+                   f"{r['peak_rss_mib_max'] or '-'} | {lava} | no (backward pass through time on a host) |")
+    for fname in BASELINE_COMPANIONS:
+        f = res / fname
+        r = json.loads(f.read_text()) if f.exists() else None
+        if r is None or r["dataset"] not in sets or r["test_acc_mean"] is None:
+            continue
+        mc, model = r["model_config"], r["model"]
+        name = "ANN twin" if model == "ann" else f"SSNN-BP {r['mode']}" + (
+            ", fixed point, per-sample (on-chip configuration)" if mc.get("fixed_point") else "")
+        tag = (F.parse_result_name(Path(fname).stem) or ("",) * 4)[3]
+        name += f" (`{tag}`, dropout {_dropout(mc)})" if tag else f" (dropout {_dropout(mc)})"
+        walls = [float(w) / r["epochs"] for w in r["wall_s_per_seed"].values()]
+        on_chip = "yes" if model == "snn" and r["mode"] in ON_CHIP_MODES and mc.get("fixed_point") \
+            and r["run_settings"].get("batch_updates") == "per-sample" else "no"
+        out.append(f"| {name} | {'-'.join(map(str, mc['sizes']))} | {r['dataset']} | {r['steps'] if model != 'ann' else '-'} | "
+                   f"{r['epochs']} | {_fmt(r)} | {', '.join(f'{a:.2f}' for a in r['test_acc_per_seed'])} | "
+                   f"{sum(walls) / len(walls):.0f} | - | - | {on_chip} |")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--results", type=Path, default=HERE / "results", help="(default: %(default)s)")
@@ -303,6 +357,7 @@ def main(argv=None) -> int:
            "## Accuracy", ""]
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
+    out += baselines_section(args.results)
     out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + learning_engine_section(args.results) + energy_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():

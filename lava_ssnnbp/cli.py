@@ -163,7 +163,10 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--epochs", type=int, default=rs.epochs, help="passes over the training set (default: %(default)s)")
     r.add_argument("--seed", type=int, default=rs.seed, help="names every random stream (default: %(default)s)")
     r.add_argument("--model", choices=MODELS, default=rs.model,
-                   help="'snn' (SSNN-BP) or 'ann' (equivalent ReLU/softmax network in numpy) (default: %(default)s)")
+                   help="'snn' (SSNN-BP), 'ann' (equivalent ReLU/softmax network in numpy), or the offline-trained "
+                        "baselines in torch: 'tssl-bp' (Zhang & Li 2020) and 'slayer' (lava-dl SLAYER, CUBA blocks); "
+                        "these use --hidden, --steps, --batch-size, --epochs, --seed and the 'baselines' options and "
+                        "ignore the other model options (default: %(default)s)")
     r.add_argument("--backend", choices=BACKENDS, default=rs.backend,
                    help="'engine': batched numpy scheduler; 'lava': learning inside Lava's CPU simulator "
                         "(~2 ms per step, for small data) (default: %(default)s)")
@@ -188,9 +191,22 @@ def _build_parser() -> argparse.ArgumentParser:
                         "and score them after each epoch as val_acc: choose hyperparameters on it, not on the "
                         "test set (default: none)")
     r.add_argument("--ann-lr", type=float, default=rs.ann_lr, help="ANN learning rate (default: %(default)s)")
+    b = t.add_argument_group("baselines (--model tssl-bp | slayer; see docs/baselines.md)")
+    b.add_argument("--baseline-lr", type=float, default=rs.baseline_lr, metavar="LR",
+                   help="optimiser learning rate (default: the method's: tssl-bp AdamW 5e-4, slayer Adam 1e-3)")
+    b.add_argument("--tau-m", type=float, default=rs.tau_m, metavar="STEPS",
+                   help="membrane time constant, steps (default: %(default)s)")
+    b.add_argument("--tau-s", type=float, default=rs.tau_s, metavar="STEPS",
+                   help="synaptic (PSP) time constant, steps (default: %(default)s)")
+    b.add_argument("--conv", default=rs.conv, metavar="SPEC",
+                   help="tssl-bp: conv stack before the --hidden dense layers, in the authors' notation, e.g. "
+                        "15C5-P2-40C5-P2 (N channels of KxK conv, PK sum pooling) (default: none, dense only)")
+    b.add_argument("--device", default=rs.device,
+                   help="torch device: auto (a GPU if there is one), cpu, cuda, cuda:N (default: %(default)s)")
     r.add_argument("--out", default=None, metavar="DIR",
                    help=f"run folder (default: {RUNS_ROOT}/<dataset>-<mode>-T<T>[-fixed]-seed<seed>, "
-                        "or <dataset>-ann-seed<seed> for --model ann; $SSNNBP_RUNS changes the root)")
+                        "<dataset>-ann-seed<seed> for --model ann, <dataset>-<model>-T<T>-seed<seed> for tssl-bp "
+                        "and slayer; $SSNNBP_RUNS changes the root)")
     r.add_argument("--overwrite", action="store_true",
                    help="start afresh even if the run folder holds a run (default: off, resume it)")
     r.add_argument("--checkpoint-every", type=float, default=rs.checkpoint_s, metavar="SECONDS",
@@ -205,7 +221,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_data_args(e, dataset_default=None)
     e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
     e.add_argument("--backend", choices=BACKENDS, default="engine",
-                   help="simulate in the engine or in Lava (default: %(default)s)")
+                   help="simulate in the engine or in Lava; tssl-bp and slayer runs: in torch, or exported to "
+                        "netx HDF5 and run in Lava (default: %(default)s)")
     e.add_argument("--steps", "-T", type=_positive_int, default=None, metavar="T",
                    help="simulate T steps per sample instead of the T the run was trained with; the "
                         "synaptic time constant scales with T, so a longer run averages out the input "
@@ -243,11 +260,14 @@ def _load(name, split, args, steps=None, n=None, seed=0):
 
 
 def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
+    from .training import TORCH_MODELS
+    # the torch baselines have no dropout (as published); their run records none
+    dropout = () if args.model in TORCH_MODELS else tuple(args.dropout)
     return SSNNConfig(
         sizes=(input_size, *args.hidden, num_classes), steps=args.steps, tau=args.tau, theta=args.theta,
         theta_hidden_grad=args.theta_hidden_grad, theta_out_grad=args.theta_out_grad, reset=args.reset,
         input_gain=args.input_gain, target_rate=args.target_rate, wta=args.wta,
-        wta_inhibition=args.wta_inhibition, dropout=tuple(args.dropout), mode=args.mode, eta=args.eta,
+        wta_inhibition=args.wta_inhibition, dropout=dropout, mode=args.mode, eta=args.eta,
         init_gain=args.init_gain, fixed_point=args.fixed_point, weight_bits=args.weight_bits,
         weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps,
         replay_steps=args.replay_steps, stochastic_firing=args.stochastic_firing)
@@ -260,7 +280,8 @@ def _settings_from_args(args):
                        batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
                        eta_step=args.eta_step, eta_warmup=args.eta_warmup, train_samples=args.train_samples,
                        test_samples=args.test_samples, val_samples=args.val_samples,
-                       checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr)
+                       checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr, baseline_lr=args.baseline_lr,
+                       tau_m=args.tau_m, tau_s=args.tau_s, device=args.device, conv=args.conv)
 
 
 def _run_folder(args) -> Path:
@@ -268,7 +289,12 @@ def _run_folder(args) -> Path:
     from .training import RunError, check_run_dir
     if args.out:
         return Path(args.out).expanduser()
-    tag = "ann" if args.model == "ann" else f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
+    if args.model == "ann":
+        tag = "ann"
+    elif args.model != "snn":
+        tag = f"{args.model}{'-' + args.conv if args.conv else ''}-T{args.steps}"
+    else:
+        tag = f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
     out = RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
     try:
         check_run_dir(out)
@@ -280,7 +306,7 @@ def _run_folder(args) -> Path:
 
 def cmd_train(args) -> int:
     from .data import DATASETS, DataError
-    from .training import Run
+    from .training import Run, check_eta_warmup
     info = DATASETS[args.dataset]
     settings = _settings_from_args(args)
     cfg = _config_from_args(args, int(math.prod(info.input_shape)), info.num_classes)
@@ -300,12 +326,15 @@ def cmd_train(args) -> int:
     if (train.input_size, train.num_classes) != (cfg.sizes[0], cfg.sizes[-1]):
         raise DataError(f"data set {args.dataset} has {train.input_size} inputs and {train.num_classes} classes, "
                         f"expected {cfg.sizes[0]} and {cfg.sizes[-1]}")
+    check_eta_warmup(settings, len(train))   # before the run folder is written
     run = Run.open(out, cfg, settings, overwrite=args.overwrite)
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
     held = f" / {len(val)} validation (held out of train)" if val is not None else ""
+    where = f"in torch (device {settings.device})" if settings.model in ("tssl-bp", "slayer") else \
+        f"backend {settings.backend}"
     print(f"{run._label()} on {args.dataset}: {len(train)} train{held} / {len(test)} test samples, "
-          f"{settings.epochs} epochs, backend {settings.backend}; run folder {out}", flush=True)
+          f"{settings.epochs} epochs, {where}; run folder {out}", flush=True)
     t0 = time.time()
     metrics = run.train(train, test, progress=not args.quiet, val_set=val)
     last = metrics[-1]
@@ -315,14 +344,15 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .training import RunError, SpikeActivity, accuracy_from_counts, evaluate_counts, read_run_folder
+    from .training import (TORCH_MODELS, RunError, SpikeActivity, accuracy_from_counts, evaluate_counts,
+                           read_run_folder)
     folder = read_run_folder(Path(args.run))
     cfg, rs = folder.cfg, folder.settings
     if folder.weights is None:
         raise RunError(f"{folder.path / 'weights.npz'}: no such file (no epoch of this run has finished)")
     if args.steps is not None:
-        if rs.model == "ann":
-            raise RunError("--steps applies to spiking runs; this run folder holds an ANN")
+        if rs.model != "snn":
+            raise RunError(f"--steps applies to SSNN-BP runs; this run folder holds a {rs.model} network")
         cfg = cfg.with_steps(args.steps)
     weights = folder.weights
     name = args.dataset or rs.dataset
@@ -331,10 +361,12 @@ def cmd_evaluate(args) -> int:
     if ds.input_size != cfg.sizes[0] or ds.num_classes != cfg.sizes[-1]:
         raise RunError(f"data set {name} has {ds.input_size} inputs and {ds.num_classes} classes; "
                        f"the network is {'-'.join(map(str, cfg.sizes))}")
-    if args.activity and (rs.model == "ann" or args.backend != "engine"):
-        raise RunError("--activity needs a spiking run evaluated with --backend engine")
+    if args.activity and (rs.model != "snn" or args.backend != "engine"):
+        raise RunError("--activity needs an SSNN-BP run evaluated with --backend engine")
     activity = None
-    if rs.model == "ann":
+    if rs.model in TORCH_MODELS:
+        acc = _baseline_accuracy(folder, weights, ds, args.backend, progress=not args.quiet)
+    elif rs.model == "ann":
         from .ann import ANN
         ann = ANN(list(cfg.sizes), seed=0, dropout=(0.0,) * cfg.n_layers)
         ann.load_state_dict({**ann.state_dict(), **{f"w{k}": w for k, w in enumerate(weights)}})
@@ -345,6 +377,8 @@ def cmd_evaluate(args) -> int:
                                  activity=activity)
         acc = accuracy_from_counts(counts, ds.y)
     at = "" if rs.model == "ann" else f", T = {cfg.steps}"
+    if rs.model in TORCH_MODELS:
+        at += ", in torch" if args.backend == "engine" else ", netx export in Lava"
     print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend}{at})")
     if activity is not None:
         print(f"forward spike activity over {len(ds)} samples, T = {cfg.steps} (layer 0 = input):")
@@ -356,6 +390,33 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _baseline_accuracy(folder, weights, ds, backend: str, progress: bool) -> float:
+    """Test accuracy of a tssl-bp / slayer run: in torch ('engine'), or exported to netx and run in Lava."""
+    import tempfile
+
+    import numpy as np
+
+    from .baselines import runner
+    from .training import RunError
+    if ds.x.ndim != 2:
+        raise RunError(f"{folder.settings.model} runs take images (n, D), not event frames")
+    net = runner.net_from_settings(folder.cfg, folder.settings, weights)
+    if backend == "engine":
+        return runner.accuracy(net, ds.x, ds.y)
+    if folder.settings.conv:
+        raise RunError("--backend lava: the netx export of conv and pooling layers is not implemented "
+                       "(dense networks only); evaluate this run with --backend engine (torch)")
+    from .baselines import lava_export
+    # the per-layer scales are calibrated on training images, never on the evaluated ones
+    from .data import load_dataset
+    s = folder.settings
+    cal = load_dataset(s.dataset, "train", s.data_dir).subset(256, s.seed).x
+    with tempfile.TemporaryDirectory() as tmp:
+        ex = lava_export.export_netx(net, Path(tmp) / "net.h5", calibration=cal)
+        spikes = lava_export.run_lava(ex, ds.x, progress=progress)
+    return float(np.mean(net.scores_from_spikes(spikes).argmax(1) == ds.y))
+
+
 def cmd_info(args) -> int:
     from .data import DATASETS, search_dirs
     from .data.registry import describe
@@ -364,14 +425,19 @@ def cmd_info(args) -> int:
     print("data search order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
     for name in sorted(DATASETS):
         print(f"  {name:14s} {describe(name, args.data_dir, verify=args.verify)}")
+    model = "snn"
     if args.run:
         folder = read_run_folder(Path(args.run))
-        cfg = folder.cfg
+        cfg, model = folder.cfg, folder.settings.model
         print(f"run {folder.path}: {_progress_of(folder)}")
     else:
         cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
     n_neurons = sum(cfg.sizes[1:])
     n_syn = sum(a * b for a, b in zip(cfg.sizes[:-1], cfg.sizes[1:]))
+    if model in ("tssl-bp", "slayer"):   # offline baselines: no composite neurons, no on-chip learning
+        print(f"network {'-'.join(map(str, cfg.sizes))} ({model}, trained off chip): {n_neurons} neurons, "
+              f"{n_syn} synapses")
+        return 0
     print(f"network {'-'.join(map(str, cfg.sizes))}: {n_neurons} composite neurons "
           f"({3 * n_neurons} compartments: x, d+, d-), {n_syn} plastic synapses "
           f"({n_syn * cfg.weight_bits / 8 / 1024:.0f} KiB at {cfg.weight_bits}-bit weights)")
@@ -445,6 +511,7 @@ def _naming_option(message: str, options: dict) -> str:
 
 def main(argv=None) -> int:
     from .data import DataError
+    from .lifecycle import WorkerDied
     from .training import RunError
     parser = _build_parser()
     try:
@@ -464,6 +531,9 @@ def main(argv=None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             pass
+        return 1
+    except WorkerDied as e:   # not bad input: the run failed (e.g. the OOM killer)
+        print(f"ssnnbp: error: {e}; the last checkpoint is kept (run the same command to resume)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ssnnbp: interrupted (the last checkpoint is kept; run the same command to resume)", file=sys.stderr)

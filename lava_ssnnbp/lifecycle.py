@@ -9,6 +9,9 @@ without a time limit. Here:
   killer leaves no workers, and so no ``/dev/shm`` segments, behind) and
   ignore SIGINT (Ctrl-C reaches the whole process group; the main process
   alone decides how to stop them).
+* :func:`call_watching_workers` -- a blocking run that raises
+  :class:`WorkerDied` when a worker is killed mid-run (Lava would wait for
+  its answer for good).
 * :func:`stop_runtime` -- Lava's graceful stop with a time limit, then the
   workers are terminated or killed and the shared memory released; the
   runtime is marked stopped, so Lava's ``__del__`` never repeats a stop on
@@ -30,6 +33,7 @@ T = TypeVar("T")
 
 STOP_TIMEOUT_S = 30.0   # graceful stop: ~1 s normally, the limit only bounds a hang
 REAP_TIMEOUT_S = 5.0    # per worker, after SIGTERM and again after SIGKILL
+WATCH_S = 0.2           # how often a running call checks that the workers live
 _PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
 
 _local = threading.local()   # per forking thread; a forked child sees its parent thread's value
@@ -76,10 +80,9 @@ def worker_guard():
         _local.parent = before
 
 
-def call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
-    """``fn()`` run in a daemon thread: its result, or its exception; raises
-    ``TimeoutError`` if it takes longer than ``timeout`` seconds (the call is
-    then left behind in its thread, blocked on workers that do not answer)."""
+def _call_in_thread(fn: Callable[[], T]):
+    """Start ``fn()`` in a daemon thread; returns the thread and the list that
+    receives ``(True, result)`` or ``(False, exception)``."""
     out: list = []
 
     def target():
@@ -90,13 +93,62 @@ def call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
 
     t = threading.Thread(target=target, daemon=True, name="ssnnbp-lava-call")
     t.start()
-    t.join(timeout)
-    if not out:
-        raise TimeoutError(f"no answer within {timeout:g} s")
+    return t, out
+
+
+def _result(out: list):
     ok, value = out[0]
     if not ok:
         raise value
     return value
+
+
+def call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
+    """``fn()`` run in a daemon thread: its result, or its exception; raises
+    ``TimeoutError`` if it takes longer than ``timeout`` seconds (the call is
+    then left behind in its thread, blocked on workers that do not answer)."""
+    t, out = _call_in_thread(fn)
+    t.join(timeout)
+    if not out:
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    return _result(out)
+
+
+class WorkerDied(RuntimeError):
+    """A Lava worker process ended mid-run without reporting an error."""
+
+
+def dead_workers(runtime) -> list:
+    """The runtime's workers that ended with a non-zero exit code: killed by a
+    signal (OOM killer, SIGKILL, a crash) or exited from C. Lava only hears of
+    a worker's Python exception (it exits with 0 after reporting it)."""
+    infra = getattr(runtime, "_messaging_infrastructure", None)
+    dead = []
+    for a in list(getattr(infra, "actors", None) or []):
+        try:
+            code = a.exitcode
+        except ValueError:           # closed: Lava joined it, so it ended
+            continue
+        if code not in (None, 0):
+            dead.append(a)
+    return dead
+
+
+def call_watching_workers(fn: Callable[[], T], runtime) -> T:
+    """``fn()`` (a blocking Lava run) in a daemon thread while this thread
+    checks every :data:`WATCH_S` seconds that the runtime's workers live: Lava
+    waits without a limit for the answer of a worker that died. Raises
+    :class:`WorkerDied` naming the dead workers (the call is left behind,
+    blocked; the caller stops the runtime by force)."""
+    t, out = _call_in_thread(fn)
+    while True:
+        t.join(WATCH_S)
+        if out:
+            return _result(out)
+        dead = dead_workers(runtime)
+        if dead:
+            what = ", ".join(f"{a.name} (pid {a.pid}, exit code {a.exitcode})" for a in dead)
+            raise WorkerDied(f"Lava worker process{'es' if len(dead) > 1 else ''} {what} ended mid-run")
 
 
 def _bounded(fn: Callable[[], object], timeout: float) -> bool:
@@ -171,4 +223,5 @@ def stop_process(proc, timeout: Optional[float] = None) -> bool:
     return True if runtime is None else stop_runtime(runtime, True, timeout)
 
 
-__all__ = ["worker_guard", "stop_runtime", "stop_process", "call_with_timeout", "STOP_TIMEOUT_S"]
+__all__ = ["worker_guard", "stop_runtime", "stop_process", "call_with_timeout", "call_watching_workers",
+           "dead_workers", "WorkerDied", "STOP_TIMEOUT_S"]

@@ -248,19 +248,24 @@ class SSNNBPNetwork:
             for p in self._ctrl_procs[1:]:
                 p.ctrl_in.external_pipe_csp_send_port.send(head)
         period = self.cfg.steps + self.cfg.replay_window   # the replay window follows each sample
-        self.input.run(condition=RunSteps(num_steps=m * period, blocking=True))
-        counts = np.stack([self.output.counts_out.external_pipe_csp_recv_port.recv()
-                           for _ in range(m)]).astype(np.int64)
-        rec = None
-        if record:
-            rec = {"x0": np.stack([self.input.rec_out.external_pipe_csp_recv_port.recv()
-                                   for _ in range(m)]).astype(bool)}
-            for l, proc in enumerate(self.hidden + [self.output], start=1):
-                r = np.stack([proc.rec_out.external_pipe_csp_recv_port.recv()
-                              for _ in range(m)]).astype(bool)
-                rec[f"x{l}"], rec[f"dp{l}"], rec[f"dn{l}"] = r[:, 0], r[:, 1], r[:, 2]
-            rec = {k: rec[k] for k in self._record_keys(L)}
-        return counts, rec
+
+        def run_and_collect():
+            self.input.run(condition=RunSteps(num_steps=m * period, blocking=True))
+            counts = np.stack([self.output.counts_out.external_pipe_csp_recv_port.recv()
+                               for _ in range(m)]).astype(np.int64)
+            rec = None
+            if record:
+                rec = {"x0": np.stack([self.input.rec_out.external_pipe_csp_recv_port.recv()
+                                       for _ in range(m)]).astype(bool)}
+                for l, proc in enumerate(self.hidden + [self.output], start=1):
+                    r = np.stack([proc.rec_out.external_pipe_csp_recv_port.recv()
+                                  for _ in range(m)]).astype(bool)
+                    rec[f"x{l}"], rec[f"dp{l}"], rec[f"dn{l}"] = r[:, 0], r[:, 1], r[:, 2]
+                rec = {k: rec[k] for k in self._record_keys(L)}
+            return counts, rec
+
+        # a worker killed mid-run (OOM) would leave the run waiting for good
+        return lifecycle.call_watching_workers(run_and_collect, self._state["runtime"])
 
     @staticmethod
     def _record_keys(L: int) -> list:

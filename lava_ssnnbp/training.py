@@ -38,7 +38,8 @@ from .config import ConfigError, SSNNConfig, coerce
 BACKENDS = ("engine", "lava")
 BATCH_UPDATES = ("per-sample", "mini-batch")
 SCHEDULES = ("constant", "step", "exponential", "cosine")
-MODELS = ("snn", "ann")
+MODELS = ("snn", "ann", "tssl-bp", "slayer")
+TORCH_MODELS = ("tssl-bp", "slayer")   # offline-trained baselines in torch (lava_ssnnbp.baselines)
 CHECKPOINT_FORMAT = 1
 
 
@@ -67,6 +68,11 @@ class RunSettings:
     checkpoint_s: float = 60.0          # seconds between mid-epoch checkpoints
     ann_lr: float = 0.05
     ann_momentum: float = 0.9
+    baseline_lr: Optional[float] = None  # tssl-bp / slayer optimiser lr; None: the method's (baselines.DEFAULT_LR)
+    tau_m: float = 5.0                  # tssl-bp / slayer membrane time constant, steps
+    tau_s: float = 3.0                  # tssl-bp / slayer synaptic (PSP) time constant, steps
+    device: str = "auto"                # tssl-bp / slayer torch device: 'auto' (GPU if any), 'cpu', 'cuda[:N]'
+    conv: Optional[str] = None          # tssl-bp conv stack before the dense layers, e.g. '15C5-P2-40C5-P2'
 
     def __post_init__(self):
         def bad(name, why):
@@ -111,6 +117,29 @@ class RunSettings:
             bad("batch_updates", "the Lava backend learns per sample, as on chip (use --batch-updates per-sample)")
         if self.model == "ann" and self.backend != "engine":
             bad("backend", "the ANN baseline runs in numpy only (use --backend engine)")
+        if self.baseline_lr is not None and not self.baseline_lr > 0:
+            bad("baseline_lr", f"{self.baseline_lr!r} (need > 0)")
+        for name in ("tau_m", "tau_s"):
+            if not getattr(self, name) >= 1:
+                bad(name, f"{getattr(self, name)!r} (need a time constant >= 1 step: the decay per step is 1/tau)")
+        if not (self.device in ("auto", "cpu", "cuda") or
+                (self.device.startswith("cuda:") and self.device[5:].isdigit())):
+            bad("device", f"{self.device!r} (choose auto, cpu, cuda or cuda:N)")
+        if self.model in TORCH_MODELS:
+            if self.backend != "engine":
+                bad("backend", f"{self.model} trains in torch; it runs in Lava after export "
+                               "('ssnnbp evaluate RUN --backend lava'), use --backend engine")
+            if self.eta_warmup:
+                bad("eta_warmup", f"{self.model} has no warm-up (its learning rate changes per epoch only)")
+        if self.conv is not None:
+            from .baselines import conv_shapes
+            from .data import DATASETS
+            if self.model != "tssl-bp":
+                bad("conv", "conv layers are built for --model tssl-bp only")
+            try:
+                conv_shapes(self.conv, DATASETS[self.dataset].input_shape if self.dataset in DATASETS else (28, 28))
+            except ValueError as e:
+                bad("conv", str(e))
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunSettings":
@@ -144,6 +173,13 @@ def eta_factor(s: RunSettings, samples_done: int) -> float:
     opens again); per-sample updates, or a warm-up over the first samples, keep
     them alive (docs/findings.md, "Silent hidden neurons")."""
     return 1.0 if s.eta_warmup <= 0 else min(1.0, samples_done / s.eta_warmup)
+
+
+def check_eta_warmup(s: RunSettings, train_samples: int):
+    """A warm-up longer than the whole run would never reach the set eta."""
+    if s.eta_warmup > s.epochs * train_samples:
+        raise RunError(f"eta_warmup {s.eta_warmup} is more than the run's {s.epochs} epochs x {train_samples} "
+                       "samples: eta would never reach its set value")
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -368,9 +404,33 @@ def read_metrics(path: Path) -> List[dict]:
     return rows
 
 
+def check_run_weights(cfg: SSNNConfig, settings: RunSettings, weights, what: str) -> list:
+    """A run's weight arrays checked: SSNN-BP and the ANN twin against ``cfg``; a baseline
+    against its own shapes (conv kernels, then dense layers), finite numbers."""
+    if settings.model not in TORCH_MODELS:
+        return _check_weights(_weights_cfg(cfg, settings), weights, what)
+    from .baselines.runner import run_weight_shapes
+    shapes = run_weight_shapes(cfg, settings)
+    if len(weights) != len(shapes):
+        raise RunError(f"{what}: holds {len(weights)} weight arrays, the {settings.model} network has {len(shapes)}")
+    for k, (w, shape) in enumerate(zip(weights, shapes)):
+        w = np.asarray(w)
+        if w.shape != tuple(shape) or w.dtype.kind not in "iuf" or not np.isfinite(w).all():
+            raise RunError(f"{what}: weights w{k} must be finite numbers of shape {tuple(shape)}, "
+                           f"got {w.dtype} {w.shape}")
+    return list(weights)
+
+
+def n_weight_arrays(cfg: SSNNConfig, settings: RunSettings) -> int:
+    if settings.model in TORCH_MODELS:
+        from .baselines.runner import run_weight_shapes
+        return len(run_weight_shapes(cfg, settings))
+    return cfg.n_layers
+
+
 def _weights_cfg(cfg: SSNNConfig, settings: RunSettings) -> SSNNConfig:
     """The config weights are checked against: the ANN twin's are floats."""
-    return cfg.replace(fixed_point=False) if settings.model == "ann" else cfg
+    return cfg.replace(fixed_point=False) if settings.model != "snn" else cfg
 
 
 def read_checkpoint(path: Path, cfg: SSNNConfig, settings: RunSettings) -> dict:
@@ -395,13 +455,18 @@ def read_checkpoint(path: Path, cfg: SSNNConfig, settings: RunSettings) -> dict:
         w = z["epoch_wall_s"]
         if w.shape != () or w.dtype.kind not in "iuf" or not np.isfinite(w) or w < 0:
             bad("'epoch_wall_s' must be a number of seconds >= 0")
-    weights = [f"w{k}" for k in range(cfg.n_layers)]
+    weights = [f"w{k}" for k in range(n_weight_arrays(cfg, settings))]
     missing = [k for k in weights if k not in z]
     if missing:
-        bad(f"no {', '.join(missing)} (the network {'-'.join(map(str, cfg.sizes))} has {cfg.n_layers} "
-            "synapse layers)")
-    _check_weights(_weights_cfg(cfg, settings), [z[k] for k in weights], str(path))
+        bad(f"no {', '.join(missing)} (the network {'-'.join(map(str, cfg.sizes))} has {len(weights)} "
+            "weight arrays)")
+    check_run_weights(cfg, settings, [z[k] for k in weights], str(path))
     ann = _check_ann_state(z, cfg, bad) if settings.model == "ann" else set()
+    if settings.model in TORCH_MODELS:
+        from .baselines.runner import check_optimizer_entries
+        ann = check_optimizer_entries(z, bad) | {"epoch_loss_sum"}
+        if "epoch_loss_sum" in z and (z["epoch_loss_sum"].shape != () or not np.isfinite(z["epoch_loss_sum"])):
+            bad("'epoch_loss_sum' must be a finite number")
     extra = sorted(set(z) - set(counters) - {"epoch_correct", "epoch_wall_s"} - set(weights) - ann)
     if extra:
         bad(f"unexpected entries {', '.join(extra)}")
@@ -453,7 +518,14 @@ def read_run_folder(run, hint: str = "") -> RunFolder:
         metrics = read_metrics(run / "metrics.json")
         ck_path, w_path = run / "checkpoint.npz", run / "weights.npz"
         ck = read_checkpoint(ck_path, cfg, settings) if os.path.lexists(ck_path) else None
-        weights = load_weights(w_path, _weights_cfg(cfg, settings)) if os.path.lexists(w_path) else None
+        if settings.model in TORCH_MODELS:
+            weights = load_weights(w_path) if os.path.lexists(w_path) else None
+            if weights is not None:
+                if len(load_npz(w_path)) != len(weights):
+                    raise RunError(f"{w_path}: unexpected arrays (a weights file holds w0..w{len(weights) - 1} only)")
+                check_run_weights(cfg, settings, weights, str(w_path))
+        else:
+            weights = load_weights(w_path, _weights_cfg(cfg, settings)) if os.path.lexists(w_path) else None
         if ck is not None and int(ck["epoch"]) not in (len(metrics), len(metrics) - 1):
             # the checkpoint is written right after each epoch's metrics: equal, or one behind after a kill
             raise RunError(f"{ck_path}: at epoch {int(ck['epoch'])}, but {run / 'metrics.json'} records "
@@ -590,6 +662,12 @@ class Run:
         written, and the engine's arrays for a batch fit in memory."""
         from .validation import check_memory
         check_run_dir(Path(out).expanduser())
+        if settings.model in TORCH_MODELS and settings.device != "cpu":
+            from .baselines import torch_device
+            try:
+                torch_device(settings.device)
+            except ValueError as e:
+                raise _setting_error("device", str(e)) from None
         if settings.model == "snn" and settings.backend == "engine":
             check_memory(cfg, 1 if settings.batch_updates == "per-sample" else settings.batch_size, train=True,
                          weights=True)
@@ -616,6 +694,9 @@ class Run:
             path.unlink(missing_ok=True)
         run = cls(out, cfg, settings)
         record = {"model": _jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings)}
+        if settings.model in TORCH_MODELS:   # what trains, beyond the sizes and T of 'model'
+            from .baselines.runner import describe
+            record["baseline"] = describe(settings)
         if cfg.fixed_point and settings.model == "snn":
             # fixed point shifts integer counts by a power of two: the eta it applies per layer
             from . import dynamics as dyn
@@ -674,6 +755,10 @@ class Run:
     def _label(self) -> str:
         if self.settings.model == "ann":
             return "ANN " + "-".join(map(str, self.cfg.sizes))
+        if self.settings.model in TORCH_MODELS:
+            sizes = self.cfg.sizes
+            net = "-".join(map(str, [sizes[0], *([self.settings.conv] if self.settings.conv else []), *sizes[1:]]))
+            return f"{self.settings.model.upper()} {net} T={self.cfg.steps}"
         prec = "fixed" if self.cfg.fixed_point else "float"
         return f"SSNN-BP {'-'.join(map(str, self.cfg.sizes))} {self.cfg.mode} T={self.cfg.steps} {prec}"
 
@@ -707,6 +792,9 @@ class Run:
     def _train(self, train_set, test_set, progress, on_batch, val_set) -> List[dict]:
         if self.settings.model == "ann":
             return self._train_ann(train_set, test_set, progress, val_set)
+        if self.settings.model in TORCH_MODELS:
+            from .baselines.runner import train_run
+            return train_run(self, train_set, test_set, progress, on_batch, val_set)
         from tqdm.auto import tqdm
         from . import dynamics as dyn
         s, cfg = self.settings, self.cfg
@@ -720,6 +808,7 @@ class Run:
         _check_weights(cfg, weights, "checkpoint")
         x, y = train_set.x, train_set.y
         n = len(y)
+        check_eta_warmup(s, n)
         # per-sample updates: B samples simulated one after another (B = 1 on chip)
         step = s.batch_size
         while epoch < s.epochs:

@@ -54,6 +54,7 @@ def one_error_line(capsys, argv, *needles):
     (["evaluate", "/nonexistent/run", "--steps", "x"], ["--steps", "x"]),
     (["info", "--run", "/nonexistent/run"], ["/nonexistent/run", "config.json"]),
     (["train", *TINY, "--val-samples", "0"], ["val_samples"]),
+    (["train", *TINY, "--eta-warmup", str(10 ** 9)], ["eta_warmup", "1000000000", "never"]),
     (["train", *TINY, "--val-samples", "6000"], ["val_samples", "6000"]),
     (["nonsense"], ["nonsense"]),
 ])
@@ -545,3 +546,10 @@ def test_info_says_where_each_data_set_is_and_if_its_checksums_pass(capsys, fake
     img.write_bytes(img.read_bytes()[:-200])
     line = _info_line(capsys, "mnist", "--data-dir", data)
     assert "BROKEN" in line and img.name in line
+
+
+def test_too_long_warmup_is_refused_before_the_run_folder_is_written(capsys, tmp_path):
+    out = tmp_path / "run"
+    one_error_line(capsys, ["train", *TINY, "--epochs", "2", "--eta-warmup", "801", "--out", str(out)],
+                   "eta_warmup 801", "2 epochs x 400 samples")
+    assert not out.exists()

@@ -531,7 +531,7 @@ def test_stochastic_firing_fires_with_probability_v_over_theta_and_keeps_the_rat
     rng = np.random.default_rng(0)
     n, T = 2000, 400
     a = (rng.random(n) * (vth / 2 if not fixed else 2)).astype(np.int32 if fixed else np.float64)
-    du = dyn.fxp.decay_register(0.2) if fixed else 0.2
+    du = fxp.decay_register(0.2) if fixed else 0.2
     counts = {}
     for stochastic in (False, True):
         u, vv, c = np.zeros(n, a.dtype), np.zeros(n, np.int32 if fixed else np.float64), np.zeros(n)

@@ -283,6 +283,7 @@ def test_train_batch_rejects_unknown_schedule():
     (True, 0.9, "integer mantissas"),                         # an int cast would make it 0
     (False, np.nan, "finite numbers"),
     (False, "shape", r"must have shape \(3, 5\)"),
+    (False, 0.1 + 0.2j, "real numbers"),                     # a float cast would drop 0.2j
 ])
 def test_engine_rejects_weights_the_network_cannot_hold(fixed, bad, match):
     cfg = SSNNConfig(sizes=(5, 3, 2), steps=8, fixed_point=fixed)
@@ -290,7 +291,7 @@ def test_engine_rejects_weights_the_network_cannot_hold(fixed, bad, match):
     if bad == "shape":
         ws[0] = ws[0].T
     else:
-        ws[0] = ws[0].astype(np.float64)
+        ws[0] = ws[0].astype(np.complex128 if isinstance(bad, complex) else np.float64)
         ws[0][1, 2] = bad
     with pytest.raises(ValueError, match=match):
         Engine(cfg, ws)

@@ -172,6 +172,37 @@ def test_close_after_the_workers_died_does_not_hang(monkeypatch, learned):
             net._abort()
 
 
+def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
+    """Lava waits for good for the answer of a worker that died (the OOM
+    killer, a kill); the next run raises WorkerDied naming it, and the rest of
+    the runtime is stopped."""
+    before = lava_children()
+    x = np.random.default_rng(0).random((2, 20))
+    net = SSNNBPNetwork(CFG, seed=1)
+    errors = []
+
+    def train():
+        try:
+            net.train(x, [0, 1])
+        except lifecycle.WorkerDied as e:
+            errors.append(str(e))
+
+    try:
+        net.train(x[:1], [0])
+        victim = net._state["runtime"]._messaging_infrastructure.actors[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        mp.Process.join(victim)
+        t = threading.Thread(target=train, daemon=True)
+        t.start()
+        t.join(procs.DEADLINE_S)                    # a hang fails the test instead of blocking it
+        assert not t.is_alive(), "the run blocked"
+        assert len(errors) == 1 and f"pid {victim.pid}, exit code -9" in errors[0], errors
+        assert net.closed and lava_children() == before
+    finally:
+        if not net.closed:
+            net._abort()
+
+
 # a main process with a running network: writes its segments' names, then waits;
 # argv[2] == "thread": the runtime is started by a thread that has ended since
 KILLED_MAIN = """

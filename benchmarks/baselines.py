@@ -1,0 +1,152 @@
+"""Offline-trained baselines (TSSL-BP, lava-dl SLAYER): accuracy in torch and in Lava, time, memory.
+
+Each seed is an ordinary ``ssnnbp train --model tssl-bp|slayer`` run folder under
+``--runs`` (default ``~/ssnnbp-runs/baselines``), so a killed benchmark resumes
+where it stopped: run the same command again. A finished seed is then exported
+to netx HDF5 (``lava_ssnnbp.baselines.lava_export``; per-layer scales calibrated
+on 256 training images) and run in Lava's bit-accurate CPU simulation on the
+first ``--lava-samples`` test images, scored next to torch on the same images.
+Every seed is merged into
+``benchmarks/results/baselines_<dataset>_<method>_<sizes>_T<T>_e<epochs>[_<tag>].json``:
+test accuracy per seed (torch, full test set), mean/std over finished seeds,
+training wall time per epoch, peak resident memory, Lava accuracy and agreement.
+
+Examples::
+
+    python benchmarks/baselines.py --method tssl-bp --dataset fashion-mnist --hidden 400,400 \\
+        --steps 5 --epochs 100 --batch-size 100 --seeds 0,1,2          # the authors' MLP row
+    python benchmarks/baselines.py --method slayer --dataset mnist --hidden 1280 --steps 5 --epochs 20
+    python benchmarks/baselines.py --method tssl-bp --dataset mnist --conv 15C5-P2-40C5-P2 --hidden 300 \
+        --steps 5 --epochs 100 --batch-size 50 --lava-samples 0      # the authors' MNIST CNN (no Lava export)
+
+Unlisted options are passed to ``ssnnbp train``. torch uses ``--threads`` threads (default 1).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def lava_scores(out: Path, lava_samples: int) -> dict:
+    """Export a finished run to netx, run it in Lava on the first test images, and score both."""
+    from lava_ssnnbp.baselines import lava_export, runner
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.training import read_run_folder
+    folder = read_run_folder(out)
+    s = folder.settings
+    net = runner.net_from_settings(folder.cfg, s, folder.weights)
+    test = load_dataset(s.dataset, "test", s.data_dir)
+    x, y = test.x[:lava_samples], test.y[:lava_samples]
+    cal = load_dataset(s.dataset, "train", s.data_dir).subset(256, s.seed).x
+    t0 = time.time()
+    ex = lava_export.export_netx(net, out / "netx.h5", calibration=cal)
+    lava = net.scores_from_spikes(lava_export.run_lava(ex, x)).argmax(1)
+    lava_wall = time.time() - t0
+    torch_pred = runner.scores(net, x).argmax(1)
+    return {"lava_samples": int(len(y)), "lava_acc": 100 * float(np.mean(lava == y)),
+            "torch_acc_same_samples": 100 * float(np.mean(torch_pred == y)),
+            "lava_torch_agreement": 100 * float(np.mean(lava == torch_pred)),
+            "lava_wall_s": round(lava_wall, 1), "layer_scales": ex.scales, "export_notes": ex.notes,
+            "input_levels": ex.levels}
+
+
+def merge(path: Path, seed: int, record: dict, settings: dict) -> dict:
+    """Put one seed into the result file (kept seeds must share ``settings``) and summarise."""
+    from lava_ssnnbp.training import save_json
+    old = json.loads(path.read_text()) if path.exists() else {}
+    per_seed = dict(old.get("per_seed", {})) if old.get("settings") == settings else {}
+    per_seed[str(seed)] = record
+    done = sorted((int(k), r) for k, r in per_seed.items() if r["finished"])
+
+    def stats(key):
+        v = [r[key] for _, r in done if r.get(key) is not None]
+        return {f"{key}_per_seed": v, f"{key}_mean": float(np.mean(v)) if v else None,
+                f"{key}_std": float(np.std(v)) if v else None}
+    result = {"settings": settings, "seeds_finished": [k for k, _ in done],
+              **stats("test_acc"), **stats("lava_acc"), **stats("train_wall_s_per_epoch"),
+              "peak_rss_mib_max": max((r["peak_rss_mib"] for _, r in done), default=None),
+              "unfinished": {k: r["epochs_done"] for k, r in per_seed.items() if not r["finished"]},
+              "machine": record["machine"], "written": record["written"], "per_seed": per_seed}
+    save_json(path, result)
+    return result
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="Unlisted options are passed to 'ssnnbp train'.")
+    ap.add_argument("--method", required=True, choices=("tssl-bp", "slayer"))
+    ap.add_argument("--dataset", default="fashion-mnist", help="data set (default: %(default)s)")
+    ap.add_argument("--hidden", default="400,400", help="hidden sizes (default: %(default)s)")
+    ap.add_argument("--conv", default=None, help="tssl-bp conv stack before --hidden, e.g. 15C5-P2-40C5-P2 "
+                                                 "(default: none; conv runs are not exported to Lava)")
+    ap.add_argument("--steps", "-T", type=int, default=5, help="time steps per sample (default: %(default)s)")
+    ap.add_argument("--epochs", type=int, default=100, help="(default: %(default)s)")
+    ap.add_argument("--batch-size", type=int, default=100, help="(default: %(default)s, the authors' MLP)")
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds (default: %(default)s)")
+    ap.add_argument("--lava-samples", type=int, default=1000,
+                    help="test images run in Lava after training, 0 for none (default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: %(default)s)")
+    ap.add_argument("--runs", default=os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs") + "/baselines",
+                    help="root of the run folders, outside the repository (default: %(default)s)")
+    ap.add_argument("--tag", default="", help="suffix that names this variant in file names")
+    ap.add_argument("--results", default=str(HERE / "results"), help="folder for the JSON result")
+    args, passthrough = ap.parse_known_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
+    from lava_ssnnbp import cli
+    from lava_ssnnbp.data import DATASETS
+    info = DATASETS[args.dataset]
+    sizes = [int(np.prod(info.input_shape)), *map(int, args.hidden.split(",")), info.num_classes]
+    net_name = "-".join(map(str, [sizes[0], *([args.conv] if args.conv else []), *sizes[1:]]))
+    name = f"{args.dataset}_{args.method}_{net_name}_T{args.steps}_e{args.epochs}{'_' + args.tag if args.tag else ''}"
+    path = Path(args.results) / f"baselines_{name}.json"
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
+        cmd = ["train", "--model", args.method, "--dataset", args.dataset, "--hidden", args.hidden,
+               "--steps", str(args.steps), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+               "--seed", str(seed), "--out", str(out), *(["--conv", args.conv] if args.conv else []), *passthrough]
+        print(f"== seed {seed}: ssnnbp {' '.join(cmd)}", flush=True)
+        rc = cli.main(cmd)
+        if rc != 0:
+            return rc
+        cfg = json.loads((out / "config.json").read_text())
+        metrics = json.loads((out / "metrics.json").read_text())["epochs"]
+        finished = len(metrics) >= args.epochs
+        record = {"finished": finished, "epochs_done": len(metrics),
+                  "test_acc": 100 * metrics[-1]["test_acc"], "best_epoch_acc": 100 * max(r["test_acc"] for r in metrics),
+                  "curve": [100 * r["test_acc"] for r in metrics],
+                  "train_wall_s_per_epoch": round(float(np.mean([r["train_wall_s"] for r in metrics])), 1),
+                  "test_wall_s_per_epoch": round(float(np.mean([r["test_wall_s"] for r in metrics])), 1),
+                  "peak_rss_mib": max(r["peak_rss_mib"] for r in metrics),
+                  "device": metrics[-1]["device"], "train_samples": metrics[0]["train_samples"],
+                  "test_samples": metrics[0]["test_samples"],
+                  "machine": {"node": platform.node(), "cpus": os.cpu_count(), "torch_threads": args.threads,
+                              "python": platform.python_version(), "load_avg_1min": os.getloadavg()[0]},
+                  "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if finished and args.lava_samples > 0 and not args.conv:
+            print(f"== seed {seed}: netx export, {args.lava_samples} test images in Lava", flush=True)
+            record.update(lava_scores(out, args.lava_samples))
+        settings = {"method": args.method, "dataset": args.dataset, "sizes": sizes, "conv": args.conv,
+                    "steps": args.steps,
+                    "epochs": args.epochs, "batch_size": args.batch_size, "run_settings":
+                    {k: v for k, v in cfg["run"].items() if k not in ("seed", "checkpoint_s", "data_dir")},
+                    "extra_args": passthrough}
+        result = merge(path, seed, record, settings)
+        lava = f", Lava {record['lava_acc']:.2f} % on {record['lava_samples']}" if "lava_acc" in record else ""
+        print(f"{name} seed {seed}: torch {record['test_acc']:.2f} %{lava}, "
+              f"{record['train_wall_s_per_epoch']:.0f} s/epoch; seeds finished {result['seeds_finished']}; "
+              f"wrote {path}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Offline-trained baselines on the same networks and data: TSSL-BP and lava-dl SLAYER.
+
+Both are trained in torch (imported only when one of them is used: ``import
+lava_ssnnbp`` and ``import lava_ssnnbp.baselines`` stay free of torch and Lava),
+export to netx HDF5 with lava-dl's own ``export_hdf5`` and run in Lava
+(:mod:`.lava_export`).
+
+* ``tssl-bp`` (:mod:`.tssl_bp`): Zhang & Li, NeurIPS 2020, as in the authors'
+  code (github.com/stonezwr/TSSL-BP): LIF neurons (tau_m), first-order PSP
+  kernel (tau_s), the kernel loss against a desired spike train, AdamW.
+* ``slayer`` (:mod:`.slayer_model`): ``lava.lib.dl.slayer.block.cuba.Dense``
+  blocks (Loihi CUBA neurons with the same decays), spike-rate loss, Adam.
+
+Both read images as the TSSL-BP authors do: the normalised pixel value
+``(x - 0.1307) / 0.3081`` is the input "spike" at every one of the T steps
+(direct, real-valued encoding), filtered by the synaptic kernel like any spike.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional, Sequence, Tuple
+
+METHODS = ("tssl-bp", "slayer")
+
+# the authors' FashionMNIST_400_400.yaml / MNIST_CNN.yaml: lr 0.0005, tau_m 5, tau_s 3, threshold 1
+DEFAULT_LR = {"tssl-bp": 5e-4, "slayer": 1e-3}
+INPUT_MEAN, INPUT_STD = 0.1307, 0.3081   # the authors' transforms.Normalize, for MNIST and Fashion-MNIST alike
+
+
+def torch_device(name: str = "auto"):
+    """``torch.device``: 'auto' is the GPU when there is one, else the CPU."""
+    import torch
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: no CUDA GPU is available (use 'cpu' or 'auto')")
+    return torch.device(name)
+
+
+def parse_conv(spec: str) -> List[Tuple[str, int, int]]:
+    """A conv stack in the authors' notation, e.g. '15C5-P2-40C5-P2': ``[('conv', 15, 5),
+    ('pool', 0, 2), ...]`` (conv: output channels, kernel size, stride 1, no padding;
+    pool: k x k sum pooling, stride k). A ValueError names a bad token."""
+    layers = []
+    for tok in spec.split("-"):
+        m = re.fullmatch(r"(\d+)[cC](\d+)|[pP](\d+)", tok.strip())
+        if m is None or (m.group(1) and (int(m.group(1)) < 1 or int(m.group(2)) < 1)) or (m.group(3) and int(m.group(3)) < 1):
+            raise ValueError(f"{spec!r}: bad layer {tok!r} (write e.g. 15C5-P2-40C5-P2: NcK conv, Pk pooling)")
+        layers.append(("conv", int(m.group(1)), int(m.group(2))) if m.group(1) else ("pool", 0, int(m.group(3))))
+    if not any(kind == "conv" for kind, _, _ in layers):
+        raise ValueError(f"{spec!r}: no conv layer")
+    return layers
+
+
+def conv_shapes(spec: Optional[str], input_shape: Sequence[int]):
+    """``(kernel shapes (out, in, k, k) of the conv layers, flattened output size)`` of a conv
+    stack on images ``input_shape`` ((H, W) or (C, H, W)); a ValueError if it does not fit."""
+    c, h, w = (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape)
+    kernels = []
+    for kind, n, k in parse_conv(spec) if spec else []:
+        if kind == "conv":
+            kernels.append((n, c, k, k))
+            c, h, w = n, h - k + 1, w - k + 1
+        else:
+            if h % k or w % k:
+                raise ValueError(f"{spec!r}: {k} x {k} pooling does not tile a {h} x {w} map")
+            h, w = h // k, w // k
+        if h < 1 or w < 1:
+            raise ValueError(f"{spec!r}: the maps shrink to nothing on {tuple(input_shape)} images")
+    return kernels, c * h * w
+
+
+def weight_shapes(sizes: Sequence[int], spec: Optional[str], input_shape: Sequence[int]) -> list:
+    """Shapes of a baseline's weight arrays w0, w1, ...: conv kernels, then dense (N_out, N_in)
+    layers; with a conv stack, the first dense layer takes its flattened output."""
+    kernels, flat = conv_shapes(spec, input_shape)
+    ins = [flat if spec else sizes[0], *sizes[1:-1]]
+    return kernels + [(n_out, n_in) for n_in, n_out in zip(ins, sizes[1:])]

@@ -1,0 +1,55 @@
+"""SSNN-BP per-time-step dynamics as pure array functions (the "one math").
+
+Every rule of the model lives here once, one module per process family:
+
+* ``randomness`` -- the named random streams (seed, sample index, stream);
+* ``encoders`` -- input and target spike trains, dropout masks;
+* ``neurons`` -- the IF step and the composite neuron (forward x, gated
+  gradient neurons d+ / d-) of hidden and output layers;
+* ``synapses`` -- forward and backward drives, WTA inhibition, the weights;
+* ``replay`` -- the replay window of the chip-local rule ('replay' mode);
+* ``learning`` -- the weight-update rules and the update itself.
+
+Every name is re-exported here: callers write ``dynamics.if_step``. Functions take
+state explicitly and return new state; arrays may carry any leading batch
+dimensions. The Lava ProcessModels (``lava_ssnnbp.proc_models``) call them on
+their own Vars, one sample at a time; the batched engine (``lava_ssnnbp.engine``)
+calls them on many samples at once.
+
+Floating point follows SPEC.md literally. Fixed point uses only integers of
+hardware width (see ``fixed_point``); its forward neuron is Lava's bit-accurate
+LIF with ``dv = 0`` (no leak) and a configurable reset.
+
+Speed: the hot paths (IF and composite-neuron steps, WTA, synaptic drives, the
+whole-sample loop of a one-hidden-layer net) have numba twins in ``kernels``,
+used for large arrays when numba is importable. They repeat this package's
+arithmetic operation for operation and ``tests/test_kernels.py`` holds them
+equal to it (bit for bit; float synaptic sums up to summation order). Change a
+rule here and in its twin, or run with ``LAVA_SSNNBP_NUMBA=0`` while you
+experiment: then only this package is used.
+"""
+from .randomness import (
+    STREAM_INPUT, STREAM_TARGET, STREAM_DROPOUT, STREAM_ROUNDING, STREAM_STOCHASTIC, STREAM_NOISE, STREAM_REPLAY,
+    STREAM_FIRING, TEST_SEED_OFFSET, sample_rng,
+)
+from .encoders import (
+    input_probabilities, encode_input, encode_target, dropout_mask, bernoulli_trains,
+)
+from .neurons import (
+    NeuronParams, neuron_params, if_step, firing_randoms, CompositeState, composite_state,
+    forward_step, hidden_step, output_step, composite_consts, _composite_fused,
+)
+from .synapses import (
+    exact_float_weights, forward_drive, forward_drive_many, backward_drive, wta_weight,
+    wta_drive, init_weights, check_layer_weights, check_weights, float_weights,
+    _event_driven_pays,
+)
+from .replay import (
+    REPLAY_RANDOM_BITS, REPLAY_TRAINS, replay_probability, replay_randoms, replay_spikes,
+    replay_rng, ReplayPlan, replay_plan, replay_fire, replay_window, replay_trains,
+)
+from .learning import (
+    update_denominator, coincidence_numerator, causal_numerator, PAIR_NUMERATORS, PairBlock,
+    pair_block, rate_numerator, stochastic_numerator, stochastic_noise_std, learning_shift,
+    effective_eta, apply_update, learning_numerator, update_weights, learning_support, learn,
+)

@@ -1,0 +1,269 @@
+"""The weight-update rules: Eq. 10's coincidence counts (and the causal variant),
+Eq. 9's rate product, the stochastic estimate, pair blocks on the learning
+support, and the update itself (float, or fixed point with stochastic rounding)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from .. import fixed_point as fxp
+from .. import kernels as _kernels
+from ..config import SSNNConfig
+from .encoders import bernoulli_trains
+from .randomness import STREAM_NOISE, STREAM_ROUNDING, STREAM_STOCHASTIC, sample_rng
+
+
+def update_denominator(mode: str, steps: int) -> int:
+    """dW = eta * numerator / denominator. The 2 is Eq. 8's d = (d+ - d-) / 2;
+    counts are normalised by T (coincidences) or T^2 (product of two counts).
+    ``steps`` is the learning window (``SSNNConfig.learning_steps``): T, or the
+    replay window T_s in 'replay' mode."""
+    if mode in ("coincidence", "stochastic", "replay"):
+        return 2 * steps
+    if mode in ("rate", "noise", "causal"):
+        return 2 * steps * steps
+    raise ValueError(f"unknown update mode {mode!r}")
+
+
+def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> np.ndarray:
+    """Eq. 10 counts: sum over steps (and samples) of (d+ - d-)_post(t) x_pre(t).
+
+    Histories have shape (T, ..., N). Each synapse needs only the two spikes at
+    its own ends in the same step: spatially and temporally local.
+    Large boolean histories go to the event-driven kernel (``kernels``); otherwise
+    one float32 GEMM over the presynaptic units that spiked and the postsynaptic
+    units whose gradient neurons spiked (exact for counts < 2**24). int64 result.
+    """
+    npre, npost = x_hist.shape[-1], dp_hist.shape[-1]
+    x = np.asarray(x_hist).reshape(-1, npre)
+    dp = np.asarray(dp_hist).reshape(-1, npost)
+    dn = np.asarray(dn_hist).reshape(-1, npost)
+    if (x.dtype == bool and dp.dtype == bool and dn.dtype == bool
+            and x.shape[0] * npre * npost >= 1 << 20 and _kernels.available()):
+        return _kernels.coincidences(x, dp, dn)     # event-driven, same integers
+    out = np.zeros((npost, npre), dtype=np.int64)
+    post, pre = learning_support(x, dp, dn)
+    if pre.size == 0 or post.size == 0:
+        return out
+    sub_post, sub_pre = 2 * post.size < npost, 4 * pre.size < 3 * npre   # gathering pays
+    if sub_post:
+        dp, dn = dp[:, post], dn[:, post]
+    if sub_pre:
+        x = x[:, pre]
+    if dp.dtype == bool and dn.dtype == bool:
+        d = (dp.view(np.int8) - dn.view(np.int8)).astype(np.float32)
+    else:
+        d = dp.astype(np.float32) - dn.astype(np.float32)
+    c = np.rint(d.T @ x.astype(np.float32)).astype(np.int64)
+    if sub_post and sub_pre:
+        out[np.ix_(post, pre)] = c
+    elif sub_post:
+        out[post] = c
+    elif sub_pre:
+        out[:, pre] = c
+    else:
+        out = c
+    return out
+
+
+def causal_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> np.ndarray:
+    """'causal' counts: sum over steps of (d+ - d-)_post(t) times the presynaptic
+    spikes of this sample up to and including step t, i.e. every pre-before-post
+    spike pair (an STDP window as long as the sample). Histories (T, ..., N).
+
+    Eq. 10 pairs only spikes of the same step, which equals the product of rates
+    only for trains uncorrelated in time; the network's are not (front-loaded
+    inputs, gradient spikes late: ``benchmarks/update_fidelity.py``). Counting the
+    earlier presynaptic spikes too recovers most of Eq. 9's D X pairs (0.8-0.96 of
+    them on trained networks), so the update is normalised like the rate rule (by
+    T^2). Local in space and time: the synapse needs its presynaptic count so far
+    (the rate rule's counter) at each postsynaptic gradient spike."""
+    return coincidence_numerator(np.cumsum(np.asarray(x_hist, dtype=np.int32), axis=0), dp_hist, dn_hist)
+
+
+# Modes whose numerator is accumulated step by step from pairs of spikes (the engine
+# records the spike histories for them, the Lava synapse counts them every step).
+PAIR_NUMERATORS = {"coincidence": coincidence_numerator, "causal": causal_numerator,
+                   "replay": coincidence_numerator}   # 'replay': pairs of the replay window, not the pass
+
+
+class PairBlock(NamedTuple):
+    """One learning epoch's pair counts on the only synapses they can change:
+    rows ``post`` and columns ``pre`` of ``learning_support``, ``counts``
+    (len(post), len(pre)) int64. Counting just this block saves allocating and
+    zeroing the whole (N_post, N_pre) array per sample."""
+    post: np.ndarray
+    pre: np.ndarray
+    counts: np.ndarray
+    shape: tuple            # (N_post, N_pre) of the whole synapse layer
+
+    def dense(self) -> np.ndarray:
+        """The whole (N_post, N_pre) int64 pair-count array (zero off the block)."""
+        out = np.zeros(self.shape, dtype=np.int64)
+        out[np.ix_(self.post, self.pre)] = self.counts
+        return out
+
+
+def pair_block(mode: str, x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> PairBlock:
+    """``PAIR_NUMERATORS[mode]`` of spike histories (T, ..., N) on their learning
+    support only: the same integers as the full numerator's block."""
+    x, dp, dn = (np.asarray(h) for h in (x_hist, dp_hist, dn_hist))
+    npre, npost = x.shape[-1], dp.shape[-1]
+    post, pre = learning_support(*(h.reshape(-1, h.shape[-1]) for h in (x, dp, dn)))
+    if post.size == 0 or pre.size == 0:
+        return PairBlock(post, pre, np.zeros((post.size, pre.size), dtype=np.int64), (npost, npre))
+    x = x[..., pre] if pre.size < npre else x          # time stays the first axis ('causal' sums along it)
+    dp, dn = (dp[..., post], dn[..., post]) if post.size < npost else (dp, dn)
+    return PairBlock(post, pre, PAIR_NUMERATORS[mode](x, dp, dn), (npost, npre))
+
+
+def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarray) -> np.ndarray:
+    """Eq. 9 counts: (D+ - D-) outer X per sample, summed over samples.
+    Counts have shape (B, N) (spikes per sample)."""
+    d = (dp_count.astype(np.float64) - dn_count).reshape(-1, dp_count.shape[-1])
+    return np.rint(d.T @ x_count.reshape(-1, x_count.shape[-1]).astype(np.float64)).astype(np.int64)
+
+
+def stochastic_numerator(x_count, dp_count, dn_count, steps: int, rng: np.random.Generator) -> np.ndarray:
+    """RPU-style rule: coincidences of fresh independent Bernoulli trains whose
+    rates are the sample's measured rates (count / T). Counts (B, N)."""
+    bx = bernoulli_trains(x_count / steps, steps, rng)
+    bp = bernoulli_trains(dp_count / steps, steps, rng)
+    bn = bernoulli_trains(dn_count / steps, steps, rng)
+    return coincidence_numerator(bx, bp, bn)
+
+
+def stochastic_noise_std(x_count, dp_count, dn_count, steps: int) -> np.ndarray:
+    """Std (N_post, N_pre) of the stochastic rule's estimate of rate_numerator/(2T^2).
+
+    Per step the product b_x (b_+ - b_-) is in {-1, 0, 1} with mean
+    mu = r_x (r_+ - r_-) and variance r_x (r_+ + r_- - 2 r_+ r_-) - mu^2; the
+    estimate averages T steps and halves (Eq. 8). Samples add variances.
+    """
+    rx = x_count.astype(np.float64) / steps
+    rp = dp_count.astype(np.float64) / steps
+    rn = dn_count.astype(np.float64) / steps
+    a = rp + rn - 2 * rp * rn
+    b = rp - rn
+    # sum_b [rx a - rx^2 b^2] as GEMMs over the batch
+    var = (a.T @ rx) - (b.T ** 2 @ rx ** 2)
+    return np.sqrt(np.maximum(var, 0.0) / (4.0 * steps))
+
+
+def learning_shift(eta: float, steps: int, mode: str, weight_exp: int) -> int:
+    """Power-of-two scaling of integer counts into weight mantissas:
+    dm = counts / 2**k with 2**k ~= denominator * lsb / eta."""
+    return int(round(np.log2(update_denominator(mode, steps) * fxp.weight_lsb(weight_exp) / eta)))
+
+
+def effective_eta(cfg: SSNNConfig, k: int) -> float:
+    """Learning rate that the fixed-point shift of synapse layer k really applies."""
+    shift_k = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
+    return update_denominator(cfg.mode, cfg.learning_steps) * fxp.weight_lsb(cfg.exp_of(k)) / 2.0 ** shift_k
+
+
+def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
+                 rng: Optional[np.random.Generator] = None, noise_std=None) -> np.ndarray:
+    """New weights of synapse layer k after one learning epoch.
+
+    Float: w + eta * (numerator / denominator + noise).
+    Fixed: mantissa + stochastic_round(numerator / 2**shift), saturating at the
+    weight width (never wrapping).
+    """
+    if cfg.fixed_point:
+        k_shift = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
+        dm = fxp.stochastic_shift(numerator, k_shift, rng)
+        return fxp.saturate(w.astype(np.int64) + dm, cfg.weight_bits).astype(np.int32)
+    dw = numerator / update_denominator(cfg.mode, cfg.learning_steps)
+    if noise_std is not None:
+        dw = dw + rng.standard_normal(dw.shape) * noise_std
+    return (w + cfg.eta * dw).astype(w.dtype)
+
+
+def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
+                       first_sample: int, coincidences=None) -> np.ndarray:
+    """Update numerator of synapse layer ``k`` for the rule in ``cfg.mode``.
+
+    The one definition shared by ``Engine.apply`` and the Lava
+    ``CoincidenceDense`` model. Counts have shape (B, N) (B = 1 on chip);
+    ``coincidences`` is the accumulated pair count of ``PAIR_NUMERATORS``
+    (needed in 'coincidence' and 'causal' mode only); ``first_sample`` names
+    the random streams.
+    """
+    if cfg.mode in PAIR_NUMERATORS:
+        if coincidences is None:
+            raise ValueError(f"{cfg.mode!r} mode needs the accumulated pair counts")
+        return np.asarray(coincidences, dtype=np.int64)
+    if cfg.mode == "stochastic":
+        rng = sample_rng(seed, first_sample, STREAM_STOCHASTIC + k)
+        return stochastic_numerator(x_count, dp_count, dn_count, cfg.steps, rng)
+    if cfg.mode in ("rate", "noise"):   # 'noise' adds its Gaussian in update_weights
+        return rate_numerator(x_count, dp_count, dn_count)
+    raise ValueError(f"unknown update mode {cfg.mode!r}")
+
+
+def update_weights(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
+                   x_count, dp_count, dn_count, seed: int, first_sample: int) -> np.ndarray:
+    """``apply_update`` with the random streams of sample ``first_sample``: rounding
+    (fixed point) or, in 'noise' mode, the Gaussian noise. Shared by
+    ``Engine.apply`` and the Lava ``CoincidenceDense`` model."""
+    rng = sample_rng(seed, first_sample, STREAM_ROUNDING + k)
+    noise = None
+    if cfg.mode == "noise":
+        if cfg.noise_std is not None:
+            noise = cfg.noise_std * np.sqrt(np.shape(x_count)[0])
+        else:   # the stochastic rule's std at T_s = noise_steps: variance ~ 1/T_s
+            noise = stochastic_noise_std(x_count, dp_count, dn_count, cfg.steps)
+            if cfg.noise_steps is not None:
+                noise *= np.sqrt(cfg.steps / cfg.noise_steps)
+        rng = sample_rng(seed, first_sample, STREAM_NOISE + k)
+    return apply_update(w, numerator, cfg, k, rng, noise)
+
+
+def learning_support(x_count, dp_count, dn_count):
+    """(post, pre) indices of the synapses whose update can be non-zero in this
+    learning epoch: presynaptic units that spiked and postsynaptic units whose
+    gradient neurons spiked. Counts (B, N) or spike histories (M, N)."""
+    pre = np.flatnonzero(np.any(x_count, axis=0))
+    post = np.flatnonzero(np.any(dp_count, axis=0) | np.any(dn_count, axis=0))
+    return post, pre
+
+
+def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
+          first_sample: int, coincidences=None, inplace: bool = False) -> np.ndarray:
+    """New weights of synapse layer ``k`` after one learning epoch:
+    ``learning_numerator`` then ``update_weights``. Used by ``Engine.apply`` and
+    the Lava ``CoincidenceDense`` model alike.
+
+    ``rate``, ``coincidence`` and ``causal`` updates touch only the block of synapses given
+    by ``learning_support``: the numerator is zero elsewhere, and a zero
+    numerator changes no weight (float: w + eta * 0 == w; fixed: the stochastic
+    rounding of 0 is 0). In floating point the result is the full update's
+    array; in fixed point the rounding draws one random number per synapse of
+    the block, so it is the full update's in distribution. A sample activates
+    few units, which makes per-sample updates cheap. ``stochastic`` and
+    ``noise`` draw random numbers for every synapse and take the full path.
+    ``coincidences``: the full pair-count array, or a :class:`PairBlock` of
+    this support. ``inplace``: update ``w`` itself (block modes) instead of a copy.
+    """
+    if cfg.mode not in ("rate", *PAIR_NUMERATORS):
+        num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences)
+        return update_weights(w, num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
+    if cfg.mode in PAIR_NUMERATORS and coincidences is None:
+        raise ValueError(f"{cfg.mode!r} mode needs the accumulated pair counts")
+    post, pre = learning_support(x_count, dp_count, dn_count)
+    out = w if inplace else np.array(w, copy=True)
+    if post.size and pre.size:
+        block = np.ix_(post, pre)
+        if cfg.mode == "rate":
+            num = rate_numerator(x_count[:, pre], dp_count[:, post], dn_count[:, post])
+        elif isinstance(coincidences, PairBlock):
+            if not (np.array_equal(coincidences.post, post) and np.array_equal(coincidences.pre, pre)):
+                raise ValueError("the pair counts' block is not the learning support of these counts")
+            num = coincidences.counts
+        else:
+            num = np.asarray(coincidences)[block].astype(np.int64)
+        out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
+    return out

@@ -1,0 +1,167 @@
+"""The synapses: forward drive W s, backward drive W^T (d+ - d-), WTA inhibition,
+and the weights (initialisation, checks, exact float copies of integers)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .. import fixed_point as fxp
+from .. import kernels as _kernels
+from ..config import SSNNConfig
+
+
+def exact_float_weights(w: np.ndarray, fan: int) -> np.ndarray:
+    """A float copy of integer weights ``w`` through which every sum of at most
+    ``fan`` terms ``s_i w_i`` (s_i in {-1, 0, 1}) is exact, whatever the order:
+    float32 when all partial sums stay below 2**24, float64 below 2**53. Lets
+    fixed-point synaptic sums run as BLAS GEMMs with integer results."""
+    bound = int(np.abs(w).max(initial=0)) * int(fan)
+    if bound < 2 ** 24:
+        return w.astype(np.float32)
+    if bound < 2 ** 53:
+        return w.astype(np.float64)
+    raise ValueError("weights too large for an exact float GEMM")
+
+
+def _fixed_drive(acc: np.ndarray, weight_exp: int) -> np.ndarray:
+    """Integer synaptic sums -> 16-bit synaptic input: shift by the weight exponent
+    (Lava's Dense rule) and saturate. ``acc`` may hold the integers as floats
+    (from an exact float GEMM): scaling by a power of two, floor and clip are
+    exact there, and cheaper than int64 arithmetic."""
+    if acc.dtype.kind == "f":
+        if weight_exp >= 0:
+            acc = acc * acc.dtype.type(2.0 ** weight_exp) if weight_exp else acc
+        else:
+            acc = np.floor(acc * acc.dtype.type(2.0 ** weight_exp))
+        return np.clip(acc, -fxp.A_MAX, fxp.A_MAX).astype(np.int32)
+    return fxp.saturate(fxp.shift(acc, weight_exp), fxp.A_BITS).astype(np.int32)
+
+
+def forward_drive(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0,
+                  wf: Optional[np.ndarray] = None) -> np.ndarray:
+    """Synaptic input W s for spikes s (..., N_pre); w has shape (N_post, N_pre).
+
+    Fixed point: integer sum of mantissas, shifted by the weight exponent and
+    saturated to the 16-bit synaptic input. ``wf`` (optional) is
+    ``exact_float_weights(w, N_pre)``: the same integer sums through float BLAS.
+    """
+    if fixed:
+        acc = s.astype(np.int32) @ w.T if wf is None else s.astype(wf.dtype) @ wf.T
+        return _fixed_drive(acc, weight_exp)
+    return s.astype(w.dtype) @ w.T
+
+
+def forward_drive_many(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0,
+                       wf: Optional[np.ndarray] = None) -> np.ndarray:
+    """``forward_drive`` of many rows of spikes at once, s (M, N_pre) bool.
+
+    Event-driven (the weights of the active inputs are added) when the spikes
+    are sparse and the compiled kernels are available, otherwise one GEMM over
+    the inputs that spike at all. Fixed point is exact either way; float sums
+    equal ``forward_drive``'s up to rounding order.
+    """
+    npre, npost = s.shape[-1], w.shape[0]
+    wsrc = wf if fixed and wf is not None else w
+    cols = np.flatnonzero(s.any(axis=0))
+    if cols.size == 0:
+        acc = np.zeros((s.shape[0], npost), dtype=wsrc.dtype if wsrc.dtype.kind == "f" else np.float32)
+    else:
+        if 4 * cols.size < 3 * npre:          # gathering the active inputs pays
+            s, wsrc = s[:, cols], wsrc[:, cols]
+        if wsrc.dtype.kind != "f":            # integer sums through float BLAS, converted after gathering
+            wsrc = exact_float_weights(wsrc, npre)
+        if _event_driven_pays(np.count_nonzero(s) / s.size, npost) and s.shape[0] * npost >= 4096 \
+                and _kernels.available():
+            acc = _kernels.spike_drive(s, np.ascontiguousarray(wsrc.T))
+        else:
+            acc = s.astype(wsrc.dtype) @ wsrc.T
+    return _fixed_drive(acc, weight_exp) if fixed else acc
+
+
+def _event_driven_pays(density: float, npost: int) -> bool:
+    """Whether adding the weight rows of the active inputs beats one GEMM.
+    The event kernel scans every input (cost ~ M N_pre) and adds N_post weights
+    per spike; the GEMM costs M N_pre N_post at BLAS speed. Fitted to
+    ``kernels.spike_drive`` against float32 OpenBLAS on one core here: the
+    break-even density is ~0.23 for N_post = 1280, ~0.15 for 256 and never
+    below ~100 outputs (10 outputs: the GEMM is 3-10x faster at any density)."""
+    return density < 0.25 - 25.0 / npost
+
+
+def backward_drive(w: np.ndarray, dp: np.ndarray, dn: np.ndarray, fixed: bool,
+                   weight_exp: int = 0, wf: Optional[np.ndarray] = None) -> np.ndarray:
+    """Backward input W^T (d+ - d-) (..., N_pre): the same weight array read transposed.
+    ``wf``: as in ``forward_drive`` (fixed point only), with fan N_post."""
+    d = dp.view(np.int8) - dn.view(np.int8) if dp.dtype == bool and dn.dtype == bool \
+        else dp.astype(np.int32) - dn.astype(np.int32)
+    if fixed:
+        acc = d.astype(np.int32) @ w if wf is None else d.astype(wf.dtype) @ wf
+        return _fixed_drive(acc, weight_exp)
+    return d.astype(w.dtype) @ w
+
+
+def wta_weight(w_inh: float, fixed: bool):
+    """The lateral weight as the synapses hold it: w_inh, or its mantissa."""
+    return int(round(w_inh * fxp.W_ONE)) if fixed else w_inh
+
+
+def wta_drive(x: np.ndarray, w_inh: float, fixed: bool) -> np.ndarray:
+    """Lateral inhibition (Eq. 2): each output neuron receives -w_inh per spike
+    of every *other* output neuron (zero diagonal)."""
+    if fixed:
+        w = wta_weight(w_inh, True)
+        xi = x.astype(np.int32)
+        return -w * (xi.sum(axis=-1, keepdims=True) - xi)
+    xf = x.astype(np.float64)
+    return -w_inh * (xf.sum(axis=-1, keepdims=True) - xf)
+
+
+
+# ---------------------------------------------------------------- weights
+def init_weights(cfg: SSNNConfig, seed: int, dtype=np.float64) -> list:
+    """He initialisation scaled to the threshold: std = gain * theta * sqrt(2 / fan_in),
+    so the spiking net starts in the regime of the equivalent ReLU network.
+    Fixed point returns integer mantissas."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
+    ws = []
+    for k in range(cfg.n_layers):
+        fan_in = cfg.sizes[k]
+        w = rng.standard_normal((cfg.sizes[k + 1], fan_in)) * cfg.init_gain * cfg.theta * np.sqrt(2.0 / fan_in)
+        ws.append(fxp.quantize_weights(w, cfg.exp_of(k), cfg.weight_bits) if cfg.fixed_point else w.astype(dtype))
+    return ws
+
+
+def check_layer_weights(cfg: SSNNConfig, k: int, w) -> np.ndarray:
+    """Synapse layer k's weights as an array, or a ValueError naming what is wrong:
+    shape (N_{k+1}, N_k), finite, and in fixed point integer mantissas within the
+    symmetric signed ``cfg.weight_bits`` range (a cast would silently truncate them)."""
+    w = np.asarray(w)
+    want = (cfg.sizes[k + 1], cfg.sizes[k])
+    if w.shape != want:
+        raise ValueError(f"weights of layer {k} must have shape {want}, got {w.shape}")
+    if np.iscomplexobj(w):   # a cast to the engine's dtype would drop the imaginary part
+        raise ValueError(f"weights of layer {k} must be real numbers (complex found)")
+    if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
+        raise ValueError(f"weights of layer {k} must be finite numbers (NaN, inf or non-numbers found)")
+    if cfg.fixed_point:
+        hi = 2 ** (cfg.weight_bits - 1) - 1
+        if not np.array_equal(w, np.round(w)) or np.abs(w).max(initial=0) > hi:
+            raise ValueError(f"fixed-point weights of layer {k} must be integer mantissas in [-{hi}, {hi}] "
+                             "(see fixed_point.quantize_weights)")
+    return w
+
+
+def check_weights(cfg: SSNNConfig, weights) -> list:
+    """Every layer's weights checked by :func:`check_layer_weights`."""
+    if len(weights) != cfg.n_layers:
+        raise ValueError(f"need {cfg.n_layers} weight arrays, got {len(weights)}")
+    return [check_layer_weights(cfg, k, w) for k, w in enumerate(weights)]
+
+
+def float_weights(cfg: SSNNConfig, weights: list) -> list:
+    """Weights in float units (dequantised in fixed point)."""
+    if not cfg.fixed_point:
+        return [np.asarray(w, dtype=np.float64) for w in weights]
+    return [fxp.dequantize_weights(w, cfg.exp_of(k)) for k, w in enumerate(weights)]

@@ -1,0 +1,409 @@
+"""The torch baselines: TSSL-BP's pieces against hand computations, both models learn,
+train/resume in run folders through the CLI, export to netx and run in Lava."""
+import json
+import math
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lava_ssnnbp import cli  # noqa: E402
+from lava_ssnnbp.baselines import tssl_bp as tb  # noqa: E402
+from lava_ssnnbp.baselines.runner import build_net  # noqa: E402
+from lava_ssnnbp.training import Run, RunSettings, load_weights  # noqa: E402
+from lava_ssnnbp.config import SSNNConfig  # noqa: E402
+
+torch.set_num_threads(1)
+
+TINY = ["--dataset", "default", "--train-samples", "600", "--test-samples", "100", "--hidden", "32",
+        "--steps", "5", "--batch-size", "20", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def runs_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "RUNS_ROOT", tmp_path / "runs")
+
+
+def t(values):
+    return torch.tensor(values, dtype=torch.float64).reshape(1, 1, -1)
+
+
+# ------------------------------------------------------------------ TSSL-BP pieces, by hand
+def test_psp_kernel_and_psp_by_hand():
+    np.testing.assert_allclose(tb.psp_kernel(3, 2.0).numpy(), [0.5, 0.25, 0.125])
+    # spikes 1, 0, 1 with tau_s = 2: 1/2, 1/4, 1/8 + 1/2
+    np.testing.assert_allclose(tb.psp(t([1, 0, 1]), 2.0).numpy().ravel(), [0.5, 0.25, 0.625])
+
+
+def test_lif_forward_by_hand():
+    u, du, s, a = tb.lif_forward(t([0.6, 0.6, 0.6]), tau_m=5.0, tau_s=3.0, threshold=1.0)
+    # u: 0.6; 0.6 * 0.8 + 0.6 = 1.08 > 1 (spike, reset); 0 + 0.6
+    np.testing.assert_allclose(u.numpy().ravel(), [0.6, 1.08, 0.6])
+    np.testing.assert_allclose(du.numpy().ravel(), [0.6, 0.48, 0.6])
+    np.testing.assert_array_equal(s.numpy().ravel(), [0, 1, 0])
+    np.testing.assert_allclose(a.numpy().ravel(), [0, 1 / 3, 2 / 9])
+    # the threshold is strict (the authors' mem > threshold)
+    assert tb.lif_forward(t([1.0]), 5.0, 3.0, 1.0)[2].item() == 0
+
+
+def _grad(current, g, tau_m=5.0, tau_s=3.0):
+    c = t(current).requires_grad_(True)
+    a = tb._TSSLNeuron.apply(c, tau_m, tau_s, 1.0)
+    a.backward(t(g))
+    return c.grad.numpy().ravel()
+
+
+def test_tssl_gradient_inter_and_intra_neuron_by_hand():
+    # spikes at t = 0 and t = 2: u = 1.5, 0.5, 1.1; du = 1.5, 0.5, 0.6; the PSP never drops below 1/12
+    g = [0.3, -0.2, 0.5]
+    eps = [1 / 3, 2 / 9, 4 / 27]
+    G = [g[0] * eps[0] + g[1] * eps[1] + g[2] * eps[2], g[1] * eps[0] + g[2] * eps[1], g[2] * eps[0]]
+    g2 = G[2] / 0.6                          # inter-neuron: G_t / du_t at the spike
+    g1 = 0.8 * g2                            # no spike: the next spike's gradient through the leak
+    g0 = G[0] / 1.5 + (0.8 * g2) * 1.5 / 1.5 / 5   # spike: inter + the reset's effect on the next spike
+    np.testing.assert_allclose(_grad([1.5, 0.5, 0.7], g), [g0, g1, g2], rtol=1e-12)
+
+
+def test_tssl_gradient_silent_neuron_gets_the_surrogate_and_small_du_is_clamped():
+    def dsig(u):   # sigmoid'((u - 1) / 0.2) / 0.2
+        e = math.exp((1 - u) / 0.2)
+        return e / ((1 + e) ** 2 * 0.2)
+    g = [0.3, -0.2, 0.5]
+    eps = [1 / 3, 2 / 9, 4 / 27]
+    G = [g[0] * eps[0] + g[1] * eps[1] + g[2] * eps[2], g[1] * eps[0] + g[2] * eps[1], g[2] * eps[0]]
+    u = [0.2, 0.36, 0.488]                   # 0.2 per step, never fires: PSP 0 < 1/12 throughout
+    np.testing.assert_allclose(_grad([0.2, 0.2, 0.2], g), [G[k] * dsig(u[k]) for k in range(3)], rtol=1e-12)
+    # u = 0.99, then 0.99 * 0.8 + 0.25 = 1.042: a spike with du = 0.052 < 1/8, so 1/du is clamped to 8
+    g2 = [0.3, 0.5]
+    got = _grad([0.99, 0.25], g2)
+    assert got[1] == pytest.approx(8 * g2[1] / 3)
+    assert got[0] == pytest.approx((g2[0] / 3 + g2[1] * 2 / 9) * dsig(0.99))
+
+
+def test_weight_gradient_is_the_current_gradient_times_the_input_psp():
+    net = tb.TSSLBPNet((6, 4), steps=5, seed=1).double()
+    x = torch.rand(3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 3])
+    net.loss(net(x), y).backward()
+    a_in = tb.psp(tb.encode_images(x, 5), 3.0)
+    c = torch.einsum("oi,bit->bot", net.weights[0].detach(), a_in).requires_grad_(True)
+    out = tb._TSSLNeuron.apply(c, 5.0, 3.0, 1.0)
+    net.loss(out, y).backward()
+    np.testing.assert_allclose(net.weights[0].grad.numpy(), torch.einsum("bot,bit->oi", c.grad, a_in).numpy(),
+                               rtol=1e-10)
+
+
+def test_desired_train_and_kernel_loss():
+    np.testing.assert_array_equal(tb.desired_train(5), [0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(tb.desired_train(10), [0, 1] * 5)
+    np.testing.assert_array_equal(tb.desired_train(7), [0, 1, 1, 1, 1, 0, 1])
+    net = tb.TSSLBPNet((4, 2), steps=5)
+    target = tb.psp(torch.tensor([[[0, 1, 1, 1, 1], [0, 0, 0, 0, 0]]], dtype=torch.float32), 3.0)
+    assert net.loss(target, torch.tensor([0])).item() == pytest.approx(0.0, abs=1e-12)
+    off = target.clone()
+    off[0, 1, 2] += 0.1
+    assert net.loss(off, torch.tensor([0])).item() == pytest.approx(0.5 * 0.01, rel=1e-5)
+    # the readout is the PSP summed over steps, so an earlier spike counts more
+    assert net.scores_from_spikes(np.array([[[1, 0, 0, 0, 0], [0, 0, 0, 0, 1]]]))[0].argmax() == 0
+
+
+# ------------------------------------------------------------------ learning
+def blobs(n, d=16, c=3, seed=0):
+    centers = np.random.default_rng(123).random((c, d))
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, c, n)
+    return np.clip(centers[y] + 0.1 * rng.standard_normal((n, d)), 0, 1).astype(np.float32), y
+
+
+@pytest.mark.parametrize("method", ["tssl-bp", "slayer"])
+def test_learns_a_small_problem(method):
+    x, y = blobs(600)
+    xt, yt = blobs(300, seed=1)
+    net = build_net(method, (16, 32, 3), 5, seed=0, tau_m=5.0, tau_s=3.0)
+    opt = net.make_optimizer(1e-2)
+    xs, ys = torch.from_numpy(x), torch.from_numpy(y)
+    for _ in range(8):
+        for b in range(0, 600, 50):
+            loss = net.loss(net(xs[b:b + 50]), ys[b:b + 50])
+            opt.zero_grad()
+            loss.backward()
+            net.clip_gradients()
+            opt.step()
+            net.after_step()
+    acc = float(np.mean(net.readout(net(torch.from_numpy(xt))).argmax(1).numpy() == yt))
+    assert acc > 0.9, acc
+
+
+def test_importing_the_baselines_pulls_in_neither_torch_nor_lava():
+    code = ("import sys, lava_ssnnbp, lava_ssnnbp.baselines, lava_ssnnbp.baselines.runner, lava_ssnnbp.training, "
+            "lava_ssnnbp.cli; bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'lava')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ------------------------------------------------------------------ run folders and the CLI
+@pytest.mark.parametrize("method", ["tssl-bp", "slayer"])
+def test_cli_trains_evaluates_and_resumes(capsys, tmp_path, method):
+    out = tmp_path / method
+    argv = ["train", *TINY, "--model", method, "--baseline-lr", "0.01", "--out", str(out)]
+    assert cli.main([*argv, "--epochs", "2"]) == 0
+    m = json.loads((out / "metrics.json").read_text())["epochs"]
+    assert len(m) == 2 and m[-1]["test_acc"] > 0.25 and m[-1]["peak_rss_mib"] > 0   # chance: 0.1
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["run"]["model"] == method and cfg["run"]["tau_s"] == 3.0 and cfg["model"]["dropout"] == []
+    assert cfg["baseline"]["method"] == method and cfg["baseline"]["lr"] == 0.01
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
+    assert f"{100 * m[-1]['test_acc']:.2f}%" in capsys.readouterr().out
+    assert cli.main(["info", "--run", str(out)]) == 0
+    assert f"784-32-10 ({method}, trained off chip)" in capsys.readouterr().out
+    w1 = load_weights(out / "weights.npz")
+    assert cli.main([*argv, "--epochs", "3"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    assert len(json.loads((out / "metrics.json").read_text())["epochs"]) == 3
+    assert not all(np.array_equal(a, b) for a, b in zip(w1, load_weights(out / "weights.npz")))
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_exactly(tmp_path):
+    from lava_ssnnbp.data import load_dataset
+    train = load_dataset("default", "train").subset(200, 0)
+    test = load_dataset("default", "test").subset(50, 0)
+    cfg = SSNNConfig(sizes=(784, 16, 10), steps=5)
+    s = RunSettings(model="tssl-bp", epochs=2, batch_size=40, checkpoint_s=1e-9, baseline_lr=0.005)
+    whole = Run.open(tmp_path / "whole", cfg, s)
+    whole.train(train, test, progress=False)
+
+    def stop(position):
+        if position == 120:   # mid-epoch 1, killed before this batch's checkpoint
+            raise _Stop
+    with pytest.raises(_Stop):
+        Run.open(tmp_path / "cut", cfg, s).train(train, test, progress=False, on_batch=stop)
+    with np.load(tmp_path / "cut" / "checkpoint.npz", allow_pickle=False) as z:
+        assert int(z["epoch"]) == 0 and int(z["position"]) == 80 and "opt_m0" in z.files
+    resumed = Run.open(tmp_path / "cut", cfg, s)
+    resumed.train(train, test, progress=False)
+    for a, b in zip(load_weights(tmp_path / "whole" / "weights.npz"), load_weights(tmp_path / "cut" / "weights.npz")):
+        np.testing.assert_array_equal(a, b)
+    assert [r["test_acc"] for r in whole.metrics] == [r["test_acc"] for r in resumed.metrics]
+
+
+@pytest.mark.parametrize("argv,needles", [
+    (["--model", "tssl-bp", "--tau-m", "0.5"], ["--tau-m", "tau_m"]),
+    (["--model", "slayer", "--tau-s", "nan"], ["--tau-s"]),
+    (["--model", "tssl-bp", "--baseline-lr", "0"], ["--baseline-lr"]),
+    (["--model", "tssl-bp", "--device", "gpu7"], ["--device", "gpu7"]),
+    *([(["--model", "tssl-bp", "--device", "cuda"], ["--device", "no CUDA GPU"])]
+      if not torch.cuda.is_available() else []),
+    (["--model", "slayer", "--backend", "lava"], ["--backend", "evaluate"]),
+    (["--model", "tssl-bp", "--eta-warmup", "10"], ["--eta-warmup"]),
+    (["--model", "tssl-bp-xl"], ["tssl-bp-xl"]),
+])
+def test_bad_baseline_options_are_one_line_and_exit_2(capsys, argv, needles):
+    rc = cli.main(["train", *TINY, *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith("ssnnbp: error:"), err
+    for n in needles:
+        assert n in err[0], err
+
+
+def test_damaged_optimizer_state_is_one_line(capsys, tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY, "--model", "tssl-bp", "--out", str(out)]) == 0
+    with np.load(out / "checkpoint.npz", allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["opt_v0"] = np.full_like(arrays["opt_v0"], np.nan)
+    np.savez(out / "checkpoint.npz", **arrays)
+    capsys.readouterr()
+    assert cli.main(["train", *TINY, "--model", "tssl-bp", "--epochs", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "checkpoint.npz" in err[0] and "opt_m0" in err[0], err
+
+
+# ------------------------------------------------------------------ netx export, in Lava
+def _exported_float_simulation(path, x, steps, levels):
+    """The exported integer network simulated in float (mantissas / 64, 12-bit decays)."""
+    from lava_ssnnbp.baselines.lava_export import graded_inputs
+    with h5py.File(path, "r") as f:
+        n = len(f["layer"]) - 1
+        layers = [(f[f"layer/{i}/weight"][()] / 64.0, f[f"layer/{i}/neuron/iDecay"][()] / 4096,
+                   f[f"layer/{i}/neuron/vDecay"][()] / 4096, f[f"layer/{i}/neuron/vThMant"][()] / 64.0)
+                  for i in range(1, n + 1)]
+    s = np.repeat(graded_inputs(x, levels)[:, :, None], steps, axis=2).astype(float)
+    for w, du, dv, th in layers:
+        u = np.zeros((len(x), w.shape[0]))
+        v, out = u.copy(), []
+        for k in range(steps):
+            u = u * (1 - du) + s[:, :, k] @ w.T
+            v = v * (1 - dv) + u
+            out.append(v > th)
+            v = v * (1 - out[-1])
+        s = np.stack(out, -1).astype(float)
+    return s
+
+
+@pytest.mark.lava
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["tssl-bp", "slayer"])
+def test_export_runs_in_lava_like_torch(tmp_path, method):
+    from lava_ssnnbp.baselines import lava_export as le
+    from lava_ssnnbp.data import load_dataset
+    train = load_dataset("default", "train").subset(600, 0)
+    test = load_dataset("default", "test").subset(20, 0)
+    net = build_net(method, (784, 32, 10), 5, seed=0, tau_m=5.0, tau_s=3.0)
+    opt = net.make_optimizer(5e-3)
+    xs, ys = torch.from_numpy(train.x), torch.from_numpy(train.y)
+    for b in range(0, 600, 50):
+        loss = net.loss(net(xs[b:b + 50]), ys[b:b + 50])
+        opt.zero_grad()
+        loss.backward()
+        net.clip_gradients()
+        opt.step()
+        net.after_step()
+    ex = le.export_netx(net, tmp_path / "net.h5", calibration=train.x[:200])
+    with h5py.File(ex.path, "r") as f:
+        assert f["layer/0/shape"][()].tolist() == [785]
+        assert f["layer/1/neuron/iDecay"][()] == round(4096 / 3) and f["layer/1/neuron/vDecay"][()] == round(4096 / 5)
+        assert f["layer/2/weight"].shape == (10, 32)
+    lava = le.run_lava(ex, test.x)
+    assert lava.shape == (20, 10, 5) and lava.sum() > 0
+    # Lava runs the exported integer network exactly (its own arithmetic rounds a few spikes at most) ...
+    same = _exported_float_simulation(ex.path, test.x, 5, ex.levels) == lava
+    assert same.mean() > 0.995, same.mean()
+    # ... and that differs from torch by the rounding of inputs, weights and decays only
+    torch_spikes = net.spike_trains(torch.from_numpy(test.x))[-1].numpy()
+    assert (torch_spikes == lava).mean() > 0.9
+    agree = np.mean(net.scores_from_spikes(lava).argmax(1) == net.scores_from_spikes(torch_spikes).argmax(1))
+    assert agree >= 0.75, agree
+
+
+@pytest.mark.lava
+@pytest.mark.slow
+def test_benchmark_script_and_evaluate_in_lava(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location(
+        "bench_baselines", Path(__file__).resolve().parents[1] / "benchmarks" / "baselines.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    res = tmp_path / "res"
+    argv = ["--method", "slayer", "--dataset", "default", "--hidden", "16", "--epochs", "1", "--batch-size", "20",
+            "--lava-samples", "10", "--runs", str(tmp_path / "runs"), "--results", str(res),
+            "--train-samples", "600", "--test-samples", "50", "--quiet", "--baseline-lr", "0.01"]
+    assert script.main([*argv, "--seeds", "0"]) == 0
+    path = res / "baselines_default_slayer_784-16-10_T5_e1.json"
+    r = json.loads(path.read_text())
+    rec = r["per_seed"]["0"]
+    assert r["seeds_finished"] == [0] and rec["lava_samples"] == 10 and rec["train_wall_s_per_epoch"] > 0
+    assert r["lava_acc_per_seed"] == [rec["lava_acc"]] and rec["peak_rss_mib"] > 0
+    # the torch number on the Lava images agrees with the run's own scoring of them
+    from lava_ssnnbp.baselines import runner
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.training import read_run_folder
+    folder = read_run_folder(tmp_path / "runs" / "default_slayer_784-16-10_T5_e1_seed0")
+    test = load_dataset("default", "test")
+    net = runner.net_from_settings(folder.cfg, folder.settings, folder.weights)
+    assert rec["torch_acc_same_samples"] == pytest.approx(100 * runner.accuracy(net, test.x[:10], test.y[:10]))
+    # a second seed is merged next to the first
+    assert script.main([*argv, "--seeds", "1"]) == 0
+    assert json.loads(path.read_text())["seeds_finished"] == [0, 1]
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(folder.path), "--backend", "lava", "--test-samples", "10", "--quiet"]) == 0
+    assert "netx export in Lava" in capsys.readouterr().out
+
+
+def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+
+    def script(name):
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", bench / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    res = tmp_path / "results"
+    res.mkdir()
+    settings = {"method": "tssl-bp", "dataset": "mnist", "sizes": [784, 1280, 10], "steps": 5, "epochs": 3,
+                "batch_size": 100, "run_settings": {}, "extra_args": []}
+    rec = {"finished": True, "epochs_done": 3, "test_acc": 97.5, "train_wall_s_per_epoch": 300.0,
+           "peak_rss_mib": 900.0, "lava_acc": 97.0, "torch_acc_same_samples": 97.2, "lava_samples": 500,
+           "machine": {}, "written": "2026-12-02T03:00:00"}
+    b = script("baselines")
+    b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 0, rec, settings)
+    r = b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 1, {**rec, "test_acc": 97.9}, settings)
+    assert r["seeds_finished"] == [0, 1] and r["test_acc_mean"] == pytest.approx(97.7)
+    # other settings in the same file start afresh
+    other = b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 2, rec, {**settings, "batch_size": 50})
+    assert other["seeds_finished"] == [2]
+    b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 1, {**rec, "test_acc": 97.9}, settings)
+    out = tmp_path / "RESULTS.md"
+    assert script("make_results").main(["--results", str(res), "--output", str(out)]) == 0
+    row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
+    assert len(row) == 1 and "784-1280-10" in row[0] and "97.00 (torch 97.20; 500)" in row[0] and "| 300 |" in row[0]
+
+
+# ------------------------------------------------------------------ conv stacks (TSSL-BP's CNN rows)
+def test_sum_pooling_by_hand():
+    a = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 1, 2, 2, 1)
+    assert tb.sum_pool(a, 2).item() == pytest.approx(1.1 * 10)   # the authors' pooling weight 1.1
+
+
+def test_a_conv_layer_as_large_as_the_image_is_a_dense_layer():
+    from lava_ssnnbp.baselines import weight_shapes
+    assert weight_shapes((784, 300, 10), "15C5-P2-40C5-P2", (28, 28)) == [
+        (15, 1, 5, 5), (40, 15, 5, 5), (300, 640), (10, 300)]   # the authors' MNIST CNN: 640 = 40 x 4 x 4
+    conv = tb.TSSLBPNet((16, 2), steps=5, seed=3, conv="3C4", input_shape=(4, 4)).double()
+    with torch.no_grad():   # strong enough that both layers fire
+        for w in conv.weights:
+            w.mul_(4)
+    dense = tb.TSSLBPNet((16, 3, 2), steps=5, seed=3).double()
+    dense.set_weights([conv.weights[0].detach().reshape(3, 16).numpy(), conv.weights[1].detach().numpy()])
+    x = torch.rand(4, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    y = torch.tensor([0, 1, 1, 0])
+    out_c, out_d = conv(x), dense(x)
+    np.testing.assert_allclose(out_c.detach().numpy(), out_d.detach().numpy(), rtol=1e-12)
+    assert all(t.sum() > 0 for t in conv.spike_trains(x))   # spikes in both layers: the comparison says something
+    conv.loss(out_c, y).backward()
+    dense.loss(out_d, y).backward()
+    np.testing.assert_allclose(conv.weights[0].grad.reshape(3, 16).numpy(), dense.weights[0].grad.numpy(), rtol=1e-10)
+
+
+def test_cli_trains_a_conv_network_and_keeps_it_out_of_lava(capsys, tmp_path):
+    out = tmp_path / "cnn"
+    argv = ["train", *TINY, "--model", "tssl-bp", "--conv", "4C5-P2", "--hidden", "16", "--baseline-lr", "0.01",
+            "--out", str(out)]
+    assert cli.main([*argv, "--epochs", "1"]) == 0
+    w = load_weights(out / "weights.npz")
+    assert [a.shape for a in w] == [(4, 1, 5, 5), (16, 576), (10, 16)]
+    assert json.loads((out / "config.json").read_text())["run"]["conv"] == "4C5-P2"
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
+    m = json.loads((out / "metrics.json").read_text())["epochs"]
+    assert f"{100 * m[-1]['test_acc']:.2f}%" in capsys.readouterr().out
+    assert cli.main(["evaluate", str(out), "--backend", "lava", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "conv" in err[0] and "--backend engine" in err[0]
+    assert cli.main([*argv, "--epochs", "2"]) == 0
+    assert "resuming" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,needles", [
+    (["--model", "tssl-bp", "--conv", "15C5-Q2"], ["--conv", "Q2"]),
+    (["--model", "tssl-bp", "--conv", "8C5-P5"], ["--conv", "pooling"]),
+    (["--model", "slayer", "--conv", "8C5"], ["--conv", "tssl-bp only"]),
+])
+def test_bad_conv_stacks_are_one_line(capsys, argv, needles):
+    rc = cli.main(["train", *TINY, *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith("ssnnbp: error:"), err
+    for n in needles:
+        assert n in err[0], err
