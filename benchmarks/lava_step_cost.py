@@ -77,10 +77,13 @@ def plain_lava(sizes, steps, fixed, rng):
             "processes": 5}
 
 
-def ssnnbp_lava(sizes, steps, fixed, mode, n, rng):
-    """SSNN-BP network: seconds per step in training and in inference."""
+def ssnnbp_lava(sizes, steps, fixed, mode, n, rng, learning_dense=False):
+    """SSNN-BP network: seconds per step in training and in inference.
+    ``learning_dense``: the learning-engine network (Lava's LearningDense synapses)."""
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.network import SSNNBPNetwork
+    if learning_dense:
+        from lava_ssnnbp.learning_network import LearningEngineNetwork as SSNNBPNetwork  # noqa: N814
 
     cfg = SSNNConfig(sizes=sizes, steps=steps, fixed_point=fixed, mode=mode)
     x = images(n + 1, sizes[0], rng)
@@ -107,7 +110,7 @@ def ssnnbp_lava(sizes, steps, fixed, mode, n, rng):
         out["processes"] = len(net.processes)
         t0 = time.perf_counter()
         net.synapses[1].weights.get()             # Lava's element-wise Var.get, for comparison
-        out["var_get_10x1280_weights_s"] = time.perf_counter() - t0
+        out[f"var_get_{sizes[2]}x{sizes[1]}_weights_s"] = time.perf_counter() - t0
         del ws
     return out
 
@@ -130,9 +133,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=50, help="time steps per sample (T)")
     ap.add_argument("--samples", type=int, default=3, help="timed samples per measurement")
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "lava_step_cost.json")
+    ap.add_argument("--hidden", type=int, default=1280, help="hidden units (784-H-10)")
+    ap.add_argument("--learning-dense", action="store_true",
+                    help="only fixed point 'coincidence' and 'replay': today's network against the "
+                         "learning-engine network (LearningDense synapses), written to "
+                         "results/lava_step_cost_learning_dense.json unless --out is given")
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    sizes = (784, 1280, 10)
+    sizes = (784, args.hidden, 10)
+    if args.out is None:
+        args.out = HERE / "results" / ("lava_step_cost_learning_dense.json" if args.learning_dense
+                                       else "lava_step_cost.json")
     rng = np.random.default_rng(0)
     results = {"sizes": list(sizes), "steps": args.steps, "samples": args.samples,
                "host": {"python": sys.version.split()[0], "machine": platform.machine(),
@@ -140,6 +151,9 @@ def main(argv=None):
                "runs": []}
     import lava
     results["host"]["lava"] = getattr(lava, "__version__", "0.10.0")
+    results["load_avg_1min_at_start"] = round(os.getloadavg()[0], 2)
+    if args.learning_dense:
+        return _learning_dense(sizes, args, rng, results)
     for fixed in (True, False):
         prec = "fixed_pt" if fixed else "floating_pt"
         plain = plain_lava(sizes, args.steps * args.samples, fixed, rng)
@@ -155,6 +169,25 @@ def main(argv=None):
             print(f"ssnnbp {prec} {mode}: train {r['train_s_per_step'] * 1e3:.2f} ms/step, "
                   f"test {r['test_s_per_step'] * 1e3:.2f} ms/step, engine "
                   f"{r['engine_train_s_per_step'] * 1e3:.2f} ms/step", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+def _learning_dense(sizes, args, rng, results):
+    plain = plain_lava(sizes, args.steps * args.samples, True, rng)
+    results["runs"].append({"network": "lava Dense+LIF (forward only)", "precision": "fixed_pt", **plain})
+    print(f"plain fixed_pt: {plain['s_per_step'] * 1e3:.2f} ms/step", flush=True)
+    for mode in ("coincidence", "replay"):
+        for name, ld in (("SSNN-BP (lava_ssnnbp.network)", False),
+                         ("SSNN-BP learning engine (lava_ssnnbp.learning_network)", True)):
+            r = ssnnbp_lava(sizes, args.steps, True, mode, args.samples, rng, learning_dense=ld)
+            r["train_vs_plain"] = r["train_s_per_step"] / plain["s_per_step"]
+            r["test_vs_plain"] = r["test_s_per_step"] / plain["s_per_step"]
+            results["runs"].append({"network": name, "precision": "fixed_pt", **r})
+            print(f"{name} {mode}: train {r['train_s_per_step'] * 1e3:.2f} ms/step, "
+                  f"test {r['test_s_per_step'] * 1e3:.2f} ms/step", flush=True)
+    results["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -224,6 +224,84 @@ def lava_section(res: Path) -> list:
     return out
 
 
+def learning_engine_section(res: Path) -> list:
+    out = []
+    for f in sorted(res.glob("learning_engine_network*.json"), key=lambda f: (f.name != "learning_engine_network.json",
+                                                                               f.name)):
+        out += _learning_engine_run(json.loads(f.read_text()), f.name, first=not out)
+    return out
+
+
+def _learning_engine_run(r: dict, name: str, first: bool) -> list:
+    out = []
+    if r:
+        runs = r["runs"]
+        names = {"lava_learning_dense": "Lava `LearningEngineNetwork` (LearningDense, Lava's learning engine)",
+                 "engine": "engine (per-synapse rounding, 8-bit saturation)",
+                 "engine_lava_rounding": "engine, `learning_engine='lava'` (Lava's rounding and clip)"}
+        same = r["lava_vs_engine_lava_rounding"]
+        if first:
+            out += ["", "## Plastic synapses on Lava's own learning engine (`benchmarks/learning_engine_network.py`)"]
+        out += ["", f"`{r['command']}` ({name}): {r['dataset']}, {r['train_samples']} training / {r['test_samples']} test "
+                f"images, {'-'.join(map(str, r['sizes']))}, T = {r['steps']}, mode {r['mode']}, fixed point, "
+                f"eta {r['eta']}, {r['epochs']} epoch, per-sample updates, seed {r['seed']}, the same initial "
+                f"weights; load average {r['load_avg_1min_at_end']} at the end (other jobs on both cores; "
+                f"{r.get('load_note', 'see the JSON')}).", "",
+                "| network | test acc. % | accuracy while training % | train wall s | test wall s |",
+                "|---|---|---|---|---|"]
+        for key, row in runs.items():
+            out.append(f"| {names.get(key, key)} | {row['test_acc']:.2f} | {row['train_acc_during_learning']:.2f} | "
+                       f"{row['train_wall_s']:.0f} | {row['test_wall_s']:.0f} |")
+        out += ["", "Lava network vs engine with Lava's rounding: weights identical per layer "
+                f"{[w['identical'] for w in same['weights']]} (differing weights "
+                f"{[w['differing'] for w in same['weights']]}), test counts identical "
+                f"{same['test_counts_identical']}; vs the plain engine: differing weights "
+                f"{[w['differing'] for w in r['lava_vs_engine']['weights']]} (max |diff| "
+                f"{[w['max_abs_diff'] for w in r['lava_vs_engine']['weights']]}). Backward copy exactly W^T: "
+                f"{r['backward_copy_is_transpose']}. Weights beyond +-127 in the Lava network: "
+                f"{r['weights_beyond_8_bits']['lava']}."]
+        if r.get("note"):
+            out += ["", r["note"]]
+    return out
+
+
+def energy_section(res: Path) -> list:
+    out = []
+    r = _load(res, "energy.json")
+    if r:
+        first = next(iter(r.values()))
+        out += ["", "## Energy and latency on Loihi, estimated from counted events (`benchmarks/energy.py`)", "",
+                f"Counted events of the trained learning-engine network (trained with `Engine(learning_engine='lava')`, "
+                f"bit for bit the Lava network) times the per-event figures of {first['source']} "
+                f"({first['chip']}): synaptic op {first['per_event']['synaptic_op_pj']} pJ / "
+                f"{first['per_event']['synaptic_op_ns']} ns, synaptic (learning) update "
+                f"{first['per_event']['synaptic_update_pj']} pJ / {first['per_event']['synaptic_update_ns']} ns, neuron "
+                f"update {first['per_event']['neuron_update_active_pj']} / {first['per_event']['neuron_update_inactive_pj']} "
+                f"pJ (active / inactive), spike {first['per_event']['spike_within_tile_pj']} pJ + one tile hop "
+                f"{first['per_event']['tile_hop_pj']} pJ, barrier {first['per_event']['barrier_ns']} ns per step. "
+                "A model, not a measurement: no static power, no embedded-core cost (the W^T copy's writes are "
+                "counted, not priced). Learning-engine updates: 'min' = synapses touched by presynaptic spikes plus "
+                "one end-of-sample update per plastic synapse; 'max' = every plastic synapse every step (the rule's "
+                "u0 terms with t_epoch = 1). Our accuracies: the embedded 6,000-image subset, 1 epoch; the published "
+                "ones: full MNIST.", "",
+                "| network | test acc. % (1,000) | per training sample: synaptic ops | learning updates (min..max) | "
+                "energy mJ (min..max) | latency ms (min..max) | per inference: synaptic ops | energy mJ | latency ms | command |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
+        for key, e in r.items():
+            t, i = e["training_sample"], e["inference"]
+            out.append(f"| {key} | {e['test_acc_1000']:.1f} | {t['events']['synaptic_ops']:.3g} | "
+                       f"{t['events']['learning_updates_min']:.3g}..{t['events']['learning_updates_max']:.3g} | "
+                       f"{t['energy_mj_learning_min']:.3f}..{t['energy_mj_learning_max']:.3f} | "
+                       f"{t['latency_ms_learning_min']:.2f}..{t['latency_ms_learning_max']:.2f} | "
+                       f"{i['events']['synaptic_ops']:.3g} | {i['energy_mj']:.4f} | {i['latency_ms']:.3f} | "
+                       f"`{e['command']}` |")
+        for p in first["published"]:
+            inf = f"{p['inference_mj']}" if p["inference_mj"] is not None else "-"
+            out.append(f"| published: {p['work']} | {p['mnist_acc']} (MNIST) | | | {p['train_mj_per_sample']} | "
+                       f"{p['train_ms_per_sample']} | | {inf} | | |")
+    return out
+
+
 ON_CHIP_MODES = ("coincidence", "replay")   # map to a Loihi 2 learning rule (lava_config.loihi_learning_rule)
 # the README's headline configurations, shown next to the baselines on the same data sets
 BASELINE_COMPANIONS = (
@@ -302,7 +380,7 @@ def main(argv=None) -> int:
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
     out += baselines_section(args.results)
-    out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
+    out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + learning_engine_section(args.results) + energy_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]

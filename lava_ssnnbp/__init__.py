@@ -5,6 +5,7 @@ _LAZY = {
     "run_config": "lava_ssnnbp.lava_config",
     "model_map": "lava_ssnnbp.lava_config",
     "SSNNBPNetwork": "lava_ssnnbp.network",
+    "LearningEngineNetwork": "lava_ssnnbp.learning_network",
 }
 
 

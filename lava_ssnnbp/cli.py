@@ -447,7 +447,33 @@ def cmd_info(args) -> int:
           f"({3 * n_neurons} compartments: x, d+, d-), {n_syn} plastic synapses "
           f"({n_syn * cfg.weight_bits / 8 / 1024:.0f} KiB at {cfg.weight_bits}-bit weights)")
     _print_loihi_estimate(cfg)
+    if args.run and folder.weights is not None:
+        _print_energy_estimate(folder, args.data_dir)
     return 0
+
+
+ENERGY_SAMPLES = 100   # training and test samples whose events 'info --run' counts
+
+
+def _print_energy_estimate(folder, data_dir):
+    """Energy and latency per training sample and per inference (lava_ssnnbp.energy), from the
+    events of the run's trained weights on its data set's first samples."""
+    from . import energy
+    from .data.registry import load_dataset
+    cfg, s = folder.cfg, folder.settings
+    if s.model != "snn" or not cfg.fixed_point or cfg.mode not in ("coincidence", "replay"):
+        print("energy estimate: only for fixed-point SSNN runs with the on-chip rules 'coincidence' or 'replay'")
+        return
+    try:
+        tr = load_dataset(s.dataset, "train", data_dir, steps=cfg.steps, max_samples=ENERGY_SAMPLES)
+        te = load_dataset(s.dataset, "test", data_dir, steps=cfg.steps, max_samples=ENERGY_SAMPLES)
+    except Exception as e:  # noqa: BLE001 -- the estimate is an extra; say why it is missing
+        print(f"energy estimate: data set {s.dataset!r} not available ({e})")
+        return
+    n = ENERGY_SAMPLES
+    result = energy.sample_costs(cfg, folder.weights, tr.x[:n], tr.y[:n], te.x[:n], s.seed)
+    for line in energy.lines(result):
+        print(line)
 
 
 def _progress_of(folder) -> str:
@@ -471,6 +497,11 @@ def _print_loihi_estimate(cfg: SSNNConfig):
     for learning in (True, False):
         for line in estimate(cfg, learning).lines():
             print("  " + line)
+    on_chip = cfg if cfg.mode in ("coincidence", "replay") else cfg.replace(mode="coincidence")
+    if on_chip is not cfg:
+        print(f"  (the learning engine runs 'coincidence' and 'replay' only: with mode coincidence, T={cfg.steps})")
+    for line in estimate(on_chip, learning_engine=True).lines():
+        print("  " + line)
 
 
 _FIELD_DEST = {"sizes": "hidden", "checkpoint_s": "checkpoint_every"}   # where a field's option is named otherwise

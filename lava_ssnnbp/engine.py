@@ -121,12 +121,22 @@ class Engine:
     spikes (fixed point is bit-exact either way).
     """
 
-    def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32):
+    def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32,
+                 learning_engine: Optional[str] = None, lava_step_offset: int = 0):
         self.cfg, self.seed = cfg, seed
         self.dtype = np.int32 if cfg.fixed_point else dtype
         ws = dyn.check_weights(cfg, weights) if weights is not None else dyn.init_weights(cfg, seed)
         self.weights = [np.array(w, dtype=self.dtype) for w in ws]
         self.samples_seen = 0   # global sample counter: names the random streams of learning
+        # learning_engine='lava': round and clip as Lava's bit-approximate learning engine does
+        # (learning_engine.learn_as_lava; one shared random per Lava time step), to compare
+        # bit for bit with LearningEngineNetwork; lava_step_offset: Lava steps run before sample 0
+        if learning_engine not in (None, "lava"):
+            raise ValueError(f"learning_engine must be None or 'lava', not {learning_engine!r}")
+        if learning_engine == "lava" and not (cfg.fixed_point and cfg.mode in ("coincidence", "replay")):
+            raise ValueError("learning_engine='lava' needs fixed point and mode 'coincidence' or 'replay'")
+        self.learning_engine, self.lava_step_offset = learning_engine, int(lava_step_offset)
+        self._lava_randoms = None
 
     # ------------------------------------------------------------------ simulate
     def simulate(self, batch: SampleBatch, train: bool, record: bool = False,
@@ -324,10 +334,23 @@ class Engine:
     def apply(self, res: SimResult, first_sample: int):
         """Apply one learning epoch's update (summed over the batch)."""
         xc, dpc, dnc = res.window_counts or (res.x_counts, res.dp_counts, res.dn_counts)
+        if self.learning_engine == "lava":
+            return self._apply_as_lava(res, xc, dpc, dnc, first_sample)
         for k in range(self.cfg.n_layers):
             coinc = res.numerators[k] if res.numerators is not None else None
             self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],
                                         self.seed, first_sample, coinc, inplace=True)
+
+    def _apply_as_lava(self, res: SimResult, xc, dpc, dnc, first_sample: int):
+        from . import learning_engine as le
+        if self._lava_randoms is None:
+            self._lava_randoms = le.EpochRandoms()
+        # the Lava time step of this sample's last step: its learning epoch
+        step = self.lava_step_offset + (first_sample + 1) * (self.cfg.steps + self.cfg.replay_window)
+        r = self._lava_randoms.draw(step)
+        for k in range(self.cfg.n_layers):
+            self.weights[k] = le.learn_as_lava(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],
+                                               res.numerators[k], r, inplace=True)
 
     def train_batch(self, x, y, batch_updates: str = "per-sample") -> SimResult:
         """Train on samples (B, ...) in order and return their spike counts.

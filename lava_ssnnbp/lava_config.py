@@ -29,15 +29,22 @@ def model_map(fixed_point: bool) -> dict:
     """{Process class: ProcessModel class} of every SSNN-BP process for one precision."""
     from lava_ssnnbp.proc_models import coincidence_dense as cd
     from lava_ssnnbp.proc_models import composite_neuron as cn
+    from lava_ssnnbp.proc_models import learning_neuron as ln
     from lava_ssnnbp.proc_models import spike_io as io
+    from lava_ssnnbp.proc_models import weight_mirror as wm
     from lava_ssnnbp.proc_models import winner_take_all as wta
     from lava_ssnnbp.processes.coincidence_dense.process import CoincidenceDense
     from lava_ssnnbp.processes.composite_neuron.process import CompositeNeuron, OutputCompositeNeuron
+    from lava_ssnnbp.processes.learning_neuron.process import LearningCompositeNeuron, LearningOutputCompositeNeuron
     from lava_ssnnbp.processes.spike_io.process import SpikeInput, TargetGenerator
+    from lava_ssnnbp.processes.weight_mirror.process import BackwardWeightSync
     from lava_ssnnbp.processes.winner_take_all.process import WinnerTakeAll
 
-    if fixed_point:
+    if fixed_point:   # the learning-engine neurons exist in fixed point only (Lava's bit-approximate engine)
         return {
+            LearningCompositeNeuron: ln.PyLearningCompositeNeuronModelFixed,
+            LearningOutputCompositeNeuron: ln.PyLearningOutputCompositeNeuronModelFixed,
+            BackwardWeightSync: wm.PyBackwardWeightSyncModel,
             CompositeNeuron: cn.PyCompositeNeuronModelFixed,
             OutputCompositeNeuron: cn.PyOutputCompositeNeuronModelFixed,
             WinnerTakeAll: wta.PyWinnerTakeAllModelFixed,
@@ -52,6 +59,7 @@ def model_map(fixed_point: bool) -> dict:
         CoincidenceDense: cd.PyCoincidenceDenseModelFloat,
         SpikeInput: io.PySpikeInputModel,
         TargetGenerator: io.PyTargetGeneratorModel,
+        BackwardWeightSync: wm.PyBackwardWeightSyncModel,
     }
 
 

@@ -24,6 +24,12 @@ the mapping):
   d-), and the input becomes a relay layer on neurocores (one neuron and one
   synapse per input, with its counter and register), since its replay must be
   generated on the cores.
+* **learning engine** (``estimate(..., learning_engine=True)``, the
+  ``LearningEngineNetwork`` of ``lava_ssnnbp.learning_network``): every weight
+  is 9-bit signed (the width Lava's learning engine holds and clips to), every
+  forward plastic synapse has Lava's 9-bit tag (``tag_1``: 8 bits plus sign)
+  whatever T, and the backward copy W_k^T is a plain ``Dense`` (no tag),
+  rewritten by the embedded cores after each sample.
 * **neurocores** per neuron layer (partitioned by postsynaptic neuron, each
   core holding its neurons and their incoming synapses): the largest of
   compartments / neurons per core, synaptic memory / synaptic memory per core,
@@ -106,6 +112,7 @@ class ResourceEstimate:
     tag_bits: int
     limits: Loihi2Limits
     processes: List[ProcessUsage] = field(default_factory=list)
+    learning_engine: bool = False
 
     def _sum(self, attr, only_cores=False):
         return sum(getattr(p, attr) for p in self.processes if p.on_neurocores or not only_cores)
@@ -149,7 +156,8 @@ class ResourceEstimate:
 
     def lines(self) -> List[str]:
         """Human-readable table (what ``ssnnbp info`` prints)."""
-        what = "on-chip learning" if self.learning else "inference only"
+        what = ("on-chip learning on Lava's learning engine (LearningDense; W^T copied by the embedded cores)"
+                if self.learning_engine else "on-chip learning" if self.learning else "inference only")
         out = [f"{what}: {'-'.join(map(str, self.sizes))}, {self.weight_bits}-bit weights"
                + (f", {self.tag_bits}-bit learning tags" if self.learning else "")]
         out.append(f"  {'process':12s} {'neurons':>8s} {'synapses':>10s} {'syn. memory':>12s} {'cores':>6s}")
@@ -194,11 +202,18 @@ def _cores(compartments: int, synapses: int, mem_bits: int, lim: Loihi2Limits) -
                math.ceil(synapses / lim.synapses_per_core))
 
 
-def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIHI2) -> ResourceEstimate:
-    """Loihi 2 resources of the SSNN-BP network ``cfg`` (see the module docstring)."""
-    sizes, L, wb = cfg.sizes, cfg.n_layers, cfg.weight_bits
-    tb = tag_bits(cfg) if learning else 0
-    est = ResourceEstimate(tuple(sizes), learning, wb, tb, limits)
+LEARNING_ENGINE_WEIGHT_BITS = 9   # Lava's learning engine: 8 bits plus sign (constants.W_WEIGHTS_S)
+
+
+def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIHI2,
+             learning_engine: bool = False) -> ResourceEstimate:
+    """Loihi 2 resources of the SSNN-BP network ``cfg`` (see the module docstring).
+    ``learning_engine``: the LearningEngineNetwork's widths (implies ``learning``)."""
+    learning = learning or learning_engine
+    sizes, L = cfg.sizes, cfg.n_layers
+    wb = LEARNING_ENGINE_WEIGHT_BITS if learning_engine else cfg.weight_bits
+    tb = limits.learning_tag_bits if learning_engine else (tag_bits(cfg) if learning else 0)
+    est = ResourceEstimate(tuple(sizes), learning, wb, tb, limits, learning_engine=learning_engine)
     replay = learning and cfg.mode == "replay"
     if replay:    # the inputs replay their counts: relay neurons on the cores, fed 1:1 by the injected spikes
         p = ProcessUsage("input", "SpikeInput", neurons=sizes[0], synapses=sizes[0], weight_bits=sizes[0] * wb,
@@ -214,7 +229,7 @@ def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIH
         n = sizes[l]
         fwd = sizes[l - 1] * n                                   # W_{l-1}: into layer l
         bwd = n * sizes[l + 1] if (learning and l < L) else 0    # copy of W_l for W_l^T (d of layer l+1 -> layer l)
-        plastic = (fwd + bwd) if learning else 0
+        plastic = (fwd + (0 if learning_engine else bwd)) if learning else 0
         fixed = 0
         if l == L:
             fixed += n * (n - 1) if cfg.wta else 0               # WTA on the output core

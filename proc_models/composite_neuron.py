@@ -110,6 +110,10 @@ class _HiddenModel(_CompositeModel):
     def in_ports(self):
         return self.a_in, self.b_in
 
+    def receive(self):
+        """This step's forward and backward synaptic input."""
+        return self.a_in.recv(), self.b_in.recv()
+
     def run_spk(self):
         if self.in_replay():
             return self.replay_step(("x", "dp", "dn"))
@@ -125,8 +129,8 @@ class _HiddenModel(_CompositeModel):
             else:
                 self.keep[:] = True
                 self._keep = None
-        st, x, dp, dn = dyn.hidden_step(self.state(), self.a_in.recv(), self.b_in.recv(),
-                                        self.params(), self._keep, self.firing_randoms())
+        a, b = self.receive()
+        st, x, dp, dn = dyn.hidden_step(self.state(), a, b, self.params(), self._keep, self.firing_randoms())
         self.store(st, x, dp, dn)
         if self.is_last():
             self.end_sample()
@@ -136,6 +140,10 @@ class _OutputModel(_CompositeModel):
     def in_ports(self):
         return self.a_in, self.target_in
 
+    def receive(self):
+        """This step's synaptic input (forward drive plus WTA) and target spikes."""
+        return self.a_in.recv(), self.target_in.recv()
+
     def run_spk(self):
         if self.in_replay():
             return self.replay_step(("dp", "dn"))
@@ -143,8 +151,8 @@ class _OutputModel(_CompositeModel):
             self.begin_sample()
             self.reset_state()
             self.counts[:] = 0
-        st, x, dp, dn = dyn.output_step(self.state(), self.a_in.recv(), self.target_in.recv(),
-                                        self.params(), self.firing_randoms())
+        a, target = self.receive()
+        st, x, dp, dn = dyn.output_step(self.state(), a, target, self.params(), self.firing_randoms())
         self.store(st, x, dp, dn)
         self.counts += x
         if self.t == self.T - 1 and has_pipe(self.counts_out):

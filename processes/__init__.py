@@ -10,6 +10,12 @@ One sub-package per process family, laid out like Lava's own ``lava.proc``:
                            forward and transposed, learning by coincidences)
 ``spike_io``               :class:`SpikeInput` (pixel/event encoder),
                            :class:`TargetGenerator` (label spike trains)
+``learning_neuron``        :class:`LearningCompositeNeuron`,
+                           :class:`LearningOutputCompositeNeuron` (the composite
+                           neurons as Lava LearningNeuronProcesses: third factors
+                           for Lava's LearningDense; fixed point)
+``weight_mirror``          :class:`BackwardWeightSync` (the embedded core's copy
+                           of W^T into the backward Dense)
 =========================  =====================================================
 
 The behaviour lives in ``lava_ssnnbp.proc_models`` (one 'floating_pt' and one
@@ -38,6 +44,9 @@ _EXPORTS = {
     "CoincidenceDense": "lava_ssnnbp.processes.coincidence_dense.process",
     "SpikeInput": "lava_ssnnbp.processes.spike_io.process",
     "TargetGenerator": "lava_ssnnbp.processes.spike_io.process",
+    "LearningCompositeNeuron": "lava_ssnnbp.processes.learning_neuron.process",
+    "LearningOutputCompositeNeuron": "lava_ssnnbp.processes.learning_neuron.process",
+    "BackwardWeightSync": "lava_ssnnbp.processes.weight_mirror.process",
 }
 
 __all__ = sorted(_EXPORTS)

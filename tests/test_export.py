@@ -202,6 +202,19 @@ def test_resource_estimate_by_hand():
     assert (i.neurons, i.spike_sources, i.synapses, i.plastic_synapses, i.synaptic_memory_bits) == (5, 4, 20, 0, 160)
 
 
+def test_resource_estimate_on_lavas_learning_engine_by_hand():
+    """LearningEngineNetwork: 9-bit weights and 9-bit tags on the forward plastic synapses;
+    the backward copy W1^T is a plain Dense (9-bit weights, no tag), rewritten by the embedded cores."""
+    cfg = SSNNConfig(sizes=(4, 3, 2), steps=10, mode="coincidence", weight_bits=8)
+    e = estimate(cfg, learning=False, learning_engine=True)          # learning_engine implies learning
+    assert (e.learning, e.weight_bits, e.tag_bits) == (True, 9, 9)
+    rows = {p.name: p for p in e.processes}
+    h, o = rows["hidden1"], rows["output"]
+    assert (h.synapses, h.plastic_synapses, h.weight_bits, h.learning_bits) == (18, 12, 18 * 9, 12 * 9)
+    assert (o.synapses, o.plastic_synapses, o.weight_bits, o.learning_bits) == (16, 6, 16 * 9, 6 * 9)
+    assert "Lava's learning engine" in e.lines()[0]
+
+
 def test_resource_estimate_of_the_replay_rule_by_hand():
     """'replay': tags count the window (T_s), the inputs become relay neurons on the
     cores, and every train of a neuron adds its counter and probability register."""
@@ -240,3 +253,4 @@ def test_info_prints_the_loihi_estimate(capsys):
     assert "784-64-10" in out and "Loihi 2 resource estimate" in out
     assert "8192 neurons/core" in out and "neurocores = 1 chip" in out
     assert "on-chip learning" in out and "inference only" in out
+    assert "on-chip learning on Lava's learning engine" in out and "9-bit learning tags" in out

@@ -14,10 +14,10 @@ NOTEBOOKS = sorted(TUTORIALS.glob("[0-9][0-9]_*.ipynb"))
 KERNEL = "ssnnbp-test-venv"
 
 
-def test_the_five_tutorials_exist():
+def test_the_six_tutorials_exist():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01_composite_neuron", "02_on_chip_learning_in_lava", "03_wta_softmax",
-                     "04_nmnist_tonic", "05_to_loihi"]
+                     "04_nmnist_tonic", "05_to_loihi", "06_learning_engine"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -144,14 +144,14 @@ class CompositeNeuron(_CompositeBase):
                  seed: int = 0, layer: int = 1, learn: bool = True, record: bool = False,
                  sample_id: int = 0, host_io: bool = False, io_depth: int = 16,
                  fixed_point: ty.Optional[bool] = None, replay_steps: int = 0,
-                 stochastic_firing: bool = False, name: ty.Optional[str] = None):
+                 stochastic_firing: bool = False, name: ty.Optional[str] = None, **extra):
         if not 0 <= drop < 1:
             raise ValueError(f"drop must be in [0, 1), got {drop}")
         super().__init__(shape=shape, steps=steps, du=du, vth=vth, vth_grad=vth_grad,
                          vth_test=vth_test, reset=reset, overflow=overflow, learn=learn,
                          record=record, sample_id=sample_id, host_io=host_io,
                          io_depth=io_depth, fixed_point=fixed_point, replay_steps=replay_steps,
-                         seed=seed, layer=layer, stochastic_firing=stochastic_firing, name=name)
+                         seed=seed, layer=layer, stochastic_firing=stochastic_firing, name=name, **extra)
         self.drop = Var(shape=(1,), init=float(drop))
         self.keep = Var(shape=self.x_u.shape, init=True)  # this sample's dropout keep-mask
         self.b_in = InPort(shape=self.x_u.shape)
@@ -191,12 +191,12 @@ class OutputCompositeNeuron(_CompositeBase):
                  learn: bool = True, record: bool = False, sample_id: int = 0,
                  host_io: bool = False, io_depth: int = 16, fixed_point: ty.Optional[bool] = None,
                  replay_steps: int = 0, seed: int = 0, layer: int = 1,
-                 stochastic_firing: bool = False, name: ty.Optional[str] = None):
+                 stochastic_firing: bool = False, name: ty.Optional[str] = None, **extra):
         super().__init__(shape=shape, steps=steps, du=du, vth=vth, vth_grad=vth_grad,
                          vth_test=vth_test, reset=reset, overflow=overflow, learn=learn,
                          record=record, sample_id=sample_id, host_io=host_io,
                          io_depth=io_depth, fixed_point=fixed_point, replay_steps=replay_steps,
-                         seed=seed, layer=layer, stochastic_firing=stochastic_firing, name=name)
+                         seed=seed, layer=layer, stochastic_firing=stochastic_firing, name=name, **extra)
         self.err_gain = Var(shape=(1,), init=err_gain)
         self.counts = Var(shape=self.x_u.shape, init=0)
         self.target_in = InPort(shape=self.x_u.shape)

@@ -1,0 +1,72 @@
+"""Energy and latency per training sample and per inference on Loihi, from counted events.
+
+Trains 784-H-10 one epoch on the embedded MNIST subset (``--dataset default``,
+the sample order of ``ssnnbp train --seed 0``, per-sample updates, fixed point,
+'coincidence'), with ``Engine(learning_engine='lava')`` -- bit for bit the
+learning-engine Lava network (tests/test_lava_learning_dense.py) and much faster --
+then counts the events of ``--count`` training and test samples with the trained
+weights and prices them with ``lava_ssnnbp.energy.LOIHI_2018`` (Davies et al.
+2018, Table 2). Writes benchmarks/results/energy.json (one entry per hidden size),
+next to Renner et al. 2024 and EMSTDP (Shrestha et al. 2021).
+
+Usage: python benchmarks/energy.py [--hidden 128] [--steps 30] [--train-samples 6000] [--count 200]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hidden", type=int, default=128, help="hidden units (default: %(default)s)")
+    ap.add_argument("--steps", type=int, default=30, help="T (default: %(default)s)")
+    ap.add_argument("--mode", default="coincidence", help="'coincidence' or 'replay' (default: %(default)s)")
+    ap.add_argument("--train-samples", type=int, default=6000, help="(default: %(default)s)")
+    ap.add_argument("--count", type=int, default=200, help="samples whose events are counted (default: %(default)s)")
+    ap.add_argument("--out", default=str(HERE / "results" / "energy.json"))
+    args = ap.parse_args(argv)
+
+    from lava_ssnnbp import dynamics as dyn
+    from lava_ssnnbp import energy
+    from lava_ssnnbp.config import SSNNConfig
+    from lava_ssnnbp.data.registry import load_dataset
+    from lava_ssnnbp.engine import Engine
+    from lava_ssnnbp.training import epoch_order
+
+    tr, te = load_dataset("default", "train"), load_dataset("default", "test")
+    order = epoch_order(0, 0, len(tr.y))[: args.train_samples]
+    cfg = SSNNConfig(sizes=(784, args.hidden, 10), steps=args.steps, fixed_point=True, mode=args.mode)
+    eng = Engine(cfg, dyn.init_weights(cfg, 0), seed=0, learning_engine="lava")
+    t0 = time.time()
+    for a in range(0, len(order), 100):
+        eng.train_batch(tr.x[order[a:a + 100]], tr.y[order[a:a + 100]], "per-sample")
+    train_s = time.time() - t0
+    acc = float(np.mean(eng.predict_counts(te.x, np.arange(len(te.y))).argmax(1) == te.y))
+    n = args.count
+    result = energy.sample_costs(cfg, eng.weights, tr.x[order[:n]], tr.y[order[:n]], te.x[:n], 0)
+    print("\n".join(energy.lines(result)))
+    key = f"784-{args.hidden}-10 {args.mode} T={args.steps}"
+    entry = {"sizes": list(cfg.sizes), "steps": cfg.steps, "mode": cfg.mode, "precision": "fixed",
+             "trained_on": f"default, {len(order)} samples, 1 epoch, seed 0, Engine(learning_engine='lava')",
+             "train_wall_s": round(train_s, 1), "test_acc_1000": 100 * acc, **result,
+             "command": "python benchmarks/energy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+             "load_avg_1min": round(os.getloadavg()[0], 2), "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    out = Path(args.out)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    data[key] = entry
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
