@@ -43,7 +43,9 @@ def test_run_config_maps_every_process(fixed):
     tag = "fixed_pt" if fixed else "floating_pt"
     assert cfg.select_tag == tag
     procs = [P.CompositeNeuron, P.OutputCompositeNeuron, P.WinnerTakeAll, P.CoincidenceDense,
-             P.SpikeInput, P.TargetGenerator]
+             P.SpikeInput, P.TargetGenerator, P.BackwardWeightSync]
+    if fixed:   # the learning-engine neurons exist in fixed point only (Lava's bit-approximate engine)
+        procs += [P.LearningCompositeNeuron, P.LearningOutputCompositeNeuron]
     assert set(cfg.exception_proc_model_map) == set(procs)
     for proc, model in cfg.exception_proc_model_map.items():
         assert model.implements_process is proc
