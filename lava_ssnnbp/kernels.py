@@ -66,8 +66,22 @@ def _kernels():
     return _K
 
 
+def _launch_numba_threads(numba):
+    """Start numba's thread pool now, leaving multiprocessing's start method
+    unset if it was: numba asks for it when it starts its threads, which fixes
+    multiprocessing's default context, and Lava's import, which sets 'fork'
+    unforced, would then fail ("context has already been set")."""
+    import multiprocessing as mp
+    unset = mp.get_start_method(allow_none=True) is None
+    numba.get_num_threads()
+    if unset:
+        mp.set_start_method(None, force=True)
+
+
 def _compile():
     import numba
+
+    _launch_numba_threads(numba)
 
     @numba.njit(cache=True, nogil=True)
     def coinc(x, dp, dn, out):

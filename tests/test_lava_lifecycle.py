@@ -410,3 +410,18 @@ def test_lava_works_after_multiprocessing_context_was_fixed():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip() == "(1, 2)"
+
+
+def test_lava_imports_after_the_engine_trained_with_numba_threads():
+    """numba fixes multiprocessing's default context when it starts its
+    threads; the kernels undo that, so Lava (which sets 'fork' unforced on
+    import) still imports after an engine run, as tutorial 05 does."""
+    code = ("import multiprocessing as mp, numpy as np; "
+            "from lava_ssnnbp.config import SSNNConfig; from lava_ssnnbp.engine import Engine; "
+            "e = Engine(SSNNConfig(sizes=(20, 16, 4), steps=10, fixed_point=True, mode='coincidence'), seed=0); "
+            "e.train_batch(np.random.default_rng(0).random((4, 20)), np.arange(4), 'per-sample'); "
+            "assert mp.get_start_method(allow_none=True) is None; "
+            "import lava.magma.runtime.message_infrastructure.multiprocessing; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "ok"
