@@ -24,12 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+
+from lava_ssnnbp.result_files import machine_info, now, train_and_read
 
 HERE = Path(__file__).resolve().parent
 
@@ -110,7 +110,6 @@ def main(argv=None) -> int:
     ap.add_argument("--collect-only", action="store_true",
                     help="do not train: record what the run folders hold now")
     args, passthrough = ap.parse_known_args(argv)
-    from lava_ssnnbp import cli
     seeds = [int(s) for s in args.seeds.split(",")]
     mode = "ann" if args.model == "ann" else args.mode
     name = f"{args.dataset}_{mode}_T{args.steps}{'_' + args.tag if args.tag else ''}"
@@ -122,17 +121,11 @@ def main(argv=None) -> int:
         cmd = ["train", "--dataset", args.dataset, "--model", args.model, "--mode", args.mode,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--seed", str(seed),
                "--out", str(out), *passthrough]
-        if args.collect_only:
-            if not (out / "metrics.json").exists():
-                print(f"== seed {seed}: no run folder {out}", flush=True)
-                continue
-        else:
-            print(f"== seed {seed}: ssnnbp {' '.join(cmd)}", flush=True)
-            rc = cli.main(cmd)
-            if rc != 0:
-                return rc
-        cfg = json.loads((out / "config.json").read_text())
-        metrics = json.loads((out / "metrics.json").read_text())["epochs"]
+        rc, cfg, metrics = train_and_read(cmd, out, f"seed {seed}", args.collect_only)
+        if rc != 0:
+            return rc
+        if metrics is None:
+            continue
         record = {"finished": len(metrics) >= args.epochs,
                   "final_acc": 100 * metrics[-1]["test_acc"] if metrics else None,
                   "best_acc": 100 * max(r["test_acc"] for r in metrics) if metrics else None,
@@ -142,9 +135,7 @@ def main(argv=None) -> int:
                   "wall_s": round(sum(m["train_wall_s"] + m.get("test_wall_s", 0.0) for m in metrics), 1),
                   "train_samples": metrics[0]["train_samples"] if metrics else None,
                   "test_samples": metrics[0]["test_samples"] if metrics else None,
-                  "machine": {"node": platform.node(), "cpus": os.cpu_count(),
-                              "python": platform.python_version()},
-                  "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                  "machine": machine_info(load=False), "written": now()}
         result = merge_seed(path, seed, record, {
             "dataset": args.dataset, "model": args.model, "mode": None if args.model == "ann" else args.mode,
             "steps": args.steps, "epochs": args.epochs, "model_config": cfg["model"],

@@ -26,12 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lava_ssnnbp.result_files import machine_info, now, train_and_read
 
 HERE = Path(__file__).resolve().parent
 
@@ -102,7 +103,6 @@ def main(argv=None) -> int:
     args, passthrough = ap.parse_known_args(argv)
     import torch
     torch.set_num_threads(args.threads)
-    from lava_ssnnbp import cli
     from lava_ssnnbp.data import DATASETS
     info = DATASETS[args.dataset]
     sizes = [int(np.prod(info.input_shape)), *map(int, args.hidden.split(",")), info.num_classes]
@@ -114,12 +114,9 @@ def main(argv=None) -> int:
         cmd = ["train", "--model", args.method, "--dataset", args.dataset, "--hidden", args.hidden,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
                "--seed", str(seed), "--out", str(out), *(["--conv", args.conv] if args.conv else []), *passthrough]
-        print(f"== seed {seed}: ssnnbp {' '.join(cmd)}", flush=True)
-        rc = cli.main(cmd)
+        rc, cfg, metrics = train_and_read(cmd, out, f"seed {seed}")
         if rc != 0:
             return rc
-        cfg = json.loads((out / "config.json").read_text())
-        metrics = json.loads((out / "metrics.json").read_text())["epochs"]
         finished = len(metrics) >= args.epochs
         record = {"finished": finished, "epochs_done": len(metrics),
                   "test_acc": 100 * metrics[-1]["test_acc"], "best_epoch_acc": 100 * max(r["test_acc"] for r in metrics),
@@ -129,9 +126,7 @@ def main(argv=None) -> int:
                   "peak_rss_mib": max(r["peak_rss_mib"] for r in metrics),
                   "device": metrics[-1]["device"], "train_samples": metrics[0]["train_samples"],
                   "test_samples": metrics[0]["test_samples"],
-                  "machine": {"node": platform.node(), "cpus": os.cpu_count(), "torch_threads": args.threads,
-                              "python": platform.python_version(), "load_avg_1min": os.getloadavg()[0]},
-                  "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                  "machine": machine_info(torch_threads=args.threads), "written": now()}
         if finished and args.lava_samples > 0 and not args.conv:
             print(f"== seed {seed}: netx export, {args.lava_samples} test images in Lava", flush=True)
             record.update(lava_scores(out, args.lava_samples))

@@ -18,14 +18,13 @@ Usage:  python benchmarks/lava_step_cost.py [--steps 50] [--samples 3] [--out PA
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lava_ssnnbp.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 
@@ -146,8 +145,7 @@ def main(argv=None):
                                        else "lava_step_cost.json")
     rng = np.random.default_rng(0)
     results = {"sizes": list(sizes), "steps": args.steps, "samples": args.samples,
-               "host": {"python": sys.version.split()[0], "machine": platform.machine(),
-                        "cpus": os.cpu_count()},
+               "host": machine_info(),
                "runs": []}
     import lava
     results["host"]["lava"] = getattr(lava, "__version__", "0.10.0")
@@ -169,9 +167,8 @@ def main(argv=None):
             print(f"ssnnbp {prec} {mode}: train {r['train_s_per_step'] * 1e3:.2f} ms/step, "
                   f"test {r['test_s_per_step'] * 1e3:.2f} ms/step, engine "
                   f"{r['engine_train_s_per_step'] * 1e3:.2f} ms/step", flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    results["written"] = now()
+    write_result(args.out, results)
 
 
 def _learning_dense(sizes, args, rng, results):
@@ -188,9 +185,8 @@ def _learning_dense(sizes, args, rng, results):
             print(f"{name} {mode}: train {r['train_s_per_step'] * 1e3:.2f} ms/step, "
                   f"test {r['test_s_per_step'] * 1e3:.2f} ms/step", flush=True)
     results["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    results["written"] = now()
+    write_result(args.out, results)
 
 
 if __name__ == "__main__":

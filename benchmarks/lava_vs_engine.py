@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lava_ssnnbp.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,11 +65,8 @@ def main(argv=None) -> int:
               "eta": float(args.eta) if args.eta else None,
               "load_avg_1min_at_end": round(os.getloadavg()[0], 2), "batch_updates": "per-sample",
               "seed": 0, "weights_identical": bool(same), "backends": rows,
-              "machine": {"node": platform.node(), "cpus": os.cpu_count()},
-              "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+              "machine": machine_info(), "written": now()}
+    write_result(args.out, result, show="json")
     return 0
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lava_ssnnbp.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 
@@ -112,11 +113,8 @@ def main(argv=None) -> int:
               "weights_beyond_8_bits": {"lava": [int(np.sum(np.abs(w) > 127)) for w in weights["lava"]]},
               "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
               "command": "python benchmarks/learning_engine_network.py " + " ".join(argv or sys.argv[1:]),
-              "machine": {"node": platform.node(), "cpus": os.cpu_count()},
-              "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+              "machine": machine_info(), "written": now()}
+    write_result(args.out, result, show="json")
     return 0
 
 

@@ -20,14 +20,13 @@ Usage: python benchmarks/profile_sample.py [--modes coincidence,replay] [--batch
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lava_ssnnbp.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
@@ -35,7 +34,6 @@ sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 def profile(x, y, cfg, batch: int, samples: int) -> dict:
     """Times ``samples`` training samples (rounded down to whole batches) after one warm-up batch."""
-    from lava_ssnnbp import dynamics as dyn
     from lava_ssnnbp.engine import Engine, encode_batch
 
     eng = Engine(cfg, seed=0)
@@ -88,8 +86,7 @@ def main(argv=None) -> int:
     out = Path(a.out) if a.out else HERE / "results" / f"profile_sample_T{a.steps}.json"
     res = {"network": [784, a.hidden, 10], "steps": a.steps, "dataset": a.dataset, "points": [],
            "clock": "process_time (CPU seconds of this process)",
-           "machine": {"node": platform.node(), "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)},
-           "written": time.strftime("%Y-%m-%dT%H:%M")}
+           "machine": machine_info(), "written": now()}
     for prec in a.precisions.split(","):
         for mode in a.modes.split(","):
             for b in batches:
@@ -98,9 +95,7 @@ def main(argv=None) -> int:
                 res["points"].append(p)
                 print(f"{mode:12s} {prec:5s} B={b:<3d} " + "  ".join(f"{k} {v:.2f}" for k, v in p["ms_per_sample"].items())
                       + f"  | sum {p['sum_ms']:.2f} ms, train_batch {p['train_batch_ms']:.2f} ms/sample", flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_result(out, res)
     return 0
 
 

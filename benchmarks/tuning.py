@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
-import time
 from pathlib import Path
+
+from lava_ssnnbp.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -78,16 +78,13 @@ def main(argv=None) -> int:
             + "test " + " ".join(f"{a:.2f}" for a in rows[-1]["test_acc_per_epoch"]), flush=True)
     out_file = Path(args.out or HERE / "results" / f"tuning_{args.dataset}_subset.json")
     result = {"what": f"{args.dataset} subset sweep, one setting changed at a time", "base_args": base, "rows": rows,
-              "machine": {"node": platform.node(), "cpus": os.cpu_count()},
-              "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+              "machine": machine_info(), "written": now()}
     if out_file.exists():   # keep the variants of earlier calls run on the same base
         old = json.loads(out_file.read_text())
         if old.get("base_args") == base:
             done = {r["variant"] for r in rows}
             result["rows"] = [r for r in old["rows"] if r["variant"] not in done] + rows
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out_file}")
+    write_result(out_file, result)
     return 0
 
 

@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lava_ssnnbp.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
@@ -148,10 +149,9 @@ def main(argv=None) -> int:
         ap.error(f"--samples {args.samples} is less than one batch ({args.batch})")
     t0 = time.time()
     out = measure(run, args.samples, args.batch, args.data_dir)
-    out.update(wall_s=round(time.time() - t0, 1), machine={"node": platform.node(), "python": platform.python_version()},
-               written=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    out.update(wall_s=round(time.time() - t0, 1), machine=machine_info(), written=now())
     path = Path(args.results) / f"update_fidelity_{out['dataset']}_{out['mode']}{'_' + args.tag if args.tag else ''}.json"
-    path.write_text(json.dumps(out, indent=1) + "\n")
+    write_result(path, out, show=None, indent=1)
     g, cr = out["hidden_gradient"], out["coincidence_vs_rate"]
     print(f"{out['dataset']} ({out['mode']}): {g['all']['open_with_zero_count']:.0%} of open hidden neurons get a "
           f"zero net gradient count; their update's cosine {g['update_cosine_mean_min'][0]:.3f}, gain "

@@ -188,6 +188,21 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ files
+class CheckpointClock:
+    """When a mid-epoch checkpoint is due: ``seconds`` after the last one (a monotonic
+    clock, which never steps back), and never at an epoch's end, where the epoch's own
+    checkpoint follows. Shared by every model's training loop."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self._last = seconds, time.monotonic()
+
+    def due(self, position: int, total: int) -> bool:
+        return position < total and time.monotonic() - self._last > self.seconds
+
+    def saved(self) -> None:
+        self._last = time.monotonic()
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]):
     """Write via a temporary file in the same folder, then rename (atomic on POSIX)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -814,7 +829,7 @@ class Run:
         while epoch < s.epochs:
             ecfg = cfg.replace(eta=eta_at(cfg.eta, s, epoch))
             order = epoch_order(s.seed, epoch, n)
-            t0, last_ck = time.time(), time.monotonic()   # the checkpoint clock never steps back
+            t0, clock = time.time(), CheckpointClock(s.checkpoint_s)
             wall_before = float(ck["epoch_wall_s"]) if ck is not None and "epoch_wall_s" in ck else 0.0
             correct = int(ck["epoch_correct"]) if ck is not None and "epoch_correct" in ck else 0
             ck = None
@@ -833,11 +848,11 @@ class Run:
                     bar.set_postfix(train_acc=f"{correct / position:.3f}", refresh=False)
                     if on_batch is not None:
                         on_batch(position)
-                    if time.monotonic() - last_ck > s.checkpoint_s and position < n:
+                    if clock.due(position, n):
                         self._save_checkpoint(trainer.weights, epoch, position, trainer.samples_seen,
                                               {"epoch_correct": np.array(correct),
                                                "epoch_wall_s": np.array(wall_before + time.time() - t0)})
-                        last_ck = time.monotonic()
+                        clock.saved()
                 bar.close()
                 weights, seen = trainer.weights, trainer.samples_seen
             finally:

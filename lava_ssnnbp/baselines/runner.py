@@ -155,7 +155,7 @@ def train_run(run, train_set, test_set, progress: bool = True,
     import torch
     from tqdm.auto import tqdm
 
-    from ..training import (RunError, _check_diverged, _no_bar, epoch_order, eta_at, save_weights)
+    from ..training import (CheckpointClock, RunError, _check_diverged, _no_bar, epoch_order, eta_at, save_weights)
     from . import torch_device
     s, cfg = run.settings, run.cfg
     if train_set.x.ndim != 2:
@@ -187,7 +187,7 @@ def train_run(run, train_set, test_set, progress: bool = True,
         for g in opt.param_groups:
             g["lr"] = lr
         order = epoch_order(s.seed, epoch, n)
-        t0, last_ck = time.time(), time.monotonic()
+        t0, clock = time.time(), CheckpointClock(s.checkpoint_s)
         bar = tqdm(total=n, initial=position, desc=f"epoch {epoch + 1}/{s.epochs}", unit="sample",
                    disable=_no_bar(progress), dynamic_ncols=True)
         while position < n:
@@ -208,12 +208,12 @@ def train_run(run, train_set, test_set, progress: bool = True,
             bar.set_postfix(train_acc=f"{correct / position:.3f}", refresh=False)
             if on_batch is not None:
                 on_batch(position)
-            if time.monotonic() - last_ck > s.checkpoint_s and position < n:
+            if clock.due(position, n):
                 run._save_checkpoint(net.raw_weights(), epoch, position, 0, {
                     **optimizer_arrays(opt), "epoch_correct": np.array(correct),
                     "epoch_wall_s": np.array(wall_before + time.time() - t0),
                     "epoch_loss_sum": np.array(loss_sum)})
-                last_ck = time.monotonic()
+                clock.saved()
         bar.close()
         train_wall = wall_before + time.time() - t0
         weights = net.raw_weights()
