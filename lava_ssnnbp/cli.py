@@ -178,7 +178,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="samples per batch (default: %(default)s)")
     r.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                    help="threads the engine's compiled training pass splits a mini-batch over; the results "
-                        "do not depend on it (default: all cores)")
+                        "do not depend on it (default: all cores). For --model tssl-bp/slayer: torch's CPU "
+                        "threads (default: torch's, all cores; on a machine other jobs share, 1 is many "
+                        "times faster than more: torch's threads wait on each other)")
     r.add_argument("--eta-schedule", choices=SCHEDULES, default=rs.eta_schedule,
                    help="learning-rate schedule over epochs (default: %(default)s)")
     r.add_argument("--eta-decay", type=float, default=rs.eta_decay,
@@ -309,11 +311,14 @@ def _run_folder(args) -> Path:
 
 def cmd_train(args) -> int:
     from .data import DATASETS, DataError
-    from .training import Run, check_eta_warmup
+    from .training import TORCH_MODELS, Run, check_eta_warmup
     info = DATASETS[args.dataset]
     settings = _settings_from_args(args)
     from . import kernels
     kernels.set_threads(args.threads)
+    if args.threads is not None and settings.model in TORCH_MODELS:
+        import torch
+        torch.set_num_threads(args.threads)
     cfg = _config_from_args(args, int(math.prod(info.input_shape)), info.num_classes)
     out = _run_folder(args)
     Run.check(out, cfg, settings)   # the folder and the memory, before loading any data

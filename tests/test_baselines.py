@@ -407,3 +407,16 @@ def test_bad_conv_stacks_are_one_line(capsys, argv, needles):
     assert rc == 2 and len(err) == 1 and err[0].startswith("ssnnbp: error:"), err
     for n in needles:
         assert n in err[0], err
+
+
+def test_threads_option_sets_torchs_threads(tmp_path):
+    # torch's threads spin-wait on each other on a shared machine: --threads must reach torch
+    try:
+        torch.set_num_threads(2)
+        argv = ["train", *TINY, "--train-samples", "40", "--model", "tssl-bp", "--epochs", "1"]
+        assert cli.main([*argv, "--out", str(tmp_path / "a")]) == 0
+        assert torch.get_num_threads() == 2          # no --threads: torch's own setting stands
+        assert cli.main([*argv, "--threads", "1", "--out", str(tmp_path / "b")]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(1)
