@@ -34,6 +34,14 @@ per-event times scaled by the busiest neurocore's share of the neurons (the
 cores of ``resources.estimate(..., learning_engine=True)``; cores run in
 parallel, and a core's work is taken as proportional to its neurons: crude),
 plus one mesh-wide barrier.
+
+Source check (2026-12-02): the paper itself is not in ``shared/papers`` and cannot be
+fetched here. SANA-FE's Loihi description (SLAM-Lab/SANA-FE, ``loihi.yaml``, which says its
+figures are Davies et al. 2018's) has the same synaptic op (23.6 pJ, 3.5 ns), active
+neuron update (81 pJ, 8.4 ns), within-tile spike (1.7 pJ, 2.1 ns) and tile hops
+(3.0 / 4.0 pJ). It differs on the inactive neuron update (47.5 pJ, 6.1 ns against 52 pJ,
+5.3 ns here) and uses one barrier time (299 ns) inside the 113-465 ns range; the synaptic
+update (120 pJ, 6.1 ns) is not in it. Those figures are unconfirmed until the table is read.
 """
 from __future__ import annotations
 
