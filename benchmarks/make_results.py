@@ -96,8 +96,8 @@ def throughput_section(res: Path) -> list:
                     f"`benchmarks/throughput.py`, {f.name})", "",
                 f"{r['host']['cpus']} CPU cores, no GPU; images from the '{r['dataset']}' set; each point trains "
                 "for the timed seconds after a warm-up batch" + (f" (the latest run with a 1-minute load of "
-                f"{r['host']['load_1min_at_start']:g} on the machine at its start, other jobs running; older points with "
-                "training jobs paused)" if "load_1min_at_start" in r["host"] else ", training jobs paused") +
+                f"{r['host']['load_1min_at_start']:g} on the machine at its start, a trailing average that includes "
+                "earlier jobs: docs/findings.md says what else ran; older points with training jobs paused)" if "load_1min_at_start" in r["host"] else ", training jobs paused") +
                 ". B = 1 is the per-sample (on-chip) "
                 "schedule; B > 1 sums B samples' updates. 'event' = numba kernels (the compiled training pass), "
                 "'dense' = numpy only (GEMMs). Compare points of one run only (columns 'x snnTorch': samples/s "
