@@ -66,3 +66,13 @@ def kill(procs: dict):
             os.kill(p, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def python_output(code: str, timeout: float = 120) -> str:
+    """Run ``code`` in a fresh interpreter (a module state of its own, e.g. what an import
+    pulls in) and return its stdout; a non-zero exit fails the test with its output."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+    return r.stdout

@@ -2,12 +2,12 @@
 train/resume in run folders through the CLI, export to netx and run in Lava."""
 import json
 import math
-import subprocess
-import sys
 
 import h5py
 import numpy as np
 import pytest
+
+import procs
 
 torch = pytest.importorskip("torch")
 
@@ -142,8 +142,7 @@ def test_importing_the_baselines_pulls_in_neither_torch_nor_lava():
     code = ("import sys, lava_ssnnbp, lava_ssnnbp.baselines, lava_ssnnbp.baselines.runner, lava_ssnnbp.training, "
             "lava_ssnnbp.cli; bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'lava')]; "
             "print(bad); sys.exit(1 if bad else 0)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
+    procs.python_output(code)
 
 
 # ------------------------------------------------------------------ run folders and the CLI

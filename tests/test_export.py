@@ -3,12 +3,12 @@ Loihi 2 resource estimate."""
 import json
 import math
 import multiprocessing as mp
-import subprocess
-import sys
 
 import h5py
 import numpy as np
 import pytest
+
+import procs
 
 from lava_ssnnbp import cli
 from lava_ssnnbp import dynamics as dyn
@@ -53,8 +53,7 @@ def test_importing_export_pulls_in_neither_torch_nor_lava():
     code = ("import sys, lava_ssnnbp, lava_ssnnbp.export, lava_ssnnbp.resources, lava_ssnnbp.cli; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'lava', 'nir')]; "
             "print(bad); sys.exit(1 if bad else 0)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
+    procs.python_output(code)
 
 
 # ------------------------------------------------------------------ netx file

@@ -407,9 +407,7 @@ def test_lava_works_after_multiprocessing_context_was_fixed():
             "from lava_ssnnbp.config import SSNNConfig; from lava_ssnnbp.network import SSNNBPNetwork; "
             "net = SSNNBPNetwork(SSNNConfig(sizes=(5, 4, 2), steps=5)); "
             "print(net.predict_counts(np.ones((1, 5))).shape); net.close()")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert r.stdout.strip() == "(1, 2)"
+    assert procs.python_output(code).strip() == "(1, 2)"
 
 
 def test_lava_imports_after_the_engine_trained_with_numba_threads():
@@ -422,6 +420,4 @@ def test_lava_imports_after_the_engine_trained_with_numba_threads():
             "e.train_batch(np.random.default_rng(0).random((4, 20)), np.arange(4), 'per-sample'); "
             "assert mp.get_start_method(allow_none=True) is None; "
             "import lava.magma.runtime.message_infrastructure.multiprocessing; print('ok')")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert r.stdout.strip() == "ok"
+    assert procs.python_output(code).strip() == "ok"
