@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_ssnnbp.result_files import now, write_result
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -59,12 +61,11 @@ def main(argv=None) -> int:
              "trained_on": f"default, {len(order)} samples, 1 epoch, seed 0, Engine(learning_engine='lava')",
              "train_wall_s": round(train_s, 1), "test_acc_1000": 100 * acc, **result,
              "command": "python benchmarks/energy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-             "load_avg_1min": round(os.getloadavg()[0], 2), "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
+             "load_avg_1min": round(os.getloadavg()[0], 2), "written": now()}
     out = Path(args.out)
     data = json.loads(out.read_text()) if out.exists() else {}
     data[key] = entry
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, indent=2) + "\n")
+    write_result(out, data, show=None)
     return 0
 
 

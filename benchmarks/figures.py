@@ -31,7 +31,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -54,13 +53,13 @@ def _ints(s):
 
 
 def _machine():
-    return {"node": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
-            "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}
+    from lava_ssnnbp.result_files import machine_info
+    return machine_info(load=False, affinity=sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None)
 
 
 def _write_json(path: Path, obj):
-    from lava_ssnnbp.training import save_json
-    save_json(path, obj, default=_json_default, unchanged_but="written")   # a rerun does not churn the date
+    from lava_ssnnbp.result_files import write_result
+    write_result(path, obj, show=None, default=_json_default, unchanged_but="written")   # a rerun does not churn the date
 
 
 def _json_default(o):

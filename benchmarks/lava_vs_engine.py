@@ -65,7 +65,7 @@ def main(argv=None) -> int:
               "eta": float(args.eta) if args.eta else None,
               "load_avg_1min_at_end": round(os.getloadavg()[0], 2), "batch_updates": "per-sample",
               "seed": 0, "weights_identical": bool(same), "backends": rows,
-              "machine": machine_info(), "written": now()}
+              "machine": machine_info(load=False), "written": now()}
     write_result(args.out, result, show="json")
     return 0
 

@@ -113,7 +113,7 @@ def main(argv=None) -> int:
               "weights_beyond_8_bits": {"lava": [int(np.sum(np.abs(w) > 127)) for w in weights["lava"]]},
               "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
               "command": "python benchmarks/learning_engine_network.py " + " ".join(argv or sys.argv[1:]),
-              "machine": machine_info(), "written": now()}
+              "machine": machine_info(load=False), "written": now()}
     write_result(args.out, result, show="json")
     return 0
 
