@@ -210,6 +210,30 @@ def inference_steps_section(res: Path) -> list:
                    + " | ".join(f"{rows[s]['test_acc']:.2f}" if s in rows else "-" for s in steps) + " |")
     return out
 
+def weight_precision_section(res: Path) -> list:
+    r = _load(res, "weight_precision.json")
+    if not r:
+        return []
+    out = ["", "## Fixed-point inference of float-trained weights (`benchmarks/weight_precision.py`)", "",
+           "The trained float weights rounded to B-bit mantissas (unit 2^E / 64, saturating), simulated in the "
+           "fixed-point engine (Loihi-like integers throughout) and, with the same rounded weights, in the float "
+           "engine. What a fixed-point training run of the same settings loses beyond this is the rounding of its "
+           "learning updates. Test accuracy %:", "",
+           "| run | test images | as trained | format | float simulation | fixed-point simulation | weights saturated % |",
+           "|---|---|---|---|---|---|---|"]
+    for run in sorted({x["run"] for x in r["rows"]}):
+        rows = [x for x in r["rows"] if x["run"] == run]
+        base = next((x["test_acc"] for x in rows if x["bits"] is None), None)
+        for fmt in sorted({(x["bits"], tuple(x["weight_exp"])) for x in rows if x["bits"] is not None}):
+            got = {x["simulator"]: x for x in rows if (x["bits"], tuple(x["weight_exp"] or ())) == fmt}
+            any_row = next(iter(got.values()))
+            cell = lambda s: f"{got[s]['test_acc']:.2f}" if s in got else "-"  # noqa: E731
+            out.append(f"| {run} | {any_row['test_samples']} | {base if base is not None else '-'} | {fmt[0]} bits, "
+                       f"E = {', '.join(map(str, fmt[1]))} | {cell('float')} | {cell('fixed')} | "
+                       f"{', '.join(f'{v:g}' for v in any_row.get('saturated_pct', []))} |")
+    return out
+
+
 def lava_section(res: Path) -> list:
     out = []
     r = _load(res, "lava_vs_engine.json")
@@ -380,7 +404,7 @@ def main(argv=None) -> int:
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
     out += baselines_section(args.results)
-    out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + lava_section(args.results) + learning_engine_section(args.results) + energy_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
+    out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + weight_precision_section(args.results) + lava_section(args.results) + learning_engine_section(args.results) + energy_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]

@@ -157,6 +157,32 @@ def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
         assert e.value.code == 2 and "--steps" in capsys.readouterr().err
 
 
+def test_weight_precision_script_rounds_a_float_run(tmp_path, capsys):
+    from lava_ssnnbp import cli
+    run = tmp_path / "default_coincidence_T20_seed0"
+    assert cli.main(["train", "--dataset", "default", "--train-samples", "400", "--test-samples", "100", "--hidden",
+                     "32", "--steps", "20", "--batch-size", "20", "--eta", "0.5", "--epochs", "1", "--mode",
+                     "coincidence", "--batch-updates", "mini-batch", "--quiet", "--out", str(run)]) == 0
+    recorded = json.loads((run / "metrics.json").read_text())["epochs"][-1]["test_acc"]
+    out = tmp_path / "weight_precision.json"
+    mod = _script("weight_precision")
+    assert mod.main([str(run), "--formats", "9:-1,-1", "4:3,3", "--test-samples", "100", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 5                                                # as trained + 2 formats x 2 simulators
+    got = {(r["bits"], r["simulator"]): r for r in rows}
+    assert got[None, "float"]["test_acc"] == pytest.approx(100 * recorded, abs=0.005)   # the run's own number
+    assert got[9, "fixed"]["test_acc"] > 40 and got[9, "float"]["test_acc"] > 40        # still a working network
+    assert all(a >= b for a, b in zip(got[4, "fixed"]["saturated_pct"], got[9, "fixed"]["saturated_pct"]))
+    assert got[4, "fixed"]["saturated_pct"] == got[4, "float"]["saturated_pct"]        # the same rounded weights
+    assert mod.main([str(run), "--formats", "9:-1,-1", "--test-samples", "100", "--out", str(out)]) == 0
+    assert len(json.loads(out.read_text())["rows"]) == 5                 # merged, not appended twice
+    capsys.readouterr()
+    for bad in (["--formats", "9:x"], ["--formats", "1:0,0"], ["--formats", "9:0"]):
+        with pytest.raises(SystemExit) as e:
+            mod.main([str(run), *bad, "--out", str(out)])
+        assert e.value.code == 2 and "--formats" in capsys.readouterr().err
+
+
 def test_throughput_script_keeps_points_it_does_not_remeasure(tmp_path):
     tp = _script("throughput")
     out = tmp_path / "throughput.json"
