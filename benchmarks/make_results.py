@@ -234,6 +234,25 @@ def weight_precision_section(res: Path) -> list:
     return out
 
 
+def update_events_section(res: Path) -> list:
+    r = _load(res, "update_events.json")
+    if not r:
+        return []
+    out = ["", "## Update events per learning epoch (`benchmarks/update_events.py`)", "",
+           "Non-zero pair counts per training sample (each is one stochastic rounding of one weight in fixed "
+           "point), per synapse layer, for learning epochs of B samples (the counts of B consecutive samples "
+           "summed before the update, as summed mini-batches or a tag accumulating over B samples on a chip):", "",
+           "| run | samples | synapses per layer | mean abs. count | B | events per sample | of per-sample |",
+           "|---|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        for e in row["epochs"]:
+            out.append(f"| {row['run']} | {row['samples']} | {', '.join(f'{n:,}' for n in row['synapses'])} | "
+                       f"{', '.join(f'{m:.2f}' for m in row['mean_abs_count'])} | {e['samples_per_epoch']} | "
+                       f"{', '.join(f'{v:g}' for v in e['events_per_sample'])} | "
+                       f"{', '.join(f'{v:.3f}' for v in e['ratio_to_per_sample'])} |")
+    return out
+
+
 def lava_section(res: Path) -> list:
     out = []
     r = _load(res, "lava_vs_engine.json")
@@ -404,7 +423,7 @@ def main(argv=None) -> int:
     out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
     out += baselines_section(args.results)
-    out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + weight_precision_section(args.results) + lava_section(args.results) + learning_engine_section(args.results) + energy_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
+    out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + weight_precision_section(args.results) + update_events_section(args.results) + lava_section(args.results) + learning_engine_section(args.results) + energy_section(args.results) + throughput_section(args.results) + tuning_section(args.results)
     extra = args.output.parent / "RESULTS.extra.md"
     if extra.exists():
         out += ["", extra.read_text().rstrip()]

@@ -183,6 +183,39 @@ def test_weight_precision_script_rounds_a_float_run(tmp_path, capsys):
         assert e.value.code == 2 and "--formats" in capsys.readouterr().err
 
 
+def test_update_events_script_counts_the_roundings_of_a_learning_epoch(tmp_path, capsys):
+    import numpy as np
+    from lava_ssnnbp import cli
+    from lava_ssnnbp.config import SSNNConfig
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.engine import Engine, encode_batch
+    from lava_ssnnbp.training import load_weights
+    run = tmp_path / "default_coincidence_T20_fixed_seed0"
+    assert cli.main(["train", "--dataset", "default", "--train-samples", "200", "--test-samples", "50", "--hidden",
+                     "32", "--steps", "20", "--eta", "0.5", "--epochs", "1", "--mode", "coincidence",
+                     "--fixed-point", "--quiet", "--out", str(run)]) == 0
+    out = tmp_path / "update_events.json"
+    mod = _script("update_events")
+    assert mod.main([str(run), "--samples", "8", "--epochs-of", "1,2,8", "--out", str(out)]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    ev = {e["samples_per_epoch"]: e["events_per_sample"] for e in row["epochs"]}
+    # per sample: the engine's own pair counts of the first 8 training samples, counted here
+    cfg = SSNNConfig.from_dict(json.loads((run / "config.json").read_text())["model"])
+    eng, train = Engine(cfg, load_weights(run / "weights.npz"), 0), load_dataset("default", "train", steps=20)
+    nz = np.zeros(2)
+    for i in range(8):
+        res = eng.simulate(encode_batch(cfg, train.x[i:i + 1], train.y[i:i + 1], np.arange(i, i + 1), 0, True), True)
+        nz += [np.count_nonzero(res.numerators[k].dense()) for k in range(2)]
+    assert ev[1] == pytest.approx(list(nz / 8)) and nz.min() > 0
+    for k in range(2):                  # a sum of counts has at most as many non-zeros as its terms together
+        assert ev[8][k] <= ev[2][k] <= ev[1][k]
+    capsys.readouterr()
+    for bad in (["--epochs-of", "4"], ["--epochs-of", "1,x"], ["--samples", "2", "--epochs-of", "1,4"]):
+        with pytest.raises(SystemExit) as e:
+            mod.main([str(run), *bad, "--out", str(out)])
+        assert e.value.code == 2 and "--" in capsys.readouterr().err
+
+
 def test_throughput_script_keeps_points_it_does_not_remeasure(tmp_path):
     tp = _script("throughput")
     out = tmp_path / "throughput.json"
