@@ -41,15 +41,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 from lava_ssnnbp import figures as F  # noqa: E402
+from lava_ssnnbp.cli import int_list  # noqa: E402
 
 RESULTS = HERE / "results"
 FIGURES = HERE / "figures"
 NAMES = {"fig4": "fig4_stochastic_error", "fig5": "fig5_output_distribution", "fig6": "fig6_stochastic_vs_T",
          "fig78": "fig78_noise_vs_stochastic", "ablation": "ablation_wta_dropout"}
-
-
-def _ints(s):
-    return tuple(int(v) for v in s.split(",") if v.strip())
 
 
 def _machine():
@@ -584,7 +581,7 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
 
     p4 = sub.add_parser("fig4", help="run the stochastic-multiplication error experiment")
-    p4.add_argument("--steps", type=_ints, default=F.FIG4_STEPS, help="T values (default: 10,50,100,200,500,1000,5000)")
+    p4.add_argument("--steps", type=int_list, default=F.FIG4_STEPS, help="T values (default: 10,50,100,200,500,1000,5000)")
     p4.add_argument("--trials", type=int, default=200, help="estimates of each product per T (default: %(default)s)")
     p4.add_argument("--seed", type=int, default=0)
 
@@ -609,7 +606,7 @@ def main(argv=None) -> int:
 
     def fig_opts(p):
         p.add_argument("--dataset", default="mnist", help="(default: %(default)s)")
-        p.add_argument("--steps", type=_ints, default=F.FIG6_STEPS, help="T values (default: 50,100,200,500,1000)")
+        p.add_argument("--steps", type=int_list, default=F.FIG6_STEPS, help="T values (default: 50,100,200,500,1000)")
 
     def abl_opts(p):
         p.add_argument("--datasets", type=lambda s: tuple(s.split(",")), default=F.ABLATION_DATASETS,

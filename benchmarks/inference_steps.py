@@ -44,22 +44,20 @@ def evaluate_at(run: Path, steps: int, data_dir=None, test_samples=None) -> dict
 
 
 def main(argv=None) -> int:
+    from lava_ssnnbp.cli import int_list
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=lambda p: Path(p).expanduser(), metavar="RUN_DIR",
                     help="run folders of 'ssnnbp train'")
-    ap.add_argument("--steps", default="25,50,100,200", help="test-time T values, comma-separated "
-                                                             "(default: %(default)s)")
+    ap.add_argument("--steps", type=int_list, default=(25, 50, 100, 200), metavar="T[,T...]",
+                    help="test-time T values, comma-separated (default: 25,50,100,200)")
     ap.add_argument("--data-dir", default=None, help="data folder (default: the run's, then the usual search)")
     ap.add_argument("--test-samples", type=int, default=None, help="class-balanced test subset (default: all)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "inference_steps.json")
     a = ap.parse_args(argv)
-    try:
-        steps = [int(s) for s in a.steps.split(",")]
-    except ValueError:
-        ap.error(f"--steps: {a.steps!r} is not a comma-separated list of integers")
+    steps = list(a.steps)
     if any(s <= 0 for s in steps):
-        ap.error(f"--steps: {a.steps!r} (need positive integers)")
+        ap.error(f"--steps: {','.join(map(str, steps))} (need positive integers)")
     for r in a.runs:
         if not (r / "config.json").exists() or not (r / "weights.npz").exists():
             ap.error(f"{r}: not a run folder (config.json and weights.npz needed)")

@@ -71,22 +71,20 @@ def measure(run: Path, samples: int, epochs_of, data_dir=None) -> dict:
 
 
 def main(argv=None) -> int:
+    from lava_ssnnbp.cli import int_list
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run", type=lambda p: Path(p).expanduser(), metavar="RUN_DIR",
                     help="run folder of 'ssnnbp train' (mode coincidence or replay)")
     ap.add_argument("--samples", type=int, default=256, help="training samples simulated (default: %(default)s)")
-    ap.add_argument("--epochs-of", default="1,4,32", metavar="B[,B...]",
-                    help="samples per learning epoch to compare, the first must be 1 (default: %(default)s)")
+    ap.add_argument("--epochs-of", type=int_list, default=(1, 4, 32), metavar="B[,B...]",
+                    help="samples per learning epoch to compare, the first must be 1 (default: 1,4,32)")
     ap.add_argument("--data-dir", default=None, help="data folder (default: the run's, then the usual search)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "update_events.json")
     a = ap.parse_args(argv)
-    try:
-        epochs_of = [int(b) for b in a.epochs_of.split(",")]
-    except ValueError:
-        ap.error(f"--epochs-of: {a.epochs_of!r} is not a comma-separated list of integers")
-    if not epochs_of or epochs_of[0] != 1 or any(b < 1 for b in epochs_of):
-        ap.error(f"--epochs-of: {a.epochs_of!r} (need positive integers, the first 1)")
+    epochs_of = list(a.epochs_of)
+    if epochs_of[0] != 1 or any(b < 1 for b in epochs_of):
+        ap.error(f"--epochs-of: {','.join(map(str, epochs_of))} (need positive integers, the first 1)")
     if a.samples < max(epochs_of):
         ap.error(f"--samples: {a.samples} (need at least the largest B, {max(epochs_of)})")
     if not (a.run / "config.json").exists() or not (a.run / "weights.npz").exists():

@@ -50,7 +50,8 @@ def _floats(text: str):
     return _numbers(text, float, "numbers")
 
 
-def _ints(text: str):
+def int_list(text: str):
+    """Comma-separated integers, as an argparse type (the benchmark scripts use it too)."""
     return _numbers(text, int, "integers")
 
 
@@ -86,7 +87,7 @@ def _add_data_args(p, dataset_default="default"):
 def _add_model_args(p):
     d = DEFAULT
     g = p.add_argument_group("model (SSNN-BP; see README.md and docs/)")
-    g.add_argument("--hidden", type=_ints, default=d.sizes[1:-1], metavar="N[,N...]",
+    g.add_argument("--hidden", type=int_list, default=d.sizes[1:-1], metavar="N[,N...]",
                    help=f"hidden layer sizes, neurons (default: {','.join(map(str, d.sizes[1:-1]))})")
     g.add_argument("--steps", "-T", type=int, default=d.steps, metavar="T",
                    help="time steps per sample = one learning epoch (default: %(default)s)")
@@ -128,7 +129,7 @@ def _add_model_args(p):
                         "(default: off, floating point)")
     g.add_argument("--weight-bits", type=int, default=d.weight_bits,
                    help="signed weight mantissa width in bits, fixed point (default: %(default)s)")
-    g.add_argument("--weight-exp", type=_ints, default=d.weight_exp, metavar="E[,E...]",
+    g.add_argument("--weight-exp", type=int_list, default=d.weight_exp, metavar="E[,E...]",
                    help="weight exponent per synapse layer, fixed point: one mantissa unit is 2**E / 64 "
                         "(default: 0 for all; write negative ones with '=', e.g. --weight-exp=-1,-1)")
     g.add_argument("--noise-std", type=float, default=d.noise_std,
@@ -245,7 +246,7 @@ def _build_parser() -> argparse.ArgumentParser:
     i.add_argument("--verify", action="store_true",
                    help="also check every data file's MD5 (reads them all: a few seconds) (default: off, "
                         "headers, sizes and sample counts only)")
-    i.add_argument("--hidden", type=_ints, default=DEFAULT.sizes[1:-1], metavar="N[,N...]",
+    i.add_argument("--hidden", type=int_list, default=DEFAULT.sizes[1:-1], metavar="N[,N...]",
                    help=f"hidden sizes of the network to describe (default: {','.join(map(str, DEFAULT.sizes[1:-1]))})")
     i.add_argument("--run", default=None, metavar="RUN_DIR",
                    help="describe a run folder, checking its files (default: none)")

@@ -17,6 +17,16 @@ def _script(name):
     return mod
 
 
+def _rejects(mod, args, capsys, *bad_options):
+    """Each bad option list makes ``mod.main(args + bad)`` exit 2 with one line naming its first option."""
+    capsys.readouterr()
+    for bad in bad_options:
+        with pytest.raises(SystemExit) as e:
+            mod.main([*args, *bad])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and bad[0] in err and "Traceback" not in err
+
+
 @pytest.fixture(scope="module")
 def acc():
     return _script("accuracy")
@@ -151,10 +161,7 @@ def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
     assert mod.main([str(run), "--steps", "60", "--test-samples", "100", "--out", str(out)]) == 0
     assert len(json.loads(out.read_text())["rows"]) == 2                      # merged, not appended twice
     capsys.readouterr()
-    for bad in (["--steps", "0"], ["--steps", "a,b"]):
-        with pytest.raises(SystemExit) as e:
-            mod.main([str(run), *bad, "--out", str(out)])
-        assert e.value.code == 2 and "--steps" in capsys.readouterr().err
+    _rejects(mod, [str(run), "--out", str(out)], capsys, ["--steps", "0"], ["--steps", "a,b"])
 
 
 def test_weight_precision_script_rounds_a_float_run(tmp_path, capsys):
@@ -177,10 +184,8 @@ def test_weight_precision_script_rounds_a_float_run(tmp_path, capsys):
     assert mod.main([str(run), "--formats", "9:-1,-1", "--test-samples", "100", "--out", str(out)]) == 0
     assert len(json.loads(out.read_text())["rows"]) == 5                 # merged, not appended twice
     capsys.readouterr()
-    for bad in (["--formats", "9:x"], ["--formats", "1:0,0"], ["--formats", "9:0"]):
-        with pytest.raises(SystemExit) as e:
-            mod.main([str(run), *bad, "--out", str(out)])
-        assert e.value.code == 2 and "--formats" in capsys.readouterr().err
+    _rejects(mod, [str(run), "--out", str(out)], capsys, ["--formats", "9:x"], ["--formats", "1:0,0"],
+             ["--formats", "9:0"])
 
 
 def test_update_events_script_counts_the_roundings_of_a_learning_epoch(tmp_path, capsys):
@@ -210,10 +215,8 @@ def test_update_events_script_counts_the_roundings_of_a_learning_epoch(tmp_path,
     for k in range(2):                  # a sum of counts has at most as many non-zeros as its terms together
         assert ev[8][k] <= ev[2][k] <= ev[1][k]
     capsys.readouterr()
-    for bad in (["--epochs-of", "4"], ["--epochs-of", "1,x"], ["--samples", "2", "--epochs-of", "1,4"]):
-        with pytest.raises(SystemExit) as e:
-            mod.main([str(run), *bad, "--out", str(out)])
-        assert e.value.code == 2 and "--" in capsys.readouterr().err
+    _rejects(mod, [str(run), "--out", str(out)], capsys, ["--epochs-of", "4"], ["--epochs-of", "1,x"],
+             ["--samples", "2", "--epochs-of", "1,4"])
 
 
 def test_throughput_script_keeps_points_it_does_not_remeasure(tmp_path):
