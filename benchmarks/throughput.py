@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -155,6 +154,7 @@ def main(argv=None):
     from lava_ssnnbp import kernels
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.data import DataError, load_dataset
+    from lava_ssnnbp.result_files import machine_info
     from event_limit import events_per_sample, machine_rates, sample_limit
     threads = kernels.set_threads(a.threads)
     try:
@@ -166,12 +166,11 @@ def main(argv=None):
     out = a.out or HERE / "results" / f"throughput_T{a.steps}.json"
     run = time.strftime("%Y-%m-%dT%H:%M:%S")          # names this run's points (ratios are taken within one)
     res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds, "run": run,
-           "host": {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
-                    "numpy": np.__version__,
-                    # thread limits shape the dense (BLAS) and snnTorch points; numba kernels run on one thread
-                    "threads_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                                   "MKL_NUM_THREADS")},
-                    "engine_threads": threads, "load_1min_at_start": round(os.getloadavg()[0], 2)},
+           # thread limits shape the dense (BLAS) and snnTorch points; numba kernels run on one thread
+           "host": machine_info(load=False, numpy=np.__version__, engine_threads=threads,
+                                threads_env={k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                                            "MKL_NUM_THREADS")},
+                                load_1min_at_start=round(os.getloadavg()[0], 2)),
            "points": []}
     rates = machine_rates()
     if rates:   # the measured limit of this machine (benchmarks/event_limit.py)
