@@ -55,6 +55,7 @@ class CoincidenceDense(AbstractProcess):
     def __init__(self, *, weights: np.ndarray, cfg: SSNNConfig, layer: int, seed: int = 0,
                  learn: bool = True, sample_id: int = 0, host_io: bool = False,
                  io_depth: int = 16, name: ty.Optional[str] = None):
+        self._runtime = None    # Lava's __del__ reads it, also when a check below raises first
         if not 0 <= layer < cfg.n_layers:
             raise ValueError(f"synapse layers are 0..{cfg.n_layers - 1}, got {layer}")
         weights = check_layer_weights(cfg, layer, weights)
