@@ -337,6 +337,34 @@ def test_standalone_synapse_rejects_weights_it_cannot_hold():
         CoincidenceDense(weights=w.T, cfg=CFG, layer=0)
 
 
+_BAD_ARGUMENTS = {   # one rejected construction per process class
+    "CompositeNeuron": dict(shape=(4,), steps=0, du=0, vth=1, vth_grad=1),
+    "OutputCompositeNeuron": dict(shape=(4,), steps=5, du=0, vth=1, vth_grad=1, reset="none?"),
+    "LearningCompositeNeuron": dict(shape=(4,), steps=5, du=0, vth=1, vth_grad=1, learning_rule="rule"),
+    "LearningOutputCompositeNeuron": dict(shape=(4,), steps=5, du=0, vth=1, vth_grad=1, learning_rule=None),
+    "WinnerTakeAll": dict(shape=(4,), steps=5, w_inh=-1.0),
+    "CoincidenceDense": dict(weights=np.zeros((3, 3)), cfg=CFG, layer=0),
+    "SpikeInput": dict(shape=(4,), steps=5, gain=2.0),
+    "TargetGenerator": dict(shape=(4,), steps=5, labels=[7]),
+    "BackwardWeightSync": dict(shape=(4,), steps=5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BAD_ARGUMENTS))
+def test_rejected_arguments_leave_nothing_for_the_destructor_to_report(name, monkeypatch):
+    """Every process checks its arguments before Lava's __init__ sets
+    ``_runtime``; destroying the half-built object must then be silent (Lava's
+    own __del__ would print an ignored AttributeError)."""
+    from lava_ssnnbp import processes as P
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    assert set(_BAD_ARGUMENTS) == set(P.__all__)
+    with pytest.raises(ValueError):
+        getattr(P, name)(**_BAD_ARGUMENTS[name])
+    gc.collect()
+    assert not unraisable, [u.exc_value for u in unraisable]
+
+
 @pytest.mark.parametrize("k", [0, 3, 5])
 def test_loihi_rule_learns_the_engines_update_in_lavas_learning_engine(k):
     """Lava's own learning engine is the oracle: the rule strings must move each

@@ -5,15 +5,15 @@ import typing as ty
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from lava_ssnnbp.config import SSNNConfig
 from lava_ssnnbp.dynamics import PAIR_NUMERATORS, check_layer_weights
 from lava_ssnnbp.processes._host_io import CTRL_LEN, flag_pipe
+from lava_ssnnbp.processes._process_base import CheckedProcess
 
 
-class CoincidenceDense(AbstractProcess):
+class CoincidenceDense(CheckedProcess):
     """Dense synapse layer ``k`` between neuron layers k and k+1, with learning.
 
     Forward: ``a_out`` = W s (``s_in``: the forward spikes of layer k).
@@ -55,7 +55,6 @@ class CoincidenceDense(AbstractProcess):
     def __init__(self, *, weights: np.ndarray, cfg: SSNNConfig, layer: int, seed: int = 0,
                  learn: bool = True, sample_id: int = 0, host_io: bool = False,
                  io_depth: int = 16, name: ty.Optional[str] = None):
-        self._runtime = None    # Lava's __del__ reads it, also when a check below raises first
         if not 0 <= layer < cfg.n_layers:
             raise ValueError(f"synapse layers are 0..{cfg.n_layers - 1}, got {layer}")
         weights = check_layer_weights(cfg, layer, weights)

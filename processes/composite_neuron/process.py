@@ -37,12 +37,12 @@ from __future__ import annotations
 import typing as ty
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp.config import RESETS, SSNNConfig
 from lava_ssnnbp.processes._host_io import CTRL_LEN, flag_pipe
+from lava_ssnnbp.processes._process_base import CheckedProcess
 
 OVERFLOWS = ("saturate", "wrap")
 
@@ -58,7 +58,7 @@ def _check_common(shape, steps, reset, overflow):
         raise ValueError(f"overflow must be one of {OVERFLOWS}, got {overflow!r}")
 
 
-class _CompositeBase(AbstractProcess):
+class _CompositeBase(CheckedProcess):
     """State, parameters and ports common to hidden and output layers."""
 
     def __init__(self, *, shape: ty.Tuple[int], steps: int, du, vth, vth_grad, vth_test=None,

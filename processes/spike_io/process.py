@@ -5,14 +5,14 @@ import typing as ty
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 from lava_ssnnbp.config import SSNNConfig
 from lava_ssnnbp.processes._host_io import CTRL_LEN, flag_pipe
+from lava_ssnnbp.processes._process_base import CheckedProcess
 
 
-class SpikeInput(AbstractProcess):
+class SpikeInput(CheckedProcess):
     """Input encoder: front-loaded Bernoulli spikes of the pixels, or event frames.
 
     ``data`` holds the samples: images (N, D) with pixels in [0, 1], or, with
@@ -88,7 +88,7 @@ class SpikeInput(AbstractProcess):
                    drop=cfg.drop(0), replay_steps=cfg.replay_window, **kw)
 
 
-class TargetGenerator(AbstractProcess):
+class TargetGenerator(CheckedProcess):
     """Label spike trains: while learning, the true class fires Bernoulli(rate)
     (``dynamics.encode_target``, stream ``(seed, sample_id, STREAM_TARGET)``),
     the others never; at inference it emits zeros.

@@ -19,11 +19,12 @@ from __future__ import annotations
 import typing as ty
 
 from lava.magma.core.process.ports.ports import RefPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_ssnnbp.processes._process_base import CheckedProcess
 
-class BackwardWeightSync(AbstractProcess):
+
+class BackwardWeightSync(CheckedProcess):
     """Writes W^T into the backward copy at the last step of every sample.
 
     ``shape`` = (N_post, N_pre) of the forward ``LearningDense`` W; ``forward``

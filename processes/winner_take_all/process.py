@@ -4,11 +4,12 @@ from __future__ import annotations
 import typing as ty
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_ssnnbp.processes._process_base import CheckedProcess
 
-class WinnerTakeAll(AbstractProcess):
+
+class WinnerTakeAll(CheckedProcess):
     """Lateral inhibition: every output neuron receives ``-w_inh`` per spike of
     every *other* output neuron (zero diagonal).
 
