@@ -4,7 +4,7 @@ Each seed is an ordinary ``ssnnbp train --model tssl-bp|slayer`` run folder unde
 ``--runs`` (default ``~/ssnnbp-runs/baselines``), so a killed benchmark resumes
 where it stopped: run the same command again. A finished seed is then exported
 to netx HDF5 (``lava_ssnnbp.baselines.lava_export``; per-layer scales calibrated
-on 256 training images) and run in Lava's bit-accurate CPU simulation on the
+on 1,000 training images) and run in Lava's bit-accurate CPU simulation on the
 first ``--lava-samples`` test images, scored next to torch on the same images.
 Every seed is merged into
 ``benchmarks/results/baselines_<dataset>_<method>_<sizes>_T<T>_e<epochs>[_<tag>].json``:
@@ -47,7 +47,7 @@ def lava_scores(out: Path, lava_samples: int) -> dict:
     net = runner.net_from_settings(folder.cfg, s, folder.weights)
     test = load_dataset(s.dataset, "test", s.data_dir)
     x, y = test.x[:lava_samples], test.y[:lava_samples]
-    cal = load_dataset(s.dataset, "train", s.data_dir).subset(256, s.seed).x
+    cal = lava_export.calibration_images(s)
     t0 = time.time()
     ex = lava_export.export_netx(net, out / "netx.h5", calibration=cal)
     lava = net.scores_from_spikes(lava_export.run_lava(ex, x)).argmax(1)
@@ -57,7 +57,8 @@ def lava_scores(out: Path, lava_samples: int) -> dict:
             "torch_acc_same_samples": 100 * float(np.mean(torch_pred == y)),
             "lava_torch_agreement": 100 * float(np.mean(lava == torch_pred)),
             "lava_wall_s": round(lava_wall, 1), "layer_scales": ex.scales, "export_notes": ex.notes,
-            "input_levels": ex.levels}
+            "input_levels": ex.levels, "calibration_images": int(len(cal)),
+            "synaptic_input_max": lava_export.SYNAPTIC_INPUT_MAX}
 
 
 def merge(path: Path, seed: int, record: dict, settings: dict) -> dict:

@@ -418,10 +418,7 @@ def _baseline_accuracy(folder, weights, ds, backend: str, progress: bool) -> flo
         raise RunError("--backend lava: the netx export of conv and pooling layers is not implemented "
                        "(dense networks only); evaluate this run with --backend engine (torch)")
     from .baselines import lava_export
-    # the per-layer scales are calibrated on training images, never on the evaluated ones
-    from .data import load_dataset
-    s = folder.settings
-    cal = load_dataset(s.dataset, "train", s.data_dir).subset(256, s.seed).x
+    cal = lava_export.calibration_images(folder.settings)
     with tempfile.TemporaryDirectory() as tmp:
         ex = lava_export.export_netx(net, Path(tmp) / "net.h5", calibration=cal)
         spikes = lava_export.run_lava(ex, ds.x, progress=progress)

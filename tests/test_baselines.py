@@ -249,6 +249,25 @@ def _exported_float_simulation(path, x, steps, levels):
     return s
 
 
+def test_export_scales_a_strongly_driven_layer_to_the_16_bit_input_range(tmp_path):
+    """A layer whose per-step input is far above its threshold is scaled down just enough: on the
+    calibration images its largest input (in the written integer weights) stays below int16's 2**15
+    and uses most of it, since the scale also sets the 8-bit weights' resolution against the threshold."""
+    from lava_ssnnbp.baselines import lava_export as le
+    from lava_ssnnbp.data import load_dataset
+    cal = load_dataset("default", "train").subset(300, 0).x
+    net = build_net("slayer", (784, 32, 10), 5, seed=0, tau_m=5.0, tau_s=3.0)
+    # image templates as first-layer weights: an image's input reaches hundreds of thresholds per step
+    templates = cal[:32] - cal[:32].mean(axis=1, keepdims=True)
+    net.set_weights([templates.astype(np.float32), net.raw_weights()[1]])
+    ex = le.export_netx(net, tmp_path / "net.h5", calibration=cal)
+    with h5py.File(ex.path, "r") as f:
+        w = f["layer/1/weight"][()]
+    peak = np.abs(le.graded_inputs(cal, ex.levels) @ w.T).max()
+    assert np.abs(w).max() < 200                    # the input, not the weights' range, set the scale
+    assert 0.8 * 2 ** 15 <= peak < 2 ** 15, peak    # within int16, and not a factor 2 below it
+
+
 @pytest.mark.lava
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["tssl-bp", "slayer"])
