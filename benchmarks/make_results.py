@@ -363,7 +363,10 @@ def baselines_section(res: Path) -> list:
            "Test accuracy after the last epoch (torch: full test set; Lava: the netx export in Lava's bit-accurate "
            "simulation on the first N test images, see docs/baselines.md), wall time of training per epoch, peak "
            "resident memory of the benchmark process. SSNN-BP and ANN rows: `benchmarks/accuracy.py` "
-           "(wall time per epoch there includes testing; memory not recorded).", "",
+           "(wall time per epoch there includes testing; memory not recorded). (a): the export before "
+           "2026-12-03, which kept each layer's per-step input within 2^14 on 256 training images instead of "
+           "0.9 x 2^15 on 1,000, and so rounded strongly driven layers' weights more coarsely "
+           "(docs/findings.md, 'Offline-trained baselines').", "",
            "| method | network | data set | T | epochs | test acc. % (seeds) | per seed | train wall s / epoch | "
            "peak memory MiB | acc. in Lava % (N) | learns on chip |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     sets = set()
@@ -374,6 +377,7 @@ def baselines_section(res: Path) -> list:
             f"**{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f}** (n={n})" if n > 1 else f"**{r['test_acc_mean']:.2f}** (n=1)")
         seeds = ", ".join(f"{k}: {v['test_acc']:.2f}" for k, v in sorted(r["per_seed"].items()) if v["finished"])
         lava = ", ".join(f"{v['lava_acc']:.2f} (torch {v['torch_acc_same_samples']:.2f}; {v['lava_samples']})"
+                         + ("" if "calibration_images" in v else " (a)")
                          for _, v in sorted(r["per_seed"].items()) if "lava_acc" in v) or "-"
         wall = r["train_wall_s_per_epoch_mean"]
         net = "-".join(map(str, [st["sizes"][0], *([st["conv"]] if st.get("conv") else []), *st["sizes"][1:]]))

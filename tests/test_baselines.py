@@ -367,6 +367,7 @@ def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
     assert script("make_results").main(["--results", str(res), "--output", str(out)]) == 0
     row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
     assert len(row) == 1 and "784-1280-10" in row[0] and "97.00 (torch 97.20; 500)" in row[0] and "| 300 |" in row[0]
+    assert "(a)" in row[0]   # a record without the export's calibration fields: the export before 2026-12-03
 
 
 # ------------------------------------------------------------------ conv stacks (TSSL-BP's CNN rows)
