@@ -93,7 +93,7 @@ def lava_layers(net, calibration=None, levels: int = INPUT_LEVELS) -> list:
         import torch
         cal = np.asarray(calibration)
         trains = [t.numpy() for t in net.spike_trains(torch.as_tensor(cal, dtype=torch.float32))]
-        layer_inputs = [np.repeat(graded_inputs(cal, levels)[:, :, None], net.steps, axis=2)] + trains[:-1]
+        layer_inputs = [graded_inputs(cal, levels)[:, :, None]] + trains[:-1]   # the input is the same every step
     out = []
     for k, w in enumerate(dense):
         w = np.asarray(w, dtype=np.float64) * nm["weight_gain"]
