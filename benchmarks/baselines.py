@@ -20,6 +20,8 @@ Examples::
         --steps 5 --epochs 100 --batch-size 50 --lava-samples 0      # the authors' MNIST CNN (no Lava export)
 
 Unlisted options are passed to ``ssnnbp train``. torch uses ``--threads`` threads (default 1).
+``--collect`` trains nothing and records the run folders as they stand: a run that is still
+going, or was stopped, enters the result file as unfinished with the epochs it has done.
 """
 from __future__ import annotations
 
@@ -82,6 +84,32 @@ def merge(path: Path, seed: int, record: dict, settings: dict) -> dict:
     return result
 
 
+def net_name(sizes, conv=None) -> str:
+    """The network in the authors' notation: 784-1280-10, 784-15C5-P2-40C5-P2-300-10."""
+    return "-".join(map(str, [sizes[0], *([conv] if conv else []), *sizes[1:]]))
+
+
+def result_name(settings: dict, tag: str = "") -> str:
+    """What names a result file (baselines_<name>.json) and, with _seed<k>, its run folders."""
+    st = settings
+    return (f"{st['dataset']}_{st['method']}_{net_name(st['sizes'], st.get('conv'))}_T{st['steps']}_e{st['epochs']}"
+            + (f"_{tag}" if tag else ""))
+
+
+def reproduce_command(result: dict, file_name: str) -> str:
+    """The command line that (re)makes ``result``, read from ``file_name``, with all its seeds."""
+    st, seeds = result["settings"], result["per_seed"]
+    stem = Path(file_name).stem.removeprefix("baselines_")
+    tag = stem[len(result_name(st)) + 1:]
+    lava = max((r.get("lava_samples", 0) for r in seeds.values()), default=0)
+    threads = result.get("machine", {}).get("torch_threads", 1)
+    args = ["--method", st["method"], "--dataset", st["dataset"], "--hidden", ",".join(map(str, st["sizes"][1:-1])),
+            *(["--conv", st["conv"]] if st.get("conv") else []), "--steps", st["steps"], "--epochs", st["epochs"],
+            "--batch-size", st["batch_size"], "--seeds", ",".join(sorted(seeds, key=int)), "--threads", threads,
+            "--lava-samples", lava, *(["--tag", tag] if tag else []), *st.get("extra_args", [])]
+    return " ".join(["python benchmarks/baselines.py", *map(str, args)])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog="Unlisted options are passed to 'ssnnbp train'.")
@@ -101,23 +129,33 @@ def main(argv=None) -> int:
                     help="root of the run folders, outside the repository (default: %(default)s)")
     ap.add_argument("--tag", default="", help="suffix that names this variant in file names")
     ap.add_argument("--results", default=str(HERE / "results"), help="folder for the JSON result")
+    ap.add_argument("--collect", action="store_true",
+                    help="train nothing: record the seeds' run folders as they stand (a run still going or "
+                         "stopped enters as unfinished, with the epochs it has done)")
     args, passthrough = ap.parse_known_args(argv)
     import torch
     torch.set_num_threads(args.threads)
     from lava_ssnnbp.data import DATASETS
     info = DATASETS[args.dataset]
     sizes = [int(np.prod(info.input_shape)), *map(int, args.hidden.split(",")), info.num_classes]
-    net_name = "-".join(map(str, [sizes[0], *([args.conv] if args.conv else []), *sizes[1:]]))
-    name = f"{args.dataset}_{args.method}_{net_name}_T{args.steps}_e{args.epochs}{'_' + args.tag if args.tag else ''}"
+    name = result_name({"dataset": args.dataset, "method": args.method, "sizes": sizes, "conv": args.conv,
+                        "steps": args.steps, "epochs": args.epochs}, args.tag)
     path = Path(args.results) / f"baselines_{name}.json"
     for seed in [int(s) for s in args.seeds.split(",")]:
         out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
         cmd = ["train", "--model", args.method, "--dataset", args.dataset, "--hidden", args.hidden,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
                "--seed", str(seed), "--out", str(out), *(["--conv", args.conv] if args.conv else []), *passthrough]
-        rc, cfg, metrics = train_and_read(cmd, out, f"seed {seed}")
+        rc, cfg, metrics = train_and_read(cmd, out, f"seed {seed}", collect_only=args.collect)
         if rc != 0:
             return rc
+        if not metrics:   # collecting: no epoch finished yet
+            print(f"== seed {seed}: no finished epoch in {out}", flush=True)
+            continue
+        known = json.loads(path.read_text()).get("per_seed", {}).get(str(seed)) if path.exists() else None
+        if args.collect and known and known["epochs_done"] == len(metrics):
+            print(f"== seed {seed}: recorded already ({len(metrics)} epochs)", flush=True)
+            continue   # keeps its Lava scores
         finished = len(metrics) >= args.epochs
         record = {"finished": finished, "epochs_done": len(metrics),
                   "test_acc": 100 * metrics[-1]["test_acc"], "best_epoch_acc": 100 * max(r["test_acc"] for r in metrics),
@@ -128,7 +166,7 @@ def main(argv=None) -> int:
                   "device": metrics[-1]["device"], "train_samples": metrics[0]["train_samples"],
                   "test_samples": metrics[0]["test_samples"],
                   "machine": machine_info(torch_threads=args.threads), "written": now()}
-        if finished and args.lava_samples > 0 and not args.conv:
+        if finished and args.lava_samples > 0 and not args.conv and not args.collect:
             print(f"== seed {seed}: netx export, {args.lava_samples} test images in Lava", flush=True)
             record.update(lava_scores(out, args.lava_samples))
         settings = {"method": args.method, "dataset": args.dataset, "sizes": sizes, "conv": args.conv,

@@ -14,6 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
+from benchmarks import baselines as B  # noqa: E402
 from lava_ssnnbp import figures as F  # noqa: E402
 
 PAPER = {  # Biswas, Saraswat, Ganguly 2023, Table 1/2 (test accuracy %, 784-1280-C)
@@ -356,7 +357,8 @@ BASELINE_COMPANIONS = (
 
 def baselines_section(res: Path) -> list:
     """Offline baselines (benchmarks/baselines.py) next to SSNN-BP and its ANN twin on the same data sets."""
-    base = [json.loads(f.read_text()) for f in sorted(res.glob("baselines_*.json"))]
+    files = sorted(res.glob("baselines_*.json"))
+    base = [json.loads(f.read_text()) for f in files]
     if not base:
         return []
     out = ["", "## Offline-trained baselines: TSSL-BP and lava-dl SLAYER (`benchmarks/baselines.py`)", "",
@@ -375,15 +377,18 @@ def baselines_section(res: Path) -> list:
         sets.add(st["dataset"])
         acc = "not finished" if r["test_acc_mean"] is None else (
             f"**{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f}** (n={n})" if n > 1 else f"**{r['test_acc_mean']:.2f}** (n=1)")
-        seeds = ", ".join(f"{k}: {v['test_acc']:.2f}" for k, v in sorted(r["per_seed"].items()) if v["finished"])
+        seeds = ", ".join(f"{k}: {v['test_acc']:.2f}" + ("" if v["finished"] else
+                                                           f" after {v['epochs_done']} of {st['epochs']} epochs")
+                          for k, v in sorted(r["per_seed"].items()))
         lava = ", ".join(f"{v['lava_acc']:.2f} (torch {v['torch_acc_same_samples']:.2f}; {v['lava_samples']})"
                          + ("" if "calibration_images" in v else " (a)")
                          for _, v in sorted(r["per_seed"].items()) if "lava_acc" in v) or "-"
-        wall = r["train_wall_s_per_epoch_mean"]
-        net = "-".join(map(str, [st["sizes"][0], *([st["conv"]] if st.get("conv") else []), *st["sizes"][1:]]))
-        out.append(f"| {st['method']} | {net} | {st['dataset']} | {st['steps']} | "
+        walls = [v["train_wall_s_per_epoch"] for v in r["per_seed"].values()]   # unfinished seeds' too
+        wall = sum(walls) / len(walls) if walls else None
+        peak = max((v["peak_rss_mib"] for v in r["per_seed"].values()), default=None)
+        out.append(f"| {st['method']} | {B.net_name(st['sizes'], st.get('conv'))} | {st['dataset']} | {st['steps']} | "
                    f"{st['epochs']} | {acc} | {seeds} | {'-' if wall is None else f'{wall:.0f}'} | "
-                   f"{r['peak_rss_mib_max'] or '-'} | {lava} | no (backward pass through time on a host) |")
+                   f"{peak or '-'} | {lava} | no (backward pass through time on a host) |")
     for fname in BASELINE_COMPANIONS:
         f = res / fname
         r = json.loads(f.read_text()) if f.exists() else None
@@ -400,6 +405,12 @@ def baselines_section(res: Path) -> list:
         out.append(f"| {name} | {'-'.join(map(str, mc['sizes']))} | {r['dataset']} | {r['steps'] if model != 'ann' else '-'} | "
                    f"{r['epochs']} | {_fmt(r)} | {', '.join(f'{a:.2f}' for a in r['test_acc_per_seed'])} | "
                    f"{sum(walls) / len(walls):.0f} | - | - | {on_chip} |")
+    out += ["", "Commands (run folders under ~/ssnnbp-runs/baselines; SSNN-BP and ANN rows: the commands in their "
+            "`accuracy_*.json` files):", ""]
+    for f, r in zip(files, base):
+        st = r["settings"]
+        out.append(f"- {st['method']} {B.net_name(st['sizes'], st.get('conv'))} {st['dataset']}, "
+                   f"{st['epochs']} epoch{'s' if st['epochs'] != 1 else ''}: `{B.reproduce_command(r, f.name)}`")
     return out
 
 

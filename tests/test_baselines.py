@@ -303,15 +303,20 @@ def test_export_runs_in_lava_like_torch(tmp_path, method):
     assert agree >= 0.75, agree
 
 
+def _bench(name):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 @pytest.mark.lava
 @pytest.mark.slow
 def test_benchmark_script_and_evaluate_in_lava(tmp_path, capsys):
-    import importlib.util
-    from pathlib import Path
-    spec = importlib.util.spec_from_file_location(
-        "bench_baselines", Path(__file__).resolve().parents[1] / "benchmarks" / "baselines.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _bench("baselines")
     res = tmp_path / "res"
     argv = ["--method", "slayer", "--dataset", "default", "--hidden", "16", "--epochs", "1", "--batch-size", "20",
             "--lava-samples", "10", "--runs", str(tmp_path / "runs"), "--results", str(res),
@@ -333,21 +338,43 @@ def test_benchmark_script_and_evaluate_in_lava(tmp_path, capsys):
     # a second seed is merged next to the first
     assert script.main([*argv, "--seeds", "1"]) == 0
     assert json.loads(path.read_text())["seeds_finished"] == [0, 1]
+    # the command RESULTS.md prints for this file remakes it: same settings, so both seeds are kept
+    command = script.reproduce_command(json.loads(path.read_text()), path.name).split()
+    assert command[:2] == ["python", "benchmarks/baselines.py"] and "--seeds" in command
+    assert script.main([*command[2:], "--runs", str(tmp_path / "runs"), "--results", str(res)]) == 0
+    assert json.loads(path.read_text())["seeds_finished"] == [0, 1]
     capsys.readouterr()
     assert cli.main(["evaluate", str(folder.path), "--backend", "lava", "--test-samples", "10", "--quiet"]) == 0
     assert "netx export in Lava" in capsys.readouterr().out
 
 
-def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
-    import importlib.util
-    from pathlib import Path
-    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+def test_collect_records_an_unfinished_run_as_it_stands(tmp_path, capsys):
+    """--collect trains nothing: a run folder with 1 of its 2 epochs done enters as unfinished."""
+    b = _bench("baselines")
+    runs, res = tmp_path / "runs", tmp_path / "res"
+    run = runs / "default_tssl-bp_784-16-10_T5_e2_seed0"
+    data = ["--train-samples", "300", "--test-samples", "50", "--quiet"]
+    assert cli.main(["train", "--model", "tssl-bp", "--dataset", "default", "--hidden", "16", "--epochs", "1",
+                     "--batch-size", "20", "--seed", "0", "--out", str(run), *data]) == 0
+    argv = ["--method", "tssl-bp", "--dataset", "default", "--hidden", "16", "--epochs", "2", "--batch-size", "20",
+            "--seeds", "0,1", "--runs", str(runs), "--results", str(res), "--collect", *data]
+    assert b.main(argv) == 0
+    path = res / "baselines_default_tssl-bp_784-16-10_T5_e2.json"
+    r = json.loads(path.read_text())
+    assert r["seeds_finished"] == [] and r["unfinished"] == {"0": 1} and r["test_acc_mean"] is None
+    assert "seed 1: no run folder" in capsys.readouterr().out
+    assert not (runs / "default_tssl-bp_784-16-10_T5_e2_seed1").exists()   # nothing trained
+    written = path.read_text()
+    assert b.main(argv) == 0 and path.read_text() == written   # nothing new: the file stays as it was
+    out = tmp_path / "RESULTS.md"
+    assert _bench("make_results").main(["--results", str(res), "--output", str(out)]) == 0
+    row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
+    acc = 100 * json.loads((run / "metrics.json").read_text())["epochs"][-1]["test_acc"]
+    assert len(row) == 1 and "not finished" in row[0] and f"0: {acc:.2f} after 1 of 2 epochs" in row[0]
 
-    def script(name):
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", bench / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
+
+def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
+    script = _bench
     res = tmp_path / "results"
     res.mkdir()
     settings = {"method": "tssl-bp", "dataset": "mnist", "sizes": [784, 1280, 10], "steps": 5, "epochs": 3,
@@ -363,11 +390,19 @@ def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
     other = b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 2, rec, {**settings, "batch_size": 50})
     assert other["seeds_finished"] == [2]
     b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 1, {**rec, "test_acc": 97.9}, settings)
+    b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3.json", 0, rec, settings)
     out = tmp_path / "RESULTS.md"
     assert script("make_results").main(["--results", str(res), "--output", str(out)]) == 0
     row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
     assert len(row) == 1 and "784-1280-10" in row[0] and "97.00 (torch 97.20; 500)" in row[0] and "| 300 |" in row[0]
     assert "(a)" in row[0]   # a record without the export's calibration fields: the export before 2026-12-03
+    commands = [line for line in out.read_text().splitlines() if "python benchmarks/baselines.py" in line]
+    assert len(commands) == 1 and "--seeds 0,1 " in commands[0] and "--epochs 3 " in commands[0]
+    assert "--tag" not in commands[0] and "--lava-samples 500" in commands[0]
+    # a tagged variant's command names its tag
+    b.merge(res / "baselines_mnist_tssl-bp_784-1280-10_T5_e3_lr0.1.json", 0, rec, settings)
+    assert script("make_results").main(["--results", str(res), "--output", str(out)]) == 0
+    assert "--tag lr0.1`" in out.read_text()
 
 
 # ------------------------------------------------------------------ conv stacks (TSSL-BP's CNN rows)
