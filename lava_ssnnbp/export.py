@@ -46,6 +46,7 @@ is imported inside :func:`run_netx` only.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,10 +259,22 @@ def run_netx(path, spikes: np.ndarray, chunk: int = 256, clear_buffers: bool = T
     return np.concatenate(counts)
 
 
+@contextlib.contextmanager
+def netx_network(path, **kw):
+    """lava-dl's netx ``Network`` read from the HDF5 file ``path`` (``kw``: its options). netx
+    keeps the file open for the network's life; it is closed on leaving, so that a later
+    export in this process can rewrite the file."""
+    from lava.lib.dl.netx.hdf5 import Network
+    net = Network(net_config=str(path), **kw)
+    try:
+        yield net
+    finally:
+        net.net_config.f.close()
+
+
 def _run_netx_chunk(path: str, spikes: np.ndarray, clear_buffers: bool = True) -> np.ndarray:
     from .processes._lava_runtime import import_lava_runtime
     import_lava_runtime()
-    from lava.lib.dl.netx.hdf5 import Network
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.io.sink import RingBuffer as Sink
@@ -272,37 +285,37 @@ def _run_netx_chunk(path: str, spikes: np.ndarray, clear_buffers: bool = True) -
     # steps. netx staggers the reset by one step per layer (for a pipelined
     # stream); our samples start all layers together, so every layer resets at
     # the first step of a sample (time step 1 mod T).
-    net = Network(net_config=path, reset_interval=T)
-    for blk in net.layers:
-        blk.neuron.proc_params.overwrite("reset_offset", 1 % T)
-    if net.inp.shape != (D,):
-        raise ValueError(f"the network expects {net.inp.shape[0]} inputs, the spikes have {D}")
-    _fix_recurrent_weight_bits(net)
-    C = net.out.shape[0]
-    src = Source(data=np.ascontiguousarray(spikes.reshape(n * T, D).T).astype(np.int32))
-    sink = Sink(shape=(C,), buffer=n * T)
-    src.s_out.connect(net.inp)
-    net.out.connect(sink.a_in)
-    # what LIFReset does not clear: the spikes of a sample's last step, waiting
-    # in the synapse buffers (Lava's one-step Dense delay) for the next sample
-    synapses = [s for blk in net.layers for s in (getattr(blk, "synapse", None), getattr(blk, "synapse_rec", None))
-                if s is not None]
-    zeros = [np.zeros(s.a_buff.shape, dtype=np.int32) for s in synapses]
-    run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
-    try:
-        with lifecycle.worker_guard():     # workers die with this process, ignore Ctrl-C
-            src.create_runtime(run_cfg=run_cfg)
-        if clear_buffers:
-            for i in range(n):
-                if i:
-                    for syn, z in zip(synapses, zeros):
-                        syn.a_buff.set(z)
-                src.run(condition=RunSteps(num_steps=T, blocking=True), run_cfg=run_cfg)
-        else:
-            src.run(condition=RunSteps(num_steps=n * T, blocking=True), run_cfg=run_cfg)
-        out = sink.data.get()
-    finally:
-        lifecycle.stop_process(src)      # graceful stop with a time limit, then by force
+    with netx_network(path, reset_interval=T) as net:
+        for blk in net.layers:
+            blk.neuron.proc_params.overwrite("reset_offset", 1 % T)
+        if net.inp.shape != (D,):
+            raise ValueError(f"the network expects {net.inp.shape[0]} inputs, the spikes have {D}")
+        _fix_recurrent_weight_bits(net)
+        C = net.out.shape[0]
+        src = Source(data=np.ascontiguousarray(spikes.reshape(n * T, D).T).astype(np.int32))
+        sink = Sink(shape=(C,), buffer=n * T)
+        src.s_out.connect(net.inp)
+        net.out.connect(sink.a_in)
+        # what LIFReset does not clear: the spikes of a sample's last step, waiting
+        # in the synapse buffers (Lava's one-step Dense delay) for the next sample
+        synapses = [s for blk in net.layers for s in (getattr(blk, "synapse", None), getattr(blk, "synapse_rec", None))
+                    if s is not None]
+        zeros = [np.zeros(s.a_buff.shape, dtype=np.int32) for s in synapses]
+        run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
+        try:
+            with lifecycle.worker_guard():     # workers die with this process, ignore Ctrl-C
+                src.create_runtime(run_cfg=run_cfg)
+            if clear_buffers:
+                for i in range(n):
+                    if i:
+                        for syn, z in zip(synapses, zeros):
+                            syn.a_buff.set(z)
+                    src.run(condition=RunSteps(num_steps=T, blocking=True), run_cfg=run_cfg)
+            else:
+                src.run(condition=RunSteps(num_steps=n * T, blocking=True), run_cfg=run_cfg)
+            out = sink.data.get()
+        finally:
+            lifecycle.stop_process(src)      # graceful stop with a time limit, then by force
     return (out.reshape(C, n, T) != 0).sum(axis=2).T.astype(np.int64)
 
 

@@ -147,8 +147,11 @@ def test_run_netx_stops_the_runtime_on_error(zero_net, test_set, tmp_path, monke
     from lava.magma.core.process.variable import Var
     cfg, eng = zero_net
     path = ex.export_netx(cfg, eng.weights, tmp_path / "net.h5").path
-    with pytest.raises(ValueError, match="inputs"):
+    with pytest.raises(ValueError, match="inputs") as failed:
         ex.run_netx(path, np.zeros((2, T, 100), bool))
+    # netx's file is closed although the failed run's frames (in ``failed``) still hold the network
+    assert failed.value is not None
+    ex.export_netx(cfg, eng.weights, path)
 
     def boom(self, *a, **k):
         raise RuntimeError("boom")
@@ -156,6 +159,7 @@ def test_run_netx_stops_the_runtime_on_error(zero_net, test_set, tmp_path, monke
     with pytest.raises(RuntimeError, match="boom"):
         ex.run_netx(path, ex.encode_test_inputs(cfg, test_set.x[:2], seed=0))
     assert mp.active_children() == []
+    ex.export_netx(cfg, eng.weights, path)
 
 
 # ------------------------------------------------------------------ NIR

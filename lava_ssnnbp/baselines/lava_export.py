@@ -47,6 +47,7 @@ from typing import List
 import numpy as np
 
 from .. import lifecycle
+from ..export import netx_network
 from . import INPUT_MEAN, INPUT_STD
 
 # graded input: pixel intensity 1.0 is message 15 (4 bits). Lava's 16-bit synaptic input bounds
@@ -179,7 +180,6 @@ def run_lava(export: LavaExport, x: np.ndarray, progress: bool = False) -> np.nd
     sample's first step (netx's reset) and the synapse buffers cleared by the host."""
     from ..processes._lava_runtime import import_lava_runtime
     import_lava_runtime()
-    from lava.lib.dl.netx.hdf5 import Network
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.io.sink import RingBuffer as Sink
@@ -189,33 +189,33 @@ def run_lava(export: LavaExport, x: np.ndarray, progress: bool = False) -> np.nd
     n, D1 = msgs.shape
     T, L = export.steps, export.n_layers
     window = T + L
-    net = Network(net_config=str(export.path), reset_interval=window, input_message_bits=INPUT_MESSAGE_BITS)
-    for blk in net.layers:   # every layer resets at a sample's first step (netx staggers them)
-        blk.neuron.proc_params.overwrite("reset_offset", 1 % window)
-    if net.inp.shape != (D1,):
-        raise ValueError(f"the network expects {net.inp.shape[0]} inputs, the images give {D1}")
-    C = net.out.shape[0]
-    frames = np.zeros((n, window, D1), dtype=np.int32)
-    frames[:, :T] = msgs[:, None, :]
-    src = Source(data=np.ascontiguousarray(frames.reshape(n * window, D1).T))
-    sink = Sink(shape=(C,), buffer=n * window)
-    src.s_out.connect(net.inp)
-    net.out.connect(sink.a_in)
-    synapses = [blk.synapse for blk in net.layers if getattr(blk, "synapse", None) is not None]
-    zeros = [np.zeros(s.a_buff.shape, dtype=np.int32) for s in synapses]
-    run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
-    try:
-        with lifecycle.worker_guard():
-            src.create_runtime(run_cfg=run_cfg)
-        for i in range(n):
-            if i:
-                for syn, z in zip(synapses, zeros):
-                    syn.a_buff.set(z)
-            src.run(condition=RunSteps(num_steps=window, blocking=True), run_cfg=run_cfg)
-            if progress and (i + 1) % 500 == 0:
-                print(f"lava: {i + 1}/{n} samples", flush=True)
-        out = sink.data.get()
-    finally:
-        lifecycle.stop_process(src)
+    with netx_network(export.path, reset_interval=window, input_message_bits=INPUT_MESSAGE_BITS) as net:
+        for blk in net.layers:   # every layer resets at a sample's first step (netx staggers them)
+            blk.neuron.proc_params.overwrite("reset_offset", 1 % window)
+        if net.inp.shape != (D1,):
+            raise ValueError(f"the network expects {net.inp.shape[0]} inputs, the images give {D1}")
+        C = net.out.shape[0]
+        frames = np.zeros((n, window, D1), dtype=np.int32)
+        frames[:, :T] = msgs[:, None, :]
+        src = Source(data=np.ascontiguousarray(frames.reshape(n * window, D1).T))
+        sink = Sink(shape=(C,), buffer=n * window)
+        src.s_out.connect(net.inp)
+        net.out.connect(sink.a_in)
+        synapses = [blk.synapse for blk in net.layers if getattr(blk, "synapse", None) is not None]
+        zeros = [np.zeros(s.a_buff.shape, dtype=np.int32) for s in synapses]
+        run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
+        try:
+            with lifecycle.worker_guard():
+                src.create_runtime(run_cfg=run_cfg)
+            for i in range(n):
+                if i:
+                    for syn, z in zip(synapses, zeros):
+                        syn.a_buff.set(z)
+                src.run(condition=RunSteps(num_steps=window, blocking=True), run_cfg=run_cfg)
+                if progress and (i + 1) % 500 == 0:
+                    print(f"lava: {i + 1}/{n} samples", flush=True)
+            out = sink.data.get()
+        finally:
+            lifecycle.stop_process(src)
     raster = (out.reshape(C, n, window) != 0).transpose(1, 0, 2)
     return raster[:, :, L:L + T].astype(np.int8)
