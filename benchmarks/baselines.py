@@ -26,6 +26,7 @@ going, or was stopped, enters the result file as unfinished with the epochs it h
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -63,11 +64,25 @@ def lava_scores(out: Path, lava_samples: int) -> dict:
             "synaptic_input_max": lava_export.SYNAPTIC_INPUT_MAX}
 
 
+RUN_KEYS_OUT = ("seed", "checkpoint_s", "data_dir")   # differ between seeds or machines, not settings
+
+
+def normalised(settings: dict) -> dict:
+    """``settings`` with its run settings as the current RunSettings reads them (fields added since
+    a file was written at the values those runs used), so that old and new seeds compare equal."""
+    from lava_ssnnbp.training import RunSettings
+    rs = settings.get("run_settings") or {}
+    if "model" in rs:
+        rs = {k: v for k, v in dataclasses.asdict(RunSettings.from_dict(rs)).items() if k not in RUN_KEYS_OUT}
+    return {**settings, "run_settings": rs}
+
+
 def merge(path: Path, seed: int, record: dict, settings: dict) -> dict:
     """Put one seed into the result file (kept seeds must share ``settings``) and summarise."""
     from lava_ssnnbp.training import save_json
     old = json.loads(path.read_text()) if path.exists() else {}
-    per_seed = dict(old.get("per_seed", {})) if old.get("settings") == settings else {}
+    settings = normalised(settings)
+    per_seed = dict(old.get("per_seed", {})) if old and normalised(old["settings"]) == settings else {}
     per_seed[str(seed)] = record
     done = sorted((int(k), r) for k, r in per_seed.items() if r["finished"])
 
@@ -172,7 +187,7 @@ def main(argv=None) -> int:
         settings = {"method": args.method, "dataset": args.dataset, "sizes": sizes, "conv": args.conv,
                     "steps": args.steps,
                     "epochs": args.epochs, "batch_size": args.batch_size, "run_settings":
-                    {k: v for k, v in cfg["run"].items() if k not in ("seed", "checkpoint_s", "data_dir")},
+                    {k: v for k, v in cfg["run"].items() if k not in RUN_KEYS_OUT},
                     "extra_args": passthrough}
         result = merge(path, seed, record, settings)
         lava = f", Lava {record['lava_acc']:.2f} % on {record['lava_samples']}" if "lava_acc" in record else ""

@@ -386,7 +386,12 @@ def baselines_section(res: Path) -> list:
         walls = [v["train_wall_s_per_epoch"] for v in r["per_seed"].values()]   # unfinished seeds' too
         wall = sum(walls) / len(walls) if walls else None
         peak = max((v["peak_rss_mib"] for v in r["per_seed"].values()), default=None)
-        out.append(f"| {st['method']} | {B.net_name(st['sizes'], st.get('conv'))} | {st['dataset']} | {st['steps']} | "
+        rs = B.normalised(st)["run_settings"]
+        method = st["method"] + (f" (surrogate tau_grad {rs['tau_grad']:g}, scale_grad {rs['scale_grad']:g})"
+                                 if st["method"] == "slayer" and "tau_grad" in rs else "")
+        if rs.get("train_samples") or rs.get("test_samples"):
+            method += f" ({rs.get('train_samples') or 'all'} train / {rs.get('test_samples') or 'all'} test images)"
+        out.append(f"| {method} | {B.net_name(st['sizes'], st.get('conv'))} | {st['dataset']} | {st['steps']} | "
                    f"{st['epochs']} | {acc} | {seeds} | {'-' if wall is None else f'{wall:.0f}'} | "
                    f"{peak or '-'} | {lava} | no (backward pass through time on a host) |")
     for fname in BASELINE_COMPANIONS:

@@ -204,6 +204,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="membrane time constant, steps (default: %(default)s)")
     b.add_argument("--tau-s", type=float, default=rs.tau_s, metavar="STEPS",
                    help="synaptic (PSP) time constant, steps (default: %(default)s)")
+    b.add_argument("--tau-grad", type=float, default=rs.tau_grad,
+                   help="slayer: width of the surrogate spike gradient, lava-dl's tau_grad (default: %(default)s)")
+    b.add_argument("--scale-grad", type=float, default=rs.scale_grad,
+                   help="slayer: height of the surrogate spike gradient, lava-dl's scale_grad (default: %(default)s)")
     b.add_argument("--conv", default=rs.conv, metavar="SPEC",
                    help="tssl-bp: conv stack before the --hidden dense layers, in the authors' notation, e.g. "
                         "15C5-P2-40C5-P2 (N channels of KxK conv, PK sum pooling) (default: none, dense only)")
@@ -287,7 +291,8 @@ def _settings_from_args(args):
                        eta_step=args.eta_step, eta_warmup=args.eta_warmup, train_samples=args.train_samples,
                        test_samples=args.test_samples, val_samples=args.val_samples,
                        checkpoint_s=args.checkpoint_every, ann_lr=args.ann_lr, baseline_lr=args.baseline_lr,
-                       tau_m=args.tau_m, tau_s=args.tau_s, device=args.device, conv=args.conv)
+                       tau_m=args.tau_m, tau_s=args.tau_s, tau_grad=args.tau_grad, scale_grad=args.scale_grad,
+                       device=args.device, conv=args.conv)
 
 
 def _run_folder(args) -> Path:

@@ -71,6 +71,10 @@ class RunSettings:
     baseline_lr: Optional[float] = None  # tssl-bp / slayer optimiser lr; None: the method's (baselines.DEFAULT_LR)
     tau_m: float = 5.0                  # tssl-bp / slayer membrane time constant, steps
     tau_s: float = 3.0                  # tssl-bp / slayer synaptic (PSP) time constant, steps
+    # slayer's surrogate gradient (lava-dl's tau_grad, scale_grad): lava-dl's tutorial values;
+    # runs written before these fields existed used 1.0, 1.0 (from_dict reads them so)
+    tau_grad: float = 0.03
+    scale_grad: float = 3.0
     device: str = "auto"                # tssl-bp / slayer torch device: 'auto' (GPU if any), 'cpu', 'cuda[:N]'
     conv: Optional[str] = None          # tssl-bp conv stack before the dense layers, e.g. '15C5-P2-40C5-P2'
 
@@ -119,6 +123,9 @@ class RunSettings:
             bad("backend", "the ANN baseline runs in numpy only (use --backend engine)")
         if self.baseline_lr is not None and not self.baseline_lr > 0:
             bad("baseline_lr", f"{self.baseline_lr!r} (need > 0)")
+        for name in ("tau_grad", "scale_grad"):
+            if not getattr(self, name) > 0:
+                bad(name, f"{getattr(self, name)!r} (need > 0)")
         for name in ("tau_m", "tau_s"):
             if not getattr(self, name) >= 1:
                 bad(name, f"{getattr(self, name)!r} (need a time constant >= 1 step: the decay per step is 1/tau)")
@@ -145,7 +152,15 @@ class RunSettings:
     def from_dict(cls, d: dict) -> "RunSettings":
         """Settings as config.json records them; ones added since count as their defaults."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return cls(**{k: v for k, v in with_legacy_values(d).items() if k in names})
+
+
+def with_legacy_values(d: dict) -> dict:
+    """Saved run settings plus the values that fields added since had in those runs where they
+    were not the defaults: slayer's surrogate was 1.0, 1.0 until 2026-12-03."""
+    if d.get("model") == "slayer" and "tau_grad" not in d:
+        return {**d, "tau_grad": 1.0, "scale_grad": 1.0}
+    return d
 
 
 def _setting_error(name: str, why: str) -> "RunError":
@@ -1002,7 +1017,7 @@ def same_settings(old: dict, new: dict, ignore=("epochs", "checkpoint_s", "data_
     defaults = {f.name: f.default for f in dataclasses.fields(RunSettings)
                 if f.default is not dataclasses.MISSING}
     def norm(d):
-        return {k: v for k, v in _jsonable({**defaults, **d}).items() if k not in ignore}
+        return {k: v for k, v in _jsonable({**defaults, **with_legacy_values(d)}).items() if k not in ignore}
     return norm(old) == norm(new)
 
 

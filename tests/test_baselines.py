@@ -1,5 +1,6 @@
 """The torch baselines: TSSL-BP's pieces against hand computations, both models learn,
 train/resume in run folders through the CLI, export to netx and run in Lava."""
+import dataclasses
 import json
 import math
 
@@ -205,6 +206,8 @@ def test_interrupted_run_resumes_exactly(tmp_path):
     (["--model", "slayer", "--backend", "lava"], ["--backend", "evaluate"]),
     (["--model", "tssl-bp", "--eta-warmup", "10"], ["--eta-warmup"]),
     (["--model", "tssl-bp-xl"], ["tssl-bp-xl"]),
+    (["--model", "slayer", "--tau-grad", "0"], ["--tau-grad"]),
+    (["--model", "slayer", "--scale-grad", "-1"], ["--scale-grad"]),
 ])
 def test_bad_baseline_options_are_one_line_and_exit_2(capsys, argv, needles):
     rc = cli.main(["train", *TINY, *argv])
@@ -212,6 +215,35 @@ def test_bad_baseline_options_are_one_line_and_exit_2(capsys, argv, needles):
     assert rc == 2 and len(err) == 1 and err[0].startswith("ssnnbp: error:"), err
     for n in needles:
         assert n in err[0], err
+
+
+def test_slayer_surrogate_shapes_the_gradient_only():
+    """tau_grad / scale_grad change SLAYER's weight gradients, not its forward pass."""
+    x, y = blobs(50)
+    xs, ys = torch.from_numpy(x), torch.from_numpy(y)
+    grads, outs = [], []
+    for tau_grad, scale_grad in ((1.0, 1.0), (0.03, 3.0)):
+        net = build_net("slayer", (16, 32, 3), 5, seed=0, tau_m=5.0, tau_s=3.0, tau_grad=tau_grad,
+                        scale_grad=scale_grad)
+        out = net(xs)
+        net.loss(out, ys).backward()
+        outs.append(out.detach())
+        grads.append(net.blocks[0].synapse.weight.grad.clone())
+    assert outs[0].sum() > 0 and torch.equal(outs[0], outs[1])
+    assert grads[0].abs().sum() > 0 and not torch.allclose(grads[0], grads[1])
+
+
+def test_slayer_runs_from_before_the_surrogate_setting_keep_theirs(tmp_path):
+    """A slayer run folder written before tau_grad/scale_grad were settings used 1.0, 1.0: it is
+    read so, and a run with today's defaults does not resume it as if it were its own."""
+    from lava_ssnnbp.training import same_settings
+    old = {k: v for k, v in dataclasses.asdict(RunSettings(model="slayer")).items()
+           if k not in ("tau_grad", "scale_grad")}
+    assert (RunSettings.from_dict(old).tau_grad, RunSettings.from_dict(old).scale_grad) == (1.0, 1.0)
+    assert not same_settings(old, dataclasses.asdict(RunSettings(model="slayer")))
+    assert same_settings(old, dataclasses.asdict(RunSettings(model="slayer", tau_grad=1.0, scale_grad=1.0)))
+    tssl = {**old, "model": "tssl-bp"}   # other models never used it: today's defaults
+    assert RunSettings.from_dict(tssl).tau_grad == RunSettings().tau_grad
 
 
 def test_damaged_optimizer_state_is_one_line(capsys, tmp_path):
@@ -368,9 +400,26 @@ def test_collect_records_an_unfinished_run_as_it_stands(tmp_path, capsys):
     assert b.main(argv) == 0 and path.read_text() == written   # nothing new: the file stays as it was
     out = tmp_path / "RESULTS.md"
     assert _bench("make_results").main(["--results", str(res), "--output", str(out)]) == 0
-    row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
+    row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp (300 train / 50 test images) |")]
     acc = 100 * json.loads((run / "metrics.json").read_text())["epochs"][-1]["test_acc"]
     assert len(row) == 1 and "not finished" in row[0] and f"0: {acc:.2f} after 1 of 2 epochs" in row[0]
+
+
+def test_a_seed_run_after_a_setting_was_added_joins_the_earlier_seeds(tmp_path):
+    b = _bench("baselines")
+    path = tmp_path / "baselines_x.json"
+    new_run = {k: v for k, v in dataclasses.asdict(RunSettings(model="tssl-bp")).items()
+               if k not in b.RUN_KEYS_OUT}
+    old_run = {k: v for k, v in new_run.items() if k not in ("tau_grad", "scale_grad")}
+    rec = {"finished": True, "epochs_done": 1, "test_acc": 90.0, "train_wall_s_per_epoch": 1.0,
+           "peak_rss_mib": 1.0, "machine": {}, "written": "2026-12-03T00:00:00"}
+    settings = {"method": "tssl-bp", "dataset": "mnist", "sizes": [784, 16, 10], "steps": 5, "epochs": 1,
+                "batch_size": 100, "extra_args": []}
+    b.merge(path, 0, rec, {**settings, "run_settings": old_run})
+    assert b.merge(path, 1, rec, {**settings, "run_settings": new_run})["seeds_finished"] == [0, 1]
+    slayer = {**settings, "method": "slayer"}   # an old slayer file used another surrogate: a new start
+    b.merge(path, 0, rec, {**slayer, "run_settings": {**old_run, "model": "slayer"}})
+    assert b.merge(path, 1, rec, {**slayer, "run_settings": {**new_run, "model": "slayer"}})["seeds_finished"] == [1]
 
 
 def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):

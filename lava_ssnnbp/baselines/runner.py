@@ -26,8 +26,9 @@ OPT_KEYS = ("opt_step", "opt_m", "opt_v")
 
 
 def build_net(method: str, sizes, steps: int, seed: int, tau_m: float, tau_s: float,
-              conv: Optional[str] = None, input_shape=(28, 28)):
-    """The untrained network of ``method`` ('tssl-bp' or 'slayer'; a conv stack for tssl-bp only)."""
+              conv: Optional[str] = None, input_shape=(28, 28), tau_grad: float = 0.03, scale_grad: float = 3.0):
+    """The untrained network of ``method`` ('tssl-bp' or 'slayer'; a conv stack for tssl-bp only;
+    ``tau_grad``, ``scale_grad``: slayer's surrogate gradient)."""
     if method == "tssl-bp":
         from .tssl_bp import TSSLBPNet
         return TSSLBPNet(sizes, steps, seed=seed, tau_m=tau_m, tau_s=tau_s, conv=conv, input_shape=input_shape)
@@ -35,7 +36,7 @@ def build_net(method: str, sizes, steps: int, seed: int, tau_m: float, tau_s: fl
         if conv:
             raise ValueError("slayer runs have dense layers only")
         from .slayer_model import SlayerNet
-        return SlayerNet(sizes, steps, seed=seed, tau_m=tau_m, tau_s=tau_s)
+        return SlayerNet(sizes, steps, seed=seed, tau_m=tau_m, tau_s=tau_s, tau_grad=tau_grad, scale_grad=scale_grad)
     raise ValueError(f"unknown baseline {method!r}")
 
 
@@ -53,7 +54,7 @@ def run_weight_shapes(cfg, settings) -> list:
 def net_from_settings(cfg, settings, weights=None):
     """The network a run's (SSNNConfig, RunSettings) describe, with ``weights`` if given."""
     net = build_net(settings.model, cfg.sizes, cfg.steps, settings.seed, settings.tau_m, settings.tau_s,
-                    settings.conv, input_shape(settings))
+                    settings.conv, input_shape(settings), settings.tau_grad, settings.scale_grad)
     if weights is not None:
         net.set_weights(weights)
     return net
@@ -73,6 +74,7 @@ def describe(settings) -> dict:
         return {**common, "optimizer": "AdamW (weight decay 0.01), grad norm clip 1, weights clipped to [-4, 4]",
                 "loss": "kernel: 1/2 sum (PSP out - PSP desired)^2", "readout": "summed output PSP"}
     return {**common, "optimizer": "Adam", "neuron": "slayer.block.cuba.Dense (8-bit weights in forward)",
+            "surrogate": {"tau_grad": settings.tau_grad, "scale_grad": settings.scale_grad},
             "loss": "slayer.loss.SpikeRate(0.8, 0.05, sum)", "readout": "output spike count"}
 
 
