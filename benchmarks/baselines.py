@@ -17,7 +17,7 @@ Examples::
         --steps 5 --epochs 100 --batch-size 100 --seeds 0,1,2          # the authors' MLP row
     python benchmarks/baselines.py --method slayer --dataset mnist --hidden 1280 --steps 5 --epochs 20
     python benchmarks/baselines.py --method tssl-bp --dataset mnist --conv 15C5-P2-40C5-P2 --hidden 300 \
-        --steps 5 --epochs 100 --batch-size 50 --lava-samples 0      # the authors' MNIST CNN (no Lava export)
+        --steps 5 --epochs 100 --batch-size 50 --lava-samples 500    # the authors' MNIST CNN
 
 Unlisted options are passed to ``ssnnbp train``. torch uses ``--threads`` threads (default 1).
 ``--collect`` trains nothing and records the run folders as they stand: a run that is still
@@ -65,6 +65,12 @@ def lava_scores(out: Path, lava_samples: int) -> dict:
 
 
 RUN_KEYS_OUT = ("seed", "checkpoint_s", "data_dir")   # differ between seeds or machines, not settings
+OUTPUT_ONLY_ARGS = ("--quiet",)                        # change what is printed, not what is trained
+
+
+def settings_args(passthrough) -> list:
+    """The options passed on to ``ssnnbp train`` that are settings of the run."""
+    return [a for a in passthrough if a not in OUTPUT_ONLY_ARGS]
 
 
 def normalised(settings: dict) -> dict:
@@ -74,15 +80,43 @@ def normalised(settings: dict) -> dict:
     rs = settings.get("run_settings") or {}
     if "model" in rs:
         rs = {k: v for k, v in dataclasses.asdict(RunSettings.from_dict(rs)).items() if k not in RUN_KEYS_OUT}
-    return {**settings, "run_settings": rs}
+    return {**settings, "run_settings": rs, "extra_args": settings_args(settings.get("extra_args", []))}
+
+
+def settings_differ(was: dict | None, now: dict) -> list:
+    """The settings (``run_settings.<name>`` for run settings) in which ``now`` differs from ``was``;
+    only the keys ``now`` has are compared, so a check before training can leave run_settings out."""
+    if was is None:
+        return []
+    was, now = normalised(was), normalised(now)
+    out = [k for k in now if k != "run_settings" and was.get(k) != now[k]]
+    if "run_settings" in now and now["run_settings"]:
+        rw, rn = was["run_settings"], now["run_settings"]
+        out += [f"run_settings.{k}" for k in sorted({*rw, *rn}) if rw.get(k) != rn.get(k)]
+    return out
+
+
+class SettingsMismatch(ValueError):
+    """A result file holds seeds run with other settings than the seed being added."""
+
+
+def check_settings(old: dict, settings: dict, seed: int, path: Path) -> list:
+    """The differing settings, [] if none; SettingsMismatch if ``old`` keeps seeds other than ``seed``."""
+    differing = settings_differ(old.get("settings"), settings)
+    kept = sorted(set(old.get("per_seed", {})) - {str(seed)}, key=int)
+    if differing and kept:
+        raise SettingsMismatch(f"{path} holds seeds {kept} run with other settings (differing: "
+                               f"{', '.join(differing)}); pass --tag to keep both, or move the file away")
+    return differing
 
 
 def merge(path: Path, seed: int, record: dict, settings: dict) -> dict:
-    """Put one seed into the result file (kept seeds must share ``settings``) and summarise."""
+    """Put one seed into the result file and summarise. The seeds in a file share ``settings``:
+    a seed run otherwise raises SettingsMismatch rather than dropping the seeds already there."""
     from lava_ssnnbp.training import save_json
     old = json.loads(path.read_text()) if path.exists() else {}
     settings = normalised(settings)
-    per_seed = dict(old.get("per_seed", {})) if old and normalised(old["settings"]) == settings else {}
+    per_seed = {} if check_settings(old, settings, seed, path) else dict(old.get("per_seed", {}))
     per_seed[str(seed)] = record
     done = sorted((int(k), r) for k, r in per_seed.items() if r["finished"])
 
@@ -132,7 +166,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dataset", default="fashion-mnist", help="data set (default: %(default)s)")
     ap.add_argument("--hidden", default="400,400", help="hidden sizes (default: %(default)s)")
     ap.add_argument("--conv", default=None, help="tssl-bp conv stack before --hidden, e.g. 15C5-P2-40C5-P2 "
-                                                 "(default: none; conv runs are not exported to Lava)")
+                                                 "(default: none; pooling is folded into the export)")
     ap.add_argument("--steps", "-T", type=int, default=5, help="time steps per sample (default: %(default)s)")
     ap.add_argument("--epochs", type=int, default=100, help="(default: %(default)s)")
     ap.add_argument("--batch-size", type=int, default=100, help="(default: %(default)s, the authors' MLP)")
@@ -156,7 +190,17 @@ def main(argv=None) -> int:
     name = result_name({"dataset": args.dataset, "method": args.method, "sizes": sizes, "conv": args.conv,
                         "steps": args.steps, "epochs": args.epochs}, args.tag)
     path = Path(args.results) / f"baselines_{name}.json"
-    for seed in [int(s) for s in args.seeds.split(",")]:
+    planned = {"method": args.method, "dataset": args.dataset, "sizes": sizes, "conv": args.conv,
+               "steps": args.steps, "epochs": args.epochs, "batch_size": args.batch_size,
+               "extra_args": settings_args(passthrough)}
+    seeds = [int(s) for s in args.seeds.split(",")]
+    try:   # before any training: a seed that could not be recorded is not worth hours
+        for seed in seeds:
+            check_settings(json.loads(path.read_text()) if path.exists() else {}, planned, seed, path)
+    except SettingsMismatch as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for seed in seeds:
         out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
         cmd = ["train", "--model", args.method, "--dataset", args.dataset, "--hidden", args.hidden,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
@@ -181,15 +225,15 @@ def main(argv=None) -> int:
                   "device": metrics[-1]["device"], "train_samples": metrics[0]["train_samples"],
                   "test_samples": metrics[0]["test_samples"],
                   "machine": machine_info(torch_threads=args.threads), "written": now()}
-        if finished and args.lava_samples > 0 and not args.conv and not args.collect:
+        if finished and args.lava_samples > 0 and not args.collect:
             print(f"== seed {seed}: netx export, {args.lava_samples} test images in Lava", flush=True)
             record.update(lava_scores(out, args.lava_samples))
-        settings = {"method": args.method, "dataset": args.dataset, "sizes": sizes, "conv": args.conv,
-                    "steps": args.steps,
-                    "epochs": args.epochs, "batch_size": args.batch_size, "run_settings":
-                    {k: v for k, v in cfg["run"].items() if k not in RUN_KEYS_OUT},
-                    "extra_args": passthrough}
-        result = merge(path, seed, record, settings)
+        settings = {**planned, "run_settings": {k: v for k, v in cfg["run"].items() if k not in RUN_KEYS_OUT}}
+        try:
+            result = merge(path, seed, record, settings)
+        except SettingsMismatch as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         lava = f", Lava {record['lava_acc']:.2f} % on {record['lava_samples']}" if "lava_acc" in record else ""
         print(f"{name} seed {seed}: torch {record['test_acc']:.2f} %{lava}, "
               f"{record['train_wall_s_per_epoch']:.0f} s/epoch; seeds finished {result['seeds_finished']}; "

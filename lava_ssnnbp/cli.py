@@ -419,9 +419,6 @@ def _baseline_accuracy(folder, weights, ds, backend: str, progress: bool) -> flo
     net = runner.net_from_settings(folder.cfg, folder.settings, weights)
     if backend == "engine":
         return runner.accuracy(net, ds.x, ds.y)
-    if folder.settings.conv:
-        raise RunError("--backend lava: the netx export of conv and pooling layers is not implemented "
-                       "(dense networks only); evaluate this run with --backend engine (torch)")
     from .baselines import lava_export
     cal = lava_export.calibration_images(folder.settings)
     with tempfile.TemporaryDirectory() as tmp:

@@ -260,20 +260,35 @@ def test_damaged_optimizer_state_is_one_line(capsys, tmp_path):
 
 
 # ------------------------------------------------------------------ netx export, in Lava
-def _exported_float_simulation(path, x, steps, levels):
-    """The exported integer network simulated in float (mantissas / 64, 12-bit decays)."""
+def _exported_float_simulation(path, x, steps, levels, image_shape=None):
+    """The exported integer network simulated in float (mantissas / 64, 12-bit decays): netx's
+    dense, conv and flatten layers, read back from the file."""
     from lava_ssnnbp.baselines.lava_export import graded_inputs
     with h5py.File(path, "r") as f:
-        n = len(f["layer"]) - 1
-        layers = [(f[f"layer/{i}/weight"][()] / 64.0, f[f"layer/{i}/neuron/iDecay"][()] / 4096,
-                   f[f"layer/{i}/neuron/vDecay"][()] / 4096, f[f"layer/{i}/neuron/vThMant"][()] / 64.0)
-                  for i in range(1, n + 1)]
-    s = np.repeat(graded_inputs(x, levels)[:, :, None], steps, axis=2).astype(float)
-    for w, du, dv, th in layers:
-        u = np.zeros((len(x), w.shape[0]))
-        v, out = u.copy(), []
+        layers = []
+        for i in range(1, len(f["layer"])):
+            g = f[f"layer/{i}"]
+            kind = g["type"][0].decode()
+            if kind == "flatten":
+                layers.append((kind,))
+                continue
+            layers.append((kind, g["weight"][()] / 64.0, int(np.ravel(g["stride"][()])[0]) if kind == "conv" else 1,
+                           g["neuron/iDecay"][()] / 4096, g["neuron/vDecay"][()] / 4096, g["neuron/vThMant"][()] / 64.0))
+    s = np.repeat(graded_inputs(x, levels, image_shape)[..., None], steps, axis=-1).astype(float)
+    for layer in layers:
+        if layer[0] == "flatten":
+            s = s.reshape(len(s), -1, steps)
+            continue
+        kind, w, stride, du, dv, th = layer
+        u = v = 0.0
+        out = []
         for k in range(steps):
-            u = u * (1 - du) + s[:, :, k] @ w.T
+            if kind == "conv":
+                cur = torch.nn.functional.conv2d(torch.from_numpy(s[..., k]), torch.from_numpy(w.astype(float)),
+                                                      stride=stride).numpy()
+            else:
+                cur = s[..., k] @ w.T
+            u = u * (1 - du) + cur
             v = v * (1 - dv) + u
             out.append(v > th)
             v = v * (1 - out[-1])
@@ -417,9 +432,17 @@ def test_a_seed_run_after_a_setting_was_added_joins_the_earlier_seeds(tmp_path):
                 "batch_size": 100, "extra_args": []}
     b.merge(path, 0, rec, {**settings, "run_settings": old_run})
     assert b.merge(path, 1, rec, {**settings, "run_settings": new_run})["seeds_finished"] == [0, 1]
-    slayer = {**settings, "method": "slayer"}   # an old slayer file used another surrogate: a new start
-    b.merge(path, 0, rec, {**slayer, "run_settings": {**old_run, "model": "slayer"}})
-    assert b.merge(path, 1, rec, {**slayer, "run_settings": {**new_run, "model": "slayer"}})["seeds_finished"] == [1]
+    quiet = {**settings, "extra_args": ["--quiet"]}   # an output-only option: the seed still joins
+    assert b.merge(path, 2, rec, {**quiet, "run_settings": new_run})["seeds_finished"] == [0, 1, 2]
+    slayer_path = tmp_path / "baselines_s.json"
+    slayer = {**settings, "method": "slayer"}   # an old slayer file used another surrogate
+    b.merge(slayer_path, 0, rec, {**slayer, "run_settings": {**old_run, "model": "slayer"}})
+    kept = slayer_path.read_text()
+    with pytest.raises(b.SettingsMismatch, match="tau_grad"):   # refused, not overwritten
+        b.merge(slayer_path, 1, rec, {**slayer, "run_settings": {**new_run, "model": "slayer"}})
+    assert slayer_path.read_text() == kept
+    assert b.merge(slayer_path, 0, rec, {**slayer, "run_settings": {**new_run, "model": "slayer"}}
+                   )["seeds_finished"] == [0]   # rerunning the only seed kept replaces it
 
 
 def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
@@ -480,7 +503,7 @@ def test_a_conv_layer_as_large_as_the_image_is_a_dense_layer():
     np.testing.assert_allclose(conv.weights[0].grad.reshape(3, 16).numpy(), dense.weights[0].grad.numpy(), rtol=1e-10)
 
 
-def test_cli_trains_a_conv_network_and_keeps_it_out_of_lava(capsys, tmp_path):
+def test_cli_trains_evaluates_and_resumes_a_conv_network(capsys, tmp_path):
     out = tmp_path / "cnn"
     argv = ["train", *TINY, "--model", "tssl-bp", "--conv", "4C5-P2", "--hidden", "16", "--baseline-lr", "0.01",
             "--out", str(out)]
@@ -492,11 +515,73 @@ def test_cli_trains_a_conv_network_and_keeps_it_out_of_lava(capsys, tmp_path):
     assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
     m = json.loads((out / "metrics.json").read_text())["epochs"]
     assert f"{100 * m[-1]['test_acc']:.2f}%" in capsys.readouterr().out
-    assert cli.main(["evaluate", str(out), "--backend", "lava", "--quiet"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "conv" in err[0] and "--backend engine" in err[0]
     assert cli.main([*argv, "--epochs", "2"]) == 0
     assert "resuming" in capsys.readouterr().out
+
+
+def _trained_cnn(conv, images=400, seed=0):
+    """A TSSL-BP CNN after one pass over ``images`` embedded training images (float64)."""
+    from lava_ssnnbp.data import load_dataset
+    train = load_dataset("default", "train").subset(images, 0)
+    net = tb.TSSLBPNet((784, 16, 10), steps=5, seed=seed, conv=conv).double()
+    opt = net.make_optimizer(5e-3)
+    xs, ys = torch.from_numpy(train.x).double(), torch.from_numpy(train.y)
+    for b in range(0, images, 50):
+        loss = net.loss(net(xs[b:b + 50]), ys[b:b + 50])
+        opt.zero_grad()
+        loss.backward()
+        net.clip_gradients()
+        opt.step()
+        net.after_step()
+    return net, train
+
+
+@pytest.mark.parametrize("conv", ["4C5-P2-6C3-P2", "P2-3C3-P2"])
+def test_pooling_and_the_input_fold_into_the_exported_layers_exactly(conv):
+    """netx has no pooling layer: each sum pooling goes into the next layer (a conv of stride k, a
+    dense layer over the unpooled map), the input normalisation into a constant channel. Before
+    rounding, the exported maps give torch's spikes exactly on images already on the 16 levels."""
+    from lava_ssnnbp.baselines import lava_export as le
+    from lava_ssnnbp.data import load_dataset
+    net, _ = _trained_cnn(conv, images=200)
+    x = np.rint(load_dataset("default", "test").subset(30, 0).x * 15) / 15
+    maps = le.linear_maps(net)
+    assert [kind for kind, *_ in maps] == ["conv"] * (len(net.weights) - 2) + ["dense", "dense"]
+    assert [stride for _, _, stride, _ in maps][:2] == ([1, 2] if conv.startswith("4C") else [2, 1])
+    s = le.graded_inputs(x, 15, (1, 28, 28)).astype(float)[..., None].repeat(5, -1)
+    ref = net.spike_trains(torch.from_numpy(x))
+    for (kind, w, stride, _), r in zip(maps, ref):
+        u = v = 0.0
+        out = []
+        for k in range(5):
+            u = u * (1 - 1 / 3) + le._layer_input(kind, w, stride, s[..., k])
+            v = v * (1 - 1 / 5) + u
+            out.append(v > 1.0)
+            v = v * (1 - out[-1])
+        s = np.stack(out, -1).astype(float)
+        assert r.sum() > 0 and np.array_equal(s.reshape(r.shape), r.numpy()), kind
+
+
+@pytest.mark.lava
+@pytest.mark.slow
+def test_conv_export_runs_in_lava_like_torch(tmp_path):
+    from lava_ssnnbp.baselines import lava_export as le
+    from lava_ssnnbp.data import load_dataset
+    net, train = _trained_cnn("4C5-P2-6C3-P2")
+    test = load_dataset("default", "test").subset(20, 0)
+    ex = le.export_netx(net, tmp_path / "cnn.h5", calibration=train.x[:200])
+    with h5py.File(ex.path, "r") as f:
+        types = [f[f"layer/{i}/type"][0].decode() for i in range(len(f["layer"]))]
+        assert types == ["input", "conv", "conv", "flatten", "dense", "dense"]
+        assert f["layer/0/shape"][()].tolist() == [2, 28, 28]    # the image and the constant channel
+        assert f["layer/2/weight"].shape == (6, 4, 6, 6) and f["layer/2/stride"][()].tolist() == [2, 2]
+        assert f["layer/4/weight"].shape == (16, 6 * 10 * 10)    # over the unpooled 10 x 10 maps
+    lava = le.run_lava(ex, test.x)
+    assert lava.shape == (20, 10, 5) and lava.sum() > 0
+    same = _exported_float_simulation(ex.path, test.x, 5, ex.levels, (1, 28, 28)) == lava
+    assert same.mean() > 0.995, same.mean()
+    torch_spikes = net.spike_trains(torch.from_numpy(test.x))[-1].numpy()
+    assert (torch_spikes == lava).mean() > 0.9
 
 
 @pytest.mark.parametrize("argv,needles", [

@@ -75,52 +75,130 @@ class LavaExport:
     scales: List[float] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     levels: int = 15              # graded input: pixel intensity 1.0 is this message
+    input_shape: tuple = ()       # the input layer's (D + 1,) or (C + 1, H, W)
 
 
-def lava_layers(net, calibration=None, levels: int = INPUT_LEVELS) -> list:
-    """Per layer: ``(weights (N_out, N_in[+1]) in slayer units, threshold, scale)`` of the
-    exported network (input folded into the first layer, every layer scaled).
+@dataclass
+class ExportLayer:
+    """One spiking layer of the exported network and the linear map that feeds it (slayer
+    units: 64 mantissa units = 1.0)."""
+    kind: str                 # 'dense': weight (N_out, N_in); 'conv': weight (out, in, k, k)
+    weight: np.ndarray
+    threshold: float
+    scale: float              # factor applied to the trained weights and threshold
+    stride: int = 1           # conv: the stride (k x k sum pooling before it folded in)
+    flatten: bool = False     # dense fed by a conv layer's map (netx 'flatten' before it)
+
+
+def _fold_pooling(w: np.ndarray, k: int, gain: float) -> np.ndarray:
+    """Weights ``w`` (out, in, h, w) that read a k x k sum-pooled map (times ``gain``) as weights on
+    the map before pooling: each weight repeated over its k x k window (a conv then takes stride k)."""
+    return gain * np.kron(w, np.ones((k, k)))
+
+
+def linear_maps(net, levels: int = INPUT_LEVELS) -> list:
+    """The network as spiking layers, each fed by one linear map, in slayer units: ``[(kind,
+    weight, stride, flatten)]``. The input normalisation is folded into the first layer (a
+    constant input channel at ``levels``, see the module docstring), and each of TSSL-BP's sum
+    pooling layers (no neuron) into the layer after it: a pooled conv is a conv of stride k on
+    the unpooled map, a pooled dense layer reads every pixel of the pooling window."""
+    nm = net.neuron_model()
+    weights = [np.asarray(w, dtype=np.float64) * nm["weight_gain"] for w in net.dense_weights()]
+    from .tssl_bp import POOL_GAIN
+    maps, i, pool, gain = [], 0, 1, 1.0
+    if getattr(net, "conv", None):
+        c, h, wd = (1, *net.input_shape) if len(net.input_shape) == 2 else tuple(net.input_shape)
+        for kind, _, k in net.stack:
+            if kind == "pool":
+                pool, gain, h, wd = pool * k, gain * POOL_GAIN, h // k, wd // k
+                continue
+            w = _fold_pooling(weights[i], pool, gain) if pool > 1 else weights[i]
+            maps.append(("conv", w, pool, False))
+            c, h, wd = w.shape[0], (h - weights[i].shape[2]) + 1, (wd - weights[i].shape[3]) + 1
+            pool, gain, i = 1, 1.0, i + 1
+        w = weights[i]
+        if pool > 1:   # dense weights over the pooled (c, h, wd) map -> over the map before pooling
+            w = _fold_pooling(w.reshape(len(w), c, h, wd), pool, gain).reshape(len(w), -1)
+        maps.append(("dense", w, 1, True))
+        i += 1
+    maps += [("dense", w, 1, False) for w in weights[i:]]
+    kind, w, stride, flatten = maps[0]
+    # input (p/levels - m)/s from graded p = 0..levels, and a constant channel at levels whose
+    # weights (spread evenly over a conv kernel) carry -m/s times the sum of each neuron's weights
+    total = w.reshape(len(w), -1).sum(axis=1)
+    per_weight = (-INPUT_MEAN / INPUT_STD / levels) * total / int(np.prod(w.shape[2:]))
+    const = np.broadcast_to(per_weight.reshape(-1, 1, *([1] * (w.ndim - 2))), (len(w), 1, *w.shape[2:]))
+    maps[0] = (kind, np.concatenate([w / (levels * INPUT_STD), const], axis=1), stride, flatten)
+    return maps
+
+
+def _layer_input(kind: str, w: np.ndarray, stride: int, s: np.ndarray) -> np.ndarray:
+    """A layer's synaptic input for one step of presynaptic activity ``s`` (B, N_in...) (float)."""
+    import torch
+    if kind == "dense":
+        return s.reshape(len(s), -1) @ w.reshape(len(w), -1).T
+    with torch.no_grad():
+        return torch.nn.functional.conv2d(torch.as_tensor(s, dtype=torch.float64),
+                                          torch.as_tensor(w), stride=stride).numpy()
+
+
+def _peak_inputs(net, maps, calibration, levels: int, chunk: int = 200) -> list:
+    """Per layer: the largest |synaptic input| in one step on the calibration images, from the
+    torch model's own spike trains (the input is the same at every step)."""
+    import torch
+    peaks = [0.0] * len(maps)
+    for a in range(0, len(calibration), chunk):
+        cal = np.asarray(calibration[a:a + chunk])
+        trains = [t.numpy() for t in net.spike_trains(torch.as_tensor(cal, dtype=torch.float32))]
+        inputs = [graded_inputs(cal, levels, _image_shape(net))[..., None]] + trains[:-1]
+        for k, (kind, w, stride, _) in enumerate(maps):
+            for t in range(inputs[k].shape[-1]):
+                drive = np.abs(_layer_input(kind, w, stride, inputs[k][..., t])).max(initial=0.0)
+                peaks[k] = max(peaks[k], float(drive))
+    return peaks
+
+
+def _image_shape(net):
+    """(C, H, W) of a conv network's input, None for a dense network."""
+    if not getattr(net, "conv", None):
+        return None
+    return (1, *net.input_shape) if len(net.input_shape) == 2 else tuple(net.input_shape)
+
+
+def lava_layers(net, calibration=None, levels: int = INPUT_LEVELS) -> List[ExportLayer]:
+    """The exported network's layers (input and pooling folded in, every layer scaled).
 
     ``calibration``: images (n, D) whose per-step synaptic input, from the torch
     model's own spike trains, must stay within :data:`SYNAPTIC_INPUT_MAX`
     (Lava's LIF takes 16-bit input and wraps beyond); None bounds it by the
     worst case (every input at its maximum with the sign of its weight)."""
-    if getattr(net, "conv", None):
-        raise ValueError("netx export of TSSL-BP conv and pooling layers is not implemented (dense networks only)")
     nm = net.neuron_model()
     rescale_all = net.method == "tssl-bp"
-    dense = net.dense_weights()
+    maps = linear_maps(net, levels)
     if calibration is not None:
-        import torch
-        cal = np.asarray(calibration)
-        trains = [t.numpy() for t in net.spike_trains(torch.as_tensor(cal, dtype=torch.float32))]
-        layer_inputs = [graded_inputs(cal, levels)[:, :, None]] + trains[:-1]   # the input is the same every step
+        peaks = _peak_inputs(net, maps, calibration, levels)
+    else:
+        peaks = [float(np.abs(w.reshape(len(w), -1)).sum(axis=1).max(initial=0.0)) * (levels if k == 0 else 1)
+                 for k, (_, w, _, _) in enumerate(maps)]
     out = []
-    for k, w in enumerate(dense):
-        w = np.asarray(w, dtype=np.float64) * nm["weight_gain"]
-        if k == 0:   # input (p/levels - m)/s from graded p = 0..levels and a constant channel at levels
-            w = np.concatenate([w / (levels * INPUT_STD),
-                                (-INPUT_MEAN / INPUT_STD / levels) * w.sum(axis=1, keepdims=True)], axis=1)
-        if calibration is not None:   # per step a matrix product: an einsum over (b, o, i, t) is far slower
-            drive = max((float(np.abs(layer_inputs[k][:, :, t] @ w.T).max(initial=0.0))
-                         for t in range(layer_inputs[k].shape[2])), default=0.0)
-        else:
-            drive = float(np.abs(w).sum(axis=1).max(initial=0.0)) * (levels if k == 0 else 1)
+    for k, ((kind, w, stride, flatten), drive) in enumerate(zip(maps, peaks)):
         scale = 1.0
         if k == 0 or rescale_all:
             peak = float(np.abs(w).max(initial=0.0))
             scale = min(WEIGHT_MAX / peak if peak > 0 else 1.0, THRESHOLD_MAX / nm["threshold"])
         if drive > 0:   # 64 mantissa units per slayer unit
             scale = min(scale, SYNAPTIC_INPUT_MAX / (64 * drive))
-        out.append((w * scale, nm["threshold"] * scale, scale))
+        out.append(ExportLayer(kind, w * scale, nm["threshold"] * scale, scale, stride, flatten))
     return out
 
 
 def export_netx(net, path, calibration=None, levels: int = INPUT_LEVELS) -> LavaExport:
     """Write ``net`` (:class:`~.tssl_bp.TSSLBPNet` or :class:`~.slayer_model.SlayerNet`)
-    to a netx HDF5 file: ``/layer/0`` the input (D + 1 graded channels), then one
-    ``slayer.block.cuba.Dense`` block per layer, written by its ``export_hdf5``.
-    ``calibration`` and ``levels``: see :func:`lava_layers` and :func:`graded_inputs`."""
+    to a netx HDF5 file: ``/layer/0`` the input (D + 1 graded channels; a conv network's
+    image with one more channel), then one ``slayer.block.cuba.Conv`` or ``Dense`` block per
+    spiking layer, written by its ``export_hdf5`` (a netx ``flatten`` between the last conv and
+    the first dense block). ``calibration`` and ``levels``: see :func:`lava_layers` and
+    :func:`graded_inputs`."""
     import h5py
     import torch
 
@@ -130,12 +208,17 @@ def export_netx(net, path, calibration=None, levels: int = INPUT_LEVELS) -> Lava
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     layers = lava_layers(net, calibration, levels)
+    image = _image_shape(net)
+    in_shape = (image[0] + 1, *image[1:]) if image else (layers[0].weight.shape[1],)
     notes = [f"input: pixels as graded spikes 0..{levels} plus a constant channel carrying the normalisation",
              f"synaptic input per step scaled to <= {SYNAPTIC_INPUT_MAX} (16-bit in Lava) on "
              + ("the calibration images" if calibration is not None else "the worst case"),
              "decays rounded to 12 bits; Lava's integer arithmetic"]
     notes.insert(1, "weights rounded to lava-dl's 8-bit grid per layer" if net.method == "tssl-bp"
                  else "first layer's weights (input normalisation folded in) rounded to lava-dl's 8-bit grid")
+    if image:
+        notes.append("sum pooling folded into the next layer (a conv of stride k, a dense layer over the unpooled map)")
+    params = {"current_decay": nm["current_decay"], "voltage_decay": nm["voltage_decay"]}
     with h5py.File(path, "w") as f:
         f.attrs["generator"] = "lava_ssnnbp.baselines.lava_export.export_netx"
         f.attrs["method"] = net.method
@@ -145,17 +228,29 @@ def export_netx(net, path, calibration=None, levels: int = INPUT_LEVELS) -> Lava
         g = f.create_group("layer")
         inp = g.create_group("0")
         inp.create_dataset("type", (1,), "S10", [b"input"])
-        inp.create_dataset("shape", data=np.array([layers[0][0].shape[1]]))
-        for k, (w, threshold, _) in enumerate(layers):
-            blk = slayer.block.cuba.Dense(
-                {"threshold": threshold, "current_decay": nm["current_decay"],
-                 "voltage_decay": nm["voltage_decay"]}, w.shape[1], w.shape[0],
-                weight_norm=False, delay_shift=False)
+        inp.create_dataset("shape", data=np.array(in_shape))
+        x = torch.zeros(1, *in_shape, 1)
+        k = 1
+        for layer in layers:
+            w = torch.as_tensor(layer.weight, dtype=torch.float32)
+            if layer.flatten:
+                flat = g.create_group(str(k))
+                flat.create_dataset("type", (1,), "S10", [b"flatten"])
+                flat.create_dataset("shape", data=np.array([x[0, ..., 0].numel()]))
+                x, k = x.reshape(1, -1, 1), k + 1
+            neuron = {**params, "threshold": layer.threshold}
+            if layer.kind == "conv":
+                blk = slayer.block.cuba.Conv(neuron, w.shape[1], w.shape[0], w.shape[2], stride=layer.stride,
+                                             weight_norm=False, delay_shift=False)
+            else:
+                blk = slayer.block.cuba.Dense(neuron, w.shape[1], w.shape[0], weight_norm=False, delay_shift=False)
             with torch.no_grad():
-                blk.synapse.weight.copy_(torch.as_tensor(w, dtype=torch.float32).reshape(blk.synapse.weight.shape))
-                blk(torch.zeros(1, w.shape[1], 1))   # a block learns its neuron shape from its first input
-            blk.export_hdf5(g.create_group(str(k + 1)))
-    return LavaExport(path, int(net.steps), len(layers), [s for *_, s in layers], notes, int(levels))
+                blk.synapse.weight.copy_(w.reshape(blk.synapse.weight.shape))
+                x = blk(x)   # a block learns its neuron shape from its first input
+            blk.export_hdf5(g.create_group(str(k)))
+            k += 1
+    return LavaExport(path, int(net.steps), len(layers), [l.scale for l in layers], notes, int(levels),
+                      tuple(in_shape))
 
 
 def calibration_images(settings) -> np.ndarray:
@@ -166,11 +261,15 @@ def calibration_images(settings) -> np.ndarray:
     return train.subset(min(CALIBRATION_IMAGES, len(train.x)), settings.seed).x
 
 
-def graded_inputs(x: np.ndarray, levels: int = INPUT_LEVELS) -> np.ndarray:
-    """Images (n, D) in [0, 1] -> (n, D + 1) integer messages: the pixels as 0..levels and a constant ``levels``."""
+def graded_inputs(x: np.ndarray, levels: int = INPUT_LEVELS, image_shape=None) -> np.ndarray:
+    """Images (n, D) in [0, 1] -> integer messages: the pixels as 0..levels and a constant
+    ``levels``; (n, D + 1), or with ``image_shape`` (C, H, W) as maps (n, C + 1, H, W)."""
     x = np.asarray(x)
     pix = np.rint(x * levels).astype(np.int32)
-    return np.concatenate([pix, np.full((len(x), 1), levels, dtype=np.int32)], axis=1)
+    if image_shape is None:
+        return np.concatenate([pix, np.full((len(x), 1), levels, dtype=np.int32)], axis=1)
+    c, h, w = image_shape
+    return np.concatenate([pix.reshape(len(x), c, h, w), np.full((len(x), 1, h, w), levels, dtype=np.int32)], axis=1)
 
 
 def run_lava(export: LavaExport, x: np.ndarray, progress: bool = False) -> np.ndarray:
@@ -185,32 +284,37 @@ def run_lava(export: LavaExport, x: np.ndarray, progress: bool = False) -> np.nd
     from lava.proc.io.sink import RingBuffer as Sink
     from lava.proc.io.source import RingBuffer as Source
 
-    msgs = graded_inputs(x, export.levels)
-    n, D1 = msgs.shape
+    image = export.input_shape if len(export.input_shape) == 3 else None
+    msgs = graded_inputs(x, export.levels, (image[0] - 1, *image[1:]) if image else None)
+    if image:   # Lava's maps are (x, y, channel): W, H, C
+        msgs = msgs.transpose(0, 3, 2, 1)
+    n, shape = len(msgs), msgs.shape[1:]
     T, L = export.steps, export.n_layers
     window = T + L
     with netx_network(export.path, reset_interval=window, input_message_bits=INPUT_MESSAGE_BITS) as net:
         for blk in net.layers:   # every layer resets at a sample's first step (netx staggers them)
             blk.neuron.proc_params.overwrite("reset_offset", 1 % window)
-        if net.inp.shape != (D1,):
-            raise ValueError(f"the network expects {net.inp.shape[0]} inputs, the images give {D1}")
+        if tuple(net.inp.shape) != shape:
+            raise ValueError(f"the network expects inputs of shape {tuple(net.inp.shape)}, the images give {shape}")
         C = net.out.shape[0]
-        frames = np.zeros((n, window, D1), dtype=np.int32)
-        frames[:, :T] = msgs[:, None, :]
-        src = Source(data=np.ascontiguousarray(frames.reshape(n * window, D1).T))
+        frames = np.zeros((n, window, *shape), dtype=np.int32)
+        frames[:, :T] = msgs[:, None]
+        src = Source(data=np.ascontiguousarray(np.moveaxis(frames.reshape(n * window, *shape), 0, -1)))
         sink = Sink(shape=(C,), buffer=n * window)
         src.s_out.connect(net.inp)
         net.out.connect(sink.a_in)
-        synapses = [blk.synapse for blk in net.layers if getattr(blk, "synapse", None) is not None]
-        zeros = [np.zeros(s.a_buff.shape, dtype=np.int32) for s in synapses]
+        # Lava's Dense calls its buffer a_buff, its Conv a_buf
+        synapses = [(blk.synapse, "a_buff" if hasattr(blk.synapse, "a_buff") else "a_buf")
+                    for blk in net.layers if getattr(blk, "synapse", None) is not None]
+        zeros = [np.zeros(getattr(syn, buf).shape, dtype=np.int32) for syn, buf in synapses]
         run_cfg = Loihi2SimCfg(select_tag="fixed_pt")
         try:
             with lifecycle.worker_guard():
                 src.create_runtime(run_cfg=run_cfg)
             for i in range(n):
                 if i:
-                    for syn, z in zip(synapses, zeros):
-                        syn.a_buff.set(z)
+                    for (syn, buf), z in zip(synapses, zeros):
+                        getattr(syn, buf).set(z)
                 src.run(condition=RunSteps(num_steps=window, blocking=True), run_cfg=run_cfg)
                 if progress and (i + 1) % 500 == 0:
                     print(f"lava: {i + 1}/{n} samples", flush=True)
