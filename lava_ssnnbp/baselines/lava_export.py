@@ -27,6 +27,12 @@ What changes on the way, and why:
   changed the weights), keeping the threshold mantissa <= 2**15 so that u and v
   stay far from Lava's 24-bit wrap-around. SLAYER's other layers are exported as
   trained (already on lava-dl's 8-bit grid).
+* **Conv stacks (TSSL-BP).** lava-dl 0.6's netx has no pooling layer, and the
+  authors' pooling has no neuron (1.1 x the sum of each k x k window), so it is
+  folded into the next layer: a conv after a pool becomes a conv of stride k
+  whose kernel repeats each weight over its k x k window; the dense layer after
+  the last pool reads every pixel of the window. The constant input channel is
+  one more image channel, its weight spread evenly over the first kernel.
 * **Delays.** Lava's Dense delays every layer by one step; the torch models have
   no delay. :func:`run_lava` runs T + L steps per sample (zero input after T) and
   reads the output in steps L .. L + T - 1, which then hold the torch model's
