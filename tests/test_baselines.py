@@ -128,13 +128,7 @@ def test_learns_a_small_problem(method):
     opt = net.make_optimizer(1e-2)
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(8):
-        for b in range(0, 600, 50):
-            loss = net.loss(net(xs[b:b + 50]), ys[b:b + 50])
-            opt.zero_grad()
-            loss.backward()
-            net.clip_gradients()
-            opt.step()
-            net.after_step()
+        _one_pass(net, opt, xs, ys, 50)
     acc = float(np.mean(net.readout(net(torch.from_numpy(xt))).argmax(1).numpy() == yt))
     assert acc > 0.9, acc
 
@@ -519,20 +513,24 @@ def test_cli_trains_evaluates_and_resumes_a_conv_network(capsys, tmp_path):
     assert "resuming" in capsys.readouterr().out
 
 
+def _one_pass(net, opt, xs, ys, batch):
+    """One epoch of the baseline's training step over (xs, ys) in order."""
+    for b in range(0, len(xs), batch):
+        loss = net.loss(net(xs[b:b + batch]), ys[b:b + batch])
+        opt.zero_grad()
+        loss.backward()
+        net.clip_gradients()
+        opt.step()
+        net.after_step()
+
+
 def _trained_cnn(conv, images=400, seed=0):
     """A TSSL-BP CNN after one pass over ``images`` embedded training images (float64)."""
     from lava_ssnnbp.data import load_dataset
     train = load_dataset("default", "train").subset(images, 0)
     net = tb.TSSLBPNet((784, 16, 10), steps=5, seed=seed, conv=conv).double()
     opt = net.make_optimizer(5e-3)
-    xs, ys = torch.from_numpy(train.x).double(), torch.from_numpy(train.y)
-    for b in range(0, images, 50):
-        loss = net.loss(net(xs[b:b + 50]), ys[b:b + 50])
-        opt.zero_grad()
-        loss.backward()
-        net.clip_gradients()
-        opt.step()
-        net.after_step()
+    _one_pass(net, opt, torch.from_numpy(train.x).double(), torch.from_numpy(train.y), 50)
     return net, train
 
 
