@@ -90,7 +90,7 @@ def settings_differ(was: dict | None, now: dict) -> list:
         return []
     was, now = normalised(was), normalised(now)
     out = [k for k in now if k != "run_settings" and was.get(k) != now[k]]
-    if "run_settings" in now and now["run_settings"]:
+    if now["run_settings"]:   # empty in a check before training
         rw, rn = was["run_settings"], now["run_settings"]
         out += [f"run_settings.{k}" for k in sorted({*rw, *rn}) if rw.get(k) != rn.get(k)]
     return out
@@ -194,9 +194,10 @@ def main(argv=None) -> int:
                "steps": args.steps, "epochs": args.epochs, "batch_size": args.batch_size,
                "extra_args": settings_args(passthrough)}
     seeds = [int(s) for s in args.seeds.split(",")]
+    existing = json.loads(path.read_text()) if path.exists() else {}
     try:   # before any training: a seed that could not be recorded is not worth hours
         for seed in seeds:
-            check_settings(json.loads(path.read_text()) if path.exists() else {}, planned, seed, path)
+            check_settings(existing, planned, seed, path)
     except SettingsMismatch as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

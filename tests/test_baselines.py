@@ -407,6 +407,11 @@ def test_collect_records_an_unfinished_run_as_it_stands(tmp_path, capsys):
     assert not (runs / "default_tssl-bp_784-16-10_T5_e2_seed1").exists()   # nothing trained
     written = path.read_text()
     assert b.main(argv) == 0 and path.read_text() == written   # nothing new: the file stays as it was
+    capsys.readouterr()
+    other = [("50" if a == "20" else a) for a in argv if a != "--collect"]   # batch 50: refused before training
+    assert b.main(other) == 2 and path.read_text() == written
+    assert "differing: batch_size" in capsys.readouterr().err
+    assert not (runs / "default_tssl-bp_784-16-10_T5_e2_seed1").exists()
     out = tmp_path / "RESULTS.md"
     assert _bench("make_results").main(["--results", str(res), "--output", str(out)]) == 0
     row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp (300 train / 50 test images) |")]

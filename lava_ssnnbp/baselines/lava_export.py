@@ -112,8 +112,9 @@ def linear_maps(net, levels: int = INPUT_LEVELS) -> list:
     weights = [np.asarray(w, dtype=np.float64) * nm["weight_gain"] for w in net.dense_weights()]
     from .tssl_bp import POOL_GAIN
     maps, i, pool, gain = [], 0, 1, 1.0
-    if getattr(net, "conv", None):
-        c, h, wd = (1, *net.input_shape) if len(net.input_shape) == 2 else tuple(net.input_shape)
+    image = _image_shape(net)
+    if image:
+        c, h, wd = image
         for kind, _, k in net.stack:
             if kind == "pool":
                 pool, gain, h, wd = pool * k, gain * POOL_GAIN, h // k, wd // k
