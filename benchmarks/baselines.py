@@ -194,7 +194,13 @@ def main(argv=None) -> int:
                "steps": args.steps, "epochs": args.epochs, "batch_size": args.batch_size,
                "extra_args": settings_args(passthrough)}
     seeds = [int(s) for s in args.seeds.split(",")]
-    existing = json.loads(path.read_text()) if path.exists() else {}
+    try:
+        existing = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:   # JSONDecodeError, or bytes that are not text
+        existing = None
+    if not isinstance(existing, dict):
+        print(f"error: {path} is not a readable result file; move it away", file=sys.stderr)
+        return 2
     try:   # before any training: a seed that could not be recorded is not worth hours
         for seed in seeds:
             check_settings(existing, planned, seed, path)

@@ -412,6 +412,9 @@ def test_collect_records_an_unfinished_run_as_it_stands(tmp_path, capsys):
     assert b.main(other) == 2 and path.read_text() == written
     assert "differing: batch_size" in capsys.readouterr().err
     assert not (runs / "default_tssl-bp_784-16-10_T5_e2_seed1").exists()
+    path.write_text("{truncated")   # a damaged result file: one line, exit 2, nothing trained
+    assert b.main(other) == 2 and "not a readable result file" in capsys.readouterr().err
+    path.write_text(written)
     out = tmp_path / "RESULTS.md"
     assert _bench("make_results").main(["--results", str(res), "--output", str(out)]) == 0
     row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp (300 train / 50 test images) |")]
