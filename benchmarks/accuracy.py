@@ -94,12 +94,22 @@ def _val_summary(done) -> dict:
     return {"val_acc_per_seed": vals, "val_acc_mean": float(np.mean(vals)), "val_acc_std": float(np.std(vals))}
 
 
+def _passed_value(argv: list, option: str):
+    """The value given to ``option`` in a passed-through argument list (``--opt V`` or ``--opt=V``), or None."""
+    for i, a in enumerate(argv):
+        if a == option and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(option + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog="Unlisted options are passed to 'ssnnbp train'.")
     ap.add_argument("--dataset", default="mnist", help="data set (default: %(default)s)")
     ap.add_argument("--model", default="snn", choices=("snn", "ann"), help="(default: %(default)s)")
-    ap.add_argument("--mode", default="rate", help="SNN update rule (default: %(default)s)")
+    ap.add_argument("--mode", default=None, help="SNN update rule (default: rate; replay with --target loihi2)")
     ap.add_argument("--steps", "-T", type=int, default=100, help="time steps per sample (default: %(default)s)")
     ap.add_argument("--epochs", type=int, default=20, help="(default: %(default)s)")
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: %(default)s)")
@@ -111,10 +121,14 @@ def main(argv=None) -> int:
                     help="do not train: record what the run folders hold now")
     args, passthrough = ap.parse_known_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
+    target = _passed_value(passthrough, "--target")
+    args.mode = args.mode or ("replay" if target == "loihi2" else "rate")
     mode = "ann" if args.model == "ann" else args.mode
     name = f"{args.dataset}_{mode}_T{args.steps}{'_' + args.tag if args.tag else ''}"
     if "--fixed-point" in passthrough and "fixed" not in name:
         name += "_fixed"
+    if target and target not in name:
+        name += f"_{target}"
     path = Path(args.results) / f"accuracy_{name}.json"
     for seed in seeds:
         out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
@@ -138,6 +152,7 @@ def main(argv=None) -> int:
                   "machine": machine_info(load=False), "written": now()}
         result = merge_seed(path, seed, record, {
             "dataset": args.dataset, "model": args.model, "mode": None if args.model == "ann" else args.mode,
+            "target": cfg["model"].get("target"),
             "steps": args.steps, "epochs": args.epochs, "model_config": cfg["model"],
             "run_settings": {k: v for k, v in cfg["run"].items() if k != "seed"}, "extra_args": passthrough})
         accs = result["test_acc_per_seed"]

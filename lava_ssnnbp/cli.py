@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import MODES, RESETS, ConfigError, SSNNConfig
+from .config import LOIHI2_STEPS, LOIHI2_WEIGHT_BITS, LOIHI2_WEIGHT_EXP, MODES, RESETS, TARGETS, ConfigError, SSNNConfig
 
 DEFAULT = SSNNConfig()
 RUNS_ROOT = Path(os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs")).expanduser()
@@ -89,8 +89,9 @@ def _add_model_args(p):
     g = p.add_argument_group("model (SSNN-BP; see README.md and docs/)")
     g.add_argument("--hidden", type=int_list, default=d.sizes[1:-1], metavar="N[,N...]",
                    help=f"hidden layer sizes, neurons (default: {','.join(map(str, d.sizes[1:-1]))})")
-    g.add_argument("--steps", "-T", type=int, default=d.steps, metavar="T",
-                   help="time steps per sample = one learning epoch (default: %(default)s)")
+    g.add_argument("--steps", "-T", type=int, default=None, metavar="T",
+                   help=f"time steps per sample = one learning epoch (default: {d.steps}; "
+                        f"{LOIHI2_STEPS} with --target loihi2)")
     g.add_argument("--tau", type=float, default=d.tau, metavar="STEPS",
                    help="synaptic current time constant in steps (default: T/10)")
     g.add_argument("--theta", type=float, default=d.theta, help="forward threshold, in weight units (default: %(default)s)")
@@ -111,13 +112,19 @@ def _add_model_args(p):
     g.add_argument("--dropout", type=_floats, default=d.dropout, metavar="P[,P...]",
                    help="dropout probability per layer below the output: input,hidden... "
                         f"(default: {','.join(map(str, d.dropout))}; '0,0' disables)")
-    g.add_argument("--mode", choices=MODES, default=d.mode,
+    g.add_argument("--target", choices=TARGETS, default=d.target,
+                   help="'loihi2': the chip configuration, exactly what a Loihi 2 port (LearningEngineNetwork) "
+                        "runs: fixed point, 'replay', 9-bit weights at exponent -1 (the defaults it sets), the "
+                        "learning engine's shared rounding, W^T mirrored, per-neuron random generators, per-sample "
+                        "updates, eta constant or in halving steps (docs/lava.md) (default: none, the options as "
+                        "given)")
+    g.add_argument("--mode", choices=MODES, default=None,
                    help="weight-update rule: rate (Eq. 9), coincidence (Eq. 10, on-chip), stochastic "
                         "(Bernoulli re-encoding inside the synapse), noise (rate + Gaussian noise), causal (every "
                         "pre-before-post spike pair of the sample; not in the paper), replay (chip-local "
                         "stochastic rule: after each sample every neuron replays its spike counts as Bernoulli "
                         "trains for --replay-steps steps and the synapses count their coincidences, Eq. 10) "
-                        "(default: %(default)s)")
+                        f"(default: {d.mode}; replay with --target loihi2)")
     g.add_argument("--eta", type=float, default=d.eta,
                    help="learning rate (default: %(default)s). Fixed point scales the integer counts by a "
                         "power of two, so it applies the nearest such step (0.39 for coincidence at T = 50; "
@@ -127,11 +134,13 @@ def _add_model_args(p):
     g.add_argument("--fixed-point", action="store_true",
                    help="Loihi-like fixed point: 8-bit weights, 24-bit u/v, integer learning "
                         "(default: off, floating point)")
-    g.add_argument("--weight-bits", type=int, default=d.weight_bits,
-                   help="signed weight mantissa width in bits, fixed point (default: %(default)s)")
-    g.add_argument("--weight-exp", type=int_list, default=d.weight_exp, metavar="E[,E...]",
+    g.add_argument("--weight-bits", type=int, default=None,
+                   help=f"signed weight mantissa width in bits, fixed point (default: {d.weight_bits}; "
+                        f"{LOIHI2_WEIGHT_BITS} with --target loihi2)")
+    g.add_argument("--weight-exp", type=int_list, default=None, metavar="E[,E...]",
                    help="weight exponent per synapse layer, fixed point: one mantissa unit is 2**E / 64 "
-                        "(default: 0 for all; write negative ones with '=', e.g. --weight-exp=-1,-1)")
+                        f"(default: 0 for all, {LOIHI2_WEIGHT_EXP} with --target loihi2; write negative ones with "
+                        "'=', e.g. --weight-exp=-1,-1)")
     g.add_argument("--noise-std", type=float, default=d.noise_std,
                    help="'noise' mode: std of the Gaussian added to each weight's update, in the units of "
                         "the normalised product x * (d+ - d-) / 2 (multiplied by eta like it), per sample: a "
@@ -269,8 +278,25 @@ def _load(name, split, args, steps=None, n=None, seed=0):
     return ds.subset(n, seed) if n else ds
 
 
+def _model_defaults(args):
+    """Fill the model options left unset: the chip configuration's choices with
+    --target loihi2 (an option given explicitly stays, and the config says if it
+    does not fit the target), SSNNConfig's defaults otherwise."""
+    chip = args.target == "loihi2"
+    if args.steps is None:
+        args.steps = LOIHI2_STEPS if chip else DEFAULT.steps
+    if args.mode is None:
+        args.mode = "replay" if chip else DEFAULT.mode
+    if args.weight_bits is None:
+        args.weight_bits = LOIHI2_WEIGHT_BITS if chip else DEFAULT.weight_bits
+    if args.weight_exp is None:
+        args.weight_exp = (LOIHI2_WEIGHT_EXP,) * (len(args.hidden) + 1) if chip else DEFAULT.weight_exp
+    args.fixed_point = args.fixed_point or chip
+
+
 def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
     from .training import TORCH_MODELS
+    _model_defaults(args)
     # the torch baselines have no dropout (as published); their run records none
     dropout = () if args.model in TORCH_MODELS else tuple(args.dropout)
     return SSNNConfig(
@@ -280,7 +306,7 @@ def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
         wta_inhibition=args.wta_inhibition, dropout=dropout, mode=args.mode, eta=args.eta,
         init_gain=args.init_gain, fixed_point=args.fixed_point, weight_bits=args.weight_bits,
         weight_exp=tuple(args.weight_exp), noise_std=args.noise_std, noise_steps=args.noise_steps,
-        replay_steps=args.replay_steps, stochastic_firing=args.stochastic_firing)
+        replay_steps=args.replay_steps, stochastic_firing=args.stochastic_firing, target=args.target)
 
 
 def _settings_from_args(args):
@@ -305,7 +331,7 @@ def _run_folder(args) -> Path:
     elif args.model != "snn":
         tag = f"{args.model}{'-' + args.conv if args.conv else ''}-T{args.steps}"
     else:
-        tag = f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}"
+        tag = f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}{'-' + args.target if args.target else ''}"
     out = RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
     try:
         check_run_dir(out)
@@ -319,6 +345,7 @@ def cmd_train(args) -> int:
     from .data import DATASETS, DataError
     from .training import TORCH_MODELS, Run, check_eta_warmup
     info = DATASETS[args.dataset]
+    _model_defaults(args)
     settings = _settings_from_args(args)
     from . import kernels
     kernels.set_threads(args.threads)

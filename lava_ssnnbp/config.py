@@ -13,6 +13,15 @@ from . import fixed_point as fxp
 
 MODES = ("rate", "coincidence", "stochastic", "noise", "causal", "replay")
 RESETS = ("subtract", "zero")
+TARGETS = ("loihi2",)
+
+# What the chip configuration (target = "loihi2") fixes; see docs/lava.md, "The chip configuration".
+LOIHI2_WEIGHT_BITS = 9                  # the learning engine's plastic weight: -256..255 (9-bit signed, MIXED)
+LOIHI2_WEIGHT_RANGE = (-256, 255)
+LOIHI2_WEIGHT_EXP = -1                  # default exponent: one mantissa unit is 1/128
+LOIHI2_STEPS = 50                       # the CLI's default T (and replay window) for the chip configuration
+LOIHI2_MAX_REPLAY_STEPS = 63            # the 8-bit tag holds 4 x a window's coincidence count (eta levels)
+LOIHI2_ETA_LEVELS = 3                   # eta, eta/2, eta/4: the neurons' third-factor magnitude 4, 2, 1
 
 
 class ConfigError(ValueError):
@@ -49,6 +58,7 @@ class SSNNConfig:
     noise_steps: Optional[int] = None   # 'noise' mode: that std at T_s steps (Fig. 8); None -> T
     replay_steps: Optional[int] = None  # 'replay' mode: T_s, the learning window after each sample; None -> T
     stochastic_firing: bool = False     # training: neurons fire with probability v / theta (paper's literal reading)
+    target: Optional[str] = None        # "loihi2": exactly what LearningEngineNetwork runs (see TARGETS)
 
     def __post_init__(self):
         def bad(name, why):
@@ -78,6 +88,8 @@ class SSNNConfig:
             bad("dropout", f"{self.dropout!r} (need one probability in [0, 1) per layer below the output)")
         if self.weight_exp and len(self.weight_exp) != len(self.sizes) - 1:
             bad("weight_exp", f"{self.weight_exp!r} (need one exponent per synapse layer)")
+        if self.target is not None:
+            _check_target(self)
         _check_weight_scale(self)
         if self.fixed_point and self.mode == "noise":
             bad("mode", "'noise' emulates stochastic updates with Gaussian noise and exists in floating point only")
@@ -124,6 +136,26 @@ class SSNNConfig:
         window in 'replay' mode, the sample's T otherwise."""
         return self.replay_window or self.steps
 
+    @property
+    def loihi2(self) -> bool:
+        """Whether this is the chip configuration (``target = "loihi2"``)."""
+        return self.target == "loihi2"
+
+    @property
+    def steps_per_sample(self) -> int:
+        """Time steps a training sample takes: T, the replay window, and in the chip
+        configuration one more step in which the learning engine applies the update."""
+        return self.steps + self.replay_window + (1 if self.loihi2 else 0)
+
+    @property
+    def weight_range(self) -> Tuple[int, int]:
+        """(lowest, highest) fixed-point weight mantissa: symmetric at the weight width,
+        or the learning engine's -256..255 in the chip configuration."""
+        if self.loihi2:
+            return LOIHI2_WEIGHT_RANGE
+        hi = 2 ** (self.weight_bits - 1) - 1
+        return -hi, hi
+
     def drop(self, layer: int) -> float:
         """Dropout probability of neuron layer ``layer`` (0 = input)."""
         return self.dropout[layer] if self.dropout else 0.0
@@ -144,6 +176,15 @@ class SSNNConfig:
         d = dataclasses.asdict(self)
         d["tau_steps"] = self.tau_steps
         return d
+
+    @classmethod
+    def loihi2_config(cls, **kw) -> "SSNNConfig":
+        """The chip configuration: ``target = "loihi2"`` with its fixed choices
+        (fixed point, 'replay', 9-bit weights at exponent -1) as defaults of ``kw``."""
+        sizes = kw.get("sizes", cls.sizes)
+        kw = {"fixed_point": True, "mode": "replay", "weight_bits": LOIHI2_WEIGHT_BITS,
+              "weight_exp": (LOIHI2_WEIGHT_EXP,) * (len(sizes) - 1), **kw}
+        return cls(target="loihi2", **kw)
 
     @classmethod
     def from_dict(cls, d: dict) -> "SSNNConfig":
@@ -235,6 +276,23 @@ def _check_weight_scale(cfg):
                                             f"sqrt(2 / fan_in) = {std:.3g}) would {why[1]} ({need})")
 
 
+def _check_target(cfg):
+    """The chip configuration's fixed choices: what ``LearningEngineNetwork`` can run."""
+    if cfg.target not in TARGETS:
+        raise field_error("target", f"{cfg.target!r} (choose from {', '.join(TARGETS)}, or none)")
+    need = [(cfg.fixed_point, "fixed point (fixed_point=True)"),
+            (cfg.mode == "replay", f"mode 'replay' (the rule the learning engine runs with W^T mirrored), not "
+                                   f"{cfg.mode!r}"),
+            (cfg.weight_bits == LOIHI2_WEIGHT_BITS, f"{LOIHI2_WEIGHT_BITS}-bit weights (the learning engine's), "
+                                                    f"not {cfg.weight_bits}"),
+            (not cfg.stochastic_firing, "deterministic firing (no stochastic_firing)"),
+            (cfg.replay_window <= LOIHI2_MAX_REPLAY_STEPS,
+             f"a replay window of at most {LOIHI2_MAX_REPLAY_STEPS} steps (the 8-bit tag), not {cfg.replay_window}")]
+    for ok, what in need:
+        if not ok:
+            raise field_error("target", f"'loihi2' needs {what}")
+
+
 def _lost_weights(std: float, e: int, top: int):
     """('98 %', 'round to 0') (or saturate at +/-top) when 90 % of normal weights of
     ``std`` are lost to quantisation at exponent ``e``; None if most survive."""
@@ -270,6 +328,11 @@ def _check_fixed_point_registers(cfg):
             shift = dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
         except (ValueError, OverflowError):
             continue   # a mode without a count shift
+        if cfg.loihi2 and not -10 <= shift <= 7:
+            raise field_error("eta", f"{cfg.eta!r}: the chip configuration applies it as a shift of {shift} bits for "
+                                     f"synapse layer {k}; the learning engine's 7 accumulator bits below a weight "
+                                     "unit and its scale factors (2^-7..2^8) need -10..7 (raise eta or the weight "
+                                     "exponent)")
         if not -8 <= shift <= 62:
             raise field_error("eta", f"{cfg.eta!r} (fixed point applies it as a shift of the integer counts by "
                                      f"{shift} bits for synapse layer {k}: need -8..62, beyond which every "

@@ -1,15 +1,17 @@
 """On-chip learning demo (``make demo``): the chip's rule, in the engine and in Lava.
 
 1. Trains SSNN-BP 784-1280-10 on the embedded MNIST subset (6,000 training /
-   1,000 test images) in the on-chip configuration -- the chip-local
-   ``replay`` rule, Loihi-like fixed point, one weight update per sample --
+   1,000 test images) in the chip configuration (``--target loihi2``: the
+   chip-local ``replay`` rule on Lava's learning engine arithmetic, 9-bit
+   weights, one update per sample, W^T mirrored, per-neuron random generators)
    with the batched engine (``ssnnbp train``; a run folder with metrics,
    learning curve and weights), and prints its test accuracy.
 2. Trains the same network from the same initial weights on the first
-   ``--lava-samples`` training images inside the Lava processes (all learning
-   in the ProcessModels, Lava's CPU simulator) and in the engine, and prints
-   both networks' test accuracies on ``--lava-test-samples`` images (each
-   tested in its own scheduler) and whether their weights are identical.
+   ``--lava-samples`` training images inside Lava (``LearningEngineNetwork``:
+   Lava's LearningDense and learning engine, relay neurons, the mirrored W^T;
+   Lava's CPU simulator) and in the engine, and prints both networks' test
+   accuracies on ``--lava-test-samples`` images (each tested in its own
+   scheduler) and whether their weights are identical.
 
 Usage: python -m lava_ssnnbp.demo [--epochs 2] [--lava-samples 100] [--out RUN]
 """
@@ -22,28 +24,26 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-DEMO_ARGS = ["--dataset", "default", "--mode", "replay", "--fixed-point", "--steps", "50",
-             "--batch-updates", "per-sample", "--eta-schedule", "cosine", "--seed", "0"]
+DEMO_ARGS = ["--dataset", "default", "--target", "loihi2", "--steps", "50", "--seed", "0"]
 
 
 def lava_check(n_train: int, n_test: int, steps: int = 50, seed: int = 0) -> dict:
     """Train ``n_train`` samples from the same initial weights in Lava and in the
-    engine (on-chip configuration); test both; compare the weights."""
+    engine (the chip configuration); test both; compare the weights."""
     from .config import SSNNConfig
     from .data import load_dataset
     from .engine import Engine
-    from .network import SSNNBPNetwork
+    from .learning_network import LearningEngineNetwork
     from . import dynamics as dyn
 
     train = load_dataset("default", "train")
     test = load_dataset("default", "test")
     x, y = train.x[:n_train], train.y[:n_train]
     xt, yt = test.x[:n_test], test.y[:n_test]
-    cfg = SSNNConfig(sizes=(train.input_size, 1280, train.num_classes), steps=steps, mode="replay",
-                     fixed_point=True)
+    cfg = SSNNConfig.loihi2_config(sizes=(train.input_size, 1280, train.num_classes), steps=steps)
     w0 = dyn.init_weights(cfg, seed)
     t0 = time.time()
-    with SSNNBPNetwork(cfg, w0, seed=seed, chunk=50) as net:
+    with LearningEngineNetwork(cfg, w0, seed=seed, chunk=50) as net:
         net.train(x, y)
         lava_pred = net.predict(xt)
         w_lava = net.weights
@@ -71,12 +71,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.epochs < 1 or args.lava_samples < 0 or args.lava_test_samples < 1:
         ap.error("--epochs and --lava-test-samples must be >= 1, --lava-samples >= 0")
     from . import cli
-    print("== 1. on-chip configuration (replay rule, fixed point, per-sample updates) in the engine", flush=True)
+    print("== 1. the chip configuration (--target loihi2: the replay rule as Loihi 2's learning engine runs it) "
+          "in the engine", flush=True)
     rc = cli.main(["train", *DEMO_ARGS, "--epochs", str(args.epochs), *passthrough])
     if rc or not args.lava_samples:
         return rc
     print(f"== 2. the same network from the same initial weights, {args.lava_samples} training samples "
-          "inside the Lava processes and in the engine", flush=True)
+          "inside Lava (LearningEngineNetwork: Lava's learning engine) and in the engine", flush=True)
     r = lava_check(args.lava_samples, args.lava_test_samples)
     print(f"Lava:   test accuracy {r['lava_acc']:.1f}% on {args.lava_test_samples} images "
           f"({r['lava_s']:.0f} s, Lava CPU simulator)")

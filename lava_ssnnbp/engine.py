@@ -92,11 +92,19 @@ def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: Optional[np.ndarray], sample
         for l in range(cfg.n_layers):
             p = cfg.drop(l)
             if p > 0:
-                keeps[l] = np.stack([dyn.dropout_mask(cfg.sizes[l], p, dyn.sample_rng(seed, sid, dyn.STREAM_DROPOUT + l))
+                keeps[l] = np.stack([dyn.sample_keep_mask(seed, int(sid), l, cfg.sizes[l], p, cfg.loihi2)
                                      for sid in sample_ids])
         if keeps[0] is not None:
             inputs &= keeps[0][None]
     return SampleBatch(inputs, targets, keeps, np.asarray(sample_ids, dtype=np.int64))
+
+
+def replay_draws(cfg: SSNNConfig, counts: dict, seed: int, sample_index: int, layer: int):
+    """The replay window's plan and random numbers of one neuron layer and sample:
+    ``dynamics.replay_draws`` (a stream per sample), or in the chip configuration
+    ``dynamics.replay_draws_loihi2`` (a generator per neuron)."""
+    draws = dyn.replay_draws_loihi2 if cfg.loihi2 else dyn.replay_draws
+    return draws(counts, cfg.steps, cfg.replay_window, seed, sample_index, layer)
 
 
 class _Laps:
@@ -133,6 +141,8 @@ class Engine:
         # bit for bit with LearningEngineNetwork; lava_step_offset: Lava steps run before sample 0
         if learning_engine not in (None, "lava"):
             raise ValueError(f"learning_engine must be None or 'lava', not {learning_engine!r}")
+        if cfg.loihi2:   # the chip configuration: always the learning engine's arithmetic
+            learning_engine = "lava"
         if learning_engine == "lava" and not (cfg.fixed_point and cfg.mode in ("coincidence", "replay")):
             raise ValueError("learning_engine='lava' needs fixed point and mode 'coincidence' or 'replay'")
         self.learning_engine, self.lava_step_offset = learning_engine, int(lava_step_offset)
@@ -300,7 +310,9 @@ class Engine:
             counts = {"x": res.x_counts[l]} if l < L else {}
             if l:
                 counts.update(dp=res.dp_counts[l - 1], dn=res.dn_counts[l - 1])
-            trains.append(dyn.replay_trains(counts, T, W, seed, ids, l))
+            per = [dyn.replay_fire(*replay_draws(cfg, {t: c[b] for t, c in counts.items()}, seed, int(sid), l))
+                   for b, sid in enumerate(ids)]
+            trains.append({t: np.stack([p[t] for p in per], axis=1) for t in counts})
         rx = [trains[l]["x"] for l in range(L)]
         rp = [trains[l]["dp"] for l in range(1, L + 1)]
         rn = [trains[l]["dn"] for l in range(1, L + 1)]
@@ -322,7 +334,7 @@ class Engine:
                 counts = {"x": res.x_counts[l][b]} if l < L else {}
                 if l:
                     counts.update(dp=res.dp_counts[l - 1][b], dn=res.dn_counts[l - 1][b])
-                draws.append(dyn.replay_draws(counts, cfg.steps, cfg.replay_window, self.seed, int(sid), l))
+                draws.append(replay_draws(cfg, counts, self.seed, int(sid), l))
             per.append([_sample_kernels.replay_pair_block(*draws[k], *draws[k + 1]) for k in range(L)])
         res.window_counts = tuple([np.stack([p[k][i] for p in per]) for k in range(L)] for i in range(3))
         res.numerators = [_sum_blocks([p[k][3] for p in per]) for k in range(L)]
@@ -346,7 +358,7 @@ class Engine:
         if self._lava_randoms is None:
             self._lava_randoms = le.EpochRandoms()
         # the Lava time step of this sample's last step: its learning epoch
-        step = self.lava_step_offset + (first_sample + 1) * (self.cfg.steps + self.cfg.replay_window)
+        step = self.lava_step_offset + (first_sample + 1) * self.cfg.steps_per_sample
         r = self._lava_randoms.draw(step)
         for k in range(self.cfg.n_layers):
             self.weights[k] = le.learn_as_lava(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],

@@ -66,6 +66,27 @@ def _kernels():
     return _K
 
 
+_JITTED = {}
+
+
+def compiled(fn, uses=()):
+    """``fn``'s numba compilation (njit, cached on disk) when the kernels are in
+    use, else ``fn`` itself: the same source serves both (array arithmetic that
+    numba fuses into loops). ``uses``: the functions ``fn`` calls, made callable
+    from compiled code too (numba's ``register_jitable``, once each)."""
+    if not available():
+        return fn
+    if fn not in _JITTED:
+        import numba
+        from numba.extending import register_jitable
+        for helper in uses:
+            if helper not in _JITTED:
+                register_jitable(helper)
+                _JITTED[helper] = helper
+        _JITTED[fn] = numba.njit(cache=True, nogil=True)(fn)
+    return _JITTED[fn]
+
+
 def _launch_numba_threads(numba):
     """Start numba's thread pool now, leaving multiprocessing's start method
     unset if it was: numba asks for it when it starts its threads, which fixes

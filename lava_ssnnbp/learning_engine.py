@@ -45,15 +45,51 @@ def dendrite_input(a: np.ndarray, first_step: bool) -> np.ndarray:
     return fxp.saturate(np.asarray(a, dtype=np.int64), fxp.A_BITS).astype(np.int32)
 
 
-def third_factors(dp: np.ndarray, dn: np.ndarray, count: bool, epoch_end: bool):
-    """(y1, y2, y3) of one step, unsigned 7-bit: y1 = d+ and y2 = d- where the
+def third_factors(dp: np.ndarray, dn: np.ndarray, count: bool, epoch_end: bool, magnitude: int = 1):
+    """(y1, y2, y3) of one step, unsigned 7-bit: y1 = m d+ and y2 = m d- where the
     synapses count coincidences this step (``count``), else 0; y3 =
-    :data:`SAMPLE_END_Y3` at the last step of a learning sample (``epoch_end``)."""
+    :data:`SAMPLE_END_Y3` at the last step of a learning sample (``epoch_end``).
+    The magnitude m (``magnitude``) is the chip configuration's learning-rate
+    level (:func:`eta_level`: 4, 2, 1 for eta, eta / 2, eta / 4); 1 otherwise."""
     zero = np.zeros(np.shape(dp), dtype=np.int32)
-    y1 = np.asarray(dp, dtype=np.int32) if count else zero
-    y2 = np.asarray(dn, dtype=np.int32) if count else zero
+    y1 = magnitude * np.asarray(dp, dtype=np.int32) if count else zero
+    y2 = magnitude * np.asarray(dn, dtype=np.int32) if count else zero
     y3 = np.full(np.shape(dp), SAMPLE_END_Y3 if epoch_end else 0, dtype=np.int32)
     return y1, y2, y3
+
+
+# The mirrored copy W^T (chip configuration). A backward synapse (pre: gradient
+# neuron j of layer l+1, post: neuron i of layer l) must count the same
+# coincidences x_i (d+_j - d-_j) as the forward one, but its presynaptic spike
+# is all the learning engine sees of j, without a sign. So in the replay window
+# j sends a graded spike whose payload says which of its trains fired
+# (MIRROR_PAYLOAD_DP / _DN; nothing when both or neither did: their pair counts
+# cancel), which Lava's GradedSpikeCfg.OVERWRITE writes into the presynaptic
+# trace x1 (payload / 2: 1 or 3), and the post neuron sends its replayed x as
+# y1 = 8 m x and y2 = m x, so that the rule ``2 x0 y2 - x0 y1 x1`` adds +m or -m
+# exactly (the engine shifts the 18-bit product y1 x1 right by 3 bits).
+MIRROR_PAYLOAD_DP, MIRROR_PAYLOAD_DN = 2, 6
+MIRROR_Y1_GAIN = 8
+
+
+def mirror_factors(x: np.ndarray, count: bool, magnitude: int = 1):
+    """(y1, y2) a neuron layer sends to the backward copy of the synapse layer
+    above it: ``MIRROR_Y1_GAIN`` m x and m x where the synapses count this step."""
+    if not count:
+        zero = np.zeros(np.shape(x), dtype=np.int32)
+        return zero, zero
+    xm = magnitude * np.asarray(x, dtype=np.int32)
+    return MIRROR_Y1_GAIN * xm, xm
+
+
+def mirror_payload(dp: np.ndarray, dn: np.ndarray, counting: bool) -> np.ndarray:
+    """What a gradient layer sends on ``d_out`` to the backward copy: the graded
+    d+ - d- (-1, 0, +1) during the pass (the backward drive), and in the steps
+    where synapses count, the sign-carrying payload of the mirrored rule."""
+    if not counting:
+        return graded_gradient(dp, dn)
+    dp, dn = np.asarray(dp, dtype=bool), np.asarray(dn, dtype=bool)
+    return np.where(dp & ~dn, MIRROR_PAYLOAD_DP, np.where(dn & ~dp, MIRROR_PAYLOAD_DN, 0)).astype(np.int32)
 
 
 def graded_gradient(dp: np.ndarray, dn: np.ndarray) -> np.ndarray:
@@ -99,6 +135,25 @@ def epoch_round_update(w: np.ndarray, numerator: np.ndarray, k: int, r: float) -
     return np.clip(np.asarray(w, dtype=np.int64) + dm, LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX).astype(np.int32)
 
 
+def eta_level(cfg, eta: float) -> int:
+    """The chip configuration's learning-rate level j of ``eta`` against the base
+    ``cfg.eta``: the rule is built once, with the base shift plus 2, and the
+    neurons send their third factors d+, d- with magnitude ``4 >> j``, so the
+    synapses apply eta / 2^j (j = 0, 1, 2) exactly. A ValueError says why an eta
+    is not one of those levels, or the base is beyond the rule's scale range."""
+    from .config import LOIHI2_ETA_LEVELS
+    base = [dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) for k in range(cfg.n_layers)]
+    if max(base) + LOIHI2_ETA_LEVELS - 1 > 7:
+        raise ValueError(f"eta {cfg.eta:g} is a shift of {max(base)} bits: the rule's scale 2^-(shift + 2) must "
+                         "be at least the learning engine's 2^-7 (raise eta or the weight exponent)")
+    j = {dyn.learning_shift(eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) - b for k, b in enumerate(base)}
+    if len(j) != 1 or not 0 <= min(j) < LOIHI2_ETA_LEVELS:
+        raise ValueError(f"eta {eta:g} is not one of the chip configuration's levels {cfg.eta:g} / 2^j, j = 0.."
+                         f"{LOIHI2_ETA_LEVELS - 1} (the learning engine applies them through the neurons' "
+                         "third-factor magnitude; fixed point rounds eta to a power of two)")
+    return j.pop()
+
+
 def learn_as_lava(w: np.ndarray, cfg, k: int, x_count, dp_count, dn_count, coincidences, r: float,
                   inplace: bool = False) -> np.ndarray:
     """``dynamics.learn`` ('coincidence' / 'replay') with Lava's learning-engine
@@ -119,10 +174,16 @@ def learn_as_lava(w: np.ndarray, cfg, k: int, x_count, dp_count, dn_count, coinc
             num = coincidences.counts
         else:
             num = np.asarray(coincidences)[block].astype(np.int64)
-        out[block] = epoch_round_update(out[block], num, shift, r)
+        if dyn.block_kernel_fits(out, cfg):     # the same update, added in place without gathering the block
+            from . import sample_kernels
+            sample_kernels.add_block(out, post, pre, epoch_stochastic_shift(num, shift, r), True,
+                                     weight_range=(LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX))
+        else:
+            out[block] = epoch_round_update(out[block], num, shift, r)
     return out
 
 
-__all__ = ["learn_as_lava", "SAMPLE_END_Y3", "LAVA_ROUNDING_SEED", "LAVA_WEIGHT_MIN", "LAVA_WEIGHT_MAX", "NO_DECAY_TAU",
+__all__ = ["learn_as_lava", "eta_level", "mirror_factors", "mirror_payload", "MIRROR_PAYLOAD_DP",
+           "MIRROR_PAYLOAD_DN", "MIRROR_Y1_GAIN", "SAMPLE_END_Y3", "LAVA_ROUNDING_SEED", "LAVA_WEIGHT_MIN", "LAVA_WEIGHT_MAX", "NO_DECAY_TAU",
            "dendrite_input", "third_factors", "graded_gradient", "EpochRandoms", "epoch_stochastic_shift",
            "epoch_round_update"]

@@ -52,7 +52,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from . import learning_engine as le
-from .config import SSNNConfig
+from .config import LOIHI2_ETA_LEVELS, SSNNConfig
 from .network import SSNNBPNetwork
 
 
@@ -79,7 +79,7 @@ class LearningEngineNetwork(SSNNBPNetwork):
     """
 
     def __init__(self, cfg: SSNNConfig, weights: Optional[Sequence[np.ndarray]] = None, seed: int = 0, *,
-                 backward_sync: bool = True, lava_default_y_tau: bool = False, **kw):
+                 backward_sync: bool = True, lava_default_y_tau: bool = False, eta_level: int = 0, **kw):
         if not cfg.fixed_point:
             raise ValueError("the learning-engine network needs cfg.fixed_point=True (Lava's bit-approximate "
                              "learning engine); use SSNNBPNetwork for floating point")
@@ -88,12 +88,25 @@ class LearningEngineNetwork(SSNNBPNetwork):
                              f"not {cfg.mode!r}")
         self.backward_sync = bool(backward_sync)
         self.lava_default_y_tau = bool(lava_default_y_tau)
+        if eta_level and not cfg.loihi2:
+            raise ValueError("eta_level is a learning-rate level of the chip configuration (target 'loihi2')")
+        if not 0 <= int(eta_level) < LOIHI2_ETA_LEVELS:
+            raise ValueError(f"eta_level must be 0..{LOIHI2_ETA_LEVELS - 1}, got {eta_level}")
+        self.eta_level = int(eta_level)
         self._steps_run = 0
         super().__init__(cfg, weights, seed, **kw)
 
-    def _rule(self, k: int):
-        from .lava_config import loihi_learning_rule
+    def _rule(self, k: int, mirrored: bool = False):
+        from .lava_config import loihi2_learning_rule, loihi_learning_rule
+        if self.cfg.loihi2:
+            return loihi2_learning_rule(self.cfg, k, mirrored)
         return loihi_learning_rule(self.cfg, k) if self.lava_default_y_tau else learning_dense_rule(self.cfg, k)
+
+    @property
+    def eta_scale(self) -> int:
+        """The counting factors' magnitude m the neurons send: 4 >> eta_level in the
+        chip configuration, 1 otherwise (``learning_engine.eta_level``)."""
+        return (1 << (LOIHI2_ETA_LEVELS - 1)) >> self.eta_level if self.cfg.loihi2 else 1
 
     # ------------------------------------------------------------------ build
     def _build(self):
@@ -106,31 +119,47 @@ class LearningEngineNetwork(SSNNBPNetwork):
         from lava_ssnnbp.processes.spike_io.process import SpikeInput, TargetGenerator
         from lava_ssnnbp.processes.weight_mirror.process import BackwardWeightSync
 
+        from lava.magma.core.learning.constants import GradedSpikeCfg
+
+        from lava_ssnnbp.processes.spike_io.process import SpikeRelay
+
         cfg, seed, L = self.cfg, self.seed, self.cfg.n_layers
+        chip = cfg.loihi2
         io = dict(host_io=True, io_depth=self.chunk)
         # 9 weight bits: Lava's MIXED format would otherwise clear the mantissa's LSB
         # (truncate_weights keeps num_weight_bits - 1 magnitude bits); the learning engine holds 9 anyway
         wfmt = dict(num_weight_bits=9, sign_mode=SignMode.MIXED)
         rules = [self._rule(k) for k in range(L)]
         self.input = SpikeInput.from_config(cfg, seed, frames=self.event_frames, name="input", **io)
+        # the chip configuration: relay neurons take the input onto the chip (dropout, counts, replay)
+        self.relay = SpikeRelay.from_config(cfg, seed, name="relay", **io) if chip else None
         self.target = TargetGenerator.from_config(cfg, seed, name="target", **io)
+        m = dict(eta_scale=self.eta_scale)
         self.hidden = [LearningCompositeNeuron.from_config(cfg, l, seed, learning_rule=rules[l - 1],
-                                                           name=f"hidden{l}", **io) for l in range(1, L)]
+                                                           name=f"hidden{l}", **m, **io) for l in range(1, L)]
         self.output = LearningOutputCompositeNeuron.from_config(cfg, seed, learning_rule=rules[L - 1],
-                                                                name="output", **io)
+                                                                name="output", **m, **io)
         self.synapses = [LearningDense(weights=self._weights[k].copy(), learning_rule=rules[k],
                                        weight_exp=cfg.exp_of(k), name=f"synapse{k}", **wfmt) for k in range(L)]
-        self.backward = {k: Dense(weights=self._weights[k].T.copy(), num_message_bits=2,
-                                  weight_exp=cfg.exp_of(k), name=f"backward{k}", **wfmt) for k in range(1, L)}
+        if chip:   # W^T learns by the mirrored rule: the same tag and rounding as W, no copy
+            self.backward = {k: LearningDense(weights=self._weights[k].T.copy(), learning_rule=self._rule(k, True),
+                                              num_message_bits=3, graded_spike_cfg=GradedSpikeCfg.OVERWRITE,
+                                              weight_exp=cfg.exp_of(k), name=f"backward{k}", **wfmt)
+                             for k in range(1, L)}
+        else:
+            self.backward = {k: Dense(weights=self._weights[k].T.copy(), num_message_bits=2,
+                                      weight_exp=cfg.exp_of(k), name=f"backward{k}", **wfmt) for k in range(1, L)}
         self.syncs = {k: BackwardWeightSync(shape=self._weights[k].shape, steps=cfg.steps,
                                             replay_steps=cfg.replay_window, name=f"sync{k}")
-                      for k in self.backward} if self.backward_sync else {}
+                      for k in self.backward} if self.backward_sync and not chip else {}
         C = cfg.sizes[-1]
         wta_w = -dyn.wta_weight(cfg.wta_inhibition, True) * (1 - np.eye(C, dtype=np.int32))
         self.wta = Dense(weights=wta_w.astype(np.int32), name="wta", **wfmt) if cfg.wta else None
 
         layers = self.hidden + [self.output]          # neuron layer l = layers[l - 1]
-        sources = [self.input] + self.hidden          # presynaptic layer of synapse k
+        sources = [self.relay or self.input] + self.hidden   # presynaptic layer of synapse k
+        if chip:
+            self.input.s_out.connect(self.relay.s_in)
         for k, syn in enumerate(self.synapses):
             post = layers[k]
             sources[k].s_out.connect(syn.s_in)
@@ -142,6 +171,12 @@ class LearningEngineNetwork(SSNNBPNetwork):
             if k in self.backward:
                 post.d_out.connect(self.backward[k].s_in)
                 self.backward[k].a_out.connect(layers[k - 1].b_in)
+                if chip:   # the mirrored rule's factors come from the copy's post layer k
+                    below, back = layers[k - 1], self.backward[k]
+                    below.s_out_my1.connect(back.s_in_y1)
+                    below.s_out_my2.connect(back.s_in_y2)
+                    below.s_out_y3.connect(back.s_in_y3)
+                    below.s_out_bap.connect(back.s_in_bap)
             if k in self.syncs:
                 self.syncs[k].forward.connect_var(syn.weights)
                 self.syncs[k].backward.connect_var(self.backward[k].weights)
@@ -149,7 +184,7 @@ class LearningEngineNetwork(SSNNBPNetwork):
         if self.wta is not None:
             self.output.s_out.connect(self.wta.s_in)
             self.wta.a_out.connect(self.output.inh_in)
-        self._ctrl_procs = [self.target] + self.hidden + [self.output]
+        self._ctrl_procs = [self.target] + ([self.relay] if chip else []) + self.hidden + [self.output]
         self._procs = ([self.input] + self._ctrl_procs + self.synapses + list(self.backward.values())
                        + list(self.syncs.values()) + ([self.wta] if self.wta else []))
 
@@ -165,6 +200,18 @@ class LearningEngineNetwork(SSNNBPNetwork):
             raise RuntimeError("the backward copies are readable only while the network runs (before close())")
         return {k: np.asarray(d.weights.get()).astype(np.int32) for k, d in self.backward.items()}
 
+    def set_eta_level(self, level: int):
+        """Move the chip configuration to learning-rate level ``level`` (eta / 2^level):
+        what a port's host does between epochs, one register write per neuron layer
+        (the counting factors' magnitude); the learning rule itself stays."""
+        if not self.cfg.loihi2 or not 0 <= int(level) < LOIHI2_ETA_LEVELS:
+            raise ValueError(f"learning-rate levels 0..{LOIHI2_ETA_LEVELS - 1} belong to the chip configuration")
+        self.eta_level = int(level)
+        for layer in self.hidden + [self.output]:
+            layer.eta_scale.init = np.array([self.eta_scale])
+            if self._state["runtime"] is not None:
+                layer.eta_scale.set(np.array([self.eta_scale]))
+
     @property
     def time_step(self) -> int:
         """Lava time steps run so far (every sample, trained or tested, takes T + T_s)."""
@@ -172,7 +219,7 @@ class LearningEngineNetwork(SSNNBPNetwork):
 
     def _run_chunk(self, x, labels, ids, learn: bool, record: bool):
         out = super()._run_chunk(x, labels, ids, learn, record)
-        self._steps_run += len(x) * (self.cfg.steps + self.cfg.replay_window)
+        self._steps_run += len(x) * self.cfg.steps_per_sample
         return out
 
     def __repr__(self):

@@ -126,6 +126,9 @@ class SSNNBPNetwork:
                  first_sample: int = 0):
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
+        if cfg.loihi2 and type(self) is SSNNBPNetwork:
+            raise ValueError("the chip configuration (target 'loihi2') runs on Lava's learning engine: use "
+                             "lava_ssnnbp.LearningEngineNetwork")
         self.cfg, self.seed, self.chunk = cfg, int(seed), int(chunk)
         self.event_frames = bool(event_frames)
         self.samples_seen = int(first_sample)
@@ -247,7 +250,7 @@ class SSNNBPNetwork:
             self.target.ctrl_in.external_pipe_csp_send_port.send(np.append(head, labels[i]))
             for p in self._ctrl_procs[1:]:
                 p.ctrl_in.external_pipe_csp_send_port.send(head)
-        period = self.cfg.steps + self.cfg.replay_window   # the replay window follows each sample
+        period = self.cfg.steps_per_sample   # the replay window (and the chip's update step) follow each sample
 
         def run_and_collect():
             self.input.run(condition=RunSteps(num_steps=m * period, blocking=True))

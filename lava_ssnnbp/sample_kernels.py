@@ -221,11 +221,11 @@ def compile_sample_kernels(numba, k: dict) -> dict:
                 d[r] = 0
 
     @numba.njit(cache=True, nogil=True)
-    def add_block_fixed(w, post, pre, dm, hi):           # fixed_point.saturate(w + dm), in place
+    def add_block_fixed(w, post, pre, dm, lo, hi):       # clip(w + dm, lo, hi), in place
         for a in range(post.size):
             row = w[post[a]]
             for b in range(pre.size):
-                row[pre[b]] = min(max(np.int64(row[pre[b]]) + dm[a, b], -hi), hi)
+                row[pre[b]] = min(max(np.int64(row[pre[b]]) + dm[a, b], lo), hi)
 
     @numba.njit(cache=True, nogil=True)
     def add_block_float(w, post, pre, num, eta, denominator):   # w + eta * (num / den), as numpy rounds it
@@ -340,15 +340,18 @@ def replay_pair_block(pre_plan, pre_randoms, post_plan, post_randoms):
 
 
 def add_block(w: np.ndarray, post: np.ndarray, pre: np.ndarray, delta: np.ndarray, fixed: bool,
-              weight_bits: int = 8, eta: float = 0.0, denominator: int = 1):
+              weight_bits: int = 8, eta: float = 0.0, denominator: int = 1, weight_range=None):
     """Adds an update to the block ``np.ix_(post, pre)`` of ``w`` in place: fixed
-    point ``saturate(w + delta, weight_bits)`` (``delta``: int64 mantissa steps);
-    float ``w + eta * (delta / denominator)`` (``delta``: int64 counts), each
-    rounded as ``dynamics.apply_update`` rounds it."""
+    point ``saturate(w + delta, weight_bits)`` (``delta``: int64 mantissa steps),
+    or clipped to ``weight_range`` (lo, hi) when given (the learning engine's
+    -256..255); float ``w + eta * (delta / denominator)`` (``delta``: int64
+    counts), each rounded as ``dynamics.apply_update`` rounds it."""
     k = _kernels._kernels()
     post, pre = np.asarray(post, np.int64), np.asarray(pre, np.int64)
     delta = np.ascontiguousarray(delta, dtype=np.int64)
     if fixed:
-        k["add_block_fixed"](w, post, pre, delta, np.int64(2 ** (weight_bits - 1) - 1))
+        hi = 2 ** (weight_bits - 1) - 1
+        lo, hi = weight_range if weight_range is not None else (-hi, hi)
+        k["add_block_fixed"](w, post, pre, delta, np.int64(lo), np.int64(hi))
     else:
         k["add_block_float"](w, post, pre, delta, float(eta), np.int64(denominator))

@@ -197,6 +197,26 @@ def check_eta_warmup(s: RunSettings, train_samples: int):
                        "samples: eta would never reach its set value")
 
 
+def check_chip_settings(cfg: SSNNConfig, s: RunSettings):
+    """A RunError unless ``s`` trains the chip configuration (target = "loihi2") as a
+    port would: SSNN-BP per sample, no warm-up, and an eta per epoch that is one of the
+    learning engine's levels (``learning_engine.eta_level``: a register the host
+    writes in each neuron layer between epochs)."""
+    from .learning_engine import eta_level
+    if s.model != "snn":
+        raise _setting_error("model", f"the chip configuration (target loihi2) trains SSNN-BP, not {s.model!r}")
+    if s.batch_updates != "per-sample":
+        raise _setting_error("batch_updates", "the chip configuration (target loihi2) learns per sample")
+    if s.eta_warmup:
+        raise _setting_error("eta_warmup", "the chip configuration (target loihi2) changes eta between epochs "
+                                           "only, by the levels of its learning rule")
+    for epoch in range(s.epochs):
+        try:
+            eta_level(cfg, eta_at(cfg.eta, s, epoch))
+        except ValueError as e:
+            raise _setting_error("eta_schedule", f"epoch {epoch + 1}: {e}") from None
+
+
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """Sample order of one epoch, a function of (seed, epoch) only."""
     return np.random.default_rng(np.random.SeedSequence([seed, 104729, epoch])).permutation(n)
@@ -623,8 +643,11 @@ def evaluate_counts(cfg: SSNNConfig, weights, x, seed: int, backend: str = "engi
     n = len(x)
     ids = np.arange(n)
     if backend == "lava":
+        from .learning_network import LearningEngineNetwork
         from .network import SSNNBPNetwork
-        with SSNNBPNetwork(cfg, weights, seed, event_frames=x.ndim == 3, chunk=min(batch_size, 64)) as net:
+        # the chip configuration's network runs on Lava's learning engine, with relay neurons
+        network = LearningEngineNetwork if cfg.loihi2 else SSNNBPNetwork
+        with network(cfg, weights, seed, event_frames=x.ndim == 3, chunk=min(batch_size, 64)) as net:
             return np.concatenate([net.predict_counts(x[a:a + 64], ids[a:a + 64])
                                    for a in tqdm(range(0, n, 64), desc=desc, unit="batch", disable=_no_bar(progress))])
     from .engine import Engine
@@ -698,6 +721,8 @@ class Run:
                 torch_device(settings.device)
             except ValueError as e:
                 raise _setting_error("device", str(e)) from None
+        if cfg.loihi2:
+            check_chip_settings(cfg, settings)
         if settings.model == "snn" and settings.backend == "engine":
             check_memory(cfg, 1 if settings.batch_updates == "per-sample" else settings.batch_size, train=True,
                          weights=True)
@@ -790,7 +815,8 @@ class Run:
             net = "-".join(map(str, [sizes[0], *([self.settings.conv] if self.settings.conv else []), *sizes[1:]]))
             return f"{self.settings.model.upper()} {net} T={self.cfg.steps}"
         prec = "fixed" if self.cfg.fixed_point else "float"
-        return f"SSNN-BP {'-'.join(map(str, self.cfg.sizes))} {self.cfg.mode} T={self.cfg.steps} {prec}"
+        chip = f", chip configuration {self.cfg.target}" if self.cfg.target else ""
+        return f"SSNN-BP {'-'.join(map(str, self.cfg.sizes))} {self.cfg.mode} T={self.cfg.steps} {prec}{chip}"
 
     @property
     def finished(self) -> bool:
@@ -848,7 +874,7 @@ class Run:
             wall_before = float(ck["epoch_wall_s"]) if ck is not None and "epoch_wall_s" in ck else 0.0
             correct = int(ck["epoch_correct"]) if ck is not None and "epoch_correct" in ck else 0
             ck = None
-            trainer = _Trainer(s.backend, ecfg, weights, s.seed, seen, x.ndim == 3, s.batch_updates)
+            trainer = _Trainer(s.backend, ecfg, weights, s.seed, seen, x.ndim == 3, s.batch_updates, base_cfg=cfg)
             try:
                 bar = tqdm(total=n, initial=position, desc=f"epoch {epoch + 1}/{s.epochs}", unit="sample",
                            disable=_no_bar(progress), dynamic_ncols=True)
@@ -934,11 +960,20 @@ class Run:
 class _Trainer:
     """One epoch's learner on the chosen backend (same interface for both)."""
 
-    def __init__(self, backend, cfg, weights, seed, samples_seen, frames, batch_updates):
+    def __init__(self, backend, cfg, weights, seed, samples_seen, frames, batch_updates, base_cfg=None):
         self.backend, self.batch_updates = backend, batch_updates
         if backend == "lava":
             if batch_updates != "per-sample":
                 raise RunError("the Lava backend learns per sample, as on chip (use --batch-updates per-sample)")
+            if cfg.loihi2:
+                # the chip configuration: its rule is built for the run's eta (base_cfg), the epoch's
+                # eta is a level the neurons apply; Lava's rounding draws restart with each network
+                from .learning_engine import eta_level
+                from .learning_network import LearningEngineNetwork
+                base = base_cfg or cfg
+                self.net = LearningEngineNetwork(base, weights, seed, event_frames=frames, chunk=16,
+                                                 first_sample=samples_seen, eta_level=eta_level(base, cfg.eta))
+                return
             from .network import SSNNBPNetwork
             self.net = SSNNBPNetwork(cfg, weights, seed, event_frames=frames, chunk=16,
                                      first_sample=samples_seen)

@@ -15,9 +15,11 @@ def has_pipe(port) -> bool:
 
 class SampleModel(PyLoihiProcessModel):
     """A LoihiProtocol model on the sample clock: sample g occupies the P time
-    steps g*P+1 .. (g+1)*P, where P = T + R: the T steps of the pass and, in
-    'replay' mode (proc param ``replay_steps`` R > 0), the replay window after
-    it. Subclasses call :meth:`begin_sample` at the first step (``t == 0``),
+    steps g*P+1 .. (g+1)*P, where P = T + R + U: the T steps of the pass, in
+    'replay' mode (proc param ``replay_steps`` R > 0) the replay window after
+    it, and in the chip configuration (proc param ``update_steps`` U = 1) one
+    step in which the learning engine applies the update and every neuron is
+    silent. Subclasses call :meth:`begin_sample` at the first step (``t == 0``),
     test :meth:`in_replay` for the window and :meth:`is_last` for the last step.
 
     Models that take per-sample control declare the Vars ``sample_id`` and
@@ -29,7 +31,8 @@ class SampleModel(PyLoihiProcessModel):
         super().__init__(proc_params)
         self.T = int(proc_params["steps"])
         self.R = int(proc_params.get("replay_steps", 0) or 0)
-        self.period = self.T + self.R
+        self.U = int(proc_params.get("update_steps", 0) or 0)
+        self.period = self.T + self.R + self.U
         self._started = False
         self.payload = None     # control-message payload of the current sample
 
@@ -45,6 +48,10 @@ class SampleModel(PyLoihiProcessModel):
         return (self.time_step - 1) // self.period
 
     def in_replay(self) -> bool:
+        return self.T <= self.t < self.T + self.R
+
+    def after_pass(self) -> bool:
+        """In the replay window or the update step: the forward pass is over."""
         return self.t >= self.T
 
     def is_last(self) -> bool:
@@ -90,11 +97,26 @@ class Replay:
     (``dynamics.replay_plan``: the neurons with a non-zero count and their 16-bit
     probability registers) and opens its random stream; each window step draws
     the step's random numbers and fires (``dynamics.replay_fire``) -- the numbers
-    ``Engine`` draws for the window at once."""
+    ``Engine`` draws for the window at once. In the chip configuration (``chip``)
+    each train of each neuron draws from its own generator instead
+    (``dynamics.neuron_random16`` at counter ``sample_index * window + step``,
+    as ``dynamics.replay_draws_loihi2``)."""
 
-    def __init__(self, seed: int, sample_index: int, layer: int, steps: int, counts: dict):
+    def __init__(self, seed: int, sample_index: int, layer: int, steps: int, counts: dict,
+                 chip: bool = False, window: int = 0):
         self.plan = dyn.replay_plan(counts, steps)
-        self.rng = dyn.replay_rng(seed, sample_index, layer)
+        self.chip, self.k = chip, 0
+        if chip:
+            self.keys = np.concatenate([dyn.neuron_keys(seed, layer, name, self.plan.n)[units]
+                                        for name, units in zip(self.plan.trains, self.plan.units)])
+            self.counter0 = int(sample_index) * int(window)
+        else:
+            self.rng = dyn.replay_rng(seed, sample_index, layer)
 
     def step(self) -> dict:
-        return dyn.replay_fire(self.plan, dyn.replay_randoms(self.rng, (self.plan.draws,)))
+        if self.chip:
+            randoms = dyn.neuron_random16(self.keys, self.counter0 + self.k)
+        else:
+            randoms = dyn.replay_randoms(self.rng, (self.plan.draws,))
+        self.k += 1
+        return dyn.replay_fire(self.plan, randoms)

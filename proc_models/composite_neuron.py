@@ -31,6 +31,7 @@ class _CompositeModel(SampleModel):
     def __init__(self, proc_params):
         super().__init__(proc_params)
         self.reset_mode = proc_params["reset"]
+        self.chip = bool(proc_params.get("chip"))    # the chip configuration (target = "loihi2")
         self.overflow = proc_params["overflow"]
         self._keep = None     # this sample's dropout keep-mask (hidden layers, learning only)
         self._replay = None   # this sample's replay trains ('replay' mode, learning only)
@@ -91,12 +92,13 @@ class _CompositeModel(SampleModel):
         'dn') fire from this layer's counts, the others stay silent."""
         for port in self.in_ports():
             port.recv()
-        if self.learning and self._replay is None:
+        firing = self.learning and self.in_replay()     # silent in the chip configuration's update step
+        if firing and self._replay is None:
             counts = {"x": self.x_count, "dp": self.dp_count, "dn": self.dn_count}
             self._replay = Replay(int(self.seed[0]), self.sid, int(self.proc_params["layer"]), self.T,
-                                  {name: counts[name] for name in trains})
+                                  {name: counts[name] for name in trains}, chip=self.chip, window=self.R)
         silent = np.zeros(self.x_u.shape, dtype=bool)
-        out = self._replay.step() if self.learning else {}
+        out = self._replay.step() if firing else {}
         self.send(out.get("x", silent), out.get("dp", silent), out.get("dn", silent))
         if self.is_last():
             self.end_sample()
@@ -115,16 +117,15 @@ class _HiddenModel(_CompositeModel):
         return self.a_in.recv(), self.b_in.recv()
 
     def run_spk(self):
-        if self.in_replay():
+        if self.after_pass():
             return self.replay_step(("x", "dp", "dn"))
         if self.t == 0:
             self.begin_sample()
             self.reset_state()
             p = float(self.drop[0])
             if self.learning and p > 0:
-                rng = dyn.sample_rng(int(self.seed[0]), self.sid,
-                                     dyn.STREAM_DROPOUT + int(self.proc_params["layer"]))
-                self.keep[:] = dyn.dropout_mask(self.keep.shape[0], p, rng)
+                self.keep[:] = dyn.sample_keep_mask(int(self.seed[0]), self.sid, int(self.proc_params["layer"]),
+                                                    self.keep.shape[0], p, self.chip)
                 self._keep = self.keep
             else:
                 self.keep[:] = True
@@ -145,7 +146,7 @@ class _OutputModel(_CompositeModel):
         return self.a_in.recv(), self.target_in.recv()
 
     def run_spk(self):
-        if self.in_replay():
+        if self.after_pass():
             return self.replay_step(("dp", "dn"))
         if self.t == 0:
             self.begin_sample()

@@ -28,12 +28,20 @@ class _SendsThirdFactors:
         learning = self.learning
         # 'replay' (R > 0): the synapses count the replay window's coincidences only
         count = learning and (self.in_replay() if self.R else True)
-        y1, y2, y3 = le.third_factors(dp, dn, count, learning and self.is_last())
+        m = int(self.eta_scale[0])
+        y1, y2, y3 = le.third_factors(dp, dn, count, learning and self.is_last(), m)
         self.s_out_bap.send(x)
         self.s_out_y1.send(y1)
         self.s_out_y2.send(y2)
         self.s_out_y3.send(y3)
-        self.d_out.send(le.graded_gradient(dp, dn))
+        if self.chip:   # the mirrored W^T learns from these (learning_engine, "The mirrored copy")
+            self.d_out.send(le.mirror_payload(dp, dn, count))
+            if hasattr(self, "s_out_my1"):
+                my1, my2 = le.mirror_factors(x, count, m)
+                self.s_out_my1.send(my1)
+                self.s_out_my2.send(my2)
+        else:
+            self.d_out.send(le.graded_gradient(dp, dn))
 
 
 class _LearningHiddenModel(_SendsThirdFactors, _HiddenModel):
@@ -54,7 +62,8 @@ class _LearningOutputModel(_SendsThirdFactors, _OutputModel):
 
 
 class _GradedOut:
-    d_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=2)
+    d_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=4)
+    eta_scale: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=3)
 
 
 @implements(proc=LearningCompositeNeuron, protocol=LoihiProtocol)
@@ -66,6 +75,8 @@ class PyLearningCompositeNeuronModelFixed(LearningNeuronModelFixed, _GradedOut, 
     sending y1..y3 (7-bit), the bap and the graded ``d_out``."""
     FIXED = True
     b_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=16)
+    s_out_my1: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=7)
+    s_out_my2: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=7)
 
 
 @implements(proc=LearningOutputCompositeNeuron, protocol=LoihiProtocol)

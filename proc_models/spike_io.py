@@ -1,4 +1,4 @@
-"""ProcessModels of SpikeInput and TargetGenerator (one model each, valid for
+"""ProcessModels of SpikeInput, TargetGenerator and SpikeRelay (one model each, valid for
 both 'floating_pt' and 'fixed_pt': spikes are 1-bit, the encoders' random
 draws are the same in both)."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp.proc_models._base import Replay, SampleModel, has_pipe
-from lava_ssnnbp.processes.spike_io.process import SpikeInput, TargetGenerator
+from lava_ssnnbp.processes.spike_io.process import SpikeInput, SpikeRelay, TargetGenerator
 
 
 @implements(proc=SpikeInput, protocol=LoihiProtocol)
@@ -37,9 +37,14 @@ class PySpikeInputModel(SampleModel):
     def __init__(self, proc_params):
         super().__init__(proc_params)
         self.frames = bool(proc_params["frames"])
+        self.relayed = bool(proc_params.get("relayed"))   # relay neurons count and replay the inputs
         self._replay = None
 
     def run_spk(self):
+        if self.after_pass() and (self.relayed or not self.in_replay()):
+            # the chip configuration: the relay neurons replay; every step after the pass is silent
+            self.s_out.send(np.zeros(self.x_count.shape, bool))
+            return
         if self.in_replay():        # 'replay' mode: the inputs replay their counts when learning
             if self.learning and self._replay is None:
                 self._replay = Replay(int(self.seed[0]), self.sid, 0, self.T, {"x": self.x_count})
@@ -103,4 +108,46 @@ class PyTargetGeneratorModel(SampleModel):
                 self.targets[:] = dyn.encode_target(label, self.T, C, float(self.rate[0]), rng)
             else:
                 self.targets[:] = False
-        self.s_out.send(self.targets[self.t] if not self.in_replay() else np.zeros(self.targets.shape[1], bool))
+        self.s_out.send(self.targets[self.t] if not self.after_pass() else np.zeros(self.targets.shape[1], bool))
+
+
+@implements(proc=SpikeRelay, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt", "fixed_pt")
+class PySpikeRelayModel(SampleModel):
+    """Forwards the pass's input spikes (after its dropout), counts them, and
+    replays the counts in a learning sample's window (``_base.Replay``, chip)."""
+    seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    drop: np.ndarray = LavaPyType(np.ndarray, float)
+    learn: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
+    sample_id: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    keep: np.ndarray = LavaPyType(np.ndarray, bool, precision=1)
+    x_count: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=8)
+    s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, bool, precision=1)
+    ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._replay = None
+
+    def run_spk(self):
+        s = self.s_in.recv().astype(bool)
+        if self.t == 0:
+            self.begin_sample()
+            self.x_count[:] = 0
+            self._replay = None
+            p = float(self.drop[0])
+            self.keep[:] = (dyn.sample_keep_mask(int(self.seed[0]), self.sid, 0, self.keep.shape[0], p, True)
+                            if self.learning and p > 0 else True)
+        if not self.after_pass():
+            out = s & self.keep if self.learning else s
+            self.x_count += out
+        elif self.in_replay() and self.learning:
+            if self._replay is None:
+                self._replay = Replay(int(self.seed[0]), self.sid, 0, self.T, {"x": self.x_count},
+                                      chip=True, window=self.R)
+            out = self._replay.step()["x"]
+        else:
+            out = np.zeros(self.x_count.shape, dtype=bool)
+        self.s_out.send(out)

@@ -9,7 +9,9 @@ One sub-package per process family, laid out like Lava's own ``lava.proc``:
 ``coincidence_dense``      :class:`CoincidenceDense` (the plastic synapse, read
                            forward and transposed, learning by coincidences)
 ``spike_io``               :class:`SpikeInput` (pixel/event encoder),
-                           :class:`TargetGenerator` (label spike trains)
+                           :class:`TargetGenerator` (label spike trains),
+                           :class:`SpikeRelay` (the input layer on the chip:
+                           relay neurons that count and replay the inputs)
 ``learning_neuron``        :class:`LearningCompositeNeuron`,
                            :class:`LearningOutputCompositeNeuron` (the composite
                            neurons as Lava LearningNeuronProcesses: third factors
@@ -44,6 +46,7 @@ _EXPORTS = {
     "CoincidenceDense": "lava_ssnnbp.processes.coincidence_dense.process",
     "SpikeInput": "lava_ssnnbp.processes.spike_io.process",
     "TargetGenerator": "lava_ssnnbp.processes.spike_io.process",
+    "SpikeRelay": "lava_ssnnbp.processes.spike_io.process",
     "LearningCompositeNeuron": "lava_ssnnbp.processes.learning_neuron.process",
     "LearningOutputCompositeNeuron": "lava_ssnnbp.processes.learning_neuron.process",
     "BackwardWeightSync": "lava_ssnnbp.processes.weight_mirror.process",

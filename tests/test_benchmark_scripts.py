@@ -308,3 +308,26 @@ def test_profile_sample_splits_a_training_sample_into_stages(tmp_path):
                                                          ("replay", 1), ("replay", 3)]
     assert all(p["same_weights_as_train_batch"] and p["samples"] == 6 for p in points)
     assert all((p["ms_per_sample"]["replay window"] > 0) == (p["mode"] == "replay") for p in points)
+
+
+def test_a_run_forked_at_an_epoch_boundary_equals_the_run_trained_from_the_start(tmp_path, capsys):
+    """fork_run.py: a constant-eta run forked after epoch 1 into a step schedule
+    and resumed is, weight for weight, the step-schedule run trained from the start."""
+    from lava_ssnnbp import cli
+    from lava_ssnnbp.training import load_weights
+    fork = _script("fork_run")
+    common = ["train", "--target", "loihi2", "--hidden", "24", "--steps", "12", "--train-samples", "40",
+              "--test-samples", "20", "--quiet", "--seed", "3"]
+    step = ["--eta-schedule", "step", "--eta-step", "1", "--eta-decay", "0.5"]
+    assert cli.main([*common, "--epochs", "1", "--out", str(tmp_path / "const")]) == 0
+    assert cli.main([*common, "--epochs", "2", *step, "--out", str(tmp_path / "fresh")]) == 0
+    assert fork.main([str(tmp_path / "const"), str(tmp_path / "fork"), "--epoch", "1", *step[:2],
+                      "--eta-step", "1", "--eta-decay", "0.5"]) == 0
+    assert cli.main([*common, "--epochs", "2", *step, "--out", str(tmp_path / "fork")]) == 0
+    a, b = load_weights(tmp_path / "fresh" / "weights.npz"), load_weights(tmp_path / "fork" / "weights.npz")
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert json.loads((tmp_path / "fork" / "config.json").read_text())["forked_from"]["after_epoch"] == 1
+    capsys.readouterr()
+    # a schedule that differs before the fork point is refused
+    assert fork.main([str(tmp_path / "fresh"), str(tmp_path / "bad"), "--epoch", "2", "--eta-schedule", "constant"]) == 2
+    assert "differ in epoch 2" in capsys.readouterr().err

@@ -31,10 +31,11 @@ experiment: then only this package is used.
 """
 from .randomness import (
     STREAM_INPUT, STREAM_TARGET, STREAM_DROPOUT, STREAM_ROUNDING, STREAM_STOCHASTIC, STREAM_NOISE, STREAM_REPLAY,
-    STREAM_FIRING, TEST_SEED_OFFSET, sample_rng,
+    STREAM_FIRING, TEST_SEED_OFFSET, sample_rng, NEURON_PURPOSES, neuron_keys, neuron_random16,
+    neuron_keep_mask,
 )
 from .encoders import (
-    input_probabilities, encode_input, encode_target, dropout_mask, bernoulli_trains,
+    input_probabilities, encode_input, encode_target, dropout_mask, sample_keep_mask, bernoulli_trains,
 )
 from .neurons import (
     NeuronParams, neuron_params, if_step, firing_randoms, CompositeState, composite_state,
@@ -48,9 +49,11 @@ from .synapses import (
 from .replay import (
     REPLAY_RANDOM_BITS, REPLAY_TRAINS, replay_probability, replay_randoms, replay_spikes,
     replay_rng, ReplayPlan, replay_plan, replay_fire, replay_window, replay_draws, replay_trains,
+    replay_draws_loihi2,
 )
 from .learning import (
     update_denominator, coincidence_numerator, causal_numerator, PAIR_NUMERATORS, PairBlock,
     pair_block, rate_numerator, stochastic_numerator, stochastic_noise_std, learning_shift,
     effective_eta, fixed_point_step, rounding_rng, apply_update, learning_numerator, update_weights, learning_support, learn,
+    block_kernel_fits,
 )

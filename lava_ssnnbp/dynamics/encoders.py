@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .randomness import STREAM_DROPOUT, neuron_keep_mask, neuron_keys, sample_rng
+
 
 def input_probabilities(pixels: np.ndarray, steps: int, gain: float) -> np.ndarray:
     """Front-loaded spike probabilities, shape (T, *pixels.shape).
@@ -44,6 +46,16 @@ def dropout_mask(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     if p <= 0:
         return np.ones(n, dtype=bool)
     return rng.random(n, dtype=np.float32) >= p
+
+
+def sample_keep_mask(seed: int, sample_index: int, layer: int, n: int, p: float, chip: bool = False) -> np.ndarray:
+    """Neuron layer ``layer``'s dropout keep-mask (n,) in training sample
+    ``sample_index``: from the sample's dropout stream, or in the chip
+    configuration (``chip``) from every neuron's own generator
+    (``randomness.neuron_keep_mask``). What the engine and the Lava models use."""
+    if chip:
+        return neuron_keep_mask(neuron_keys(seed, layer, "drop", n), sample_index, p)
+    return dropout_mask(n, p, sample_rng(seed, sample_index, STREAM_DROPOUT + layer))
 
 
 def bernoulli_trains(rates: np.ndarray, steps: int, rng: np.random.Generator) -> np.ndarray:

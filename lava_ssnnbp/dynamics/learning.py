@@ -279,7 +279,7 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
             num = coincidences.counts
         else:
             num = np.asarray(coincidences)[block].astype(np.int64)
-        if _block_kernel_fits(out, cfg):       # the same update, added in place without gathering the block
+        if block_kernel_fits(out, cfg):       # the same update, added in place without gathering the block
             delta = fixed_point_step(num, cfg, k, rounding_rng(seed, first_sample, k)) if cfg.fixed_point else num
             _sample_kernels.add_block(out, post, pre, delta, cfg.fixed_point, cfg.weight_bits, cfg.eta,
                                       update_denominator(cfg.mode, cfg.learning_steps))
@@ -289,7 +289,7 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     return out
 
 
-def _block_kernel_fits(w, cfg: SSNNConfig) -> bool:
+def block_kernel_fits(w, cfg: SSNNConfig) -> bool:
     """Whether ``sample_kernels.add_block`` applies to weights ``w``: compiled kernels,
     and a 2-D array of the engine's arithmetic (int32 mantissas, or float)."""
     return (type(w) is np.ndarray and w.ndim == 2 and w.dtype == (np.int32 if cfg.fixed_point else w.dtype)

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .randomness import STREAM_REPLAY, sample_rng
+from .randomness import STREAM_REPLAY, neuron_keys, neuron_random16, sample_rng
 
 
 REPLAY_RANDOM_BITS = 16
@@ -93,6 +93,18 @@ def replay_draws(counts: dict, steps: int, window: int, seed: int, sample_index:
     what its trains are made of (``sample_kernels`` fires and counts them compiled)."""
     plan = replay_plan(counts, steps)
     return plan, replay_randoms(replay_rng(seed, sample_index, layer), (window, plan.draws))
+
+
+def replay_draws_loihi2(counts: dict, steps: int, window: int, seed: int, sample_index: int, layer: int):
+    """``replay_draws`` of the chip configuration (target = "loihi2"): every train of
+    every neuron draws from its own generator (``randomness.neuron_random16``, the
+    neuron's key for that train), at step counter ``sample_index * window + t`` of
+    its replay windows. The same layout (window, plan.draws); the numbers of a
+    neuron depend on nothing but its key and the training sample's index."""
+    plan = replay_plan(counts, steps)
+    t = (np.int64(sample_index) * window + np.arange(window, dtype=np.int64))[:, None]
+    keys = np.concatenate([neuron_keys(seed, layer, name, plan.n)[units] for name, units in zip(plan.trains, plan.units)])
+    return plan, neuron_random16(keys[None, :], t)
 
 
 def replay_trains(counts: dict, steps: int, window: int, seed: int, sample_ids, layer: int) -> dict:

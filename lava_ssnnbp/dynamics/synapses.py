@@ -146,9 +146,9 @@ def check_layer_weights(cfg: SSNNConfig, k: int, w) -> np.ndarray:
     if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
         raise ValueError(f"weights of layer {k} must be finite numbers (NaN, inf or non-numbers found)")
     if cfg.fixed_point:
-        hi = 2 ** (cfg.weight_bits - 1) - 1
-        if not np.array_equal(w, np.round(w)) or np.abs(w).max(initial=0) > hi:
-            raise ValueError(f"fixed-point weights of layer {k} must be integer mantissas in [-{hi}, {hi}] "
+        lo, hi = cfg.weight_range
+        if not np.array_equal(w, np.round(w)) or w.size and (w.max() > hi or w.min() < lo):
+            raise ValueError(f"fixed-point weights of layer {k} must be integer mantissas in [{lo}, {hi}] "
                              "(see fixed_point.quantize_weights)")
     return w
 

@@ -58,6 +58,13 @@ def _check_common(shape, steps, reset, overflow):
         raise ValueError(f"overflow must be one of {OVERFLOWS}, got {overflow!r}")
 
 
+def chip_params(cfg: SSNNConfig) -> dict:
+    """The proc params of the chip configuration (target = "loihi2"): a silent
+    update step after every learning sample's replay window (``update_steps``)
+    and per-neuron random generators (``chip``); none otherwise."""
+    return {"update_steps": 1, "chip": True} if cfg.loihi2 else {}
+
+
 class _CompositeBase(CheckedProcess):
     """State, parameters and ports common to hidden and output layers."""
 
@@ -166,7 +173,7 @@ class CompositeNeuron(_CompositeBase):
         return cls(shape=(cfg.sizes[layer],), steps=cfg.steps, du=p.du, vth=p.theta_x,
                    vth_test=q.theta_x, vth_grad=p.theta_d, reset=cfg.reset, overflow=p.overflow,
                    drop=cfg.drop(layer), seed=seed, layer=layer, fixed_point=cfg.fixed_point,
-                   replay_steps=cfg.replay_window, stochastic_firing=cfg.stochastic_firing, **kw)
+                   replay_steps=cfg.replay_window, stochastic_firing=cfg.stochastic_firing, **chip_params(cfg), **kw)
 
 
 class OutputCompositeNeuron(_CompositeBase):
@@ -211,7 +218,7 @@ class OutputCompositeNeuron(_CompositeBase):
                    vth_test=q.theta_x, vth_grad=p.theta_d, err_gain=p.err_gain,
                    reset=cfg.reset, overflow=p.overflow, fixed_point=cfg.fixed_point,
                    replay_steps=cfg.replay_window, seed=seed, layer=L,
-                   stochastic_firing=cfg.stochastic_firing, **kw)
+                   stochastic_firing=cfg.stochastic_firing, **chip_params(cfg), **kw)
 
 
-__all__ = ["CompositeNeuron", "OutputCompositeNeuron"]
+__all__ = ["CompositeNeuron", "OutputCompositeNeuron", "chip_params"]

@@ -21,7 +21,20 @@ synapses and to the backward copy of the synapse below:
                        the backward ``Dense`` holding W^T
 ``inh_in`` (output)    the WTA ``Dense``'s inhibition (16-bit), added to the
                        saturated forward input
+``s_out_my1``,         hidden layers, chip configuration only: the third
+``s_out_my2``          factors of the backward copy W^T of the synapse layer
+                       above (``learning_engine.mirror_factors``: 8 m x and
+                       m x in the replay window, unsigned 7-bit)
+``eta_scale``          the magnitude m (1, 2 or 4) of the counting factors:
+                       the learning-rate level the host writes between epochs
+                       (``learning_engine.eta_level``)
 =====================  ======================================================
+
+In the chip configuration (``target = "loihi2"``) ``d_out`` carries, in the
+replay window, the payload of the mirrored rule instead of d+ - d-
+(``learning_engine.mirror_payload``): the backward copy learns with the rule
+of ``lava_config.loihi2_learning_rule(cfg, k, mirrored=True)`` and stays the
+exact transpose of W without being copied.
 
 The neuron takes ``a_in`` / ``b_in`` saturated to 16 bits and ignores them at a
 sample's first step (``learning_engine.dendrite_input``): Lava's connections
@@ -34,8 +47,15 @@ from __future__ import annotations
 from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
 from lava.magma.core.process.neuron import LearningNeuronProcess
 from lava.magma.core.process.ports.ports import InPort, OutPort
+from lava.magma.core.process.variable import Var
 
 from lava_ssnnbp.processes.composite_neuron.process import CompositeNeuron, OutputCompositeNeuron
+
+
+def _check_scale(m) -> int:
+    if int(m) not in (1, 2, 4):
+        raise ValueError(f"eta_scale must be 1, 2 or 4 (the learning-rate levels), got {m}")
+    return int(m)
 
 
 def _check_rule(rule):
@@ -49,21 +69,25 @@ class LearningCompositeNeuron(LearningNeuronProcess, CompositeNeuron):
     its input synapses' ``Loihi3FLearningRule`` and the graded gradient spike
     ``d_out`` (see the module docstring)."""
 
-    def __init__(self, *, shape, learning_rule, **kwargs):
+    def __init__(self, *, shape, learning_rule, eta_scale: int = 1, **kwargs):
         _check_rule(learning_rule)
         super().__init__(shape=shape, learning_rule=learning_rule, **kwargs)
         self.d_out = OutPort(shape=self.x_u.shape)
+        self.s_out_my1 = OutPort(shape=self.x_u.shape)
+        self.s_out_my2 = OutPort(shape=self.x_u.shape)
+        self.eta_scale = Var(shape=(1,), init=_check_scale(eta_scale))
 
 
 class LearningOutputCompositeNeuron(LearningNeuronProcess, OutputCompositeNeuron):
     """The output layer as a ``LearningNeuronProcess``: third factors for the top
     synapses, ``d_out`` for the backward copy, and ``inh_in`` for the WTA Dense."""
 
-    def __init__(self, *, shape, learning_rule, **kwargs):
+    def __init__(self, *, shape, learning_rule, eta_scale: int = 1, **kwargs):
         _check_rule(learning_rule)
         super().__init__(shape=shape, learning_rule=learning_rule, **kwargs)
         self.d_out = OutPort(shape=self.x_u.shape)
         self.inh_in = InPort(shape=self.x_u.shape)
+        self.eta_scale = Var(shape=(1,), init=_check_scale(eta_scale))
 
 
 __all__ = ["LearningCompositeNeuron", "LearningOutputCompositeNeuron"]

@@ -11,3 +11,7 @@ class PySpikeInputModel(_models.PySpikeInputModel):
 
 class PyTargetGeneratorModel(_models.PyTargetGeneratorModel):
     """Discovery shim of :class:`lava_ssnnbp.proc_models.spike_io.PyTargetGeneratorModel`."""
+
+
+class PySpikeRelayModel(_models.PySpikeRelayModel):
+    """Discovery shim of :class:`lava_ssnnbp.proc_models.spike_io.PySpikeRelayModel`."""

@@ -1,4 +1,5 @@
-"""Spike sources: the input encoder and the label (target) generator."""
+"""Spike sources: the input encoder, the label (target) generator, and the
+relay neurons that take the input onto the chip (chip configuration)."""
 from __future__ import annotations
 
 import typing as ty
@@ -42,7 +43,7 @@ class SpikeInput(CheckedProcess):
                  drop: float = 0.0, data: ty.Optional[np.ndarray] = None, frames: bool = False,
                  learn: bool = True, record: bool = False, sample_id: int = 0,
                  host_io: bool = False, io_depth: int = 16, replay_steps: int = 0,
-                 name: ty.Optional[str] = None):
+                 name: ty.Optional[str] = None, **extra):
         shape = tuple(int(n) for n in shape)
         if len(shape) != 1 or shape[0] < 1:
             raise ValueError(f"shape must be (D,) with D >= 1, got {shape}")
@@ -67,7 +68,7 @@ class SpikeInput(CheckedProcess):
             raise ValueError("with host_io, data is the ring of streamed samples: "
                              f"leave it None or give io_depth={io_depth} rows")
         super().__init__(shape=shape, steps=T, frames=bool(frames), host_io=bool(host_io),
-                         io_depth=int(io_depth), replay_steps=int(replay_steps), layer=0, name=name)
+                         io_depth=int(io_depth), replay_steps=int(replay_steps), layer=0, name=name, **extra)
         self.data = Var(shape=data.shape, init=data.astype(bool) if frames else data.astype(np.float64))
         self.gain = Var(shape=(1,), init=float(gain))
         self.seed = Var(shape=(1,), init=int(seed))
@@ -84,6 +85,9 @@ class SpikeInput(CheckedProcess):
 
     @classmethod
     def from_config(cls, cfg: SSNNConfig, seed: int = 0, **kw) -> "SpikeInput":
+        if cfg.loihi2:   # the chip configuration: relay neurons drop out, count and replay the inputs
+            return cls(shape=(cfg.sizes[0],), steps=cfg.steps, gain=cfg.input_gain, seed=seed, drop=0.0,
+                       replay_steps=cfg.replay_window, update_steps=1, relayed=True, **kw)
         return cls(shape=(cfg.sizes[0],), steps=cfg.steps, gain=cfg.input_gain, seed=seed,
                    drop=cfg.drop(0), replay_steps=cfg.replay_window, **kw)
 
@@ -102,7 +106,7 @@ class TargetGenerator(CheckedProcess):
     def __init__(self, *, shape: ty.Tuple[int], steps: int, rate: float = 0.5, seed: int = 0,
                  labels: ty.Optional[np.ndarray] = None, learn: bool = True, sample_id: int = 0,
                  host_io: bool = False, io_depth: int = 16, replay_steps: int = 0,
-                 name: ty.Optional[str] = None):
+                 name: ty.Optional[str] = None, **extra):
         shape = tuple(int(n) for n in shape)
         if len(shape) != 1 or shape[0] < 1:
             raise ValueError(f"shape must be (C,) with C >= 1, got {shape}")
@@ -114,7 +118,7 @@ class TargetGenerator(CheckedProcess):
         if labels.ndim != 1 or len(labels) < 1 or labels.min() < 0 or labels.max() >= shape[0]:
             raise ValueError(f"labels must be a non-empty 1-D array of classes in [0, {shape[0]})")
         super().__init__(shape=shape, steps=int(steps), host_io=bool(host_io),
-                         io_depth=int(io_depth), replay_steps=int(replay_steps), name=name)
+                         io_depth=int(io_depth), replay_steps=int(replay_steps), name=name, **extra)
         self.labels = Var(shape=labels.shape, init=labels)
         self.rate = Var(shape=(1,), init=float(rate))
         self.seed = Var(shape=(1,), init=int(seed))
@@ -127,7 +131,56 @@ class TargetGenerator(CheckedProcess):
     @classmethod
     def from_config(cls, cfg: SSNNConfig, seed: int = 0, **kw) -> "TargetGenerator":
         return cls(shape=(cfg.sizes[-1],), steps=cfg.steps, rate=cfg.target_rate, seed=seed,
-                   replay_steps=cfg.replay_window, **kw)
+                   replay_steps=cfg.replay_window, **({"update_steps": 1} if cfg.loihi2 else {}), **kw)
 
 
-__all__ = ["SpikeInput", "TargetGenerator"]
+class SpikeRelay(CheckedProcess):
+    """Relay neurons between the input and the first plastic synapses: the input
+    layer of the chip configuration (target = "loihi2"), on the chip.
+
+    In the pass a relay neuron forwards its input spike in the same step (no
+    synaptic delay: it is the input layer), silenced for the whole sample when it
+    drops out (``dynamics.sample_keep_mask`` of its own generator, probability
+    ``drop``, learning only), and counts what it forwarded (``x_count``, 8 bits
+    for T <= 255). In the replay window of a learning sample it fires a
+    Bernoulli train of that count (``_base.Replay`` with its own generator, as
+    the hidden neurons do); in the update step it is silent. So the host sends
+    only the pass's input spikes, and the replay is on the chip.
+
+    Ports: ``s_in``, ``s_out`` (D, 1-bit); with ``host_io`` ``ctrl_in``
+    (control messages ``[sample_id, learn, record]``).
+    """
+
+    def __init__(self, *, shape: ty.Tuple[int], steps: int, replay_steps: int, update_steps: int = 1,
+                 drop: float = 0.0, seed: int = 0, learn: bool = True, sample_id: int = 0,
+                 host_io: bool = False, io_depth: int = 16, name: ty.Optional[str] = None):
+        shape = tuple(int(n) for n in shape)
+        if len(shape) != 1 or shape[0] < 1:
+            raise ValueError(f"shape must be (D,) with D >= 1, got {shape}")
+        if int(steps) < 1 or int(replay_steps) < 1 or int(update_steps) < 0:
+            raise ValueError(f"need steps >= 1, replay_steps >= 1 and update_steps >= 0, got {steps}, "
+                             f"{replay_steps}, {update_steps}")
+        if not 0 <= drop < 1:
+            raise ValueError(f"drop must be in [0, 1), got {drop}")
+        super().__init__(shape=shape, steps=int(steps), replay_steps=int(replay_steps),
+                         update_steps=int(update_steps), host_io=bool(host_io), io_depth=int(io_depth),
+                         layer=0, chip=True, name=name)
+        self.seed = Var(shape=(1,), init=int(seed))
+        self.drop = Var(shape=(1,), init=float(drop))
+        self.learn = Var(shape=(1,), init=int(bool(learn)))
+        self.sample_id = Var(shape=(1,), init=int(sample_id))
+        self.keep = Var(shape=shape, init=True)       # this sample's dropout keep-mask
+        self.x_count = Var(shape=shape, init=0)       # spikes forwarded in this sample's pass
+        self.s_in = InPort(shape=shape)
+        self.s_out = OutPort(shape=shape)
+        self.ctrl_in = flag_pipe(InPort(shape=(CTRL_LEN,)), host_io, io_depth)
+
+    @classmethod
+    def from_config(cls, cfg: SSNNConfig, seed: int = 0, **kw) -> "SpikeRelay":
+        if not cfg.loihi2:
+            raise ValueError("relay neurons belong to the chip configuration (target 'loihi2')")
+        return cls(shape=(cfg.sizes[0],), steps=cfg.steps, replay_steps=cfg.replay_window, update_steps=1,
+                   drop=cfg.drop(0), seed=seed, **kw)
+
+
+__all__ = ["SpikeInput", "TargetGenerator", "SpikeRelay"]
