@@ -9,7 +9,14 @@ weights and prices them with ``lava_ssnnbp.energy.LOIHI_2018`` (Davies et al.
 2018, Table 2). Writes benchmarks/results/energy.json (one entry per hidden size),
 next to Renner et al. 2024 and EMSTDP (Shrestha et al. 2021).
 
+With ``--run RUN_DIR`` it prices a trained run instead (its config and weights,
+the events of ``--count`` samples of its own data set): for a run of the chip
+configuration (``--target loihi2``) the result goes under the key "loihi2"
+(the newest such run priced) with ``training_mJ_per_sample`` {"low", "high"}
+and the assumptions behind each bound (``lava_ssnnbp.energy.count_chip_events``).
+
 Usage: python benchmarks/energy.py [--hidden 128] [--steps 30] [--train-samples 6000] [--count 200]
+       python benchmarks/energy.py --run ~/ssnnbp-runs/bench/mnist_replay_T50_const_loihi2_seed0 [--count 200]
 """
 from __future__ import annotations
 
@@ -35,7 +42,11 @@ def main(argv=None) -> int:
     ap.add_argument("--train-samples", type=int, default=6000, help="(default: %(default)s)")
     ap.add_argument("--count", type=int, default=200, help="samples whose events are counted (default: %(default)s)")
     ap.add_argument("--out", default=str(HERE / "results" / "energy.json"))
+    ap.add_argument("--run", default=None, metavar="RUN_DIR", help="price this trained run (see above)")
+    ap.add_argument("--key", default=None, help="the entry's key (default: 'loihi2' for a chip-configuration run)")
     args = ap.parse_args(argv)
+    if args.run:
+        return price_run(args, argv)
 
     from lava_ssnnbp import dynamics as dyn
     from lava_ssnnbp import energy
@@ -62,6 +73,53 @@ def main(argv=None) -> int:
              "train_wall_s": round(train_s, 1), "test_acc_1000": 100 * acc, **result,
              "command": "python benchmarks/energy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
              "load_avg_1min": round(os.getloadavg()[0], 2), "written": now()}
+    out = Path(args.out)
+    data = json.loads(out.read_text()) if out.exists() else {}
+    data[key] = entry
+    write_result(out, data, show=None)
+    return 0
+
+
+CHIP_ASSUMPTIONS = {
+    "low": "learning engine visits the synapses of the replay window's presynaptic spikes (their x0 terms) and, "
+           "at the update step, the rows of the post neurons that fired in the window (y0 terms); host-chip spikes "
+           "and static power not priced",
+    "high": "learning engine also visits the synapses of every presynaptic spike of the pass and every plastic "
+            "synapse (W and the mirrored W^T) at the update step; host-chip spikes and static power not priced",
+}
+
+
+def price_run(args, argv) -> int:
+    """Price a trained run folder's weights (``--run``)."""
+    from lava_ssnnbp import energy
+    from lava_ssnnbp.data.registry import load_dataset
+    from lava_ssnnbp.training import RunError, epoch_order, read_run_folder
+
+    try:
+        folder = read_run_folder(Path(args.run))
+    except RunError as e:
+        print(f"energy.py: error: {e}", file=sys.stderr)
+        return 2
+    if folder.weights is None or folder.settings.model != "snn":
+        print(f"energy.py: error: {args.run} holds no trained SSNN-BP weights", file=sys.stderr)
+        return 2
+    cfg, rs = folder.cfg, folder.settings
+    tr, te = load_dataset(rs.dataset, "train", rs.data_dir), load_dataset(rs.dataset, "test", rs.data_dir)
+    order = epoch_order(rs.seed, 0, len(tr.y))[: args.count]
+    result = energy.sample_costs(cfg, folder.weights, tr.x[order], tr.y[order], te.x[: args.count], rs.seed)
+    print("\n".join(energy.lines(result)))
+    t = result["training_sample"]
+    key = args.key or ("loihi2" if cfg.loihi2 else f"{rs.dataset} {cfg.mode} T={cfg.steps} run")
+    entry = {"target": cfg.target, "run": str(Path(args.run).expanduser()), "dataset": rs.dataset,
+             "sizes": list(cfg.sizes), "steps": cfg.steps, "replay_steps": cfg.replay_window,
+             "epochs_trained": len(folder.metrics), "test_acc": 100 * folder.metrics[-1]["test_acc"], **result,
+             "command": "python benchmarks/energy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+             "load_avg_1min": round(os.getloadavg()[0], 2), "written": now()}
+    if "energy_mj_low" in t:
+        entry["training_mJ_per_sample"] = {"low": t["energy_mj_low"], "high": t["energy_mj_high"]}
+        entry["training_ms_per_sample"] = {"low": t["latency_ms_low"], "high": t["latency_ms_high"]}
+        entry["inference_mJ"] = result["inference"]["energy_mj"]
+        entry["assumptions"] = CHIP_ASSUMPTIONS
     out = Path(args.out)
     data = json.loads(out.read_text()) if out.exists() else {}
     data[key] = entry

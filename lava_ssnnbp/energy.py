@@ -130,6 +130,72 @@ def count_events(cfg: SSNNConfig, res, train: bool, target_spikes: float = 0.0) 
     return ev
 
 
+def count_chip_events(cfg: SSNNConfig, res, train: bool, target_spikes: float = 0.0,
+                      host_input_spikes: float = 0.0) -> Dict[str, float]:
+    """Events per sample of the chip configuration (``cfg.loihi2``) as its Lava
+    network (``LearningEngineNetwork``) runs them on a neurocore mesh: a training
+    sample is T pass steps, T_s replay steps and one update step; an inference is
+    T steps (a port skips the window there). ``res`` is an engine ``SimResult``
+    (training: with the window's counts); ``host_input_spikes``: the input spikes
+    the host sends per sample (before the relay neurons' dropout).
+
+    * relay neurons: D compartments every step; they forward the pass's input
+      spikes (after dropout) and replay their counts in the window;
+    * synaptic ops: every spike over its fan-out, in the pass and in the window
+      (a replayed spike reaches its synapses like any other: W_k from x_k, the
+      mirrored W_k^T from the gradient spikes of layer k+1), the WTA and the
+      error synapses (pass only);
+    * learning engine, ``learning_updates_low``: the synapses of the window's
+      presynaptic spikes (their x0 terms count the tag) plus, at the update
+      step, the rows of the post neurons that fired in the window (their y0
+      terms apply and clear the tag; the neurons send y0 only there);
+      ``learning_updates_high``: also the synapses of every presynaptic spike of
+      the pass (a learning engine that evaluates x0 terms whether or not the
+      post factors are zero) and every plastic synapse at the update step;
+    * host-chip spikes: the input spikes of the pass and, when training, the
+      target spikes: counted, not priced (no public per-spike figure);
+    * no embedded-core work: W^T learns by the mirrored rule, not by a copy."""
+    sizes, L, T = cfg.sizes, cfg.n_layers, cfg.steps
+    R = cfg.replay_window if train else 0
+    steps = T + (R + 1 if train else 0)
+    x = [_mean_total(c) for c in res.x_counts]
+    dp = [_mean_total(c) for c in res.dp_counts] if train else [0.0] * L
+    dn = [_mean_total(c) for c in res.dn_counts] if train else [0.0] * L
+    wx = wp = wn = None
+    if train and res.window_counts is not None:
+        wx, wp, wn = res.window_counts
+    win_x = [_mean_total(wx[k]) for k in range(L)] if wx is not None else [0.0] * L          # layers 0..L-1
+    win_d = [_mean_total(wp[l]) + _mean_total(wn[l]) for l in range(L)] if wp is not None else [0.0] * L
+    fwd_pass = sum(x[k] * sizes[k + 1] for k in range(L))
+    fwd_win = sum(win_x[k] * sizes[k + 1] for k in range(L))
+    bwd_pass = sum((dp[l - 1] + dn[l - 1]) * sizes[l - 1] for l in range(2, L + 1)) if train else 0.0
+    bwd_win = sum(win_d[l - 1] * sizes[l - 1] for l in range(2, L + 1))
+    wta = x[L] * (sizes[-1] - 1) if cfg.wta else 0.0
+    err = 2.0 * (target_spikes + x[L]) if train else 0.0
+    comps = (3 if train else 1) * sum(sizes[1:]) + sizes[0]            # composite layers, relay neurons
+    active = sum(x) + (sum(dp) + sum(dn) + sum(win_x) + sum(win_d) if train else 0.0)
+    ev = {"synaptic_ops": fwd_pass + fwd_win + bwd_pass + bwd_win + wta + err,
+          "synaptic_ops_forward": fwd_pass + fwd_win, "synaptic_ops_backward": bwd_pass + bwd_win,
+          "neuron_updates": float(comps * steps), "neuron_updates_active": active,
+          "spikes_between_cores": sum(x[:L]) + sum(win_x) + (sum(dp[1:]) + sum(dn[1:]) + sum(win_d[1:]) if train else 0.0),
+          "host_chip_spikes": host_input_spikes + (target_spikes if train else 0.0),
+          "embedded_core_weight_writes": 0.0, "steps": float(steps)}
+    if train:
+        plastic = sum(sizes[k] * sizes[k + 1] for k in range(L))
+        plastic += sum(sizes[k] * sizes[k + 1] for k in range(1, L))        # the mirrored copies W^T
+        fired_rows = 0.0
+        if wp is not None:
+            for l in range(1, L + 1):                 # W_{l-1} rows: layer l's neurons that fired d in the window
+                d_fired = (np.asarray(wp[l - 1]) + np.asarray(wn[l - 1])) > 0
+                fired_rows += float(d_fired.sum(axis=-1).mean()) * sizes[l - 1]
+                if l < L:                             # W_l^T rows: layer l's neurons that fired x or d
+                    any_fired = d_fired | (np.asarray(wx[l]) > 0)
+                    fired_rows += float(any_fired.sum(axis=-1).mean()) * sizes[l + 1]
+        ev["learning_updates_low"] = fwd_win + bwd_win + fired_rows
+        ev["learning_updates_high"] = fwd_pass + fwd_win + bwd_pass + bwd_win + plastic
+    return ev
+
+
 def _per_layer_cores(cfg: SSNNConfig) -> List[int]:
     from .resources import estimate
     rows = [p for p in estimate(cfg, learning_engine=True).processes if p.name.startswith(("hidden", "output"))]
@@ -150,6 +216,12 @@ def estimate_cost(cfg: SSNNConfig, ev: Dict[str, float], costs: EventCosts = LOI
     share = max(n / c for n, c in zip(cfg.sizes[1:], cores)) / max(1, sum(cfg.sizes[1:]))
     ns_step = ns_work * share / ev["steps"] + costs.barrier_ns
     out = {"energy_mj": pj * 1e-9, "latency_ms": ns_step * ev["steps"] * 1e-6}
+    if "learning_updates_low" in ev:        # the chip configuration: a low and a high bound
+        for tag in ("low", "high"):
+            n = ev[f"learning_updates_{tag}"]
+            out[f"energy_mj_{tag}"] = (pj + n * costs.synaptic_update_pj) * 1e-9
+            out[f"latency_ms_{tag}"] = (ns_step + n * costs.synaptic_update_ns * share / ev["steps"]
+                                        ) * ev["steps"] * 1e-6
     if "learning_updates_min" in ev:
         for tag in ("min", "max"):
             n = ev[f"learning_updates_{tag}"]
@@ -172,10 +244,19 @@ def sample_costs(cfg: SSNNConfig, weights, x_train, y_train, x_test, seed: int =
     ids = np.arange(len(y_train))
     batch = encode_batch(cfg, x_train, y_train, ids, seed, train=True)
     tr = eng.simulate(batch, train=True)          # 'replay': with the window's counts
-    ev_tr = count_events(cfg, tr, True, float(batch.targets.sum(axis=(0, 2)).mean()))
+    targets = float(batch.targets.sum(axis=(0, 2)).mean())
     test_ids = np.arange(len(x_test))
     tb = encode_batch(cfg, x_test, None, test_ids, seed + dyn.TEST_SEED_OFFSET, train=False)
-    ev_te = count_events(cfg, eng.simulate(tb, train=False, forward_only=True), False)
+    te = eng.simulate(tb, train=False, forward_only=True)
+    if cfg.loihi2:
+        # the host sends the input before the relay neurons' dropout: the same trains without it
+        raw = encode_batch(cfg.replace(dropout=(0.0,) + tuple(cfg.dropout[1:]) if cfg.dropout else ()),
+                           x_train, y_train, ids, seed, train=True)
+        ev_tr = count_chip_events(cfg, tr, True, targets, float(raw.inputs.sum(axis=(0, 2)).mean()))
+        ev_te = count_chip_events(cfg, te, False, 0.0, float(tb.inputs.sum(axis=(0, 2)).mean()))
+    else:
+        ev_tr = count_events(cfg, tr, True, targets)
+        ev_te = count_events(cfg, te, False)
     return {"chip": costs.chip, "source": costs.source, "per_event": asdict(costs),
             "training_sample": {"events": ev_tr, **estimate_cost(cfg, ev_tr, costs)},
             "inference": {"events": ev_te, **estimate_cost(cfg, ev_te, costs)},
@@ -186,6 +267,21 @@ def sample_costs(cfg: SSNNConfig, weights, x_train, y_train, x_test, seed: int =
 def lines(result: dict) -> List[str]:
     """Human-readable summary (what ``ssnnbp info --run`` prints)."""
     t, i = result["training_sample"], result["inference"]
+    if "learning_updates_low" in t["events"]:
+        e = t["events"]
+        return [f"Energy and latency estimate of the chip configuration on {result['chip']} ({result['source']}; "
+                f"counted events x per-event figures, no static power; {result['samples_counted']['train']} training "
+                f"and {result['samples_counted']['test']} test samples counted):",
+                f"  per training sample ({e['steps']:.0f} steps): {e['synaptic_ops']:.0f} synaptic ops, "
+                f"{e['neuron_updates']:.0f} neuron updates, {e['learning_updates_low']:.0f}..{e['learning_updates_high']:.0f} "
+                f"learning-engine updates, {e['spikes_between_cores']:.0f} spikes between cores, "
+                f"{e['host_chip_spikes']:.0f} host-chip spikes (not priced), no embedded-core work",
+                f"    energy {t['energy_mj_low']:.4f}..{t['energy_mj_high']:.4f} mJ, "
+                f"latency {t['latency_ms_low']:.3f}..{t['latency_ms_high']:.3f} ms",
+                f"  per inference: {i['events']['synaptic_ops']:.0f} synaptic ops, energy {i['energy_mj']:.5f} mJ, "
+                f"latency {i['latency_ms']:.3f} ms"] + [
+                f"  published: {p['work']}: MNIST {p['mnist_acc']} %, {p['train_mj_per_sample']} mJ and "
+                f"{p['train_ms_per_sample']} ms per training sample" for p in result["published"]]
     out = [f"Energy and latency estimate on {result['chip']} ({result['source']}; counted events x per-event "
            f"figures, no static power; {result['samples_counted']['train']} training and "
            f"{result['samples_counted']['test']} test samples counted):",
@@ -206,5 +302,5 @@ def lines(result: dict) -> List[str]:
     return out
 
 
-__all__ = ["EventCosts", "LOIHI_2018", "RENNER_2024", "EMSTDP_2021", "count_events", "estimate_cost",
+__all__ = ["EventCosts", "LOIHI_2018", "RENNER_2024", "EMSTDP_2021", "count_events", "count_chip_events", "estimate_cost",
            "sample_costs", "lines"]

@@ -170,7 +170,7 @@ def loihi2_rule_strings(shift: int, mirrored: bool) -> dict:
     (``dynamics.learning_shift`` of the base eta): ``dw`` applies the tag at the
     update step, ``dt`` counts the window's coincidences and clears the tag there."""
     count = "2 * x0 * y2 - x0 * y1 * x1" if mirrored else "x0 * y1 - x0 * y2"
-    return {"dw": f"2^-{int(shift) + LOIHI2_LEVEL_SHIFT} * u0 * y3 * t", "dt": f"{count} - u0 * y3 * t"}
+    return {"dw": f"2^-{int(shift) + LOIHI2_LEVEL_SHIFT} * y0 * y3 * t", "dt": f"{count} - y0 * y3 * t"}
 
 
 def loihi2_learning_rule(cfg, layer: int = 0, mirrored: bool = False):
@@ -179,7 +179,11 @@ def loihi2_learning_rule(cfg, layer: int = 0, mirrored: bool = False):
     copy W^T (``mirrored``, a LearningDense with GradedSpikeCfg.OVERWRITE). The
     y traces keep the value the neuron wrote (time constant
     ``learning_engine.NO_DECAY_TAU``), x1 keeps the payload's sign (no decay, no
-    impulse)."""
+    impulse). The update and the tag's clearing depend on y0, the post neuron's
+    back-propagating spike, which the neurons send at the update step only, and
+    only those that fired in the window (whose synapses' tags can be non-zero): so
+    the learning engine visits those synapses once per sample, not every plastic
+    synapse every step (what a u0 dependency costs with t_epoch = 1)."""
     from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
 
     from .dynamics import learning_shift

@@ -106,6 +106,7 @@ class Replay:
                  chip: bool = False, window: int = 0):
         self.plan = dyn.replay_plan(counts, steps)
         self.chip, self.k = chip, 0
+        self.fired = np.zeros(self.plan.n, dtype=bool)   # which neurons fired any train in the window
         if chip:
             self.keys = np.concatenate([dyn.neuron_keys(seed, layer, name, self.plan.n)[units]
                                         for name, units in zip(self.plan.trains, self.plan.units)])
@@ -119,4 +120,7 @@ class Replay:
         else:
             randoms = dyn.replay_randoms(self.rng, (self.plan.draws,))
         self.k += 1
-        return dyn.replay_fire(self.plan, randoms)
+        out = dyn.replay_fire(self.plan, randoms)
+        for spikes in out.values():
+            self.fired |= spikes
+        return out

@@ -30,7 +30,13 @@ class _SendsThirdFactors:
         count = learning and (self.in_replay() if self.R else True)
         m = int(self.eta_scale[0])
         y1, y2, y3 = le.third_factors(dp, dn, count, learning and self.is_last(), m)
-        self.s_out_bap.send(x)
+        if self.chip:
+            # the update step's y0 dependency: only where the window counted (the tags elsewhere are 0),
+            # so the learning engine visits those synapses once per sample
+            replay = self._replay if learning and self.is_last() else None
+            self.s_out_bap.send(replay.fired if replay is not None else np.zeros(np.shape(x), bool))
+        else:
+            self.s_out_bap.send(x)
         self.s_out_y1.send(y1)
         self.s_out_y2.send(y2)
         self.s_out_y3.send(y3)

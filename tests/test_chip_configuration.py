@@ -133,7 +133,8 @@ def test_engine_equals_the_learning_engine_network_in_the_chip_configuration(siz
 def test_the_mirrored_rule_counts_the_forward_rules_coincidences():
     """One replay window through Lava's LearningDense: the forward rule on
     (x, d+, d-) and the mirrored rule on (payload, 8 m x, m x) change W and W^T
-    by the same, stochastically rounded, update."""
+    by the same, stochastically rounded, update, applied at the update step where
+    the post neurons send y0 (their back-propagating spike) and y3."""
     from lava.magma.core.learning.constants import GradedSpikeCfg
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
@@ -166,11 +167,12 @@ def test_the_mirrored_rule_counts_the_forward_rules_coincidences():
     count = np.arange(T)[:, None] < T - 1
     fw = LearningDense(weights=w0.copy(), learning_rule=loihi2_learning_rule(cfg, 1), **fmt)
     y1, y2, _ = le.third_factors(dp, dn, True, False, m)
-    w_fwd = run(fw, x, (y1 * count, y2 * count, np.repeat(y3, 5, 1), 0 * dp))
+    w_fwd = run(fw, x, (y1 * count, y2 * count, np.repeat(y3, 5, 1), np.repeat(y3 > 0, 5, 1)))
     bw = LearningDense(weights=w0.T.copy(), learning_rule=loihi2_learning_rule(cfg, 1, mirrored=True),
                        num_message_bits=3, graded_spike_cfg=GradedSpikeCfg.OVERWRITE, **fmt)
     my1, my2 = le.mirror_factors(x, True, m)
-    w_bwd = run(bw, le.mirror_payload(dp, dn, True), (my1 * count, my2 * count, np.repeat(y3, 6, 1), 0 * x))
+    w_bwd = run(bw, le.mirror_payload(dp, dn, True), (my1 * count, my2 * count, np.repeat(y3, 6, 1),
+                                                       np.repeat(y3 > 0, 6, 1)))
     coincidences = (dp.astype(int) - dn.astype(int)).T @ x.astype(int)
     assert np.any(coincidences)
     assert np.array_equal(w_bwd.T, w_fwd)
