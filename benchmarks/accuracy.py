@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, train_and_read
+from lava_ssnnbp.result_files import machine_info, now, seed_std, train_and_read
 
 HERE = Path(__file__).resolve().parent
 
@@ -74,7 +74,7 @@ def merge_seed(path: Path, seed: int, record: dict, settings: dict) -> dict:
               "seeds_finished": [s for s, _ in done],
               "test_acc_per_seed": accs,
               "test_acc_mean": float(np.mean(accs)) if accs else None,
-              "test_acc_std": float(np.std(accs)) if accs else None,
+              "test_acc_std": seed_std(accs),
               "best_epoch_acc_per_seed": [r["best_acc"] for _, r in done],
               **_val_summary(done),
               "curves": {s: r["curve"] for s, r in sorted(per_seed.items())},
@@ -91,7 +91,7 @@ def _val_summary(done) -> dict:
     vals = [r["val_curve"][-1] for _, r in done if r.get("val_curve")]
     if not vals or len(vals) != len(done):
         return {}
-    return {"val_acc_per_seed": vals, "val_acc_mean": float(np.mean(vals)), "val_acc_std": float(np.std(vals))}
+    return {"val_acc_per_seed": vals, "val_acc_mean": float(np.mean(vals)), "val_acc_std": seed_std(vals)}
 
 
 def _passed_value(argv: list, option: str):

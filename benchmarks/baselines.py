@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, train_and_read
+from lava_ssnnbp.result_files import machine_info, now, seed_std, train_and_read
 
 HERE = Path(__file__).resolve().parent
 
@@ -123,7 +123,7 @@ def merge(path: Path, seed: int, record: dict, settings: dict) -> dict:
     def stats(key):
         v = [r[key] for _, r in done if r.get(key) is not None]
         return {f"{key}_per_seed": v, f"{key}_mean": float(np.mean(v)) if v else None,
-                f"{key}_std": float(np.std(v)) if v else None}
+                f"{key}_std": seed_std(v)}
     result = {"settings": settings, "seeds_finished": [k for k, _ in done],
               **stats("test_acc"), **stats("lava_acc"), **stats("train_wall_s_per_epoch"),
               "peak_rss_mib_max": max((r["peak_rss_mib"] for _, r in done), default=None),

@@ -41,7 +41,8 @@ def accuracy_table(results) -> list:
     for r in results:
         rs, mc = r["run_settings"], r["model_config"]
         model = r["model"]
-        prec = "-" if model == "ann" else ("fixed" if mc.get("fixed_point") else "float")
+        prec = "-" if model == "ann" else ("fixed (Loihi-like: per-synapse rounding, host schedule; not the chip "
+                                           "configuration)" if mc.get("fixed_point") else "float")
         sched = rs.get("eta_schedule", "constant")
         upd = (f"SGD+momentum, lr {rs.get('ann_lr')} {sched}" if model == "ann"
                else (f"mini-batch (B={rs['batch_size']})" if rs["batch_updates"] == "mini-batch"
@@ -56,6 +57,53 @@ def accuracy_table(results) -> list:
                      f"{r['epochs']} | {r['train_samples']}/{r['test_samples']} | {upd} | {_fmt(r)}{unf} | {per_seed} | {best} | "
                      f"{PAPER.get((r['dataset'], model), '-')} | {wall} |")
     return lines
+
+
+def chip_section(results, res: Path) -> list:
+    """The chip configuration (target = "loihi2"): accuracy, and its energy next to the published on-chip learners."""
+    rows = [r for r in results if r.get("target") == "loihi2" or (r.get("model_config") or {}).get("target") == "loihi2"]
+    energy = (_load(res, "energy.json") or {}).get("loihi2")
+    if not rows and not energy:
+        return []
+    out = ["## The chip configuration (`--target loihi2`)", "",
+           "What a Loihi 2 port runs (docs/lava.md, \"The chip configuration\"): 'replay', 9-bit weights at "
+           "exponent -1, the learning engine's shared rounding, W^T mirrored by its own rule, per-neuron random "
+           "generators, relay neurons for the input, one update per sample; the engine equals "
+           "`LearningEngineNetwork` bit for bit in it (tests/test_chip_configuration.py). Fixed point, per sample, "
+           "784-1280-10, dropout 0.2/0.3.", ""]
+    if rows:
+        out += ["| data set | T | T_s | eta schedule (levels of 0.39) | epochs | test acc. % (mean +/- std) | per seed | "
+                "best epoch per seed | wall time per seed | variant |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            rs, mc = r["run_settings"], r["model_config"]
+            sched = rs.get("eta_schedule", "constant")
+            if sched == "step":
+                sched = f"step: x{rs['eta_decay']:g} every {rs['eta_step']} epochs"
+            per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
+            best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
+            wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
+            unf = ("; unfinished seeds (epochs done): " + ", ".join(f"{k}: {e}" for k, e in r["unfinished"].items())
+                   if r["unfinished"] else "")
+            out.append(f"| {r['dataset']} | {r['steps']} | {mc.get('replay_steps') or r['steps']} | {sched} | "
+                       f"{r['epochs']} | {_fmt(r)}{unf} | {per_seed} | {best} | {wall} | {r.get('_tag') or '-'} |")
+    if energy:
+        t = energy
+        out += ["", f"Energy and latency per training sample ({t['sizes']}, T = {t['steps']}, T_s = "
+                f"{t['replay_steps']}; weights of `{Path(t['run']).name}` after {t['epochs_trained']} epochs, "
+                f"test accuracy {t['test_acc']:.2f} %), counted events x {t['source']} per-event figures "
+                f"({t['chip']}): low {t['training_mJ_per_sample']['low']:.3f} mJ, high "
+                f"{t['training_mJ_per_sample']['high']:.3f} mJ; latency {t['training_ms_per_sample']['low']:.2f}.."
+                f"{t['training_ms_per_sample']['high']:.2f} ms; per inference {t['inference_mJ']:.4f} mJ. "
+                f"Low: {t['assumptions']['low']}. High: {t['assumptions']['high']}. "
+                f"Command: `{t['command']}`.", "",
+                "| | MNIST % | training mJ per sample | training ms per sample |", "|---|---|---|---|",
+                f"| ours, the chip configuration (estimate) | {t['test_acc']:.2f} | "
+                f"{t['training_mJ_per_sample']['low']:.3f}..{t['training_mJ_per_sample']['high']:.3f} | "
+                f"{t['training_ms_per_sample']['low']:.2f}..{t['training_ms_per_sample']['high']:.2f} |"]
+        for p in t["published"]:
+            out.append(f"| {p['work']} (measured) | {p['mnist_acc']} | {p['train_mj_per_sample']} | "
+                       f"{p['train_ms_per_sample']} |")
+    return out + [""]
 
 
 def validation_section(results) -> list:
@@ -313,8 +361,9 @@ def energy_section(res: Path) -> list:
     out = []
     r = _load(res, "energy.json")
     if r:
-        first = next(iter(r.values()))
-        out += ["", "## Energy and latency on Loihi, estimated from counted events (`benchmarks/energy.py`)", "",
+        first = next(v for k, v in r.items() if k != "loihi2") if any(k != "loihi2" for k in r) else None
+    if r and first:
+        out += ["", "## Energy and latency on Loihi outside the chip configuration, estimated from counted events (`benchmarks/energy.py`)", "",
                 f"Counted events of the trained learning-engine network (trained with `Engine(learning_engine='lava')`, "
                 f"bit for bit the Lava network) times the per-event figures of {first['source']} "
                 f"({first['chip']}): synaptic op {first['per_event']['synaptic_op_pj']} pJ / "
@@ -332,6 +381,8 @@ def energy_section(res: Path) -> list:
                 "energy mJ (min..max) | latency ms (min..max) | per inference: synaptic ops | energy mJ | latency ms | command |",
                 "|---|---|---|---|---|---|---|---|---|---|"]
         for key, e in r.items():
+            if key == "loihi2":    # in the chip configuration's section
+                continue
             t, i = e["training_sample"], e["inference"]
             out.append(f"| {key} | {e['test_acc_1000']:.1f} | {t['events']['synaptic_ops']:.3g} | "
                        f"{t['events']['learning_updates_min']:.3g}..{t['events']['learning_updates_max']:.3g} | "
@@ -438,9 +489,12 @@ def main(argv=None) -> int:
            "was measured by `benchmarks/accuracy.py` (command lines and settings are in the JSON files).",
            "Accuracy is the test accuracy after the last epoch (argmax of output spike counts for the SNN).",
            "Paper: Biswas, Saraswat, Ganguly 2023 (784-1280-C, WTA + dropout).",
-           "Wall times are those of the 2-core development machine, where 2-3 jobs often shared the cores.", "",
-           "## Accuracy", ""]
-    out += accuracy_table(results) if results else ["No accuracy benchmark has finished yet."]
+           "Wall times are those of the 2-core development machine, where 2-3 jobs often shared the cores.",
+           "Every +/- over seeds is the sample standard deviation (ddof = 1).", ""]
+    out += chip_section(results, args.results)
+    out += ["## Accuracy", ""]
+    other = [r for r in results if (r.get("model_config") or {}).get("target") != "loihi2"]
+    out += accuracy_table(other) if other else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
     out += baselines_section(args.results)
     out += activity_section(args.results) + silent_neurons_section(args.results) + inference_steps_section(args.results) + weight_precision_section(args.results) + update_events_section(args.results) + lava_section(args.results) + learning_engine_section(args.results) + energy_section(args.results) + throughput_section(args.results) + tuning_section(args.results)

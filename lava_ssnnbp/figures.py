@@ -33,6 +33,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .result_files import seed_std
+
 # ------------------------------------------------------------------ constants
 FIG4_VALUES = np.round(np.arange(50) * 0.02, 10)          # [0, 0.02, ..., 0.98]
 FIG4_STEPS = (10, 50, 100, 200, 500, 1000, 5000)
@@ -365,7 +367,7 @@ def load_accuracy_results(results_dir) -> Tuple[List[dict], List[str]]:
             "train_samples": r.get("train_samples"), "test_samples": r.get("test_samples"),
             "seeds_finished": sorted(curves), "curves": curves, "final_per_seed": finals,
             "final_mean": float(np.mean(finals)) if finals else None,
-            "final_std": float(np.std(finals)) if finals else None,
+            "final_std": seed_std(finals),
             "unfinished": r.get("unfinished") or {},
             "wall_s_per_seed": {str(k): float(v) for k, v in (r.get("wall_s_per_seed") or {}).items()
                                 if int(k) in curves},
@@ -402,7 +404,7 @@ def _stats(rec: Optional[dict]) -> dict:
     curves = np.array(list(rec["curves"].values()))        # (seeds, epochs), same length by construction
     return {"finished": True, "n_seeds": int(curves.shape[0]), "seeds": rec["seeds_finished"],
             "epochs": int(curves.shape[1]),
-            "curve_mean": curves.mean(axis=0).tolist(), "curve_std": curves.std(axis=0).tolist(),
+            "curve_mean": curves.mean(axis=0).tolist(), "curve_std": (curves.std(axis=0, ddof=1) if len(curves) > 1 else 0 * curves[0]).tolist(),
             "final_mean": rec["final_mean"], "final_std": rec["final_std"], "final_per_seed": rec["final_per_seed"],
             "best_epoch_mean": float(curves.max(axis=1).mean()),
             "wall_s_per_seed": rec["wall_s_per_seed"], "file": rec["file"],

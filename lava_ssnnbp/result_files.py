@@ -27,6 +27,16 @@ def machine_info(load: bool = True, **extra) -> dict:
     return info
 
 
+def seed_std(values) -> "float | None":
+    """Spread over seeds as every result file and table states it: the sample
+    standard deviation (ddof = 1); 0.0 for one seed, None for none."""
+    import numpy as np
+    v = [float(x) for x in values]
+    if not v:
+        return None
+    return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
+
 def now() -> str:
     """Local time to the second, as result files write it."""
     return time.strftime("%Y-%m-%dT%H:%M:%S")
