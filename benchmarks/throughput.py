@@ -46,10 +46,18 @@ def csv_list(kind, choices=None):
     return parse
 
 
+def _config(sizes, steps, mode, fixed):
+    """The network of a point; 'loihi2' is the chip configuration (fixed point, per sample, T_s <= 63)."""
+    from lava_ssnnbp.config import SSNNConfig
+    if mode == "loihi2":
+        return SSNNConfig.loihi2_config(sizes=tuple(sizes), steps=steps, replay_steps=min(steps, 63), eta=0.3)
+    return SSNNConfig(sizes=tuple(sizes), steps=steps, mode=mode, fixed_point=fixed, eta=0.01)
+
+
 def engine_point(x, y, sizes, steps, mode, fixed, batch, seconds):
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.engine import Engine
-    cfg = SSNNConfig(sizes=tuple(sizes), steps=steps, mode=mode, fixed_point=fixed, eta=0.01)
+    cfg = _config(sizes, steps, mode, fixed)
     eng = Engine(cfg, seed=0)
     pos = 0
 
@@ -131,9 +139,10 @@ def main(argv=None):
     ap.add_argument("--dataset", default="default", help="image source (default: the embedded MNIST subset)")
     ap.add_argument("--hidden", type=int, default=1280, help="hidden neurons (default: 1280)")
     ap.add_argument("--steps", "-T", type=int, default=100, help="time steps per sample (default: 100)")
-    ap.add_argument("--modes", type=csv_list(str, ("rate", "coincidence", "stochastic", "noise", "causal", "replay")),
+    ap.add_argument("--modes", type=csv_list(str, ("rate", "coincidence", "stochastic", "noise", "causal", "replay",
+                                                   "loihi2")),
                     default=["rate", "coincidence", "stochastic", "noise", "replay"],
-                    help="update modes (default: all but causal; 'replay' samples include their T-step replay window)")
+                    help="update modes (default: all but causal; 'replay' samples include their T-step replay window; 'loihi2': the chip configuration, fixed point, batch 1, T_s = min(T, 63))")
     ap.add_argument("--precisions", type=csv_list(str, ("float", "fixed")), default=["float", "fixed"])
     ap.add_argument("--batch-sizes", type=csv_list(int), default=[1, 8, 32, 64, 128, 256],
                     help="samples per update; 1 = per-sample (default: 1,8,32,64,128,256)")
@@ -191,11 +200,13 @@ def main(argv=None):
             for mode in a.modes:
                 if prec == "fixed" and mode == "noise":
                     continue            # noise emulation is float only
+                if mode == "loihi2" and (prec != "fixed" or b != 1):
+                    continue            # the chip configuration: fixed point, one update per sample
                 for b in a.batch_sizes:
                     sps, n, wall, mem, cpu_sps = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
-                         "steps_per_sample": a.steps + SSNNConfig(steps=a.steps, mode=mode).replay_window,
+                         "steps_per_sample": _config(sizes, a.steps, mode, prec == "fixed").steps_per_sample,
                          "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
                          "samples_per_cpu_s": round(cpu_sps, 2),
                          "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,

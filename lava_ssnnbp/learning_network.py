@@ -110,6 +110,8 @@ class LearningEngineNetwork(SSNNBPNetwork):
 
     # ------------------------------------------------------------------ build
     def _build(self):
+        from lava_ssnnbp.processes._lava_runtime import import_lava_runtime
+        import_lava_runtime()      # before any Lava import: tqdm may have fixed multiprocessing's context
         from lava.proc.dense.process import Dense, LearningDense
         from lava.utils.weightutils import SignMode
 

@@ -199,3 +199,17 @@ def test_cli_target_loihi2_records_the_configuration(tmp_path, capsys):
     rc = cli.main(["train", "--target", "loihi2", "--steps", "100", "--out", str(tmp_path / "bad")])
     err = capsys.readouterr().err
     assert rc == 2 and "63 steps" in err
+
+
+@pytest.mark.lava
+def test_the_learning_engine_network_builds_after_multiprocessing_was_set_up():
+    """tqdm fixes multiprocessing's start method before a run reaches Lava (the demo
+    trains in the engine first): the network must still import Lava's runtime."""
+    import subprocess
+    import sys
+    code = ("import multiprocessing as mp; mp.set_start_method('fork'); "
+            "from lava_ssnnbp.config import SSNNConfig; from lava_ssnnbp.learning_network import LearningEngineNetwork; "
+            "net = LearningEngineNetwork(SSNNConfig.loihi2_config(sizes=(8, 4, 2), steps=6, replay_steps=4)); "
+            "net.close(); print('built')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "built" in out.stdout, out.stderr[-2000:]
