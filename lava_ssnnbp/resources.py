@@ -29,7 +29,9 @@ the mapping):
   is 9-bit signed (the width Lava's learning engine holds and clips to), every
   forward plastic synapse has Lava's 9-bit tag (``tag_1``: 8 bits plus sign)
   whatever T, and the backward copy W_k^T is a plain ``Dense`` (no tag),
-  rewritten by the embedded cores after each sample.
+  rewritten by the embedded cores after each sample -- except in the chip
+  configuration (``cfg.target == "loihi2"``), where W_k^T is plastic too (it
+  learns by the mirrored rule) and carries a tag like W_k.
 * **neurocores** per neuron layer (partitioned by postsynaptic neuron, each
   core holding its neurons and their incoming synapses): the largest of
   compartments / neurons per core, synaptic memory / synaptic memory per core,
@@ -229,7 +231,9 @@ def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIH
         n = sizes[l]
         fwd = sizes[l - 1] * n                                   # W_{l-1}: into layer l
         bwd = n * sizes[l + 1] if (learning and l < L) else 0    # copy of W_l for W_l^T (d of layer l+1 -> layer l)
-        plastic = (fwd + (0 if learning_engine else bwd)) if learning else 0
+        # the learning-engine network's W^T: a plain Dense rewritten by the embedded cores, or in the chip
+        # configuration a LearningDense of its own (the mirrored rule), with a tag like W's
+        plastic = (fwd + (bwd if cfg.loihi2 or not learning_engine else 0)) if learning else 0
         fixed = 0
         if l == L:
             fixed += n * (n - 1) if cfg.wta else 0               # WTA on the output core
