@@ -471,7 +471,7 @@ def stat_difference(sa: dict, sb: dict) -> dict:
     for st in (sa, sb):
         n, N = st["n_seeds"], st["settings"].get("test_samples") or 10000
         p = st["final_mean"] / 100
-        seed_var = (st["final_std"] * math.sqrt(n / (n - 1))) ** 2 / n if n > 1 else None
+        seed_var = st["final_std"] ** 2 / n if n > 1 else None      # final_std: the sample std (ddof = 1)
         var += seed_var if seed_var is not None and sa["n_seeds"] > 1 and sb["n_seeds"] > 1 \
             else 1e4 * p * (1 - p) / (N * n)
     diff, se = sa["final_mean"] - sb["final_mean"], math.sqrt(var)

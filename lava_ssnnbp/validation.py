@@ -5,19 +5,14 @@ so a bad array gets the same clear ``ValueError`` whichever simulator it is sent
 """
 from __future__ import annotations
 
-import os
 from typing import Optional, Sequence
 
 import numpy as np
 
+from . import memory
 from .config import ConfigError, SSNNConfig
+from .memory import GiB, size
 
-GiB = 2.0 ** 30
-
-
-def size(n: float) -> str:
-    """Bytes in words: '1.4 GiB', '12 MiB'."""
-    return f"{n / GiB:.1f} GiB" if n >= GiB / 10 else f"{n / 2 ** 20:.0f} MiB"
 
 
 def check_samples(cfg: SSNNConfig, x, y=None, sample_ids: Optional[Sequence[int]] = None, *, train: bool,
@@ -105,22 +100,6 @@ def simulation_bytes(cfg: SSNNConfig, batch: int, train: bool) -> int:
     return int(cfg.steps) * (int(batch) * per_sample + 8 * D)
 
 
-def available_bytes() -> Optional[int]:
-    """Memory this process can still allocate: MemAvailable of /proc/meminfo, else
-    the free physical pages; None where neither is known."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def weight_bytes(cfg: SSNNConfig) -> int:
     """About the memory a network's weights take while it trains: the float64
     initialisation, the engine's copy and a checkpoint's (24 bytes per synapse)."""
@@ -130,7 +109,7 @@ def weight_bytes(cfg: SSNNConfig) -> int:
 def fitting_batch(cfg: SSNNConfig, batch: int, train: bool, weights: bool = False) -> int:
     """The largest batch <= ``batch`` whose simulation fits in the available memory
     (0: none), beside the weights if they are still to be allocated (``weights``)."""
-    avail = available_bytes()
+    avail = memory.available_bytes()
     if avail is None:
         return batch
     room = avail - weights * weight_bytes(cfg) - simulation_bytes(cfg, 0, train)
@@ -146,7 +125,7 @@ def check_memory(cfg: SSNNConfig, batch: int, train: bool, weights: bool = False
     weights, sim = weights * weight_bytes(cfg), simulation_bytes(cfg, batch, train)
     if weights + sim < 2 ** 28:   # 256 MiB: no need to ask the system
         return
-    avail = available_bytes()
+    avail = memory.available_bytes()
     if avail is None or weights + sim <= avail:
         return
     gib = f"{size(avail)} are available"

@@ -154,7 +154,8 @@ def test_load_accuracy_results_keeps_only_finished(results):
     assert any("accuracy_weird.json" in p for p in problems)
     assert any("T100.json: seed 0" in p for p in problems)
     st = F.find_record(recs, "mnist", "stochastic", 50)
-    assert st["final_per_seed"] == [94.0, 96.0] and st["final_mean"] == 95.0 and st["final_std"] == 1.0
+    assert st["final_per_seed"] == [94.0, 96.0] and st["final_mean"] == 95.0
+    assert st["final_std"] == pytest.approx(2 ** 0.5)      # the sample std over seeds (ddof = 1)
     assert F.find_record(recs, "mnist", "stochastic", 100)["curves"] == {}
     assert F.find_record(recs, "mnist", "coincidence", 50)["final_mean"] is None
     recs2, problems2 = F.load_accuracy_results(results / "nowhere")
@@ -167,7 +168,7 @@ def test_fig6_and_fig78_collect_without_fabricating(results, tmp_path):
     s50 = d["series"]["stochastic"]["50"]
     assert s50["finished"] and s50["n_seeds"] == 2
     assert s50["curve_mean"] == pytest.approx([90.5, 92.5, 95.0])
-    assert s50["curve_std"] == pytest.approx([0.5, 0.5, 1.0])
+    assert s50["curve_std"] == pytest.approx([0.5 * 2 ** 0.5, 0.5 * 2 ** 0.5, 2 ** 0.5])   # ddof = 1
     for mode, T in (("stochastic", "100"), ("stochastic", "200"), ("coincidence", "50"), ("rate", "100")):
         s = d["series"][mode][T]
         assert not s["finished"] and "final_mean" not in s and "curve_mean" not in s
@@ -240,7 +241,7 @@ def test_report_and_launch_on_missing_results(results, tmp_path, capsys):
     assert b.main(["--results", str(results), "--figures", str(figs), "report", "--output", str(md)]) == 0
     text = md.read_text()
     assert "Not yet run (`python benchmarks/figures.py fig4`)" in text
-    assert "95.00 +/- 1.00 (n=2, 3 ep.)" in text            # stochastic T=50
+    assert "95.00 +/- 1.41 (n=2, 3 ep.)" in text            # stochastic T=50 (sample std, ddof = 1)
     assert "not yet run" in text and "contradicts" in text
     for name in ("fig6_stochastic_vs_T", "fig78_noise_vs_stochastic", "ablation_wta_dropout"):
         for stem in (name, name + "_sub10k"):      # the fixture has subset results: both protocols are reported
@@ -326,7 +327,7 @@ def test_make_results_keeps_tagged_runs_out_of_the_main_table(tmp_path):
 def test_mode_differences_standard_errors():
     def st(finals, N=2000):
         return {"finished": True, "n_seeds": len(finals), "final_mean": float(np.mean(finals)),
-                "final_std": float(np.std(finals)), "settings": {"test_samples": N}}
+                "final_std": float(np.std(finals, ddof=1)), "settings": {"test_samples": N}}
     one = {"stochastic": {"50": st([95.0])}, "rate": {"50": st([94.0]), "100": st([96.0])}}
     (d,) = F.mode_differences(one, "stochastic", "rate", (50, 100))     # T=100: stochastic missing
     se = 100 * np.sqrt(0.95 * 0.05 / 2000 + 0.94 * 0.06 / 2000)         # binomial, one seed each

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lava_ssnnbp import validation
+from lava_ssnnbp import memory, validation
 from lava_ssnnbp.config import ConfigError, SSNNConfig
 from lava_ssnnbp.engine import Engine
 from lava_ssnnbp.training import RunError, RunSettings
@@ -178,7 +178,7 @@ def test_bad_run_settings(kw):
 
 # ------------------------------------------------------------------ memory
 def test_memory_check_says_what_fits(monkeypatch):
-    monkeypatch.setattr(validation, "available_bytes", lambda: 2 ** 30)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 ** 30)
     cfg = SSNNConfig(sizes=(784, 16, 10), steps=50_000)   # one sample at a time fits, 20 do not
     with pytest.raises(ConfigError, match=r"invalid batch_size: 20 samples .* batch_size <= (\d+) fits") as e:
         validation.check_memory(cfg, 20, train=True)
@@ -207,7 +207,7 @@ def test_evaluation_lowers_its_batch_to_what_fits(monkeypatch):
     x = np.random.default_rng(1).random((40, 6))
     full = evaluate_counts(cfg, Engine(cfg, seed=0).weights, x, 0, progress=False)
     per = validation.simulation_bytes(cfg, 1, False) - validation.simulation_bytes(cfg, 0, False)
-    monkeypatch.setattr(validation, "available_bytes", lambda: validation.simulation_bytes(cfg, 0, False) + 3 * per)
+    monkeypatch.setattr(memory, "available_bytes", lambda: validation.simulation_bytes(cfg, 0, False) + 3 * per)
     assert validation.fitting_batch(cfg, 256, train=False) == 3
     np.testing.assert_array_equal(evaluate_counts(cfg, Engine(cfg, seed=0).weights, x, 0, progress=False), full)
 
@@ -216,7 +216,7 @@ def test_event_frames_that_cannot_fit_are_refused_before_loading(tmp_path, monke
     from lava_ssnnbp.data import DataError, load_dataset
     from lava_ssnnbp.data.nmnist import FRAME, write_synthetic_nmnist
     write_synthetic_nmnist(tmp_path, np.random.default_rng(0).random((3, 784)), np.arange(3), "test")
-    monkeypatch.setattr(validation, "available_bytes", lambda: 3 * 50 * FRAME)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 3 * 50 * FRAME)
     assert load_dataset("nmnist", "test", tmp_path, steps=50, verify=False).x.shape == (3, 50, FRAME)
     with pytest.raises(DataError, match=r"N-MNIST test: 3 samples of 51 frames .* steps <= 50 fits"):
         load_dataset("nmnist", "test", tmp_path, steps=51, verify=False)

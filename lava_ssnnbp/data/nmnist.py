@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import memory
 from .core import DataError, Dataset, stratified_indices
 
 SENSOR = (34, 34, 2)  # x, y, polarity (tonic.datasets.NMNIST.sensor_size)
@@ -117,8 +118,8 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
 
 def _check_frames_fit(n: int, steps: int, split: str):
     """A DataError saying what fits, before allocating frames that cannot fit in memory."""
-    from ..validation import available_bytes, size
-    need, avail = n * steps * FRAME, available_bytes()
+    from ..memory import size
+    need, avail = n * steps * FRAME, memory.available_bytes()
     if avail is not None and need > avail:
         raise DataError(f"N-MNIST {split}: {n} samples of {steps} frames (steps) need {size(need)}, "
                         f"{size(avail)} are available; steps <= {avail // (n * FRAME)} fits "
