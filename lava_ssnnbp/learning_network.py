@@ -191,6 +191,11 @@ class LearningEngineNetwork(SSNNBPNetwork):
                        + list(self.syncs.values()) + ([self.wta] if self.wta else []))
 
     # ------------------------------------------------------------------ weights
+    READ_S_PER_WEIGHT = 2e-4     # ten times Var.get's measured ~20 us per weight: slack for a loaded machine
+
+    def _read_allowance_s(self) -> float:
+        return self.READ_S_PER_WEIGHT * sum(int(w.size) for w in self._weights)
+
     def _read_weights(self) -> List[np.ndarray]:
         # Lava's own model has no pipe: Var.get (about 20 us per weight in Lava 0.10)
         return [np.asarray(syn.weights.get()).astype(np.int32) for syn in self.synapses]

@@ -294,17 +294,22 @@ class SSNNBPNetwork:
         """Current weights per synapse layer, read back from the CoincidenceDense
         models (integer mantissas in fixed point). Copies."""
         if self._weights_stale and self._state["runtime"] is not None:
+            limit = lifecycle.STOP_TIMEOUT_S + self._read_allowance_s()
             try:   # a time limit: workers that died (OOM, kill) would never answer
-                self._weights = lifecycle.call_with_timeout(self._read_weights, lifecycle.STOP_TIMEOUT_S)
+                self._weights = lifecycle.call_with_timeout(self._read_weights, limit)
             except TimeoutError:
                 self._abort()
                 raise RuntimeError(f"the Lava workers did not send the weights within "
-                                   f"{lifecycle.STOP_TIMEOUT_S:g} s; stopped them by force") from None
+                                   f"{limit:g} s; stopped them by force") from None
             except BaseException:
                 self._abort()
                 raise
             self._weights_stale = False
         return [w.copy() for w in self._weights]
+
+    def _read_allowance_s(self) -> float:
+        """Seconds reading the weights may take beyond the workers' answer (the pipes: none)."""
+        return 0.0
 
     def _read_weights(self) -> List[np.ndarray]:
         ws = []

@@ -44,8 +44,8 @@ def test_run_config_maps_every_process(fixed):
     assert cfg.select_tag == tag
     procs = [P.CompositeNeuron, P.OutputCompositeNeuron, P.WinnerTakeAll, P.CoincidenceDense,
              P.SpikeInput, P.TargetGenerator, P.BackwardWeightSync]
-    if fixed:   # the learning-engine neurons exist in fixed point only (Lava's bit-approximate engine)
-        procs += [P.LearningCompositeNeuron, P.LearningOutputCompositeNeuron]
+    if fixed:   # the learning-engine neurons and the chip's relay exist in fixed point only (Lava's bit-approximate engine)
+        procs += [P.LearningCompositeNeuron, P.LearningOutputCompositeNeuron, P.SpikeRelay]
     assert set(cfg.exception_proc_model_map) == set(procs)
     for proc, model in cfg.exception_proc_model_map.items():
         assert model.implements_process is proc
@@ -347,6 +347,7 @@ _BAD_ARGUMENTS = {   # one rejected construction per process class
     "SpikeInput": dict(shape=(4,), steps=5, gain=2.0),
     "TargetGenerator": dict(shape=(4,), steps=5, labels=[7]),
     "BackwardWeightSync": dict(shape=(4,), steps=5),
+    "SpikeRelay": dict(shape=(4,), steps=5, replay_steps=0),
 }
 
 
