@@ -62,8 +62,8 @@ def accuracy_table(results) -> list:
 def chip_section(results, res: Path) -> list:
     """The chip configuration (target = "loihi2"): accuracy, and its energy next to the published on-chip learners."""
     rows = [r for r in results if r.get("target") == "loihi2" or (r.get("model_config") or {}).get("target") == "loihi2"]
-    energy = (_load(res, "energy.json") or {}).get("loihi2")
-    if not rows and not energy:
+    energies = {k: v for k, v in (_load(res, "energy.json") or {}).items() if k.startswith("loihi2")}
+    if not rows and not energies:
         return []
     out = ["## The chip configuration (`--target loihi2`)", "",
            "What a Loihi 2 port runs (docs/lava.md, \"The chip configuration\"): 'replay', 9-bit weights at "
@@ -86,23 +86,23 @@ def chip_section(results, res: Path) -> list:
                    if r["unfinished"] else "")
             out.append(f"| {r['dataset']} | {r['steps']} | {mc.get('replay_steps') or r['steps']} | {sched} | "
                        f"{r['epochs']} | {_fmt(r)}{unf} | {per_seed} | {best} | {wall} | {r.get('_tag') or '-'} |")
-    if energy:
-        t = energy
-        out += ["", f"Energy and latency per training sample ({t['sizes']}, T = {t['steps']}, T_s = "
-                f"{t['replay_steps']}; weights of `{Path(t['run']).name}` after {t['epochs_trained']} epochs, "
-                f"test accuracy {t['test_acc']:.2f} %), counted events x {t['source']} per-event figures "
-                f"({t['chip']}): low {t['training_mJ_per_sample']['low']:.3f} mJ, high "
-                f"{t['training_mJ_per_sample']['high']:.3f} mJ; latency {t['training_ms_per_sample']['low']:.2f}.."
-                f"{t['training_ms_per_sample']['high']:.2f} ms; per inference {t['inference_mJ']:.4f} mJ. "
-                f"Low: {t['assumptions']['low']}. High: {t['assumptions']['high']}. "
-                f"Command: `{t['command']}`.", "",
-                "| | MNIST % | training mJ per sample | training ms per sample |", "|---|---|---|---|",
-                f"| ours, the chip configuration (estimate) | {t['test_acc']:.2f} | "
-                f"{t['training_mJ_per_sample']['low']:.3f}..{t['training_mJ_per_sample']['high']:.3f} | "
-                f"{t['training_ms_per_sample']['low']:.2f}..{t['training_ms_per_sample']['high']:.2f} |"]
-        for p in t["published"]:
-            out.append(f"| {p['work']} (measured) | {p['mnist_acc']} | {p['train_mj_per_sample']} | "
-                       f"{p['train_ms_per_sample']} |")
+    if energies:
+        first = next(iter(energies.values()))
+        out += ["", f"Energy and latency per training sample, counted events x {first['source']} per-event figures "
+                f"({first['chip']}); the weights of the run named, after the epochs it had finished; a model, not a "
+                f"measurement. Low: {first['assumptions']['low']}. High: {first['assumptions']['high']}.", "",
+                "| | T, T_s | MNIST % | training mJ per sample (low..high) | training ms per sample | inference mJ | command |",
+                "|---|---|---|---|---|---|---|"]
+        for key, t in energies.items():
+            out.append(f"| ours: `{key}` (estimate; `{Path(t['run']).name}`) | {t['steps']}, {t['replay_steps']} | "
+                       f"{t['test_acc']:.2f} after {t['epochs_trained']} epochs | "
+                       f"{t['training_mJ_per_sample']['low']:.3f}..{t['training_mJ_per_sample']['high']:.3f} | "
+                       f"{t['training_ms_per_sample']['low']:.2f}..{t['training_ms_per_sample']['high']:.2f} | "
+                       f"{t['inference_mJ']:.4f} | `{t['command']}` |")
+        for p in first["published"]:
+            inf = p["inference_mj"] if p["inference_mj"] is not None else "-"
+            out.append(f"| {p['work']} (measured) | - | {p['mnist_acc']} | {p['train_mj_per_sample']} | "
+                       f"{p['train_ms_per_sample']} | {inf} | |")
     return out + [""]
 
 
@@ -361,7 +361,7 @@ def energy_section(res: Path) -> list:
     out = []
     r = _load(res, "energy.json")
     if r:
-        first = next(v for k, v in r.items() if k != "loihi2") if any(k != "loihi2" for k in r) else None
+        first = next((v for k, v in r.items() if not k.startswith("loihi2")), None)
     if r and first:
         out += ["", "## Energy and latency on Loihi outside the chip configuration, estimated from counted events (`benchmarks/energy.py`)", "",
                 f"Counted events of the trained learning-engine network (trained with `Engine(learning_engine='lava')`, "
@@ -381,7 +381,7 @@ def energy_section(res: Path) -> list:
                 "energy mJ (min..max) | latency ms (min..max) | per inference: synaptic ops | energy mJ | latency ms | command |",
                 "|---|---|---|---|---|---|---|---|---|---|"]
         for key, e in r.items():
-            if key == "loihi2":    # in the chip configuration's section
+            if key.startswith("loihi2"):    # in the chip configuration's section
                 continue
             t, i = e["training_sample"], e["inference"]
             out.append(f"| {key} | {e['test_acc_1000']:.1f} | {t['events']['synaptic_ops']:.3g} | "

@@ -13,7 +13,7 @@
    accuracies on ``--lava-test-samples`` images (each tested in its own
    scheduler) and whether their weights are identical.
 
-Usage: python -m lava_ssnnbp.demo [--epochs 2] [--lava-samples 100] [--out RUN]
+Usage: python -m lava_ssnnbp.demo [--epochs 2] [--lava-samples 40] [--out RUN]
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lava_ssnnbp.demo", description=__doc__.split("\n\n")[0],
                                  epilog="Unlisted options are passed to 'ssnnbp train'.")
     ap.add_argument("--epochs", type=int, default=2, help="engine epochs on the embedded set (default: %(default)s)")
-    ap.add_argument("--lava-samples", type=int, default=100,
+    ap.add_argument("--lava-samples", type=int, default=40,
                     help="training samples for the Lava-vs-engine check; 0 skips it (default: %(default)s)")
     ap.add_argument("--lava-test-samples", type=int, default=50,
                     help="test images for the check (default: %(default)s)")
