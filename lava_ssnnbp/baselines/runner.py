@@ -64,18 +64,27 @@ def learning_rate(settings) -> float:
     return settings.baseline_lr if settings.baseline_lr is not None else DEFAULT_LR[settings.model]
 
 
+def _tssl_bp_choices(settings) -> dict:
+    return {"optimizer": "AdamW (weight decay 0.01), grad norm clip 1, weights clipped to [-4, 4]",
+            "loss": "kernel: 1/2 sum (PSP out - PSP desired)^2", "readout": "summed output PSP"}
+
+
+def _slayer_choices(settings) -> dict:
+    return {"optimizer": "Adam", "neuron": "slayer.block.cuba.Dense (8-bit weights in forward)",
+            "surrogate": {"tau_grad": settings.tau_grad, "scale_grad": settings.scale_grad},
+            "loss": "slayer.loss.SpikeRate(0.8, 0.05, sum)", "readout": "output spike count"}
+
+
+METHOD_CHOICES = {"tssl-bp": _tssl_bp_choices, "slayer": _slayer_choices}   # what each method fixes
+
+
 def describe(settings) -> dict:
     """The method's fixed choices and this run's hyperparameters, for config.json (no torch needed)."""
     common = {"method": settings.model, "lr": learning_rate(settings), "tau_m_steps": settings.tau_m,
               "tau_s_steps": settings.tau_s, "threshold": 1.0, "dropout": None, "conv": settings.conv,
               "input": "(x - 0.1307) / 0.3081 at every step",
               "unused_model_options": "theta, mode, dropout, wta, fixed_point and the other SSNN-BP options"}
-    if settings.model == "tssl-bp":
-        return {**common, "optimizer": "AdamW (weight decay 0.01), grad norm clip 1, weights clipped to [-4, 4]",
-                "loss": "kernel: 1/2 sum (PSP out - PSP desired)^2", "readout": "summed output PSP"}
-    return {**common, "optimizer": "Adam", "neuron": "slayer.block.cuba.Dense (8-bit weights in forward)",
-            "surrogate": {"tau_grad": settings.tau_grad, "scale_grad": settings.scale_grad},
-            "loss": "slayer.loss.SpikeRate(0.8, 0.05, sum)", "readout": "output spike count"}
+    return {**common, **METHOD_CHOICES[settings.model](settings)}
 
 
 # ------------------------------------------------------------------ optimiser state as plain arrays
