@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.training import (RunError, RunSettings, _save_npz, check_chip_settings, eta_at, read_run_folder,
-                                  save_json, save_weights)
-from lava_ssnnbp.training import CHECKPOINT_FORMAT
+from lava_ssnnbp.runs import (CHECKPOINT_FORMAT, RunError, RunSettings, check_chip_settings, eta_at, read_run_folder,
+                              save_json, save_npz, save_weights)
 
 
 def fork(src: Path, dst: Path, epoch: int, **changes) -> Path:
@@ -57,9 +56,9 @@ def fork(src: Path, dst: Path, epoch: int, **changes) -> Path:
         save_json(dst / "metrics.json", {"epochs": folder.metrics})
         save_weights(dst / "weights.npz", folder.weights)
         seen = sum(int(m["train_samples"]) for m in folder.metrics)
-        _save_npz(dst / "checkpoint.npz", {**{f"w{k}": w for k, w in enumerate(folder.weights)},
-                                           "format": np.array(CHECKPOINT_FORMAT), "epoch": np.array(epoch),
-                                           "position": np.array(0), "samples_seen": np.array(seen)})
+        save_npz(dst / "checkpoint.npz", {**{f"w{k}": w for k, w in enumerate(folder.weights)},
+                                          "format": np.array(CHECKPOINT_FORMAT), "epoch": np.array(epoch),
+                                          "position": np.array(0), "samples_seen": np.array(seen)})
         for name in ("metrics.csv", "learning_curve.png"):
             if (src / name).exists():
                 shutil.copy2(src / name, dst / name)

@@ -157,7 +157,7 @@ def _add_model_args(p):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from .training import BACKENDS, BATCH_UPDATES, MODELS, SCHEDULES, RunSettings
+    from .runs import BACKENDS, BATCH_UPDATES, MODELS, SCHEDULES, RunSettings
     rs = RunSettings()
     top = _Parser(prog="ssnnbp", description="SSNN-BP: fully spike-based backpropagation, on-chip learning "
                                              "in Lava processes (Biswas, Saraswat, Ganguly 2023).")
@@ -295,10 +295,10 @@ def _model_defaults(args):
 
 
 def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
-    from .training import TORCH_MODELS
+    from .runs import model_kind
     _model_defaults(args)
     # the torch baselines have no dropout (as published); their run records none
-    dropout = () if args.model in TORCH_MODELS else tuple(args.dropout)
+    dropout = tuple(args.dropout) if model_kind(args.model).records_dropout else ()
     return SSNNConfig(
         sizes=(input_size, *args.hidden, num_classes), steps=args.steps, tau=args.tau, theta=args.theta,
         theta_hidden_grad=args.theta_hidden_grad, theta_out_grad=args.theta_out_grad, reset=args.reset,
@@ -310,7 +310,7 @@ def _config_from_args(args, input_size: int, num_classes: int) -> SSNNConfig:
 
 
 def _settings_from_args(args):
-    from .training import RunSettings
+    from .runs import RunSettings
     return RunSettings(dataset=args.dataset, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
                        model=args.model, backend=args.backend, batch_updates=args.batch_updates,
                        batch_size=args.batch_size, eta_schedule=args.eta_schedule, eta_decay=args.eta_decay,
@@ -321,18 +321,13 @@ def _settings_from_args(args):
                        device=args.device, conv=args.conv)
 
 
-def _run_folder(args) -> Path:
+def _run_folder(args, cfg: SSNNConfig, settings) -> Path:
     """--out, or the default folder under RUNS_ROOT ($SSNNBP_RUNS), checked before any data is loaded."""
-    from .training import RunError, check_run_dir
+    from .runs import RunError, check_run_dir, model_kind
     if args.out:
         return Path(args.out).expanduser()
-    if args.model == "ann":
-        tag = "ann"
-    elif args.model != "snn":
-        tag = f"{args.model}{'-' + args.conv if args.conv else ''}-T{args.steps}"
-    else:
-        tag = f"{args.mode}-T{args.steps}{'-fixed' if args.fixed_point else ''}{'-' + args.target if args.target else ''}"
-    out = RUNS_ROOT / f"{args.dataset}-{tag}-seed{args.seed}"
+    tag = model_kind(settings.model).folder_tag(cfg, settings)
+    out = RUNS_ROOT / f"{settings.dataset}-{tag}-seed{settings.seed}"
     try:
         check_run_dir(out)
     except RunError as e:
@@ -343,17 +338,18 @@ def _run_folder(args) -> Path:
 
 def cmd_train(args) -> int:
     from .data import DATASETS, DataError
-    from .training import TORCH_MODELS, Run, check_eta_warmup
+    from .runs import Run, check_eta_warmup, model_kind
     info = DATASETS[args.dataset]
     _model_defaults(args)
     settings = _settings_from_args(args)
+    kind = model_kind(settings.model)
     from . import kernels
     kernels.set_threads(args.threads)
-    if args.threads is not None and settings.model in TORCH_MODELS:
+    if args.threads is not None and kind.torch_baseline:
         import torch
         torch.set_num_threads(args.threads)
     cfg = _config_from_args(args, int(math.prod(info.input_shape)), info.num_classes)
-    out = _run_folder(args)
+    out = _run_folder(args, cfg, settings)
     Run.check(out, cfg, settings)   # the folder and the memory, before loading any data
     steps = args.steps if args.dataset == "nmnist" else None
     if args.val_samples:
@@ -374,9 +370,8 @@ def cmd_train(args) -> int:
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
     held = f" / {len(val)} validation (held out of train)" if val is not None else ""
-    where = f"in torch (device {settings.device})" if settings.model in ("tssl-bp", "slayer") else \
-        f"backend {settings.backend}"
-    print(f"{run._label()} on {args.dataset}: {len(train)} train{held} / {len(test)} test samples, "
+    where = f"in torch (device {settings.device})" if kind.torch_baseline else f"backend {settings.backend}"
+    print(f"{run.label()} on {args.dataset}: {len(train)} train{held} / {len(test)} test samples, "
           f"{settings.epochs} epochs, {where}; run folder {out}", flush=True)
     t0 = time.time()
     metrics = run.train(train, test, progress=not args.quiet, val_set=val)
@@ -387,14 +382,14 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .training import (TORCH_MODELS, RunError, SpikeActivity, accuracy_from_counts, evaluate_counts,
-                           read_run_folder)
+    from .runs import RunError, SpikeActivity, model_kind, read_run_folder
     folder = read_run_folder(Path(args.run))
     cfg, rs = folder.cfg, folder.settings
+    kind = model_kind(rs.model)
     if folder.weights is None:
         raise RunError(f"{folder.path / 'weights.npz'}: no such file (no epoch of this run has finished)")
     if args.steps is not None:
-        if rs.model != "snn":
+        if not kind.ssnn_bp:
             raise RunError(f"--steps applies to SSNN-BP runs; this run folder holds a {rs.model} network")
         cfg = cfg.with_steps(args.steps)
     weights = folder.weights
@@ -404,24 +399,11 @@ def cmd_evaluate(args) -> int:
     if ds.input_size != cfg.sizes[0] or ds.num_classes != cfg.sizes[-1]:
         raise RunError(f"data set {name} has {ds.input_size} inputs and {ds.num_classes} classes; "
                        f"the network is {'-'.join(map(str, cfg.sizes))}")
-    if args.activity and (rs.model != "snn" or args.backend != "engine"):
+    if args.activity and (not kind.ssnn_bp or args.backend != "engine"):
         raise RunError("--activity needs an SSNN-BP run evaluated with --backend engine")
-    activity = None
-    if rs.model in TORCH_MODELS:
-        acc = _baseline_accuracy(folder, weights, ds, args.backend, progress=not args.quiet)
-    elif rs.model == "ann":
-        from .ann import ANN
-        ann = ANN(list(cfg.sizes), seed=0, dropout=(0.0,) * cfg.n_layers)
-        ann.load_state_dict({**ann.state_dict(), **{f"w{k}": w for k, w in enumerate(weights)}})
-        acc = ann.accuracy(ds.x, ds.y)
-    else:
-        activity = SpikeActivity(cfg) if args.activity else None
-        counts = evaluate_counts(cfg, weights, ds.x, rs.seed, args.backend, progress=not args.quiet,
-                                 activity=activity)
-        acc = accuracy_from_counts(counts, ds.y)
-    at = "" if rs.model == "ann" else f", T = {cfg.steps}"
-    if rs.model in TORCH_MODELS:
-        at += ", in torch" if args.backend == "engine" else ", netx export in Lava"
+    activity = SpikeActivity(cfg) if args.activity else None
+    acc = kind.accuracy(cfg, rs, weights, ds, args.backend, progress=not args.quiet, activity=activity)
+    at = kind.evaluation_note(cfg, args.backend)
     print(f"{name} {args.split}: accuracy {100 * acc:.2f}% on {len(ds)} samples ({args.backend}{at})")
     if activity is not None:
         print(f"forward spike activity over {len(ds)} samples, T = {cfg.steps} (layer 0 = input):")
@@ -433,36 +415,15 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _baseline_accuracy(folder, weights, ds, backend: str, progress: bool) -> float:
-    """Test accuracy of a tssl-bp / slayer run: in torch ('engine'), or exported to netx and run in Lava."""
-    import tempfile
-
-    import numpy as np
-
-    from .baselines import runner
-    from .training import RunError
-    if ds.x.ndim != 2:
-        raise RunError(f"{folder.settings.model} runs take images (n, D), not event frames")
-    net = runner.net_from_settings(folder.cfg, folder.settings, weights)
-    if backend == "engine":
-        return runner.accuracy(net, ds.x, ds.y)
-    from .baselines import lava_export
-    cal = lava_export.calibration_images(folder.settings)
-    with tempfile.TemporaryDirectory() as tmp:
-        ex = lava_export.export_netx(net, Path(tmp) / "net.h5", calibration=cal)
-        spikes = lava_export.run_lava(ex, ds.x, progress=progress)
-    return float(np.mean(net.scores_from_spikes(spikes).argmax(1) == ds.y))
-
-
 def cmd_info(args) -> int:
     from .data import DATASETS, search_dirs
     from .data.registry import describe
-    from .training import read_run_folder, versions
+    from .runs import RunSettings, model_kind, read_run_folder, versions
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     print("data search order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
     for name in sorted(DATASETS):
         print(f"  {name:14s} {describe(name, args.data_dir, verify=args.verify)}")
-    model = "snn"
+    model = RunSettings.model   # without a run: the default model's network
     if args.run:
         folder = read_run_folder(Path(args.run))
         cfg, model = folder.cfg, folder.settings.model
@@ -471,7 +432,7 @@ def cmd_info(args) -> int:
         cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
     n_neurons = sum(cfg.sizes[1:])
     n_syn = sum(a * b for a, b in zip(cfg.sizes[:-1], cfg.sizes[1:]))
-    if model in ("tssl-bp", "slayer"):   # offline baselines: no composite neurons, no on-chip learning
+    if model_kind(model).torch_baseline:   # offline baselines: no composite neurons, no on-chip learning
         print(f"network {'-'.join(map(str, cfg.sizes))} ({model}, trained off chip): {n_neurons} neurons, "
               f"{n_syn} synapses")
         return 0
@@ -492,8 +453,9 @@ def _print_energy_estimate(folder, data_dir):
     events of the run's trained weights on its data set's first samples."""
     from . import energy
     from .data.registry import load_dataset
+    from .runs import model_kind
     cfg, s = folder.cfg, folder.settings
-    if s.model != "snn" or not cfg.fixed_point or cfg.mode not in ("coincidence", "replay"):
+    if not model_kind(s.model).ssnn_bp or not cfg.fixed_point or cfg.mode not in ("coincidence", "replay"):
         print("energy estimate: only for fixed-point SSNN runs with the on-chip rules 'coincidence' or 'replay'")
         return
     try:
@@ -549,7 +511,7 @@ def _naming_option(message: str, options: dict) -> str:
 def main(argv=None) -> int:
     from .data import DataError
     from .lifecycle import WorkerDied
-    from .training import RunError
+    from .runs import RunError
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Benchmark result files: the machine a number was measured on, and one atomic JSON write.
 
 Every script in ``benchmarks/`` ends the same way: record where and when it ran, write its
-result atomically (``training.save_json``: readers never see half a file) and say where it
+result atomically (``runs.save_json``: readers never see half a file) and say where it
 went. They share these two functions so that a result file always names its machine the
 same way. No Lava, no torch.
 """
@@ -47,7 +47,7 @@ def write_result(path, result: dict, show: Optional[str] = "path", indent: int =
     path (``show='path'``), the whole result (``'json'``) or nothing (``None``)."""
     import json
 
-    from .training import save_json
+    from .runs import save_json
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_json(path, result, indent=indent, **dumps_kw)

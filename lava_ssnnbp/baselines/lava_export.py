@@ -209,8 +209,8 @@ def export_netx(net, path, calibration=None, levels: int = INPUT_LEVELS) -> Lava
     import h5py
     import torch
 
-    from .slayer_model import _slayer
-    slayer = _slayer()
+    from .slayer_model import import_slayer
+    slayer = import_slayer()
     nm = net.neuron_model()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

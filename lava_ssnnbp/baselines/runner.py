@@ -1,12 +1,12 @@
 """Training the torch baselines inside a run folder (``ssnnbp train --model tssl-bp|slayer``).
 
-Same folder, files, checkpoints and metrics as the other models
-(:class:`lava_ssnnbp.training.Run`): ``checkpoint.npz`` holds the weights
-``w0, w1, ...`` (N_out, N_in), the optimiser's state as plain arrays
-(``opt_step<i>``, ``opt_m<i>``, ``opt_v<i>`` for parameter i) and the position in
-the epoch, written atomically every ``checkpoint_s`` seconds and after every
-epoch. Training draws nothing at random apart from the initial weights (seeded)
-and the sample order (:func:`~lava_ssnnbp.training.epoch_order`), so a resumed
+Same folder, files, checkpoints, metrics and epoch loop as the other models
+(:class:`lava_ssnnbp.runs.Run`, which drives :class:`TorchLearner`):
+``checkpoint.npz`` holds the weights ``w0, w1, ...`` (N_out, N_in), the optimiser's
+state as plain arrays (``opt_step<i>``, ``opt_m<i>``, ``opt_v<i>`` for parameter i)
+and the position in the epoch, written atomically every ``checkpoint_s`` seconds and
+after every epoch. Training draws nothing at random apart from the initial weights
+(seeded) and the sample order (:func:`~lava_ssnnbp.runs.epoch_order`), so a resumed
 run continues exactly where it stopped. This module imports torch only inside
 its functions.
 """
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 import resource
-import time
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
+from ..runs.errors import RunError
 from . import DEFAULT_LR
 
 EVAL_BATCH = 1000
@@ -64,18 +64,27 @@ def learning_rate(settings) -> float:
     return settings.baseline_lr if settings.baseline_lr is not None else DEFAULT_LR[settings.model]
 
 
+def _tssl_bp_choices(settings) -> dict:
+    return {"optimizer": "AdamW (weight decay 0.01), grad norm clip 1, weights clipped to [-4, 4]",
+            "loss": "kernel: 1/2 sum (PSP out - PSP desired)^2", "readout": "summed output PSP"}
+
+
+def _slayer_choices(settings) -> dict:
+    return {"optimizer": "Adam", "neuron": "slayer.block.cuba.Dense (8-bit weights in forward)",
+            "surrogate": {"tau_grad": settings.tau_grad, "scale_grad": settings.scale_grad},
+            "loss": "slayer.loss.SpikeRate(0.8, 0.05, sum)", "readout": "output spike count"}
+
+
+METHOD_CHOICES = {"tssl-bp": _tssl_bp_choices, "slayer": _slayer_choices}   # what each method fixes
+
+
 def describe(settings) -> dict:
     """The method's fixed choices and this run's hyperparameters, for config.json (no torch needed)."""
     common = {"method": settings.model, "lr": learning_rate(settings), "tau_m_steps": settings.tau_m,
               "tau_s_steps": settings.tau_s, "threshold": 1.0, "dropout": None, "conv": settings.conv,
               "input": "(x - 0.1307) / 0.3081 at every step",
               "unused_model_options": "theta, mode, dropout, wta, fixed_point and the other SSNN-BP options"}
-    if settings.model == "tssl-bp":
-        return {**common, "optimizer": "AdamW (weight decay 0.01), grad norm clip 1, weights clipped to [-4, 4]",
-                "loss": "kernel: 1/2 sum (PSP out - PSP desired)^2", "readout": "summed output PSP"}
-    return {**common, "optimizer": "Adam", "neuron": "slayer.block.cuba.Dense (8-bit weights in forward)",
-            "surrogate": {"tau_grad": settings.tau_grad, "scale_grad": settings.scale_grad},
-            "loss": "slayer.loss.SpikeRate(0.8, 0.05, sum)", "readout": "output spike count"}
+    return {**common, **METHOD_CHOICES[settings.model](settings)}
 
 
 # ------------------------------------------------------------------ optimiser state as plain arrays
@@ -150,94 +159,106 @@ def peak_memory_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-# ------------------------------------------------------------------ training
-def train_run(run, train_set, test_set, progress: bool = True,
-              on_batch: Optional[Callable[[int], None]] = None, val_set=None) -> list:
-    """Train ``run`` (a :class:`~lava_ssnnbp.training.Run` of a baseline) for its remaining epochs."""
-    import torch
-    from tqdm.auto import tqdm
+# ------------------------------------------------------------------ the run's learner
+TORCH_METRICS = ("epoch", "eta", "train_loss", "train_acc", "test_acc", "train_samples", "test_samples",
+                 "train_wall_s", "test_wall_s", "samples_per_s", "peak_rss_mib", "device", "peak_gpu_mib",
+                 "val_acc", "val_samples")
 
-    from ..training import (CheckpointClock, RunError, _check_diverged, _no_bar, epoch_order, eta_at, save_weights)
-    from . import torch_device
-    s, cfg = run.settings, run.cfg
-    if train_set.x.ndim != 2:
-        raise RunError(f"--model {s.model} trains on images (n, D); event frames are not supported yet")
-    try:
-        device = torch_device(s.device)
-    except ValueError as e:
-        raise RunError(f"invalid device: {e}") from None
-    net = net_from_settings(cfg, s).to(device)
-    lr0 = learning_rate(s)
-    opt = net.make_optimizer(lr0)
-    ck = run._load_checkpoint(len(train_set.y))
-    epoch, position, correct, wall_before, loss_sum = len(run.metrics), 0, 0, 0.0, 0.0
-    if ck is not None:
-        net.set_weights([ck[f"w{k}"] for k in range(len(run_weight_shapes(cfg, s)))])
+
+class TorchLearner:
+    """A baseline's network and optimiser as the run's epoch loop drives them
+    (:class:`lava_ssnnbp.runs.learners.Learner`): one optimiser step per batch. Its
+    checkpoint entries are the optimiser's state and, mid-epoch, the epoch's loss so far."""
+    metric_columns = TORCH_METRICS
+
+    def __init__(self, cfg, settings, sample_shape: tuple):
+        from . import torch_device
+        if len(sample_shape) != 1:
+            raise RunError(f"--model {settings.model} trains on images (n, D); event frames are not supported yet")
         try:
-            load_optimizer_arrays(opt, ck)
+            self.device = torch_device(settings.device)
+        except ValueError as e:
+            raise RunError(f"invalid device: {e}") from None
+        self.cfg, self.settings = cfg, settings
+        self.net = net_from_settings(cfg, settings).to(self.device)
+        self.eta = learning_rate(settings)
+        self.opt = self.net.make_optimizer(self.eta)
+        self.samples_per_call = settings.batch_size
+        self.loss_sum = 0.0   # the epoch's summed batch losses
+
+    def restore(self, checkpoint):
+        if checkpoint is None:
+            return
+        self.net.set_weights([checkpoint[f"w{k}"] for k in range(len(run_weight_shapes(self.cfg, self.settings)))])
+        try:
+            load_optimizer_arrays(self.opt, checkpoint)
         except (RuntimeError, ValueError, KeyError) as e:
-            raise RunError(f"{run.checkpoint_path}: optimiser state does not fit the network ({e}); "
-                           "pass --overwrite to start afresh") from None
-        epoch, position = int(ck["epoch"]), int(ck["position"])
-        correct = int(ck["epoch_correct"]) if "epoch_correct" in ck else 0
-        wall_before = float(ck["epoch_wall_s"]) if "epoch_wall_s" in ck else 0.0
-        loss_sum = float(ck["epoch_loss_sum"]) if "epoch_loss_sum" in ck else 0.0
-    x_all, y_all = train_set.x, train_set.y
-    n = len(y_all)
-    while epoch < s.epochs:
-        lr = eta_at(lr0, s, epoch)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        order = epoch_order(s.seed, epoch, n)
-        t0, clock = time.time(), CheckpointClock(s.checkpoint_s)
-        bar = tqdm(total=n, initial=position, desc=f"epoch {epoch + 1}/{s.epochs}", unit="sample",
-                   disable=_no_bar(progress), dynamic_ncols=True)
-        while position < n:
-            idx = order[position:position + s.batch_size]
-            xb = torch.as_tensor(x_all[idx], dtype=torch.float32, device=device)
-            yb = torch.as_tensor(y_all[idx], dtype=torch.int64, device=device)
-            out = net(xb)
-            loss = net.loss(out, yb)
-            opt.zero_grad()
-            loss.backward()
-            net.clip_gradients()
-            opt.step()
-            net.after_step()
-            loss_sum += float(loss.detach())
-            correct += int((net.readout(out.detach()).argmax(1) == yb).sum())
-            position += len(idx)
-            bar.update(len(idx))
-            bar.set_postfix(train_acc=f"{correct / position:.3f}", refresh=False)
-            if on_batch is not None:
-                on_batch(position)
-            if clock.due(position, n):
-                run._save_checkpoint(net.raw_weights(), epoch, position, 0, {
-                    **optimizer_arrays(opt), "epoch_correct": np.array(correct),
-                    "epoch_wall_s": np.array(wall_before + time.time() - t0),
-                    "epoch_loss_sum": np.array(loss_sum)})
-                clock.saved()
-        bar.close()
-        train_wall = wall_before + time.time() - t0
-        weights = net.raw_weights()
-        _check_diverged(weights + [np.asarray(loss_sum)], epoch, lr)
-        t1 = time.time()
-        row = {"epoch": epoch + 1, "eta": lr, "train_loss": loss_sum / n, "train_acc": correct / n,
-               "test_acc": accuracy(net, test_set.x, test_set.y),
-               "train_samples": n, "test_samples": len(test_set.y),
-               "train_wall_s": round(train_wall, 3), "test_wall_s": round(time.time() - t1, 3),
-               "samples_per_s": round(n / max(train_wall, 1e-9), 2),
-               "peak_rss_mib": round(peak_memory_mib(), 1), "device": str(device)}
-        if device.type == "cuda":
-            row["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(device) / 2 ** 20, 1)
-        if val_set is not None:
-            row.update(val_acc=accuracy(net, val_set.x, val_set.y), val_samples=len(val_set.y))
-        run.metrics.append(row)
-        epoch, position, correct, wall_before, loss_sum = epoch + 1, 0, 0, 0.0, 0.0
-        save_weights(run.out / "weights.npz", weights)
-        run._write_metrics()
-        run._save_checkpoint(weights, epoch, 0, 0, optimizer_arrays(opt))
-        if progress:
-            val = f"val {100 * row['val_acc']:.2f}%  " if "val_acc" in row else ""
-            print(f"epoch {row['epoch']}: train {100 * row['train_acc']:.2f}%  {val}"
-                  f"test {100 * row['test_acc']:.2f}%  ({row['samples_per_s']:.0f} samples/s)", flush=True)
-    return run.metrics
+            raise RunError(f"optimiser state does not fit the network ({e})") from None
+        self.loss_sum = float(checkpoint["epoch_loss_sum"]) if "epoch_loss_sum" in checkpoint else 0.0
+
+    def start_epoch(self, epoch, eta):
+        self.set_eta(eta)
+
+    def set_eta(self, eta):
+        for g in self.opt.param_groups:
+            g["lr"] = eta
+
+    def train(self, x, y):
+        import torch
+        xb = torch.as_tensor(x, dtype=torch.float32, device=self.device)
+        yb = torch.as_tensor(y, dtype=torch.int64, device=self.device)
+        out = self.net(xb)
+        loss = self.net.loss(out, yb)
+        self.opt.zero_grad()
+        loss.backward()
+        self.net.clip_gradients()
+        self.opt.step()
+        self.net.after_step()
+        self.loss_sum += float(loss.detach())
+        return self.net.readout(out.detach()).argmax(1).cpu().numpy()
+
+    def end_epoch(self, samples):
+        loss, self.loss_sum = self.loss_sum / samples, 0.0
+        return loss
+
+    def evaluate(self, x, desc, progress):
+        return scores(self.net, x)
+
+    def epoch_metrics(self, test_scores):
+        import torch
+        out = {"peak_rss_mib": round(peak_memory_mib(), 1), "device": str(self.device)}
+        if self.device.type == "cuda":
+            out["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(self.device) / 2 ** 20, 1)
+        return out
+
+    def checkpoint_arrays(self, mid_epoch):
+        return {**optimizer_arrays(self.opt), **({"epoch_loss_sum": np.array(self.loss_sum)} if mid_epoch else {})}
+
+    @property
+    def weights(self):
+        return self.net.raw_weights()
+
+    @property
+    def samples_seen(self):
+        return 0
+
+    def close(self):
+        pass
+
+
+def run_accuracy(cfg, settings, weights, ds, backend: str, progress: bool) -> float:
+    """Accuracy of a trained run's ``weights`` on ``ds``: in torch ('engine'), or exported
+    to netx HDF5 and run in Lava ('lava')."""
+    import tempfile
+    from pathlib import Path
+    if ds.x.ndim != 2:
+        raise RunError(f"{settings.model} runs take images (n, D), not event frames")
+    net = net_from_settings(cfg, settings, weights)
+    if backend == "engine":
+        return accuracy(net, ds.x, ds.y)
+    from . import lava_export
+    cal = lava_export.calibration_images(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        ex = lava_export.export_netx(net, Path(tmp) / "net.h5", calibration=cal)
+        spikes = lava_export.run_lava(ex, ds.x, progress=progress)
+    return float(np.mean(net.scores_from_spikes(spikes).argmax(1) == ds.y))

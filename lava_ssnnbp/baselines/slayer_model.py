@@ -25,7 +25,7 @@ from .tssl_bp import encode_images
 TRUE_RATE, FALSE_RATE = 0.8, 0.05   # spikes per step: 4 of 5 steps as TSSL-BP's desired train
 
 
-def _slayer():
+def import_slayer():
     import_lava_runtime()   # lava-dl imports Lava's runtime
     from lava.lib.dl import slayer
     return slayer
@@ -39,7 +39,7 @@ class SlayerNet(torch.nn.Module):
     def __init__(self, sizes: Sequence[int], steps: int, seed: int = 0, tau_m: float = 5.0,
                  tau_s: float = 3.0, threshold: float = 1.0, tau_grad: float = 0.03, scale_grad: float = 3.0):
         super().__init__()
-        slayer = _slayer()
+        slayer = import_slayer()
         self.sizes, self.steps = tuple(int(n) for n in sizes), int(steps)
         self.tau_m, self.tau_s, self.threshold = float(tau_m), float(tau_s), float(threshold)
         params = {"threshold": self.threshold, "current_decay": 1.0 / self.tau_s,

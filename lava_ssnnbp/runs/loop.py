@@ -1,0 +1,282 @@
+"""A training run in its folder: open (start or resume), the one epoch loop, checkpoints.
+
+Checkpoints are written atomically (temporary file + ``os.replace``) at batch
+boundaries, so a killed run resumes at the last checkpoint and continues
+exactly as if it had never stopped: every random draw is named by
+(seed, sample counter), and the sample order of epoch e is a permutation drawn
+from (seed, e). The loop is the same for every model; what differs is the
+model's learner (:mod:`.learners`), which the registry (:mod:`.models`) supplies.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import numpy as np
+
+from ..config import SSNNConfig
+from .errors import RunError
+from .evaluation import accuracy_from_counts, tqdm_disable
+from .files import RunLock, atomic_write, check_run_dir, jsonable, save_json, save_npz
+from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_run_folder, same_model,
+                     same_settings, versions)
+from .models import ModelKind, model_kind
+from .plots import plot_learning_curve
+from .settings import RunSettings, check_chip_settings, check_eta_warmup, epoch_order, eta_at, eta_factor
+from .weights import check_diverged, save_weights
+
+
+class CheckpointClock:
+    """When a mid-epoch checkpoint is due: ``seconds`` after the last one (a monotonic
+    clock, which never steps back), and never at an epoch's end, where the epoch's own
+    checkpoint follows."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self._last = seconds, time.monotonic()
+
+    def due(self, position: int, total: int) -> bool:
+        return position < total and time.monotonic() - self._last > self.seconds
+
+    def saved(self) -> None:
+        self._last = time.monotonic()
+
+
+@dataclass
+class Run:
+    """A run folder: create or resume with :meth:`open`, then :meth:`train`."""
+    out: Path
+    cfg: SSNNConfig
+    settings: RunSettings
+    metrics: List[dict] = field(default_factory=list)
+
+    _lock: Optional[RunLock] = field(default=None, repr=False, compare=False)
+
+    @property
+    def kind(self) -> ModelKind:
+        """The model's entry in the registry (:mod:`.models`)."""
+        return model_kind(self.settings.model)
+
+    @classmethod
+    def open(cls, out, cfg: SSNNConfig, settings: RunSettings, overwrite: bool = False) -> "Run":
+        """Start a run in ``out``, or resume the one there if its parameters match.
+
+        The run holds the folder's lock (:class:`RunLock`) until :meth:`train`
+        ends or :meth:`close`: a second process gets a RunError instead of
+        training into the same files. A folder with nothing to resume (no
+        checkpoint, weights or metrics, e.g. after a start that failed) is started
+        afresh, whatever its config.json says."""
+        out = Path(out).expanduser()
+        cls.check(out, cfg, settings)
+        lock = RunLock(out)
+        try:
+            has_results = any(os.path.lexists(out / name) for name in PROGRESS_FILES)
+            run = cls._resume(out, cfg, settings) if has_results and not overwrite else cls._start(out, cfg, settings)
+        except BaseException:
+            lock.release()
+            raise
+        run._lock = lock
+        return run
+
+    @staticmethod
+    def check(out, cfg: SSNNConfig, settings: RunSettings):
+        """What :meth:`open` checks before it touches anything: the folder can be
+        written, the chip configuration's settings, and what the model needs (the
+        engine's arrays for a batch fit in memory, the torch device exists)."""
+        check_run_dir(Path(out).expanduser())
+        if cfg.loihi2:
+            check_chip_settings(cfg, settings)
+        model_kind(settings.model).check_run(cfg, settings)
+
+    @classmethod
+    def _resume(cls, out: Path, cfg: SSNNConfig, settings: RunSettings) -> "Run":
+        folder = read_run_folder(out, hint="; pass --overwrite to start afresh")
+        if not (same_model(folder.saved["model"], cfg)
+                and same_settings(folder.saved.get("run", {}), dataclasses.asdict(settings))):
+            raise RunError(f"{out} holds a run with other parameters; pass --overwrite to replace it "
+                           f"or --out to choose another folder")
+        run = cls(out, cfg, settings)
+        # killed between an epoch's metrics and its checkpoint: that epoch is trained again
+        ck_epoch = len(folder.metrics) if folder.checkpoint is None else int(folder.checkpoint["epoch"])
+        run.metrics = folder.metrics[:ck_epoch]
+        return run
+
+    @classmethod
+    def _start(cls, out: Path, cfg: SSNNConfig, settings: RunSettings) -> "Run":
+        for name in RESULT_FILES:
+            path = out / name
+            if path.is_dir() and not path.is_symlink():
+                raise RunError(f"{path} is a folder; a run folder keeps a file of that name there")
+            path.unlink(missing_ok=True)
+        run = cls(out, cfg, settings)
+        record = {"model": jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
+                  **run.kind.config_record(cfg, settings)}
+        save_json(out / "config.json", {**record, "versions": versions(), "command": " ".join(sys.argv),
+                                        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        return run
+
+    def close(self):
+        """Release the run folder's lock (also done when :meth:`train` ends)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def label(self) -> str:
+        """The network in words (the CLI's first line, the learning curve's title)."""
+        return self.kind.label(self.cfg, self.settings)
+
+    @property
+    def finished(self) -> bool:
+        return len(self.metrics) >= self.settings.epochs
+
+    # -------------------------------------------------------------- checkpoints and metrics
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "checkpoint.npz"
+
+    def _save_checkpoint(self, learner, epoch: int, position: int, epoch_so_far: Optional[dict] = None):
+        """The learner's state at ``position`` in ``epoch``; mid-epoch with ``epoch_so_far``
+        (the epoch's correct count and wall time so far)."""
+        arrays = {f"w{k}": w for k, w in enumerate(learner.weights)}
+        arrays.update(format=np.array(CHECKPOINT_FORMAT), epoch=np.array(epoch),
+                      position=np.array(position), samples_seen=np.array(learner.samples_seen))
+        arrays.update(learner.checkpoint_arrays(mid_epoch=epoch_so_far is not None))
+        arrays.update(epoch_so_far or {})
+        save_npz(self.checkpoint_path, arrays)
+
+    def _load_checkpoint(self, n: int) -> Optional[dict]:
+        """The checkpoint to resume from (checked, for a training set of ``n`` samples), or None."""
+        if not os.path.lexists(self.checkpoint_path):
+            return None
+        try:
+            z = read_checkpoint(self.checkpoint_path, self.cfg, self.settings)
+            if int(z["position"]) >= max(n, 1):
+                raise RunError(f"{self.checkpoint_path}: position {int(z['position'])} is beyond the "
+                               f"{n} training samples (another training set?)")
+        except RunError as e:
+            raise RunError(f"{e}; pass --overwrite to start afresh") from None
+        return z
+
+    def _write_metrics(self):
+        save_json(self.out / "metrics.json", {"epochs": self.metrics})
+        if self.metrics:
+            keys = list(self.metrics[0])
+
+            def write(tmp):
+                with open(tmp, "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=keys)
+                    w.writeheader()
+                    w.writerows(self.metrics)
+            atomic_write(self.out / "metrics.csv", write)
+            plot_learning_curve(self.metrics, self.out / "learning_curve.png",
+                                title=f"{self.settings.dataset} {self.label()}")
+
+    # -------------------------------------------------------------- train
+    def train(self, train_set, test_set, progress: bool = True,
+              on_batch: Optional[Callable[[int], None]] = None, val_set=None) -> List[dict]:
+        """Train the remaining epochs; returns the metrics of all epochs.
+
+        ``val_set`` (held-out training images) is scored after every epoch as
+        ``val_acc``: the number to choose hyperparameters on, not ``test_acc``.
+        ``on_batch(samples_done_in_epoch)`` is called after each batch (tests
+        use it to interrupt a run). Progress bars (``progress``) are drawn on a
+        terminal only; elsewhere each epoch prints its one summary line.
+        The folder's lock is held until this returns or raises.
+        """
+        if self._lock is None:
+            self._lock = RunLock(self.out)
+        try:
+            for name, ds in (("training", train_set), ("test", test_set), ("validation", val_set)):
+                if ds is not None and len(ds.y) == 0:
+                    raise RunError(f"the {name} set is empty (0 samples)")
+            with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
+                learner = self.kind.learner(self.cfg, self.settings, train_set.x.shape[1:])
+                try:
+                    return self._train(learner, train_set, test_set, progress, on_batch, val_set)
+                finally:
+                    learner.close()
+        finally:
+            self.close()
+
+    def _train(self, learner, train_set, test_set, progress, on_batch, val_set) -> List[dict]:
+        from tqdm.auto import tqdm
+        s = self.settings
+        x, y = train_set.x, train_set.y
+        n = len(y)
+        ck = self._load_checkpoint(n)
+        try:
+            learner.restore(ck)
+        except RunError as e:
+            if ck is None:
+                raise
+            raise RunError(f"{self.checkpoint_path}: {e}; pass --overwrite to start afresh") from None
+        epoch = int(ck["epoch"]) if ck is not None else len(self.metrics)
+        position = int(ck["position"]) if ck is not None else 0
+        check_eta_warmup(s, n)
+        while epoch < s.epochs:
+            eta = eta_at(learner.eta, s, epoch)
+            order = epoch_order(s.seed, epoch, n)
+            t0, clock = time.time(), CheckpointClock(s.checkpoint_s)
+            wall_before = float(ck["epoch_wall_s"]) if ck is not None and "epoch_wall_s" in ck else 0.0
+            correct = int(ck["epoch_correct"]) if ck is not None and "epoch_correct" in ck else 0
+            ck, predicted = None, None
+            learner.start_epoch(epoch, eta)
+            step = learner.samples_per_call or n
+            bar = tqdm(total=n, initial=position, desc=f"epoch {epoch + 1}/{s.epochs}", unit="sample",
+                       disable=tqdm_disable(progress), dynamic_ncols=True)
+            while position < n:
+                idx = order[position:position + step]
+                if s.eta_warmup:
+                    learner.set_eta(eta * eta_factor(s, learner.samples_seen + len(idx)))
+                predicted = learner.train(x[idx], y[idx])
+                position += len(idx)
+                bar.update(len(idx))
+                if predicted is not None:
+                    correct += int(np.sum(predicted == y[idx]))
+                    bar.set_postfix(train_acc=f"{correct / position:.3f}", refresh=False)
+                if on_batch is not None:
+                    on_batch(position)
+                if clock.due(position, n):
+                    self._save_checkpoint(learner, epoch, position,
+                                          {"epoch_correct": np.array(correct),
+                                           "epoch_wall_s": np.array(wall_before + time.time() - t0)})
+                    clock.saved()
+            bar.close()
+            loss = learner.end_epoch(n)
+            check_diverged(learner.weights + ([np.asarray(loss)] if loss is not None else []), epoch, eta)
+            train_wall = wall_before + time.time() - t0
+            row = {"epoch": epoch + 1, "eta": eta}
+            if loss is not None:
+                row["train_loss"] = loss
+            # a learner that cannot say what it predicted while it learned is scored after the epoch
+            row["train_acc"] = correct / n if predicted is not None else \
+                accuracy_from_counts(learner.evaluate(x, "train", progress), y)
+            t1 = time.time()
+            test_scores = learner.evaluate(test_set.x, "test", progress)
+            row.update(test_acc=accuracy_from_counts(test_scores, test_set.y),
+                       train_samples=n, test_samples=len(test_set.y),
+                       train_wall_s=round(train_wall, 3), test_wall_s=round(time.time() - t1, 3),
+                       samples_per_s=round(n / max(train_wall, 1e-9), 2), **learner.epoch_metrics(test_scores))
+            if val_set is not None:
+                val_scores = learner.evaluate(val_set.x, "val", progress)
+                row.update(val_acc=accuracy_from_counts(val_scores, val_set.y), val_samples=len(val_set.y))
+            self.metrics.append({k: row[k] for k in learner.metric_columns if k in row})
+            epoch, position = epoch + 1, 0
+            save_weights(self.out / "weights.npz", learner.weights)
+            self._write_metrics()
+            self._save_checkpoint(learner, epoch, 0)
+            if progress:
+                print(epoch_line(self.metrics[-1]), flush=True)
+        return self.metrics
+
+
+def epoch_line(row: dict) -> str:
+    """The one line a finished epoch prints."""
+    val = f"val {100 * row['val_acc']:.2f}%  " if "val_acc" in row else ""
+    return (f"epoch {row['epoch']}: train {100 * row['train_acc']:.2f}%  {val}"
+            f"test {100 * row['test_acc']:.2f}%  ({row['samples_per_s']:.0f} samples/s)")
