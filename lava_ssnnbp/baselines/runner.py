@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..runs.errors import RunError
+from ..errors import RunError
 from . import DEFAULT_LR
 
 EVAL_BATCH = 1000

@@ -16,7 +16,7 @@ Modules, each one concern:
 The torch baselines' learner is :class:`lava_ssnnbp.baselines.runner.TorchLearner`
 (imported only when such a run trains).
 """
-from .errors import RunError
+from ..errors import RunError
 from .evaluation import SpikeActivity, accuracy_from_counts, evaluate_counts
 from .files import RunLock, check_run_dir, equal_apart_from, load_npz, save_json, save_npz
 from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, RunFolder, check_run_weights,

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .errors import RunError
+from ..errors import RunError
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]):

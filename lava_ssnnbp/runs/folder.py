@@ -24,7 +24,7 @@ from typing import List, Optional
 import numpy as np
 
 from ..config import ConfigError, SSNNConfig
-from .errors import RunError
+from ..errors import RunError
 from .files import jsonable, load_npz
 from .models import model_kind
 from .settings import RunSettings, with_legacy_values

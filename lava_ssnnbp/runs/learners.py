@@ -14,7 +14,7 @@ from typing import List, Optional, Protocol, Tuple
 import numpy as np
 
 from ..config import SSNNConfig
-from .errors import RunError
+from ..errors import RunError
 from .evaluation import evaluate_counts
 from .weights import check_weights
 

@@ -21,7 +21,7 @@ from typing import Callable, List, Optional
 import numpy as np
 
 from ..config import SSNNConfig
-from .errors import RunError
+from ..errors import RunError
 from .evaluation import accuracy_from_counts, tqdm_disable
 from .files import RunLock, atomic_write, check_run_dir, jsonable, save_json, save_npz
 from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_run_folder, same_model,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Mapping
 import numpy as np
 
 from ..config import SSNNConfig
-from .errors import RunError, setting_error
+from ..errors import RunError, setting_error
 from .weights import check_weights, load_weights
 
 if TYPE_CHECKING:   # annotations only: settings imports this module

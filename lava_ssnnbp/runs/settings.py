@@ -11,7 +11,7 @@ from typing import Optional
 import numpy as np
 
 from ..config import SSNNConfig, coerce
-from .errors import RunError, setting_error
+from ..errors import RunError, setting_error
 from .models import MODEL_KINDS, model_kind
 
 BACKENDS = ("engine", "lava")

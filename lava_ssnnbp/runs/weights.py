@@ -8,7 +8,7 @@ from typing import List, Optional
 import numpy as np
 
 from ..config import SSNNConfig
-from .errors import RunError
+from ..errors import RunError
 from .files import load_npz, save_npz
 
 

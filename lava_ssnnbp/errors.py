@@ -1,4 +1,5 @@
-"""The one error of runs: a run, its settings or its folder cannot be used as asked."""
+"""The one error of runs: a run, its settings or its folder cannot be used as asked (below the
+runs package and the baselines, which raise it both)."""
 
 
 class RunError(ValueError):
