@@ -511,6 +511,7 @@ def _naming_option(message: str, options: dict) -> str:
 def main(argv=None) -> int:
     from .data import DataError
     from .lifecycle import WorkerDied
+    from .errors import RunFault
     from .runs import RunError
     parser = _build_parser()
     try:
@@ -520,6 +521,9 @@ def main(argv=None) -> int:
             return 2
         try:
             return {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
+        except RunFault as e:   # the machine failed the run (a full disk, ...): not bad input
+            print(f"ssnnbp: error: {e}", file=sys.stderr)
+            return 1
         except (ConfigError, RunError) as e:
             raise UsageError(_naming_option(str(e), parser.options[args.command])) from None
     except (UsageError, DataError) as e:

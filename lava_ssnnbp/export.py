@@ -57,6 +57,7 @@ import numpy as np
 from . import dynamics as dyn
 from . import fixed_point as fxp
 from . import lifecycle
+from .atomic import atomic_write
 from .config import SSNNConfig
 
 # netx (lava.lib.dl.netx.utils.optimize_weight_bits) clips weights to [-256, 254]
@@ -188,11 +189,18 @@ def export_netx(cfg: SSNNConfig, weights: Sequence[np.ndarray], path, wta: Optio
     path = Path(path)
     layers = netx_layers(cfg, weights, wta)
     notes = netx_differences(cfg, wta)
-    path.parent.mkdir(parents=True, exist_ok=True)
 
     def string(h, key, s):
         h.create_dataset(key, (1,), "S10", [s.encode("ascii")])
 
+    # written under a temporary name and renamed: a kill mid-export keeps the previous file
+    atomic_write(path, lambda tmp: _write_netx(h5py, tmp, cfg, layers, notes, string))
+    summary = [{"type": l["type"], "shape": l["shape"], **{k: v for k, v in l["neuron"].items() if k != "type"}}
+               for l in layers]
+    return NetxExport(path, exact=not notes, notes=notes, layers=summary)
+
+
+def _write_netx(h5py, path, cfg, layers, notes, string):
     with h5py.File(path, "w") as f:
         f.attrs["generator"] = "lava_ssnnbp.export.export_netx"
         f.attrs["ssnnbp_config"] = json.dumps(cfg.to_dict())
@@ -216,9 +224,6 @@ def export_netx(cfg: SSNNConfig, weights: Sequence[np.ndarray], path, wta: Optio
                     string(h, "neuron/type", value)
                 else:
                     h.create_dataset(f"neuron/{key}", data=value)
-    summary = [{"type": l["type"], "shape": l["shape"], **{k: v for k, v in l["neuron"].items() if k != "type"}}
-               for l in layers]
-    return NetxExport(path, exact=not notes, notes=notes, layers=summary)
 
 
 def run_netx(path, spikes: np.ndarray, chunk: int = 256, clear_buffers: bool = True,

@@ -257,3 +257,26 @@ def test_info_prints_the_loihi_estimate(capsys):
     assert "8192 neurons/core" in out and "neurocores = 1 chip" in out
     assert "on-chip learning" in out and "inference only" in out
     assert "on-chip learning on Lava's learning engine" in out and "9-bit learning tags" in out
+
+
+def test_a_failed_export_keeps_the_previous_file(tmp_path, monkeypatch):
+    """export_netx writes a temporary file and renames it: an export that fails half-way
+    (here: h5py raising while it writes) leaves the earlier export untouched."""
+    import h5py
+    from lava_ssnnbp.config import SSNNConfig
+    from lava_ssnnbp.export import export_netx
+    cfg = SSNNConfig(sizes=(6, 4, 3), steps=8, fixed_point=True)
+    ws = [np.ones((4, 6), np.int64), np.ones((3, 4), np.int64)]
+    path = tmp_path / "net.h5"
+    export_netx(cfg, ws, path)
+    before = path.read_bytes()
+    real = h5py.Group.create_dataset
+
+    def fail_on_weights(self, name, *a, **k):
+        if name == "weight":
+            raise OSError("disk full while exporting")
+        return real(self, name, *a, **k)
+    monkeypatch.setattr(h5py.Group, "create_dataset", fail_on_weights)
+    with pytest.raises(OSError, match="disk full"):
+        export_netx(cfg, [2 * w for w in ws], path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["net.h5"]
