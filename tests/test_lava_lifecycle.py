@@ -205,6 +205,48 @@ def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
             net._abort()
 
 
+@pytest.mark.parametrize("fault", ["SIGSTOP", "exception"])
+def test_a_worker_that_stops_answering_ends_the_run_with_an_error(fault, monkeypatch):
+    """A worker stopped (SIGSTOP) or ended by an exception of its own (exit code 0)
+    answers nothing; Lava would wait for good. The run raises WorkerDied naming it
+    within a few seconds, and the runtime is stopped."""
+    before = lava_children()
+    x = np.random.default_rng(0).random((2, 20))
+    net = SSNNBPNetwork(CFG, seed=1)
+    errors = []
+
+    def train():
+        try:
+            net.train(x, [0, 1])
+        except lifecycle.WorkerDied as e:
+            errors.append(str(e))
+
+    try:
+        net.train(x[:1], [0])
+        victim = net._state["runtime"]._messaging_infrastructure.actors[0]
+        if fault == "SIGSTOP":
+            os.kill(victim.pid, signal.SIGSTOP)
+        else:   # as a worker ends after reporting an exception: exit code 0
+            os.kill(victim.pid, signal.SIGKILL)
+            mp.Process.join(victim)
+            monkeypatch.setattr(type(victim), "exitcode", property(lambda self: 0 if self is victim else None))
+        t = threading.Thread(target=train, daemon=True)
+        t.start()
+        t.join(procs.DEADLINE_S)                    # a hang fails the test instead of blocking it
+        assert not t.is_alive(), "the run blocked"
+        want = "stopped (SIGSTOP?)" if fault == "SIGSTOP" else "exit code 0: an exception inside it"
+        assert len(errors) == 1 and f"pid {victim.pid}" in errors[0] and want in errors[0], errors
+        assert net.closed and lava_children() == before
+    finally:
+        if fault == "SIGSTOP":
+            try:
+                os.kill(victim.pid, signal.SIGKILL)
+            except (OSError, UnboundLocalError):
+                pass
+        if not net.closed:
+            net._abort()
+
+
 # a main process with a running network: writes its segments' names, then waits;
 # argv[2] == "thread": the runtime is started by a thread that has ended since
 KILLED_MAIN = """
@@ -450,3 +492,28 @@ def test_lava_imports_after_the_engine_trained_with_numba_threads():
             "assert mp.get_start_method(allow_none=True) is None; "
             "import lava.magma.runtime.message_infrastructure.multiprocessing; print('ok')")
     assert procs.python_output(code).strip() == "ok"
+
+
+def test_one_network_refuses_a_second_call_from_another_thread():
+    """A network's Lava runtime is one pipeline: a call while another thread's call runs
+    would interleave their samples and wait for good. It is refused in one error."""
+    x = np.random.default_rng(0).random((40, 20))
+    net = SSNNBPNetwork(CFG, seed=1)
+    done = []
+    try:
+        t = threading.Thread(target=lambda: done.append(net.predict(x)), daemon=True)
+        t.start()
+        assert procs.wait_for(lambda: net._in_use.locked() or not t.is_alive())
+        if t.is_alive():   # (on a machine fast enough to finish first there is nothing to refuse)
+            with pytest.raises(RuntimeError, match="running samples in another thread"):
+                net.predict(x[:1])
+        t.join(10 * procs.DEADLINE_S)     # starting Lava and 40 samples: ~40 s on a loaded 2-core machine
+        assert not t.is_alive() and len(done) == 1 and done[0].shape == (40,)
+    finally:
+        net.close()
+
+
+@pytest.mark.parametrize("name,value", [("first_sample", -1), ("seed", -3), ("first_sample", 1.5), ("chunk", 0)])
+def test_network_arguments_that_name_no_random_stream_are_refused(name, value):
+    with pytest.raises(ValueError, match=name):
+        SSNNBPNetwork(CFG, **{name: value})

@@ -223,3 +223,22 @@ def test_a_damaged_state_file_is_one_error(tmp_path):
         (tmp_path / "state.json").write_text(text)
         with pytest.raises(RunError, match=why):
             read_run_folder(tmp_path)
+
+
+@pytest.mark.parametrize("name,content,why", [
+    ("config.json", '{"model": {"steps": ' + "9" * 5000 + "}}", "not valid JSON"),
+    ("config.json", "[" * 200_000 + "]" * 200_000, "not valid JSON"),
+    ("config.json", None, "not a regular file"),
+    ("state.json", None, "not a regular file"),
+])
+def test_pathological_run_files_are_one_error(tmp_path, name, content, why):
+    """A 5,000-digit integer, 200,000 nested arrays, or a FIFO (whose read would block for
+    good) where a run folder keeps a file: one RunError naming it."""
+    run_to_end(tmp_path, ONE_EPOCH)
+    (tmp_path / name).unlink()
+    if content is None:
+        os.mkfifo(tmp_path / name)
+    else:
+        (tmp_path / name).write_text(content)
+    with pytest.raises(RunError, match=f"{name}: .*{why}"):
+        read_run_folder(tmp_path)

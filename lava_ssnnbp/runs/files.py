@@ -11,6 +11,7 @@ import fcntl
 import io
 import json
 import os
+import stat
 import weakref
 from pathlib import Path
 from typing import Callable, Optional
@@ -79,9 +80,20 @@ def jsonable(d: dict) -> dict:
     return json.loads(json.dumps(d))
 
 
+def open_regular(path, limit: Optional[int] = None) -> bytes:
+    """The bytes of a regular file (at most ``limit``): a FIFO, device or folder under a run
+    folder's file name is refused at once instead of blocking a read for good."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RunError(f"{path}: not a regular file")
+        return f.read() if limit is None else f.read(limit)
+
+
 def load_npz(path) -> dict:
     """Arrays of an npz file we wrote (never unpickles)."""
     try:
+        open_regular(path, 0)
         with open(path, "rb") as f:
             if f.read(4) != b"PK\x03\x04":
                 raise RunError(f"{path}: not an npz file (no zip archive)")

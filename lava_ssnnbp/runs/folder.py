@@ -29,7 +29,7 @@ import numpy as np
 
 from ..config import ConfigError, SSNNConfig
 from ..errors import RunError
-from .files import jsonable, load_npz
+from .files import jsonable, load_npz, open_regular
 from .models import model_kind
 from .settings import RunSettings, with_legacy_values
 from .state import STATE_FILE, read_committed
@@ -41,15 +41,22 @@ CHECKPOINT_COUNTERS = ("format", "epoch", "position", "samples_seen")
 EPOCH_SO_FAR = ("epoch_correct", "epoch_wall_s")   # a mid-epoch checkpoint's part of the epoch's metrics
 
 
+MAX_JSON_BYTES = 64 << 20   # far above any config or metrics file 'ssnnbp train' writes
+
+
 def _read_json(path: Path, what: str):
     try:
-        return json.loads(path.read_text())
+        data = open_regular(path, MAX_JSON_BYTES + 1)
+        if len(data) > MAX_JSON_BYTES:
+            raise RunError(f"{path}: larger than {MAX_JSON_BYTES >> 20} MiB; not {what} written by 'ssnnbp train'")
+        return json.loads(data.decode())
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError) as e:
         raise RunError(f"{path}: cannot be read ({getattr(e, 'strerror', None) or e})") from None
-    except json.JSONDecodeError as e:
-        raise RunError(f"{path}: not valid JSON ({e}); not {what} written by 'ssnnbp train'") from None
+    except (ValueError, RecursionError) as e:   # JSONDecodeError, an integer of 5,000 digits, deep nesting
+        why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+        raise RunError(f"{path}: not valid JSON ({why}); not {what} written by 'ssnnbp train'") from None
 
 
 def read_run_config(run: Path):

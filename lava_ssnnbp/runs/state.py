@@ -33,6 +33,7 @@ from typing import BinaryIO, Callable, Dict, Optional, Tuple, TypeVar, Union
 
 from ..atomic import replace_file, write_synced
 from ..errors import RunError, RunFault
+from .files import open_regular
 
 STATE_FILE = "state.json"
 STATE_DIR = "state"
@@ -88,8 +89,7 @@ def read_manifest(run) -> Optional[Manifest]:
     (a new folder, or one written before this layout)."""
     path = Path(run) / STATE_FILE
     try:
-        with open(path, "rb") as f:
-            data = f.read(_MAX_MANIFEST_BYTES + 1)
+        data = open_regular(path, _MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         return None
     except OSError as e:
