@@ -7,8 +7,9 @@ without a time limit. Here:
 * :func:`worker_guard` -- processes forked inside it die with the main
   process (``PR_SET_PDEATHSIG``: a main process killed by SIGKILL or the OOM
   killer leaves no workers, and so no ``/dev/shm`` segments, behind) and
-  ignore SIGINT and SIGHUP (Ctrl-C and a closed terminal reach the whole
-  process group; the main process alone decides how to stop them).
+  ignore SIGINT, SIGHUP and SIGTERM (Ctrl-C, a closed terminal and a kill of
+  the process group reach every worker; the main process alone decides how to
+  stop them).
 * :func:`call_watching_workers` -- a blocking run that raises
   :class:`WorkerDied` when a worker is killed, ends on an exception or is
   stopped mid-run (Lava would wait for its answer for good).
@@ -57,10 +58,11 @@ def _after_fork_in_child():
         return
     _local.parent = None                  # the worker's own children are not guarded
     parent, on_main_thread = guard
-    # Ctrl-C and a closed terminal (SIGHUP) reach the whole process group: the main process
-    # alone decides how to stop the workers (and the shared-memory manager unlinks its segments)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # Ctrl-C, a closed terminal (SIGHUP) and a SIGTERM to the process group reach every worker:
+    # the main process alone decides how to stop them (and the shared-memory manager unlinks its
+    # segments when asked; killed first, it would leave them); a forced stop uses SIGKILL
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     # the death signal follows the forking *thread*: off the main thread, poll instead
     if not (on_main_thread and _set_pdeathsig()):
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="ssnnbp-parent-watch").start()
@@ -72,10 +74,26 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _resource_tracker_ignoring_hangups():
+    """multiprocessing's resource tracker is started by exec, so the fork hook above never
+    runs in it, and it keeps only the signals its starter ignored: started with SIGHUP
+    ignored, a closed terminal does not kill it mid-run (it ignores SIGINT and SIGTERM
+    itself), and the shared memory it tracks is not leaked."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import resource_tracker
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, old)
+
+
 @contextlib.contextmanager
 def worker_guard():
     """Processes this thread forks inside the block (a Lava runtime's workers)
-    get SIGKILL when this process dies, and ignore SIGINT."""
+    get SIGKILL when this process dies, and ignore SIGINT, SIGHUP and SIGTERM."""
+    _resource_tracker_ignoring_hangups()
     before = getattr(_local, "parent", None)
     _local.parent = (os.getpid(), threading.current_thread() is threading.main_thread())
     try:
@@ -210,7 +228,7 @@ def _reap(p: mp.Process):
     """Terminate, then kill, one worker; tolerates one that is already closed
     (a timed-out graceful stop may still be joining it in its thread)."""
     try:
-        for end in (p.terminate, p.kill):
+        for end in (p.terminate, p.kill):   # (a guarded worker ignores SIGTERM: SIGKILL follows)
             if not p.is_alive():
                 return
             end()
@@ -225,8 +243,7 @@ def _force_stop(runtime):
     for a in actors:
         try:
             if a.is_alive():
-                a.terminate()   # all at once: they wait on each other
-                os.kill(a.pid, signal.SIGCONT)   # a stopped worker acts on SIGTERM only once continued
+                a.kill()        # all at once: they wait on each other (they ignore SIGTERM, see above)
         except (ValueError, OSError):
             pass
     for a in actors:
