@@ -174,14 +174,14 @@ def test_close_after_the_workers_died_does_not_hang(monkeypatch, learned):
             net._abort()
 
 
-def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
-    """Lava waits for good for the answer of a worker that died (the OOM
-    killer, a kill); the next run raises WorkerDied naming it, and the rest of
-    the runtime is stopped."""
+def _worker_fault_ends_the_next_run(fault):
+    """Train one sample, do ``fault(victim)`` to a worker, then train again in a thread:
+    that run must raise WorkerDied (never block) and stop the runtime. Returns the
+    error's message and the victim."""
     before = lava_children()
     x = np.random.default_rng(0).random((2, 20))
     net = SSNNBPNetwork(CFG, seed=1)
-    errors = []
+    errors, victim = [], None
 
     def train():
         try:
@@ -192,17 +192,32 @@ def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
     try:
         net.train(x[:1], [0])
         victim = net._state["runtime"]._messaging_infrastructure.actors[0]
-        os.kill(victim.pid, signal.SIGKILL)
-        mp.Process.join(victim)
+        fault(victim)
         t = threading.Thread(target=train, daemon=True)
         t.start()
         t.join(procs.DEADLINE_S)                    # a hang fails the test instead of blocking it
         assert not t.is_alive(), "the run blocked"
-        assert len(errors) == 1 and f"pid {victim.pid}, exit code -9" in errors[0], errors
+        assert len(errors) == 1 and f"pid {victim.pid}" in errors[0], errors
         assert net.closed and lava_children() == before
+        return errors[0], victim
     finally:
+        if victim is not None and lifecycle._state(victim.pid) in ("T", "t"):   # a stopped one left over
+            os.kill(victim.pid, signal.SIGKILL)
         if not net.closed:
             net._abort()
+
+
+def _kill(victim):
+    os.kill(victim.pid, signal.SIGKILL)
+    mp.Process.join(victim)
+
+
+def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
+    """Lava waits for good for the answer of a worker that died (the OOM
+    killer, a kill); the next run raises WorkerDied naming it, and the rest of
+    the runtime is stopped."""
+    error, victim = _worker_fault_ends_the_next_run(_kill)
+    assert f"pid {victim.pid}, exit code -9" in error
 
 
 @pytest.mark.parametrize("fault", ["SIGSTOP", "exception"])
@@ -210,41 +225,14 @@ def test_a_worker_that_stops_answering_ends_the_run_with_an_error(fault, monkeyp
     """A worker stopped (SIGSTOP) or ended by an exception of its own (exit code 0)
     answers nothing; Lava would wait for good. The run raises WorkerDied naming it
     within a few seconds, and the runtime is stopped."""
-    before = lava_children()
-    x = np.random.default_rng(0).random((2, 20))
-    net = SSNNBPNetwork(CFG, seed=1)
-    errors = []
+    def stop(victim):
+        os.kill(victim.pid, signal.SIGSTOP)
 
-    def train():
-        try:
-            net.train(x, [0, 1])
-        except lifecycle.WorkerDied as e:
-            errors.append(str(e))
-
-    try:
-        net.train(x[:1], [0])
-        victim = net._state["runtime"]._messaging_infrastructure.actors[0]
-        if fault == "SIGSTOP":
-            os.kill(victim.pid, signal.SIGSTOP)
-        else:   # as a worker ends after reporting an exception: exit code 0
-            os.kill(victim.pid, signal.SIGKILL)
-            mp.Process.join(victim)
-            monkeypatch.setattr(type(victim), "exitcode", property(lambda self: 0 if self is victim else None))
-        t = threading.Thread(target=train, daemon=True)
-        t.start()
-        t.join(procs.DEADLINE_S)                    # a hang fails the test instead of blocking it
-        assert not t.is_alive(), "the run blocked"
-        want = "stopped (SIGSTOP?)" if fault == "SIGSTOP" else "exit code 0: an exception inside it"
-        assert len(errors) == 1 and f"pid {victim.pid}" in errors[0] and want in errors[0], errors
-        assert net.closed and lava_children() == before
-    finally:
-        if fault == "SIGSTOP":
-            try:
-                os.kill(victim.pid, signal.SIGKILL)
-            except (OSError, UnboundLocalError):
-                pass
-        if not net.closed:
-            net._abort()
+    def end_with_exit_code_0(victim):   # as a worker ends after reporting an exception
+        _kill(victim)
+        monkeypatch.setattr(type(victim), "exitcode", property(lambda self: 0 if self is victim else None))
+    error, _ = _worker_fault_ends_the_next_run(stop if fault == "SIGSTOP" else end_with_exit_code_0)
+    assert ("stopped (SIGSTOP?)" if fault == "SIGSTOP" else "exit code 0: an exception inside it") in error
 
 
 # a main process with a running network: writes its segments' names, then waits;
