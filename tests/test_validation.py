@@ -220,3 +220,28 @@ def test_event_frames_that_cannot_fit_are_refused_before_loading(tmp_path, monke
     assert load_dataset("nmnist", "test", tmp_path, steps=50, verify=False).x.shape == (3, 50, FRAME)
     with pytest.raises(DataError, match=r"N-MNIST test: 3 samples of 51 frames .* steps <= 50 fits"):
         load_dataset("nmnist", "test", tmp_path, steps=51, verify=False)
+
+
+# ------------------------------------------------------------------ Engine arguments
+@pytest.mark.parametrize("fixed", [False, True])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int64, np.uint8, np.float16, np.complex64, np.bool_, "abc"])
+def test_engine_refuses_a_dtype_that_cannot_hold_the_network(fixed, dtype):
+    """int8 for a float network made weights almost all 0; fixed point computes in int32."""
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        Engine(CFG.replace(fixed_point=fixed), seed=0, dtype=dtype)
+
+
+def test_engine_dtypes_that_hold_the_network():
+    for dtype in (np.float32, np.float64, "float64"):
+        assert Engine(CFG, seed=0, dtype=dtype).weights[0].dtype == np.dtype(dtype)
+    for dtype in (np.float32, np.float64, np.int32):   # fixed point: int32 whatever dtype
+        assert Engine(CFG.replace(fixed_point=True), seed=0, dtype=dtype).weights[0].dtype == np.int32
+    with pytest.raises(ValueError, match="int32"):
+        Engine(CFG, seed=0, dtype=np.int32)
+
+
+@pytest.mark.parametrize("seed", [None, 2.5, 2.0, -1, True, "0"])
+def test_engine_seed_must_be_an_integer(seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0 \(it names random streams\), got"):
+        Engine(CFG, seed=seed)
+    assert Engine(CFG, seed=np.int64(3)).seed == 3
