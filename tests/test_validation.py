@@ -245,3 +245,33 @@ def test_engine_seed_must_be_an_integer(seed):
     with pytest.raises(ValueError, match=r"seed must be an integer >= 0 \(it names random streams\), got"):
         Engine(CFG, seed=seed)
     assert Engine(CFG, seed=np.int64(3)).seed == 3
+
+
+def _weights(cfg=CFG):
+    return Engine(cfg, seed=0, dtype=np.float64).weights
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda w: {"w0": w[0], "w1": w[1]}, r"weights must be a list of 2 arrays .* got dict"),
+    (lambda w: "w0", r"weights must be a list of 2 arrays .* got str"),
+    (lambda w: iter(w), r"weights must be a list of 2 arrays .* got list_iterator"),
+    (lambda w: [w[1], w[0]], r"layer 0 must have shape \(5, 6\), got \(3, 5\) \(the shape of layer 1: layers in the "
+                             r"wrong order\?\)"),
+    (lambda w: [w[0].T, w[1].T], r"layer 0 must have shape \(5, 6\), got \(6, 5\) \(transposed\?"),
+    (lambda w: [np.ones((5, 6), int), w[1]], r"layer 0 are integers \(int64\) but the network is floating point"),
+    (lambda w: [w[0], np.round(w[1] * 64).astype(np.int8)], r"layer 1 are integers \(int8\)"),
+])
+def test_engine_refuses_weights_that_are_not_the_networks(make, match):
+    """One ValueError for API misuse that used to end deep inside (or, for integers given to a
+    float network, be used as float weights: mantissas read 64 times too large)."""
+    with pytest.raises(ValueError, match=match):
+        Engine(CFG, make(_weights()), seed=0)
+
+
+def test_integer_mantissas_still_go_to_a_fixed_point_network_and_floats_to_a_float_one():
+    fixed = CFG.replace(fixed_point=True)
+    w = _weights(fixed)
+    assert w[0].dtype == np.int32 and Engine(fixed, w, seed=0).weights[0].dtype == np.int32
+    assert Engine(fixed, [a.astype(np.float64) for a in w], seed=0).weights[0].dtype == np.int32
+    assert Engine(CFG, [a.astype(np.float32) for a in _weights()], seed=0, dtype=np.float64).weights[0].dtype == np.float64
+    assert Engine(CFG, tuple(_weights()), seed=0).weights[1].shape == (3, 5)
