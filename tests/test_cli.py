@@ -57,6 +57,7 @@ def one_error_line(capsys, argv, *needles):
     (["train", *TINY, "--eta-warmup", str(10 ** 9)], ["eta_warmup", "1000000000", "never"]),
     (["train", *TINY, "--val-samples", "6000"], ["val_samples", "6000"]),
     (["nonsense"], ["nonsense"]),
+    (["train", *TINY, "--model", "tssl-bp", "--conv", ""], ["argument --conv", "empty"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, needles):
     one_error_line(capsys, argv, *needles)

@@ -170,7 +170,9 @@ def test_every_float_setting_needs_a_finite_number(name, value):
 
 
 @pytest.mark.parametrize("kw", [dict(seed=-1), dict(seed="abc"), dict(seed=1.5), dict(epochs=True),
-                                dict(train_samples=2.0), dict(dataset=5), dict(ann_momentum=1.0)])
+                                dict(train_samples=2.0), dict(dataset=5), dict(ann_momentum=1.0),
+                                dict(dataset="mnsit"), dict(dataset="MNIST"), dict(dataset=""),
+                                dict(conv="", model="tssl-bp"), dict(conv=" ", model="tssl-bp"), dict(conv="")])
 def test_bad_run_settings(kw):
     with pytest.raises(RunError, match=f"invalid {next(iter(kw))}"):
         RunSettings(**kw)

@@ -198,7 +198,7 @@ class TorchBaselineKind(ModelKind):
             from ..baselines import conv_shapes
             from ..data import DATASETS
             try:
-                conv_shapes(s.conv, DATASETS[s.dataset].input_shape if s.dataset in DATASETS else (28, 28))
+                conv_shapes(s.conv, DATASETS[s.dataset].input_shape)
             except ValueError as e:
                 bad("conv", str(e))
 
