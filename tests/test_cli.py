@@ -398,6 +398,30 @@ def test_run_folder_that_is_a_file(capsys, tmp_path, monkeypatch):
     one_error_line(capsys, ["train", *TINY], str(f), "$SSNNBP_RUNS")
 
 
+@pytest.mark.parametrize("argv,option", [
+    (["train", *TINY, "--out", ""], "--out"),
+    (["train", *TINY, "--out", " "], "--out"),
+    (["train", *TINY, "--data-dir", ""], "--data-dir"),
+    (["evaluate", ""], "RUN_DIR"),
+    (["info", "--run", ""], "--run"),
+])
+def test_an_empty_path_is_refused_not_read_as_here(capsys, tmp_path, monkeypatch, argv, option):
+    """--out '' put the run folder in the working directory (or the default root)."""
+    monkeypatch.chdir(tmp_path)
+    one_error_line(capsys, argv, f"argument {option}", "empty")
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_empty_runs_root_is_refused(capsys, tmp_path, monkeypatch):
+    """SSNNBP_RUNS='' made the root '.', the working directory."""
+    from pathlib import Path
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SSNNBP_RUNS", "")
+    monkeypatch.setattr(cli, "RUNS_ROOT", Path(os.environ["SSNNBP_RUNS"]).expanduser())   # as at import
+    one_error_line(capsys, ["train", *TINY], "$SSNNBP_RUNS", "empty")
+    assert os.listdir(tmp_path) == []
+
+
 def test_data_set_with_no_samples(capsys, tmp_path):
     from lava_ssnnbp.data.idx import write_idx
     (tmp_path / "mnist").mkdir()
