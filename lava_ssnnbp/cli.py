@@ -412,6 +412,7 @@ def cmd_evaluate(args) -> int:
     folder = read_run_folder(Path(args.run))
     cfg, rs = folder.cfg, folder.settings
     kind = model_kind(rs.model)
+    kind.check_backend(args.backend)   # before any data is loaded
     if folder.weights is None:
         raise RunError(f"{folder.path / 'weights.npz'}: no such file (no epoch of this run has finished)")
     if args.steps is not None:
