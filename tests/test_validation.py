@@ -277,3 +277,23 @@ def test_integer_mantissas_still_go_to_a_fixed_point_network_and_floats_to_a_flo
     assert Engine(fixed, [a.astype(np.float64) for a in w], seed=0).weights[0].dtype == np.int32
     assert Engine(CFG, [a.astype(np.float32) for a in _weights()], seed=0, dtype=np.float64).weights[0].dtype == np.float64
     assert Engine(CFG, tuple(_weights()), seed=0).weights[1].shape == (3, 5)
+
+
+# ------------------------------------------------------------------ counts
+@pytest.mark.parametrize("bad", [2.5, 2.0, True, "2", None, -1])
+def test_every_count_is_a_whole_number(bad):
+    """A float count (n_samples=2.5) ended in a TypeError from a slice deep inside, or was
+    truncated; now each API names its argument."""
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.training import evaluate_counts
+    ds = load_dataset("default", "test")
+    calls = {"n": [lambda: ds.subset(bad), lambda: ds.split_off(bad)],
+             "seed": [lambda: ds.subset(10, bad), lambda: ds.split_off(10, bad)],
+             "max_samples": [lambda: load_dataset("default", "test", max_samples=bad)] if bad is not None else [],
+             "batch_size": [lambda: evaluate_counts(CFG, Engine(CFG, seed=0).weights, X, 0, batch_size=bad,
+                                                    progress=False)]}
+    for name, fs in calls.items():
+        for f in fs:
+            with pytest.raises(ValueError, match=f"^{name} must be an integer >= "):
+                f()
+    assert len(ds.subset(np.int64(10), np.int32(1))) == 10 and len(load_dataset("default", "test", max_samples=5)) == 5
