@@ -278,7 +278,8 @@ def _build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="versions, data sets found, model size",
                        description="Print versions, where data sets were found and whether their files "
                                    "are intact, and the size of a network.")
-    i.add_argument("--data-dir", type=_path, default=None, metavar="DIR", help="extra data folder to search first (default: none)")
+    i.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
+                   help="extra data folder to search first (default: none)")
     i.add_argument("--verify", action="store_true",
                    help="also check every data file's MD5 (reads them all: a few seconds) (default: off, "
                         "headers, sizes and sample counts only)")

@@ -275,7 +275,8 @@ def test_integer_mantissas_still_go_to_a_fixed_point_network_and_floats_to_a_flo
     w = _weights(fixed)
     assert w[0].dtype == np.int32 and Engine(fixed, w, seed=0).weights[0].dtype == np.int32
     assert Engine(fixed, [a.astype(np.float64) for a in w], seed=0).weights[0].dtype == np.int32
-    assert Engine(CFG, [a.astype(np.float32) for a in _weights()], seed=0, dtype=np.float64).weights[0].dtype == np.float64
+    w32 = [a.astype(np.float32) for a in _weights()]
+    assert Engine(CFG, w32, seed=0, dtype=np.float64).weights[0].dtype == np.float64
     assert Engine(CFG, tuple(_weights()), seed=0).weights[1].shape == (3, 5)
 
 
