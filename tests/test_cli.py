@@ -107,8 +107,6 @@ def test_train_then_evaluate_and_resume(capsys, tmp_path):
     # evaluate reproduces the number the run recorded (same test streams)
     assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
     assert f"{100 * metrics[-1]['test_acc']:.2f}%" in capsys.readouterr().out
-    # the ANN twin has no spiking network: '--backend lava' used to print its numpy accuracy
-    one_error_line(capsys, ["evaluate", str(out), "--backend", "lava"], "argument --backend", "ann", "engine only")
     # evaluated for more steps than it was trained with: the weights still work (the
     # time constant scales with T) and less encoding noise cannot hurt much
     acc = {}
