@@ -80,6 +80,14 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _path(text: str) -> str:
+    """A file or folder name, as an argparse type: an empty one is a typo, not "here" (--out ''
+    used to put a run folder in the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path, got an empty one ({text!r})")
+    return text
+
+
 def _add_data_args(p, dataset_default="default"):
     from .data import DATASETS
     own = dataset_default is None   # evaluate: the run's own data set and folder
@@ -87,7 +95,7 @@ def _add_data_args(p, dataset_default="default"):
                    help=f"data set: {', '.join(sorted(DATASETS))} (default: "
                         + ("the run's own" if own else "%(default)s") + "; 'default' is the "
                         "6,000/1,000-sample MNIST subset shipped with the package)")
-    p.add_argument("--data-dir", default=None, metavar="DIR",
+    p.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
                    help="folder holding the data set (searched first; then $SSNNBP_DATA, "
                         "~/.cache/lava_ssnnbp, /usr/share/datasets) (default: "
                         + ("the run's own --data-dir, if it had one)" if own else "none)"))
@@ -237,7 +245,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         "15C5-P2-40C5-P2 (N channels of KxK conv, PK sum pooling) (default: none, dense only)")
     b.add_argument("--device", default=rs.device,
                    help="torch device: auto (a GPU if there is one), cpu, cuda, cuda:N (default: %(default)s)")
-    r.add_argument("--out", default=None, metavar="DIR",
+    r.add_argument("--out", type=_path, default=None, metavar="DIR",
                    help=f"run folder (default: {RUNS_ROOT}/<dataset>-<mode>-T<T>[-fixed]-seed<seed>, "
                         "<dataset>-ann-seed<seed> for --model ann, <dataset>-<model>-T<T>-seed<seed> for tssl-bp "
                         "and slayer; $SSNNBP_RUNS changes the root)")
@@ -251,7 +259,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="test accuracy of a trained run",
                        description="Evaluate the weights of a run folder (argmax of output spike counts).")
-    e.add_argument("run", metavar="RUN_DIR", help="run folder written by 'ssnnbp train'")
+    e.add_argument("run", type=_path, metavar="RUN_DIR", help="run folder written by 'ssnnbp train'")
     _add_data_args(e, dataset_default=None)
     e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
     e.add_argument("--backend", choices=BACKENDS, default="engine",
@@ -270,13 +278,14 @@ def _build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="versions, data sets found, model size",
                        description="Print versions, where data sets were found and whether their files "
                                    "are intact, and the size of a network.")
-    i.add_argument("--data-dir", default=None, metavar="DIR", help="extra data folder to search first (default: none)")
+    i.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
+                   help="extra data folder to search first (default: none)")
     i.add_argument("--verify", action="store_true",
                    help="also check every data file's MD5 (reads them all: a few seconds) (default: off, "
                         "headers, sizes and sample counts only)")
     i.add_argument("--hidden", type=int_list, default=DEFAULT.sizes[1:-1], metavar="N[,N...]",
                    help=f"hidden sizes of the network to describe (default: {','.join(map(str, DEFAULT.sizes[1:-1]))})")
-    i.add_argument("--run", default=None, metavar="RUN_DIR",
+    i.add_argument("--run", type=_path, default=None, metavar="RUN_DIR",
                    help="describe a run folder, checking its files (default: none)")
     top.options = {name: {a.dest: a.option_strings[0] for a in p._actions if a.option_strings}
                    for name, p in sub.choices.items()}
@@ -339,8 +348,11 @@ def _settings_from_args(args):
 def _run_folder(args, cfg: SSNNConfig, settings) -> Path:
     """--out, or the default folder under RUNS_ROOT ($SSNNBP_RUNS), checked before any data is loaded."""
     from .runs import RunError, check_run_dir, model_kind
-    if args.out:
+    if args.out is not None:
         return Path(args.out).expanduser()
+    if os.environ.get("SSNNBP_RUNS") is not None and not os.environ["SSNNBP_RUNS"].strip():
+        raise RunError("$SSNNBP_RUNS is set but empty: set it to the folder that holds the run folders, "
+                       "unset it for ~/ssnnbp-runs, or pass --out")
     tag = model_kind(settings.model).folder_tag(cfg, settings)
     out = RUNS_ROOT / f"{settings.dataset}-{tag}-seed{settings.seed}"
     try:
@@ -401,6 +413,7 @@ def cmd_evaluate(args) -> int:
     folder = read_run_folder(Path(args.run))
     cfg, rs = folder.cfg, folder.settings
     kind = model_kind(rs.model)
+    kind.check_backend(args.backend)   # before any data is loaded
     if folder.weights is None:
         raise RunError(f"{folder.path / 'weights.npz'}: no such file (no epoch of this run has finished)")
     if args.steps is not None:

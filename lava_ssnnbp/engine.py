@@ -25,7 +25,7 @@ from . import dynamics as dyn
 from . import kernels as _kernels
 from . import sample_kernels as _sample_kernels
 from .config import SSNNConfig
-from .validation import check_samples
+from .validation import SEED, check_dtype, check_integer, check_samples
 
 
 @dataclass
@@ -126,12 +126,15 @@ class Engine:
     ``weights[k]`` has shape (N_{k+1}, N_k) (Lava's Dense convention), float or
     integer mantissas in fixed point. Floating point computes in ``dtype``:
     float32 (default) for speed, float64 to reproduce the Lava float models'
-    spikes (fixed point is bit-exact either way).
+    spikes (fixed point computes in int32 whatever ``dtype``, bit-exact either
+    way); any other dtype is a ValueError (``validation.check_dtype``). ``seed``:
+    an integer >= 0, it names every random stream.
     """
 
     def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32,
                  learning_engine: Optional[str] = None, lava_step_offset: int = 0):
-        self.cfg, self.seed = cfg, seed
+        self.cfg, self.seed = cfg, check_integer("seed", seed, 0, SEED)
+        dtype = check_dtype(cfg, dtype)
         self.dtype = np.int32 if cfg.fixed_point else dtype
         ws = dyn.check_weights(cfg, weights) if weights is not None else dyn.init_weights(cfg, seed)
         self.weights = [np.array(w, dtype=self.dtype) for w in ws]
@@ -145,7 +148,8 @@ class Engine:
             learning_engine = "lava"
         if learning_engine == "lava" and not (cfg.fixed_point and cfg.mode in ("coincidence", "replay")):
             raise ValueError("learning_engine='lava' needs fixed point and mode 'coincidence' or 'replay'")
-        self.learning_engine, self.lava_step_offset = learning_engine, int(lava_step_offset)
+        self.learning_engine = learning_engine
+        self.lava_step_offset = check_integer("lava_step_offset", lava_step_offset, 0)
         self._lava_randoms = None
 
     # ------------------------------------------------------------------ simulate

@@ -37,7 +37,7 @@ import numpy as np
 from . import dynamics as dyn
 from . import lifecycle
 from .config import SSNNConfig
-from .validation import check_samples
+from .validation import SEED, check_integer, check_samples
 
 
 @dataclass
@@ -125,11 +125,9 @@ class SSNNBPNetwork:
     def __init__(self, cfg: SSNNConfig, weights: Optional[Sequence[np.ndarray]] = None,
                  seed: int = 0, *, event_frames: bool = False, chunk: int = 16,
                  first_sample: int = 0):
-        if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-            raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
+        check_integer("chunk", chunk, 1)
         for name, v in (("first_sample", first_sample), ("seed", seed)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{name} must be an integer >= 0 (it names random streams), got {v!r}")
+            check_integer(name, v, 0, SEED)
         if cfg.loihi2 and type(self) is SSNNBPNetwork:
             raise ValueError("the chip configuration (target 'loihi2') runs on Lava's learning engine: use "
                              "lava_ssnnbp.LearningEngineNetwork")

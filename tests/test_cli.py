@@ -57,6 +57,7 @@ def one_error_line(capsys, argv, *needles):
     (["train", *TINY, "--eta-warmup", str(10 ** 9)], ["eta_warmup", "1000000000", "never"]),
     (["train", *TINY, "--val-samples", "6000"], ["val_samples", "6000"]),
     (["nonsense"], ["nonsense"]),
+    (["train", *TINY, "--model", "tssl-bp", "--conv", ""], ["argument --conv", "empty"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, needles):
     one_error_line(capsys, argv, *needles)
@@ -173,6 +174,8 @@ def test_ann_twin_trains_on_the_same_pipeline(capsys, tmp_path):
     assert metrics[-1]["test_acc"] > 0.5
     assert cli.main(["evaluate", str(out), "--test-samples", "100", "--quiet"]) == 0
     assert f"{100 * metrics[-1]['test_acc']:.2f}%" in capsys.readouterr().out
+    # the ANN twin has no spiking network: '--backend lava' used to print its numpy accuracy
+    one_error_line(capsys, ["evaluate", str(out), "--backend", "lava"], "argument --backend", "ann", "engine only")
 
 
 def test_info_lists_data_sets_and_network_size(capsys):
@@ -395,6 +398,30 @@ def test_run_folder_that_is_a_file(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("SSNNBP_RUNS", str(f))
     monkeypatch.setattr(cli, "RUNS_ROOT", f)
     one_error_line(capsys, ["train", *TINY], str(f), "$SSNNBP_RUNS")
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["train", *TINY, "--out", ""], "--out"),
+    (["train", *TINY, "--out", " "], "--out"),
+    (["train", *TINY, "--data-dir", ""], "--data-dir"),
+    (["evaluate", ""], "RUN_DIR"),
+    (["info", "--run", ""], "--run"),
+])
+def test_an_empty_path_is_refused_not_read_as_here(capsys, tmp_path, monkeypatch, argv, option):
+    """--out '' put the run folder in the working directory (or the default root)."""
+    monkeypatch.chdir(tmp_path)
+    one_error_line(capsys, argv, f"argument {option}", "empty")
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_empty_runs_root_is_refused(capsys, tmp_path, monkeypatch):
+    """SSNNBP_RUNS='' made the root '.', the working directory."""
+    from pathlib import Path
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SSNNBP_RUNS", "")
+    monkeypatch.setattr(cli, "RUNS_ROOT", Path(os.environ["SSNNBP_RUNS"]).expanduser())   # as at import
+    one_error_line(capsys, ["train", *TINY], "$SSNNBP_RUNS", "empty")
+    assert os.listdir(tmp_path) == []
 
 
 def test_data_set_with_no_samples(capsys, tmp_path):

@@ -109,6 +109,49 @@ def test_unrepresentable_weights_are_refused(tmp_path):
         ex.export_netx(cfg, w, tmp_path / "y.h5")
 
 
+@pytest.mark.parametrize("x,match", [
+    (np.full((2, 6), 200.0), r"\[0, 1\].*x / 255\.0"),                       # 0..255 pixels
+    (np.full((2, 6), 200, np.uint8), r"uint8.*x / 255\.0"),
+    (np.array([[0.5] * 5 + [np.nan]] * 2), "NaN"),
+    (np.full((2, 10, 6), 0.5), "0/1 spikes"),
+    (np.zeros((2, 7)), r"images \(n, 6\)"),
+])
+def test_encode_test_inputs_checks_its_samples(x, match):
+    """0..255 images used to be encoded as always-on inputs, without a word."""
+    cfg = SSNNConfig(sizes=(6, 5, 3), steps=10)
+    with pytest.raises(ValueError, match=match):
+        ex.encode_test_inputs(cfg, x, seed=0)
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        ex.encode_test_inputs(cfg, np.zeros((2, 6)), seed=None)
+    assert ex.encode_test_inputs(cfg, np.full((2, 6), 0.5), seed=0).shape == (2, 10, 6)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_refused_by_export_and_by_run_netx(tmp_path, bad):
+    """export_netx refuses them (dynamics.check_weights); run_netx refuses a netx file whose
+    weights are not finite (netx would cast them to arbitrary integers and run them) before
+    Lava starts, and spike trains that are not 0/1."""
+    cfg = SSNNConfig(sizes=(6, 5, 3), steps=10, fixed_point=True)
+    w = [a.astype(np.float64) for a in dyn.init_weights(cfg, 0)]
+    w[1][0, 0] = bad
+    for c in (cfg, cfg.replace(fixed_point=False)):
+        with pytest.raises(ValueError, match="layer 1 must be finite numbers"):
+            ex.export_netx(c, w, tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()
+    path = ex.export_netx(cfg, dyn.init_weights(cfg, 0), tmp_path / "n.h5").path
+    with h5py.File(path, "a") as f:
+        weights = f["layer/1/weight"][()].astype(np.float64)
+        weights[2, 3] = bad
+        del f["layer/1/weight"]
+        f["layer/1/weight"] = weights
+    spikes = np.zeros((2, 10, 6), bool)
+    with pytest.raises(ValueError, match=r"netx file .*n\.h5: weights layer/1/weight \(float64\) must be finite"):
+        ex.run_netx(path, spikes)
+    for s, match in ((np.full((2, 10, 6), np.nan), "spikes must be 0/1"), (spikes, "chunk must be an integer")):
+        with pytest.raises(ValueError, match=match):
+            ex.run_netx(path, s, chunk=2.5)
+
+
 # ------------------------------------------------------------------ netx in Lava
 @pytest.mark.lava
 @pytest.mark.slow
