@@ -36,9 +36,10 @@ CASES = {
 }
 VOLATILE_METRICS = ("train_wall_s", "test_wall_s", "samples_per_s", "peak_rss_mib", "peak_gpu_mib")
 VOLATILE_CONFIG = ("versions", "command", "created", "run_id")
-# added since the reference: the committed state (state.json, state/) and the run's id;
+# added since the reference: the committed state (state.json, state/), the training set's
+# fingerprint (data.json) and the run's id;
 # tests/test_run_state.py checks them. The top-level files compared here are its copies.
-STATE_LAYOUT = ("state.json", "state")
+STATE_LAYOUT = ("state.json", "state", "data.json")
 
 
 def _arrays(path: Path) -> dict:

@@ -44,7 +44,8 @@ EPOCH_SO_FAR = ("epoch_correct", "epoch_wall_s")   # a mid-epoch checkpoint's pa
 MAX_JSON_BYTES = 64 << 20   # far above any config or metrics file 'ssnnbp train' writes
 
 
-def _read_json(path: Path, what: str):
+def read_json(path: Path, what: str):
+    """A JSON file of a run folder (a regular file, size-limited), or one RunError naming it."""
     try:
         data = open_regular(path, MAX_JSON_BYTES + 1)
         if len(data) > MAX_JSON_BYTES:
@@ -68,7 +69,7 @@ def read_run_config(run: Path):
         raise RunError(f"{run} is a file, not a run folder")
     path = run / "config.json"
     try:
-        saved = _read_json(path, "a run configuration")
+        saved = read_json(path, "a run configuration")
     except FileNotFoundError:
         what = "no such file" if run.is_dir() else "no such folder"
         raise RunError(f"{path}: {what} (not a run folder written by 'ssnnbp train')") from None
@@ -92,7 +93,7 @@ def read_metrics(path: Path) -> List[dict]:
     """The epochs a metrics.json records (none if it does not exist), checked: one
     record per epoch 1, 2, ... with accuracies in [0, 1]."""
     try:
-        d = _read_json(path, "a metrics file")
+        d = read_json(path, "a metrics file")
     except FileNotFoundError:
         return []
     rows = d.get("epochs") if isinstance(d, dict) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import os
 import secrets
@@ -26,13 +27,16 @@ from ..config import SSNNConfig
 from ..errors import RunError
 from .evaluation import accuracy_from_counts, tqdm_disable
 from .files import RunLock, check_run_dir, json_writer, jsonable, npz_writer
-from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_run_folder, same_model,
-                     same_settings, versions)
+from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_json, read_run_folder,
+                     same_model, same_settings, versions)
 from .models import ModelKind, model_kind
 from .plots import write_learning_curve
 from .state import KEEP, STATE_FILE, StateWriter, read_manifest, state_folder
 from .settings import RunSettings, check_chip_settings, check_eta_warmup, epoch_order, eta_at, eta_factor
 from .weights import check_diverged
+
+
+DATA_FILE = "data.json"   # the fingerprint of the training set a run trains on
 
 
 class CheckpointClock:
@@ -124,6 +128,7 @@ class Run:
             if path.is_dir() and not path.is_symlink():
                 raise RunError(f"{path} is a folder; a run folder keeps a file of that name there")
         state.clear()
+        (out / DATA_FILE).unlink(missing_ok=True)
         run = cls(out, cfg, settings, run_id=secrets.token_hex(8))
         record = {"model": jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
                   **run.kind.config_record(cfg, settings)}
@@ -221,6 +226,7 @@ class Run:
             for name, ds in (("training", train_set), ("test", test_set), ("validation", val_set)):
                 if ds is not None and len(ds.y) == 0:
                     raise RunError(f"the {name} set is empty (0 samples)")
+            self._check_training_set(train_set)
             with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
                 learner = self.kind.learner(self.cfg, self.settings, train_set.x.shape[1:])
                 try:
@@ -229,6 +235,28 @@ class Run:
                     learner.close()
         finally:
             self.close()
+
+    def _check_training_set(self, train_set):
+        """A resumed run trains on the samples it started with: the SHA-256 of the training
+        set (images and labels) is written to data.json when the run first trains, and
+        compared when it resumes (the same data set name over other files, e.g. with
+        --no-verify on a folder holding another data set, is refused)."""
+        digest = hashlib.sha256()
+        for a in (train_set.x, train_set.y):
+            a = np.ascontiguousarray(a)
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(memoryview(a).cast("B"))
+        record = {"training_set_sha256": digest.hexdigest(), "samples": int(len(train_set.y))}
+        path = self.out / DATA_FILE
+        if os.path.lexists(path):
+            saved = read_json(path, "a training set record")
+            if not isinstance(saved, dict) or saved.get("training_set_sha256") != record["training_set_sha256"]:
+                raise RunError(f"{self.out} was trained on another training set ({path} records "
+                               f"{str(saved)[:80]}; these {record['samples']} samples hash to "
+                               f"{record['training_set_sha256'][:16]}...): other files under the same data set "
+                               "name? Pass --overwrite to start afresh on these")
+        else:   # a new run, or one started before data.json: from here on it is checked
+            self._state.write_file(DATA_FILE, json_writer(record))
 
     def _train(self, learner, train_set, test_set, progress, on_batch, val_set) -> List[dict]:
         from tqdm.auto import tqdm
