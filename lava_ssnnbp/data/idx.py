@@ -15,6 +15,12 @@ from .core import DataError
 
 IMAGES_MAGIC = 2051  # unsigned byte, 3 dims (N, rows, cols)
 LABELS_MAGIC = 2049  # unsigned byte, 1 dim (N,)
+NDIM = {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}
+
+
+def header_bytes(magic: int) -> int:
+    """Size of an idx header: the magic number and one 4-byte size per dimension."""
+    return 4 * (1 + NDIM[magic])
 
 
 def read_bytes(path: Path, limit: int | None = None) -> bytes:
@@ -40,8 +46,7 @@ def md5(content: bytes) -> str:
 def parse_idx(content: bytes, path: Path, magic: int, header_only: bool = False):
     """Parse idx bytes with the expected magic number; return uint8 array of the header's shape
     (``header_only``: the header's dimensions, from its first bytes)."""
-    ndim = {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}[magic]
-    header = 4 * (1 + ndim)
+    ndim, header = NDIM[magic], header_bytes(magic)
     if len(content) < 4:
         raise DataError(f"{path}: truncated: expected at least {header} bytes, got {len(content)}")
     (got,) = struct.unpack(">I", content[:4])
@@ -69,8 +74,7 @@ def idx_length(path: Path, magic: int) -> int:
     disagrees the file is read in full to tell why (a multi-member gzip file may
     still be whole)."""
     path = Path(path)
-    ndim = {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}[magic]
-    header = 4 * (1 + ndim)
+    header = header_bytes(magic)
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
@@ -88,7 +92,7 @@ def idx_length(path: Path, magic: int) -> int:
     dims = parse_idx(head, path, magic, header_only=True)
     expected = _promised_bytes(path, header, dims)
     if size != (expected % 2 ** 32 if path.suffix == ".gz" else expected):
-        _parse_whole(read_bytes(path, expected + 1), path, magic, expected)   # raises, saying what is wrong
+        parse_idx(_read_promised(path, magic), path, magic)   # raises, saying what is wrong
     return int(dims[0])
 
 
@@ -104,20 +108,20 @@ def _promised_bytes(path: Path, header: int, dims) -> int:
     return expected
 
 
-def _parse_whole(content: bytes, path: Path, magic: int, expected: int) -> np.ndarray:
-    if len(content) > expected:   # read at most one byte more than promised: the rest is never inflated
-        raise DataError(f"{path}: trailing data after the {expected} bytes its header promises")
-    return parse_idx(content, path, magic)
-
-
-def read_idx(path: Path, magic: int, expected_md5: str | None = None) -> np.ndarray:
-    """Read one idx file; check its md5 (of the uncompressed content) when expected_md5 is given.
-    No more than the header promises (plus one byte) is ever read or inflated."""
-    header = 4 * (1 + {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}[magic])
+def _read_promised(path: Path, magic: int) -> bytes:
+    """An idx file's content, never more than its header promises: one byte past the promise
+    is read to tell trailing data, the rest is never read or inflated (a gzip bomb)."""
+    header = header_bytes(magic)
     expected = _promised_bytes(path, header, parse_idx(read_bytes(path, header), path, magic, header_only=True))
     content = read_bytes(path, expected + 1)
     if len(content) > expected:
-        _parse_whole(content, path, magic, expected)
+        raise DataError(f"{path}: trailing data after the {expected} bytes its header promises")
+    return content
+
+
+def read_idx(path: Path, magic: int, expected_md5: str | None = None) -> np.ndarray:
+    """Read one idx file; check its md5 (of the uncompressed content) when expected_md5 is given."""
+    content = _read_promised(path, magic)
     if expected_md5 is not None:
         actual = md5(content)
         if actual != expected_md5:
