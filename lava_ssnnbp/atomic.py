@@ -55,9 +55,25 @@ def replace_file(name: str, write: Callable[[BinaryIO], None], dir_fd: Optional[
         raise
 
 
+def replace_path(path, write: Callable[[BinaryIO], None]):
+    """:func:`replace_file` by path (its folder created if need be)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        replace_file(path.name, write, dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def is_temporary_of(entry: str, names) -> bool:
+    """Whether ``entry`` is a :func:`temporary_name` of one of ``names`` (left by a kill mid-write)."""
+    return entry.startswith(".") and entry.endswith(".tmp") and entry[1:].rsplit(".", 2)[0] in names
+
+
 def atomic_write(path, write: Callable[[Path], None]):
-    """Write ``path`` atomically through ``write(tmp_path)`` (for writers that want a path,
-    e.g. h5py or matplotlib): a temporary file in the same folder, then rename."""
+    """Write ``path`` atomically through ``write(tmp_path)``, for writers that want a path
+    rather than a file object (h5py): a temporary file in the same folder, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / temporary_name(path.name)

@@ -14,11 +14,11 @@ import os
 import stat
 import weakref
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
-from ..atomic import atomic_write
+from ..atomic import replace_path
 from ..errors import RunError
 
 
@@ -41,13 +41,7 @@ def json_writer(obj, indent: int = 2, **dumps_kw):
 
 def save_npz(path: Path, arrays: dict):
     """Plain arrays as an npz file, atomically."""
-    write = npz_writer(arrays)
-    atomic_write(Path(path), lambda tmp: _write_to(tmp, write))
-
-
-def _write_to(path: Path, write):
-    with open(path, "wb") as f:
-        write(f)
+    replace_path(path, npz_writer(arrays))
 
 
 def save_json(path: Path, obj, indent: int = 2, unchanged_but: Optional[str] = None, **dumps_kw) -> bool:
@@ -66,7 +60,7 @@ def save_json(path: Path, obj, indent: int = 2, unchanged_but: Optional[str] = N
             old = None
         if isinstance(old, dict) and equal_apart_from(old, json.loads(text), unchanged_but):
             return False
-    atomic_write(path, lambda tmp: tmp.write_text(text))
+    replace_path(path, lambda f: f.write(text.encode()))
     return True
 
 

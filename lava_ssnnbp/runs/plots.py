@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List
 
-from ..atomic import atomic_write
+from ..atomic import replace_path
 
 
 def write_learning_curve(f, metrics: List[dict], title: str = ""):
@@ -35,7 +35,4 @@ def write_learning_curve(f, metrics: List[dict], title: str = ""):
 
 def plot_learning_curve(metrics: List[dict], path: Path, title: str = ""):
     """Train and test accuracy per epoch, as a PNG file (written atomically)."""
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            write_learning_curve(f, metrics, title)
-    atomic_write(path, write)
+    replace_path(path, lambda f: write_learning_curve(f, metrics, title))

@@ -26,12 +26,12 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Dict, Optional, Tuple, TypeVar, Union
 
-from ..atomic import replace_file, write_synced
+from ..atomic import is_temporary_of, replace_file, temporary_name, write_synced
 from ..errors import RunError, RunFault
 from .files import open_regular
 
@@ -129,6 +129,7 @@ class StateWriter:
             raise RunError(f"run folder {self.path}: cannot open it ({e.strerror})") from None
         try:
             self.manifest = read_manifest(self.path)
+            self._remove_temporaries()
             self._prune()
         except BaseException:
             self.close()
@@ -171,7 +172,7 @@ class StateWriter:
         old = self.manifest
         new_files = tuple(n for n, w in files.items() if w is not KEEP or self._has(n))
         new = Manifest((old.generation if old else 0) + 1, run_id, new_files)
-        tmp = f".{new.folder_name}.{secrets.token_hex(6)}.tmp"
+        tmp = temporary_name(new.folder_name)
         state_fd = tmp_fd = None
         name = STATE_DIR
         try:
@@ -225,7 +226,7 @@ class StateWriter:
         """The committed files at the folder's top level too (hard links; copies where the
         file system has none). Only a convenience: the library reads the manifest."""
         for name in m.files:
-            tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+            tmp = temporary_name(name)
             src = f"{STATE_DIR}/{m.folder_name}/{name}"
             try:
                 if _same_file(src, name, self.fd):   # unchanged (KEEP): rename would leave tmp behind
@@ -237,13 +238,15 @@ class StateWriter:
                 raise self._error(f"{name} (a copy of the committed {STATE_DIR}/{m.folder_name}/{name})", e) \
                     from None
 
+    def _remove_temporaries(self):
+        """Temporaries of single files that a kill left mid-write (a live writer removes its own)."""
+        for entry in os.scandir(self.fd):
+            if is_temporary_of(entry.name, STATE_NAMES + (STATE_FILE, "config.json")):
+                _remove(self.fd, entry.name, quiet=True)
+
     def _prune(self):
         """Remove generations other than the committed one and the one before it (which a
         reader may still be reading), and temporaries of commits that never finished."""
-        for entry in os.scandir(self.fd):    # temporaries of single files (a kill mid-write)
-            base = entry.name[1:].rsplit(".", 2)[0] if entry.name.endswith(".tmp") else None
-            if entry.name.startswith(".") and base in STATE_NAMES + (STATE_FILE, "config.json"):
-                _remove(self.fd, entry.name, quiet=True)
         keep = set()
         if self.manifest is not None:
             keep = {self.manifest.folder_name, f"{self.manifest.generation - 1:06d}"}
@@ -280,15 +283,7 @@ def _link_or_copy(src: str, src_fd: int, dst: str, dst_fd: int):
             raise
     fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC, dir_fd=src_fd)
     with os.fdopen(fd, "rb") as f:
-        write_synced(dst, lambda out: _copy(f, out), dst_fd)
-
-
-def _copy(src, dst, chunk: int = 1 << 20):
-    while True:
-        block = src.read(chunk)
-        if not block:
-            return
-        dst.write(block)
+        write_synced(dst, lambda out: shutil.copyfileobj(f, out), dst_fd)
 
 
 def _remove(dir_fd: int, name: str, quiet: bool = False):
