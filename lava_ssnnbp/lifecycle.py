@@ -140,20 +140,10 @@ class WorkerDied(RuntimeError):
     """A Lava worker process ended mid-run without reporting an error."""
 
 
-def dead_workers(runtime) -> list:
-    """The runtime's workers that ended with a non-zero exit code: killed by a
-    signal (OOM killer, SIGKILL, a crash) or exited from C. Lava only hears of
-    a worker's Python exception (it exits with 0 after reporting it)."""
+def _actors(runtime) -> list:
+    """The runtime's worker processes (Lava's actors)."""
     infra = getattr(runtime, "_messaging_infrastructure", None)
-    dead = []
-    for a in list(getattr(infra, "actors", None) or []):
-        try:
-            code = a.exitcode
-        except ValueError:           # closed: Lava joined it, so it ended
-            continue
-        if code not in (None, 0):
-            dead.append(a)
-    return dead
+    return list(getattr(infra, "actors", None) or [])
 
 
 def _state(pid: int) -> str:
@@ -168,16 +158,15 @@ def _state(pid: int) -> str:
 def stopped_workers(runtime) -> list:
     """The runtime's workers that are stopped (SIGSTOP, SIGTSTP, a debugger): they
     answer nothing until continued, and Lava would wait for them without a limit."""
-    infra = getattr(runtime, "_messaging_infrastructure", None)
-    return [a for a in list(getattr(infra, "actors", None) or []) if a.pid and _state(a.pid) in ("T", "t")]
+    return [a for a in _actors(runtime) if a.pid and _state(a.pid) in ("T", "t")]
 
 
 def ended_workers(runtime) -> list:
-    """Workers that ended while a run was under way, whatever their exit code: one that
-    exits with 0 mid-run has reported a Python exception, which Lava then waits on."""
-    infra = getattr(runtime, "_messaging_infrastructure", None)
+    """Workers that ended while a run was under way, whatever their exit code: killed by a
+    signal (the OOM killer, SIGKILL, a crash), or exited with 0 after reporting a Python
+    exception, which Lava then waits on."""
     ended = []
-    for a in list(getattr(infra, "actors", None) or []):
+    for a in _actors(runtime):
         try:
             if a.exitcode is not None:
                 ended.append(a)
@@ -239,7 +228,7 @@ def _reap(p: mp.Process):
 
 def _force_stop(runtime):
     infra = getattr(runtime, "_messaging_infrastructure", None)
-    actors = list(getattr(infra, "actors", None) or [])
+    actors = _actors(runtime)
     for a in actors:
         try:
             if a.is_alive():
@@ -288,4 +277,4 @@ def stop_process(proc, timeout: Optional[float] = None) -> bool:
 
 
 __all__ = ["worker_guard", "stop_runtime", "stop_process", "call_with_timeout", "call_watching_workers",
-           "dead_workers", "ended_workers", "stopped_workers", "WorkerDied", "STOP_TIMEOUT_S"]
+           "ended_workers", "stopped_workers", "WorkerDied", "STOP_TIMEOUT_S"]
