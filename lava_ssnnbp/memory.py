@@ -24,22 +24,19 @@ def available_bytes() -> Optional[int]:
 
 
 def _machine_free() -> Optional[int]:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    free = _proc_bytes("/proc/meminfo", "MemAvailable")
+    if free is not None:
+        return free
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
 
 
-def _status_kib(key: str) -> Optional[int]:
+def _proc_bytes(path: str, key: str) -> Optional[int]:
+    """A 'KEY: N kB' line of a /proc file (meminfo, self/status) in bytes, None if absent."""
     try:
-        with open("/proc/self/status") as f:
+        with open(path) as f:
             for line in f:
                 if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
@@ -57,7 +54,7 @@ def _rlimit_left() -> Optional[int]:
     for limit, used_key in ((resource.RLIMIT_AS, "VmSize"), (resource.RLIMIT_DATA, "VmData")):
         soft = resource.getrlimit(limit)[0]
         if soft != resource.RLIM_INFINITY:
-            left.append(soft - (_status_kib(used_key) or 0))
+            left.append(soft - (_proc_bytes("/proc/self/status", used_key) or 0))
     return min(left) if left else None
 
 
