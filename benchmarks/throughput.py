@@ -151,12 +151,12 @@ def main(argv=None):
     if a.steps <= 0 or a.hidden <= 0 or a.seconds <= 0 or any(b <= 0 for b in a.batch_sizes):
         ap.error("steps, hidden, seconds and batch sizes must be positive")
 
-    from lava_ssnnbp import kernels
+    from lava_ssnnbp import accel
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.data import DataError, load_dataset
     from lava_ssnnbp.result_files import machine_info
     from event_limit import events_per_sample, machine_rates, sample_limit
-    threads = kernels.set_threads(a.threads)
+    threads = accel.set_threads(a.threads)
     try:
         ds = load_dataset(a.dataset, "train")
     except DataError as e:
@@ -184,7 +184,7 @@ def main(argv=None):
     old = _previous_points(out, sizes, a.steps, a.dataset)
     print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
     for arith in a.arith:
-        if not kernels.set_enabled(arith == "event") and arith == "event":
+        if not accel.set_enabled(arith == "event") and arith == "event":
             print("event-driven kernels unavailable (numba missing or LAVA_SSNNBP_NUMBA=0): skipped")
             continue
         for prec in a.precisions:
@@ -207,7 +207,7 @@ def main(argv=None):
                           f"  {p['memory_per_sample_mib']:7.2f} MiB/sample"
                           + (f"  {100 * p['fraction_of_limit']:5.1f} % of limit" if limit_sps else ""), flush=True)
                     _write(out, res, old)
-    kernels.set_enabled(True)
+    accel.set_enabled(True)
     for torch_threads in a.snntorch_threads if a.snntorch_batch > 0 else ():
         r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds, torch_threads)
         if r is None:

@@ -347,8 +347,8 @@ def cmd_train(args) -> int:
     info = DATASETS[args.dataset]
     _model_defaults(args)
     settings = _settings_from_args(args)
-    from . import kernels
-    kernels.set_threads(args.threads)
+    from . import accel
+    accel.set_threads(args.threads)
     if args.threads is not None and settings.model in TORCH_MODELS:
         import torch
         torch.set_num_threads(args.threads)
