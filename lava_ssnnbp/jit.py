@@ -5,6 +5,11 @@ random-number hash) is written once, as plain arithmetic on numpy arrays or
 scalars. numpy runs it on whole arrays; numba compiles the same source, to be
 called on scalars from the compiled loops of ``accel`` (:func:`rule` registers
 it, numba's ``register_jitable``) or on arrays by itself (:func:`compiled`).
+Besides operators and numpy functions, rules use the primitives below: a cast
+(:func:`cast`), a select (:func:`where`) and three updates of a rule's own temporary array in place
+(:func:`trunc_`, :func:`clip_`, :func:`subtract_where_` / :func:`zero_where_`:
+numpy spares a fresh array per operation, which costs more than the arithmetic
+at a layer's size); numba compiles each to its scalar form.
 
 The switch: numba is used when it is importable, unless the environment variable
 ``LAVA_SSNNBP_NUMBA`` is ``0`` (read at first use) or :func:`set_enabled` turned
@@ -34,7 +39,7 @@ def numba_module():
             import numba
             from numba.extending import register_jitable
             _launch_numba_threads(numba)
-            _register_where(numba)
+            _register_primitives(numba)
             for fn in _RULES:
                 register_jitable(fn)
             _numba = numba
@@ -82,13 +87,52 @@ def compiled(fn):
     return _JITTED[fn]
 
 
+# ---- primitives of the rules: numpy here, scalar overloads for numba (_register_primitives)
+def cast(x, dtype):
+    """x converted to ``dtype`` (an array stays an array: ``np.float64(a)`` would make
+    a one-element array a scalar)."""
+    return np.asarray(x, dtype=dtype)
+
+
 def where(cond, a, b):
     """``np.where(cond, a, b)``; numba compiles it to a select of scalars (its own
     ``np.where`` of scalars makes a 0-d array)."""
     return np.where(cond, a, b)
 
 
-def _register_where(numba):
+def trunc_(x):
+    """trunc(x), in place where x is an array (a rule's own temporary)."""
+    if isinstance(x, np.ndarray) and x.ndim:
+        return np.trunc(x, out=x)
+    return np.trunc(x)
+
+
+def clip_(x, lim):
+    """x clipped to [-lim, lim], in place where x is an array (a rule's own temporary)."""
+    if isinstance(x, np.ndarray) and x.ndim:
+        np.minimum(x, lim, out=x)
+        return np.maximum(x, -lim, out=x)
+    return np.minimum(np.maximum(x, -lim), lim)
+
+
+def subtract_where_(v, s, c):
+    """v - c where s, else v (c rounded to v's type first, as numpy does with a
+    scalar), in place where v is an array (a rule's own temporary)."""
+    if isinstance(v, np.ndarray) and v.ndim:
+        v -= s.view(np.uint8) * v.dtype.type(c)   # v - 0 == v exactly where not s
+        return v
+    return np.where(s, v - c, v)
+
+
+def zero_where_(v, s):
+    """0 where s, else v; in place where v is an array (a rule's own temporary)."""
+    if isinstance(v, np.ndarray) and v.ndim:
+        np.copyto(v, 0, where=s)
+        return v
+    return np.where(s, 0 * v, v)
+
+
+def _register_primitives(numba):
     from numba.extending import overload
 
     @overload(where)
@@ -96,6 +140,33 @@ def _register_where(numba):
         if isinstance(cond, numba.types.Boolean):
             return lambda cond, a, b: a if cond else b
         return lambda cond, a, b: np.where(cond, a, b)
+
+    scalar = (numba.types.Number, numba.types.Boolean)
+
+    @overload(cast)
+    def _cast(x, dtype):
+        if isinstance(x, scalar):
+            return lambda x, dtype: dtype(x)
+
+    @overload(trunc_)
+    def _trunc(x):
+        if isinstance(x, scalar):
+            return lambda x: np.trunc(x)
+
+    @overload(clip_)
+    def _clip(x, lim):
+        if isinstance(x, scalar):
+            return lambda x, lim: min(max(x, -lim), lim)
+
+    @overload(subtract_where_)
+    def _subtract_where(v, s, c):
+        if isinstance(v, scalar):
+            return lambda v, s, c: v - c if s else v
+
+    @overload(zero_where_)
+    def _zero_where(v, s):
+        if isinstance(v, scalar):
+            return lambda v, s: v - v if s else v
 
 
 def _launch_numba_threads(numba):

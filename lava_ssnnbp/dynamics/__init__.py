@@ -41,8 +41,9 @@ from .encoders import (
 )
 from .neurons import (
     NeuronParams, neuron_params, if_step, firing_randoms, CompositeState, composite_state,
-    forward_step, hidden_step, output_step, composite_consts, saturate, fires, reset_voltage, if_update_fixed,
-    if_update_float, fixed_if_consts, composite_update_fixed, composite_update_float,
+    forward_step, hidden_step, output_step, composite_consts, fires, reset_voltage, if_update_fixed,
+    if_update_float, fixed_if_consts, error_drive_fixed, error_drive_float, gated_outputs, composite_update_fixed,
+    composite_update_float,
 )
 from .synapses import (
     exact_float_weights, forward_drive, forward_drive_many, backward_drive, wta_weight,

@@ -57,12 +57,8 @@ def neuron_params(cfg: SSNNConfig, layer: int, train: bool = True) -> NeuronPara
 
 
 # ---- the rules: element-wise arithmetic of numpy arrays, or of scalars in accel's compiled loops
-@jit.rule
-def saturate(x, lim):
-    """x clipped to [-lim, lim]."""
-    return np.minimum(np.maximum(x, -lim), lim)
-
-
+# (in place only on their own temporaries, through jit's primitives: numpy then allocates as little
+# as a hand-written in-place version would)
 @jit.rule
 def fires(v, theta, rand=None):
     """Spikes: v > theta; or with ``rand`` (16-bit random integers, stochastic firing)
@@ -70,16 +66,15 @@ def fires(v, theta, rand=None):
     (exact in float64 for the fixed-point ranges: both sides below 2^40)."""
     if rand is None:
         return v > theta
-    v64 = np.float64(v)
-    return (v64 > 0) & (np.float64(rand) * theta < v64 * 65536.0)
+    v64 = jit.cast(v, np.float64)
+    return (v64 > 0) & (jit.cast(rand, np.float64) * theta < v64 * 65536.0)
 
 
 @jit.rule
 def reset_voltage(v, s, theta, zero_reset):
-    """v where not s; where s, v - theta (subtractive reset) or 0 (``zero_reset``)."""
-    if zero_reset:
-        return jit.where(s, 0, v)
-    return jit.where(s, v - theta, v)
+    """v where not s; where s, v - theta (subtractive reset) or 0 (``zero_reset``).
+    Updates ``v`` in place (numpy): pass a temporary."""
+    return jit.zero_where_(v, s) if zero_reset else jit.subtract_where_(v, s, theta)
 
 
 @jit.rule
@@ -89,21 +84,30 @@ def if_update_fixed(u, v, a, decay, act, lim, vth, zero_reset, wrap=False, decay
     + (a << 6), a dyadic product -- saturated to 24 bits (or wrapped, ``wrap``: Lava's
     LIF u); v' = v (or trunc(v decay_v), a leaky voltage) + u' (+ ``bias``), saturated;
     spikes where v' > vth (``fires``); then ``reset_voltage``. Constants:
-    ``fixed_if_consts``. Returns float64 u', v' (integers) and the spikes."""
-    x = np.trunc(u * decay) + a * act
-    x = fxp.wrap_current(x) if wrap else saturate(x, lim)
-    y = v + x if decay_v is None else np.trunc(v * decay_v) + x
-    y = saturate(y if bias is None else y + bias, lim)
+    ``fixed_if_consts``. Returns int32 u', v' and the spikes."""
+    x = jit.trunc_(jit.cast(u, np.float64) * decay)      # (numpy: converted first, mixed-type ufuncs are slower)
+    x += jit.cast(a, np.float64) * act
+    x = fxp.wrap_current(x) if wrap else jit.clip_(x, lim)
+    if decay_v is None:
+        y = jit.cast(v, np.float64) + x
+    else:
+        y = jit.trunc_(jit.cast(v, np.float64) * decay_v)
+        y += x
+    if bias is not None:
+        y += bias
+    y = jit.clip_(y, lim)
     s = fires(y, vth, rand)
-    return x, reset_voltage(y, s, vth, zero_reset), s
+    return jit.cast(x, np.int32), jit.cast(reset_voltage(y, s, vth, zero_reset), np.int32), s
 
 
 @jit.rule
 def if_update_float(u, v, a, du, theta, zero_reset, rand=None):
-    """One float IF step: u' = (a - u) du + u, v' = v + u', spikes where v' > theta
+    """One float IF step: u' = u + du (a - u), v' = v + u', spikes where v' > theta
     (``fires``), then ``reset_voltage``; one rounding per operation in u's type (du,
-    theta of that type)."""
-    x = (a - u) * du + u
+    theta of that type, or Python floats, which numpy rounds to it)."""
+    x = a - u
+    x *= du
+    x += u
     y = v + x
     s = fires(y, theta, rand)
     return x, reset_voltage(y, s, theta, zero_reset), s
@@ -139,9 +143,8 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
     if fixed:
         decay, act, lim, vth = fixed_if_consts(du, theta)
         decay_v = None if _is_zero(dv) else (fxp.DECAY_UNITY - np.asarray(dv)) / fxp.DECAY_UNITY
-        x, y, s = if_update_fixed(np.asarray(u), np.asarray(v), np.asarray(a), decay, act, lim, vth, zero_reset,
-                                  overflow == "wrap", decay_v, None if _is_zero(bias) else bias, rand)
-        return x.astype(np.int32), y.astype(np.int32), s
+        return if_update_fixed(np.asarray(u), np.asarray(v), np.asarray(a), decay, act, lim, vth, zero_reset,
+                               overflow == "wrap", decay_v, None if _is_zero(bias) else bias, rand)
     return if_update_float(u, v, a, du, theta, zero_reset, rand)   # numpy casts scalar du, theta to u's type
 
 
@@ -194,7 +197,7 @@ def _rand3(rand):
 
 
 @jit.rule
-def _gated(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output):
+def gated_outputs(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output):
     """The composite neuron's outputs: the gate opens at the first x spike; a hidden
     layer's gradient spikes pass only through an open gate (the output's always)."""
     gate = gate | x
@@ -204,19 +207,33 @@ def _gated(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output):
 
 
 @jit.rule
+def error_drive_fixed(b, x, gain, output):
+    """The gradient neurons' input (d+ gets it, d- its negative): the backward drive
+    ``b`` of a hidden layer, or at the ``output`` (b - x) gain, b the target spikes
+    as integers."""
+    return (b - x) * gain if output else b
+
+
+@jit.rule
+def error_drive_float(b, x, gain, one, output):
+    """``error_drive_fixed`` in floating point: b and ``one`` (1) of the state's type."""
+    return (b - jit.where(x, one, one - one)) * gain if output else b
+
+
+@jit.rule
 def composite_update_fixed(xu, xv, pu, pv, nu, nv, gate, a, b, keep, output, gain, decay, act, lim, vth_x, vth_d,
                            zero_reset, wrap=False, rand_x=None, rand_p=None, rand_n=None):
     """One fixed-point composite-neuron step, element-wise: the forward neuron x on
-    input ``a`` (dropped where not ``keep``, a mask or True), then d+ and d- on the
-    backward input ``b`` (hidden) or, in the ``output`` layer, on (b - x) gain, b the
-    target spikes as integers; then ``_gated``. Constants as ``if_update_fixed``'s.
-    Returns the seven state arrays (float64 integers, and the gate) and x, d+, d-."""
+    input ``a`` (dropped where not ``keep``, a mask or True), then d+ and d- on
+    ``error_drive_fixed`` (``b``: the backward input, or the output layer's target);
+    then ``gated_outputs``. Constants as ``if_update_fixed``'s.
+    Returns the seven state arrays (int32, and the gate) and x, d+, d-."""
     xu, xv, x = if_update_fixed(xu, xv, a, decay, act, lim, vth_x, zero_reset, wrap, rand=rand_x)
     x = x & keep
-    e = (b - x) * gain if output else b
+    e = error_drive_fixed(b, x, gain, output)
     pu, pv, sp = if_update_fixed(pu, pv, e, decay, act, lim, vth_d, zero_reset, wrap, rand=rand_p)
     nu, nv, sn = if_update_fixed(nu, nv, -e, decay, act, lim, vth_d, zero_reset, wrap, rand=rand_n)
-    return _gated(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output)
+    return gated_outputs(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output)
 
 
 @jit.rule
@@ -226,10 +243,10 @@ def composite_update_float(xu, xv, pu, pv, nu, nv, gate, a, b, keep, output, gai
     ``one`` (1) of the state's type, so that (b - x) gain keeps it."""
     xu, xv, x = if_update_float(xu, xv, a, du, theta_x, zero_reset, rand_x)
     x = x & keep
-    e = (b - jit.where(x, one, one - one)) * gain if output else b
+    e = error_drive_float(b, x, gain, one, output)
     pu, pv, sp = if_update_float(pu, pv, e, du, theta_d, zero_reset, rand_p)
     nu, nv, sn = if_update_float(nu, nv, -e, du, theta_d, zero_reset, rand_n)
-    return _gated(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output)
+    return gated_outputs(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output)
 
 
 def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None, rand=None):
@@ -263,7 +280,6 @@ def _composite_step(st: CompositeState, a, b, p: NeuronParams, keep, output: boo
         vth_d = fixed_if_consts(p.du, p.theta_d)[-1]
         out = composite_update_fixed(*st, a, b, keep, output, int(p.err_gain), decay, act, lim, vth_x, vth_d,
                                      zero_reset, p.overflow == "wrap", rx, rp, rn)
-        out = [z.astype(np.int32) for z in out[:6]] + list(out[6:])
     else:
         one = np.dtype(st.xu.dtype).type(1)
         out = composite_update_float(*st, a, b, keep, output, p.err_gain, one, p.du, p.theta_x, p.theta_d,

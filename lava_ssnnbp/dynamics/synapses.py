@@ -44,7 +44,7 @@ def dense_output(acc, scale, lim):
 def gradient_sign(dp, dn):
     """d = d+ - d- (-1, 0, 1) of a layer's gradient spikes (bool): what the backward
     drive sends and Eq. 10 pairs with x. int8 arrays (numpy), integers (compiled)."""
-    return np.int8(dp) - np.int8(dn)
+    return jit.cast(dp, np.int8) - jit.cast(dn, np.int8)
 
 
 @jit.rule
