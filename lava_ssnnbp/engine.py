@@ -372,13 +372,14 @@ class Engine:
     def apply(self, res: SimResult, first_sample: int):
         """Apply one learning epoch's update (summed over the batch)."""
         xc, dpc, dnc = res.window_counts or (res.x_counts, res.dp_counts, res.dn_counts)
-        add_block = _accel.add_block if self.compiled() else None     # the update added in place, compiled
+        compiled = self.compiled()     # the update added in place and pairs counted event by event, compiled
+        add_block, pair_counter = (_accel.add_block, _accel.coincidences) if compiled else (None, None)
         if self.learning_engine == "lava":
             return self._apply_as_lava(res, xc, dpc, dnc, first_sample, add_block)
         for k in range(self.cfg.n_layers):
             coinc = res.numerators[k] if res.numerators is not None else None
-            self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],
-                                        self.seed, first_sample, coinc, inplace=True, add_block=add_block)
+            self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k], self.seed, first_sample,
+                                        coinc, inplace=True, add_block=add_block, pair_counter=pair_counter)
 
     def _apply_as_lava(self, res: SimResult, xc, dpc, dnc, first_sample: int, add_block):
         from . import learning_engine as le

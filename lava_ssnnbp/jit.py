@@ -6,10 +6,10 @@ scalars. numpy runs it on whole arrays; numba compiles the same source, to be
 called on scalars from the compiled loops of ``accel`` (:func:`rule` registers
 it, numba's ``register_jitable``) or on arrays by itself (:func:`compiled`).
 Besides operators and numpy functions, rules use the primitives below: a cast
-(:func:`cast`), a select (:func:`where`) and three updates of a rule's own temporary array in place
-(:func:`trunc_`, :func:`clip_`, :func:`subtract_where_` / :func:`zero_where_`:
-numpy spares a fresh array per operation, which costs more than the arithmetic
-at a layer's size); numba compiles each to its scalar form.
+(:func:`cast`), a select (:func:`where`) and updates of a rule's own temporary
+array in place (:func:`trunc_`, :func:`clip_`, :func:`subtract_where_`,
+:func:`zero_where_`: a fresh array per operation costs numpy more than the
+arithmetic at a layer's size); numba compiles each to its scalar form.
 
 The switch: numba is used when it is importable, unless the environment variable
 ``LAVA_SSNNBP_NUMBA`` is ``0`` (read at first use) or :func:`set_enabled` turned
@@ -77,9 +77,10 @@ def rule(fn):
 
 def compiled(fn):
     """``fn`` compiled by numba (njit) where numba is in use, else ``fn`` itself: the
-    same source serves both. The rules ``fn`` calls must be marked with :func:`rule`.
-    Cached on disk only for functions whose rules live in their own file: numba's
-    cache sees edits of that file alone."""
+    same source serves both. The rules ``fn`` calls must be marked with :func:`rule`
+    and live in ``fn``'s own file: the result is cached on disk, and numba's cache
+    sees edits of that file alone (``accel``'s loops, which call rules of other
+    files, are not cached for that reason)."""
     if not enabled():
         return fn
     if fn not in _JITTED:

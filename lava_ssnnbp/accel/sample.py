@@ -25,7 +25,6 @@ import numpy as np
 
 from .. import dynamics as dyn
 from ..fixed_point import A_MAX
-from . import threads
 from .layers import composite_layer_fixed, composite_layer_float, numba
 
 
@@ -247,7 +246,7 @@ def simulate_one_hidden_layer(inputs, w0, exp0: int, w2, keep, targets, wta_inh,
     that spiked at t - 1 (``dynamics.forward_drive``), hidden layer, output layer
     (input + WTA of the previous step), then the synapses take in this step's
     spikes; synaptic sums event by event (fixed point exact; float up to
-    summation order). A batch is split into ``accel.threads()`` parts, one a
+    summation order). A batch is split into ``accel.threads()`` parts (numba's), one a
     thread, each counting its own pairs: integer sums, so the result does not
     depend on the split.
 
@@ -263,7 +262,7 @@ def simulate_one_hidden_layer(inputs, w0, exp0: int, w2, keep, targets, wta_inh,
     hist = [np.zeros(hshape(n), np.bool_) for n in (n1, n1, n1, n2, n2)]
     inputs = np.ascontiguousarray(inputs, dtype=np.bool_)
     pre0 = np.flatnonzero(inputs.any(axis=(0, 1)))
-    parts = max(1, min(B, threads()))
+    parts = max(1, min(B, numba.get_num_threads()))
     pairs = [np.zeros((parts, n1, pre0.size) if want_pairs else (parts, 1, 1), np.int64),
              np.zeros((parts, n2, n1) if want_pairs else (parts, 1, 1), np.int64)]
     use_keep = keep is not None

@@ -127,13 +127,15 @@ def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarr
     return np.rint(d.T @ x_count.reshape(-1, x_count.shape[-1]).astype(np.float64)).astype(np.int64)
 
 
-def stochastic_numerator(x_count, dp_count, dn_count, steps: int, rng: np.random.Generator) -> np.ndarray:
+def stochastic_numerator(x_count, dp_count, dn_count, steps: int, rng: np.random.Generator,
+                         pair_counter=None) -> np.ndarray:
     """RPU-style rule: coincidences of fresh independent Bernoulli trains whose
-    rates are the sample's measured rates (count / T). Counts (B, N)."""
+    rates are the sample's measured rates (count / T). Counts (B, N).
+    ``pair_counter``: as in ``coincidence_numerator``."""
     bx = bernoulli_trains(x_count / steps, steps, rng)
     bp = bernoulli_trains(dp_count / steps, steps, rng)
     bn = bernoulli_trains(dn_count / steps, steps, rng)
-    return coincidence_numerator(bx, bp, bn)
+    return coincidence_numerator(bx, bp, bn, pair_counter)
 
 
 def stochastic_noise_std(x_count, dp_count, dn_count, steps: int) -> np.ndarray:
@@ -197,14 +199,14 @@ def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
 
 
 def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
-                       first_sample: int, coincidences=None) -> np.ndarray:
+                       first_sample: int, coincidences=None, pair_counter=None) -> np.ndarray:
     """Update numerator of synapse layer ``k`` for the rule in ``cfg.mode``.
 
     The one definition shared by ``Engine.apply`` and the Lava
     ``CoincidenceDense`` model. Counts have shape (B, N) (B = 1 on chip);
     ``coincidences`` is the accumulated pair count of ``PAIR_NUMERATORS``
     (needed in 'coincidence' and 'causal' mode only); ``first_sample`` names
-    the random streams.
+    the random streams; ``pair_counter``: as in ``coincidence_numerator``.
     """
     if cfg.mode in PAIR_NUMERATORS:
         if coincidences is None:
@@ -212,7 +214,7 @@ def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, see
         return np.asarray(coincidences, dtype=np.int64)
     if cfg.mode == "stochastic":
         rng = sample_rng(seed, first_sample, STREAM_STOCHASTIC + k)
-        return stochastic_numerator(x_count, dp_count, dn_count, cfg.steps, rng)
+        return stochastic_numerator(x_count, dp_count, dn_count, cfg.steps, rng, pair_counter)
     if cfg.mode in ("rate", "noise"):   # 'noise' adds its Gaussian in update_weights
         return rate_numerator(x_count, dp_count, dn_count)
     raise ValueError(f"unknown update mode {cfg.mode!r}")
@@ -249,7 +251,8 @@ def learning_support(x_count, dp_count, dn_count):
 
 
 def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
-          first_sample: int, coincidences=None, inplace: bool = False, add_block=None) -> np.ndarray:
+          first_sample: int, coincidences=None, inplace: bool = False, add_block=None,
+          pair_counter=None) -> np.ndarray:
     """New weights of synapse layer ``k`` after one learning epoch:
     ``learning_numerator`` then ``update_weights``. Used by ``Engine.apply`` and
     the Lava ``CoincidenceDense`` model alike.
@@ -265,10 +268,11 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     ``coincidences``: the full pair-count array, or a :class:`PairBlock` of
     this support. ``inplace``: update ``w`` itself (block modes) instead of a copy.
     ``add_block`` (optional, ``accel.add_block``): adds the block's update to the
-    weights in place, rounded as here, where ``block_update_fits``.
+    weights in place, rounded as here, where ``block_update_fits``; ``pair_counter``
+    (optional, ``accel.coincidences``): counts the 'stochastic' trains' pairs.
     """
     if cfg.mode not in ("rate", *PAIR_NUMERATORS):
-        num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences)
+        num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences, pair_counter)
         return update_weights(w, num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
     if cfg.mode in PAIR_NUMERATORS and coincidences is None:
         raise ValueError(f"{cfg.mode!r} mode needs the accumulated pair counts")
