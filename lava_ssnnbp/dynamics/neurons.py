@@ -79,19 +79,20 @@ def reset_voltage(v, s, theta, zero_reset):
 
 @jit.rule
 def if_update_fixed(u, v, a, decay, act, lim, vth, zero_reset, wrap=False, decay_v=None, bias=None, rand=None):
-    """One fixed-point IF step (Lava's bit-accurate LIF), in float64 that holds the
-    integers exactly: u' = trunc(u decay) + a act -- sign(u) (|u| (4096 - du - 1) >> 12)
-    + (a << 6), a dyadic product -- saturated to 24 bits (or wrapped, ``wrap``: Lava's
-    LIF u); v' = v (or trunc(v decay_v), a leaky voltage) + u' (+ ``bias``), saturated;
-    spikes where v' > vth (``fires``); then ``reset_voltage``. Constants:
-    ``fixed_if_consts``. Returns int32 u', v' and the spikes."""
-    x = jit.trunc_(jit.cast(u, np.float64) * decay)      # (numpy: converted first, mixed-type ufuncs are slower)
-    x += jit.cast(a, np.float64) * act
+    """One fixed-point IF step (Lava's bit-accurate LIF) in int64: u' = trunc(u decay)
+    + a act -- sign(u) (|u| (4096 - du - 1) >> 12) + (a << 6): u decay is a dyadic
+    product, exact in float64, and the cast to an integer truncates -- saturated to
+    24 bits (or wrapped, ``wrap``: Lava's LIF u); v' = v (or trunc(v decay_v), a leaky
+    voltage) + u' (+ ``bias``), saturated; spikes where v' > vth (``fires``); then
+    ``reset_voltage``. Constants: ``fixed_if_consts``. Returns int32 u', v' and the
+    spikes."""
+    x = jit.cast(u * decay, np.int64)
+    x += jit.cast(a, np.int64) * act
     x = fxp.wrap_current(x) if wrap else jit.clip_(x, lim)
     if decay_v is None:
-        y = jit.cast(v, np.float64) + x
+        y = jit.cast(v, np.int64) + x
     else:
-        y = jit.trunc_(jit.cast(v, np.float64) * decay_v)
+        y = jit.cast(jit.cast(v, np.float64) * decay_v, np.int64)
         y += x
     if bias is not None:
         y += bias
@@ -114,10 +115,11 @@ def if_update_float(u, v, a, du, theta, zero_reset, rand=None):
 
 
 def fixed_if_consts(du, theta) -> tuple:
-    """The fixed-point IF step's constants in ``if_update_fixed``'s float64 terms:
-    (decay (4096 - (du + 1)) / 4096, input factor 2^6, 24-bit limit, threshold << 6)."""
-    return ((fxp.DECAY_UNITY - (du + fxp.DS_OFFSET)) / fxp.DECAY_UNITY, float(1 << fxp.ACT_SHIFT),
-            float(fxp.UV_MAX), float(np.int64(theta) << fxp.VTH_SHIFT))
+    """The fixed-point IF step's constants in ``if_update_fixed``'s terms: (decay
+    (4096 - (du + 1)) / 4096, a float; input factor 2^6, 24-bit limit and threshold
+    << 6, integers)."""
+    return ((fxp.DECAY_UNITY - (du + fxp.DS_OFFSET)) / fxp.DECAY_UNITY, 1 << fxp.ACT_SHIFT,
+            fxp.UV_MAX, int(np.int64(theta) << fxp.VTH_SHIFT))
 
 
 def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturate",
@@ -301,6 +303,6 @@ def composite_consts(p: NeuronParams, dtype) -> Optional[tuple]:
             return None
         decay, act, lim, vth_x = fixed_if_consts(p.du, p.theta_x)
         vth_d = fixed_if_consts(p.du, p.theta_d)[-1]
-        return (np.int64(p.err_gain), decay, act, lim, vth_x, vth_d, zero_reset)
+        return (np.int64(p.err_gain), decay, *map(np.int64, (act, lim, vth_x, vth_d)), zero_reset)
     f = np.dtype(dtype).type
     return (f(p.err_gain), f(1), f(p.du), f(p.theta_x), f(p.theta_d), zero_reset)
