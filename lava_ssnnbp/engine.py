@@ -143,11 +143,11 @@ class Engine:
     def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32,
                  learning_engine: Optional[str] = None, lava_step_offset: int = 0,
                  accel: Optional[bool] = None):
-        if accel not in (None, True, False):
+        if accel is not None and not isinstance(accel, (bool, np.bool_)):   # not 0/1: a thread count?
             raise ValueError(f"accel must be None, True or False, not {accel!r}")
         if accel and not _accel.usable():
             raise ValueError("accel=True needs numba, which cannot be imported here")
-        self.accel = accel
+        self.accel = None if accel is None else bool(accel)
         self.cfg, self.seed = cfg, seed
         self.dtype = np.int32 if cfg.fixed_point else dtype
         ws = dyn.check_weights(cfg, weights) if weights is not None else dyn.init_weights(cfg, seed)
