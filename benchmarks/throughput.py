@@ -200,9 +200,9 @@ def main(argv=None):
             for mode in a.modes:
                 if prec == "fixed" and mode == "noise":
                     continue            # noise emulation is float only
-                if mode == "loihi2" and (prec != "fixed" or b != 1):
-                    continue            # the chip configuration: fixed point, one update per sample
                 for b in a.batch_sizes:
+                    if mode == "loihi2" and (prec != "fixed" or b != 1):
+                        continue        # the chip configuration: fixed point, one update per sample
                     sps, n, wall, mem, cpu_sps = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
