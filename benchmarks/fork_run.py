@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import secrets
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.runs import (CHECKPOINT_FORMAT, RunError, RunSettings, check_chip_settings, eta_at, read_run_folder,
-                              save_json, save_npz, save_weights)
+from lava_ssnnbp.runs import CHECKPOINT_FORMAT, RunError, RunSettings, check_chip_settings, eta_at, read_run_folder
+from lava_ssnnbp.runs.files import json_writer, npz_writer
+from lava_ssnnbp.runs.state import StateWriter, read_manifest, state_folder
 
 
 def fork(src: Path, dst: Path, epoch: int, **changes) -> Path:
@@ -47,25 +49,31 @@ def fork(src: Path, dst: Path, epoch: int, **changes) -> Path:
     if dst.exists():
         raise RunError(f"{dst} exists; remove it first")
     dst.mkdir(parents=True)
+    state = StateWriter(dst)
     try:
         saved = dict(folder.saved)
         saved["run"] = dataclasses.asdict(new)
+        saved["run_id"] = secrets.token_hex(8)
         saved["forked_from"] = {"folder": str(src), "after_epoch": epoch,
                                 "why": "the schedules agree through this epoch, so the states are identical"}
-        save_json(dst / "config.json", saved)
-        save_json(dst / "metrics.json", {"epochs": folder.metrics})
-        save_weights(dst / "weights.npz", folder.weights)
+        state.write_file("config.json", json_writer(saved))
         seen = sum(int(m["train_samples"]) for m in folder.metrics)
-        save_npz(dst / "checkpoint.npz", {**{f"w{k}": w for k, w in enumerate(folder.weights)},
-                                          "format": np.array(CHECKPOINT_FORMAT), "epoch": np.array(epoch),
-                                          "position": np.array(0), "samples_seen": np.array(seen)})
+        weights = {f"w{k}": w for k, w in enumerate(folder.weights)}
+        files = {"checkpoint.npz": npz_writer({**weights, "format": np.array(CHECKPOINT_FORMAT),
+                                               "epoch": np.array(epoch), "position": np.array(0),
+                                               "samples_seen": np.array(seen)}),
+                 "weights.npz": npz_writer(weights), "metrics.json": json_writer({"epochs": folder.metrics})}
+        committed = state_folder(src, read_manifest(src))
         for name in ("metrics.csv", "learning_curve.png"):
-            if (src / name).exists():
-                shutil.copy2(src / name, dst / name)
+            if (committed / name).exists():
+                files[name] = lambda f, data=(committed / name).read_bytes(): f.write(data)
+        state.commit(files, saved["run_id"])
         read_run_folder(dst)      # the fork reads back as a whole run folder
     except BaseException:
         shutil.rmtree(dst, ignore_errors=True)
         raise
+    finally:
+        state.close()
     return dst
 
 

@@ -4,14 +4,29 @@ Every invalid input ends in one line ``ssnnbp: error: ...`` and exit code 2.
 """
 from __future__ import annotations
 
-import argparse
-import math
 import os
+import signal
 import sys
-import time
-from pathlib import Path
 
-from .config import LOIHI2_STEPS, LOIHI2_WEIGHT_BITS, LOIHI2_WEIGHT_EXP, MODES, RESETS, TARGETS, ConfigError, SSNNConfig
+
+def _interrupted_while_starting(signum, frame):
+    os.write(2, b"ssnnbp: interrupted (while starting; nothing was written)\n")
+    os._exit(130)
+
+
+# Ctrl-C while the modules below load is one line too (main() restores Python's handler); only
+# when this is the program, not when a test or a script imports the module
+if __name__ == "__main__" or os.path.basename(sys.argv[0] if sys.argv else "") == "ssnnbp":
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from .config import (LOIHI2_STEPS, LOIHI2_WEIGHT_BITS, LOIHI2_WEIGHT_EXP, MODES, RESETS, TARGETS,  # noqa: E402
+                     ConfigError, SSNNConfig)
 
 DEFAULT = SSNNConfig()
 RUNS_ROOT = Path(os.environ.get("SSNNBP_RUNS", "~/ssnnbp-runs")).expanduser()
@@ -65,6 +80,14 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _path(text: str) -> str:
+    """A file or folder name, as an argparse type: an empty one is a typo, not "here" (--out ''
+    used to put a run folder in the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path, got an empty one ({text!r})")
+    return text
+
+
 def _add_data_args(p, dataset_default="default"):
     from .data import DATASETS
     own = dataset_default is None   # evaluate: the run's own data set and folder
@@ -72,7 +95,7 @@ def _add_data_args(p, dataset_default="default"):
                    help=f"data set: {', '.join(sorted(DATASETS))} (default: "
                         + ("the run's own" if own else "%(default)s") + "; 'default' is the "
                         "6,000/1,000-sample MNIST subset shipped with the package)")
-    p.add_argument("--data-dir", default=None, metavar="DIR",
+    p.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
                    help="folder holding the data set (searched first; then $SSNNBP_DATA, "
                         "~/.cache/lava_ssnnbp, /usr/share/datasets) (default: "
                         + ("the run's own --data-dir, if it had one)" if own else "none)"))
@@ -222,7 +245,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         "15C5-P2-40C5-P2 (N channels of KxK conv, PK sum pooling) (default: none, dense only)")
     b.add_argument("--device", default=rs.device,
                    help="torch device: auto (a GPU if there is one), cpu, cuda, cuda:N (default: %(default)s)")
-    r.add_argument("--out", default=None, metavar="DIR",
+    r.add_argument("--out", type=_path, default=None, metavar="DIR",
                    help=f"run folder (default: {RUNS_ROOT}/<dataset>-<mode>-T<T>[-fixed]-seed<seed>, "
                         "<dataset>-ann-seed<seed> for --model ann, <dataset>-<model>-T<T>-seed<seed> for tssl-bp "
                         "and slayer; $SSNNBP_RUNS changes the root)")
@@ -236,7 +259,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="test accuracy of a trained run",
                        description="Evaluate the weights of a run folder (argmax of output spike counts).")
-    e.add_argument("run", metavar="RUN_DIR", help="run folder written by 'ssnnbp train'")
+    e.add_argument("run", type=_path, metavar="RUN_DIR", help="run folder written by 'ssnnbp train'")
     _add_data_args(e, dataset_default=None)
     e.add_argument("--split", choices=("train", "test"), default="test", help="split to evaluate (default: %(default)s)")
     e.add_argument("--backend", choices=BACKENDS, default="engine",
@@ -255,13 +278,14 @@ def _build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="versions, data sets found, model size",
                        description="Print versions, where data sets were found and whether their files "
                                    "are intact, and the size of a network.")
-    i.add_argument("--data-dir", default=None, metavar="DIR", help="extra data folder to search first (default: none)")
+    i.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
+                   help="extra data folder to search first (default: none)")
     i.add_argument("--verify", action="store_true",
                    help="also check every data file's MD5 (reads them all: a few seconds) (default: off, "
                         "headers, sizes and sample counts only)")
     i.add_argument("--hidden", type=int_list, default=DEFAULT.sizes[1:-1], metavar="N[,N...]",
                    help=f"hidden sizes of the network to describe (default: {','.join(map(str, DEFAULT.sizes[1:-1]))})")
-    i.add_argument("--run", default=None, metavar="RUN_DIR",
+    i.add_argument("--run", type=_path, default=None, metavar="RUN_DIR",
                    help="describe a run folder, checking its files (default: none)")
     top.options = {name: {a.dest: a.option_strings[0] for a in p._actions if a.option_strings}
                    for name, p in sub.choices.items()}
@@ -324,8 +348,11 @@ def _settings_from_args(args):
 def _run_folder(args, cfg: SSNNConfig, settings) -> Path:
     """--out, or the default folder under RUNS_ROOT ($SSNNBP_RUNS), checked before any data is loaded."""
     from .runs import RunError, check_run_dir, model_kind
-    if args.out:
+    if args.out is not None:
         return Path(args.out).expanduser()
+    if os.environ.get("SSNNBP_RUNS") is not None and not os.environ["SSNNBP_RUNS"].strip():
+        raise RunError("$SSNNBP_RUNS is set but empty: set it to the folder that holds the run folders, "
+                       "unset it for ~/ssnnbp-runs, or pass --out")
     tag = model_kind(settings.model).folder_tag(cfg, settings)
     out = RUNS_ROOT / f"{settings.dataset}-{tag}-seed{settings.seed}"
     try:
@@ -386,6 +413,7 @@ def cmd_evaluate(args) -> int:
     folder = read_run_folder(Path(args.run))
     cfg, rs = folder.cfg, folder.settings
     kind = model_kind(rs.model)
+    kind.check_backend(args.backend)   # before any data is loaded
     if folder.weights is None:
         raise RunError(f"{folder.path / 'weights.npz'}: no such file (no epoch of this run has finished)")
     if args.steps is not None:
@@ -509,7 +537,83 @@ def _naming_option(message: str, options: dict) -> str:
 
 
 def main(argv=None) -> int:
+    """The ``ssnnbp`` command: its exit code (0 done, 1 a fault while running, 2 bad input,
+    130 interrupted). Every error is one line on stderr."""
+    if threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # from here Ctrl-C unwinds and is reported
+        for sig in (signal.SIGTERM, signal.SIGHUP):   # stopped or its terminal closed: clean up as for Ctrl-C
+            signal.signal(sig, _terminated)
+    try:
+        code = _main(argv)
+        try:
+            sys.stdout.flush()   # a full or closed stdout fails here, not in the interpreter's exit
+        except OSError as e:
+            if isinstance(e, BrokenPipeError):
+                raise
+            _silence_stdout()
+            print(f"ssnnbp: error: cannot write to standard output ({e.strerror or e})", file=sys.stderr)
+            return 1
+        return code
+    except KeyboardInterrupt as e:
+        signum = e.signum if isinstance(e, Terminated) else signal.SIGINT
+        what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        print(f"ssnnbp: {what} (the last checkpoint is kept; run the same command to resume)", file=sys.stderr)
+        return 128 + signum
+    except BrokenPipeError:   # e.g. 'ssnnbp info | head': the reader left, nothing to report
+        _silence_stdout()
+        return 1
+    except MemoryError as e:
+        from .memory import available_bytes, size
+        avail = available_bytes()
+        print(f"ssnnbp: error: out of memory ({e}); this process may use about "
+              f"{size(avail) if avail is not None else 'an unknown amount'}: choose smaller sizes, fewer steps or "
+              "a smaller batch, or free memory", file=sys.stderr)
+        return 1
+    except OSError as e:      # a full disk, a read-only or vanished folder, a full stdout, ...
+        if not getattr(e, "filename", None) and _stdout_failed():
+            _silence_stdout()
+            print(f"ssnnbp: error: cannot write to standard output ({e.strerror or e})", file=sys.stderr)
+        else:
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            print(f"ssnnbp: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C's KeyboardInterrupt so that the same clean-up
+    runs (the Lava runtime stopped, its workers and shared memory gone); exit 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminated(signum, frame):
+    signal.signal(signum, signal.SIG_IGN)   # once: a second one must not interrupt the clean-up
+    raise Terminated(signum)
+
+
+def _stdout_failed() -> bool:
+    try:
+        sys.stdout.write("\n")   # stdout's buffer may have been dropped by the failed flush: try again
+        sys.stdout.flush()
+        return False
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _main(argv=None) -> int:
     from .data import DataError
+    from .errors import RunFault
     from .lifecycle import WorkerDied
     from .runs import RunError
     parser = _build_parser()
@@ -520,23 +624,17 @@ def main(argv=None) -> int:
             return 2
         try:
             return {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
+        except RunFault as e:   # the machine failed the run (a full disk, ...): not bad input
+            print(f"ssnnbp: error: {e}", file=sys.stderr)
+            return 1
         except (ConfigError, RunError) as e:
             raise UsageError(_naming_option(str(e), parser.options[args.command])) from None
     except (UsageError, DataError) as e:
         print(f"ssnnbp: error: {e}", file=sys.stderr)
         return 2
-    except BrokenPipeError:   # e.g. 'ssnnbp info | head': the reader left, nothing to report
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
-        return 1
     except WorkerDied as e:   # not bad input: the run failed (e.g. the OOM killer)
         print(f"ssnnbp: error: {e}; the last checkpoint is kept (run the same command to resume)", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("ssnnbp: interrupted (the last checkpoint is kept; run the same command to resume)", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

@@ -35,7 +35,10 @@ def lava_check(n_train: int, n_test: int, steps: int = 50, seed: int = 0) -> dic
     from .engine import Engine
     from .learning_network import LearningEngineNetwork
     from . import dynamics as dyn
+    from .validation import SEED, check_integer
 
+    n_train, n_test = check_integer("n_train", n_train, 1), check_integer("n_test", n_test, 1)
+    seed = check_integer("seed", seed, 0, SEED)
     train = load_dataset("default", "train")
     test = load_dataset("default", "test")
     x, y = train.x[:n_train], train.y[:n_train]

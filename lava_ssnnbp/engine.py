@@ -29,7 +29,7 @@ import numpy as np
 from . import accel as _accel
 from . import dynamics as dyn
 from .config import SSNNConfig
-from .validation import check_samples
+from .validation import SEED, check_dtype, check_integer, check_samples
 
 
 @dataclass
@@ -130,7 +130,9 @@ class Engine:
     ``weights[k]`` has shape (N_{k+1}, N_k) (Lava's Dense convention), float or
     integer mantissas in fixed point. Floating point computes in ``dtype``:
     float32 (default) for speed, float64 to reproduce the Lava float models'
-    spikes (fixed point is bit-exact either way).
+    spikes (fixed point computes in int32 whatever ``dtype``, bit-exact either
+    way); any other dtype is a ValueError (``validation.check_dtype``). ``seed``:
+    an integer >= 0, it names every random stream.
 
     ``accel``: run the compiled schedulers of ``lava_ssnnbp.accel`` (numba):
     True (numba must be importable), False (numpy alone: ``dynamics`` step by
@@ -148,7 +150,8 @@ class Engine:
         if accel and not _accel.usable():
             raise ValueError("accel=True needs numba, which cannot be imported here")
         self.accel = None if accel is None else bool(accel)
-        self.cfg, self.seed = cfg, seed
+        self.cfg, self.seed = cfg, check_integer("seed", seed, 0, SEED)
+        dtype = check_dtype(cfg, dtype)
         self.dtype = np.int32 if cfg.fixed_point else dtype
         ws = dyn.check_weights(cfg, weights) if weights is not None else dyn.init_weights(cfg, seed)
         self.weights = [np.array(w, dtype=self.dtype) for w in ws]
@@ -162,7 +165,8 @@ class Engine:
             learning_engine = "lava"
         if learning_engine == "lava" and not (cfg.fixed_point and cfg.mode in ("coincidence", "replay")):
             raise ValueError("learning_engine='lava' needs fixed point and mode 'coincidence' or 'replay'")
-        self.learning_engine, self.lava_step_offset = learning_engine, int(lava_step_offset)
+        self.learning_engine = learning_engine
+        self.lava_step_offset = check_integer("lava_step_offset", lava_step_offset, 0)
         self._lava_randoms = None
 
     def compiled(self) -> bool:

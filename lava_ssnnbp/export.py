@@ -57,6 +57,7 @@ import numpy as np
 from . import dynamics as dyn
 from . import fixed_point as fxp
 from . import lifecycle
+from .atomic import atomic_write
 from .config import SSNNConfig
 
 # netx (lava.lib.dl.netx.utils.optimize_weight_bits) clips weights to [-256, 254]
@@ -101,10 +102,13 @@ def encode_test_inputs(cfg: SSNNConfig, x: np.ndarray, seed: int, sample_ids=Non
     Images (n, D) are encoded exactly as ``Engine.predict_counts`` and
     ``SSNNBPNetwork.predict_counts`` do (random stream ``seed + TEST_SEED_OFFSET``,
     sample ids 0..n-1 by default); event frames (n, T, D) are returned as bool.
+    Checked as those do (``validation.check_samples``): pixels in [0, 1] (a 0..255
+    image is refused, not encoded as always-on inputs), 0/1 frames, a seed >= 0.
     """
     from .engine import encode_batch
-    x = np.asarray(x)
-    ids = np.arange(len(x)) if sample_ids is None else np.asarray(sample_ids)
+    from .validation import SEED, check_integer, check_samples
+    x, _, ids = check_samples(cfg, x, None, sample_ids, train=False)
+    seed = check_integer("seed", seed, 0, SEED)
     if x.ndim == 3:
         return x.astype(bool)
     b = encode_batch(cfg, x, None, ids, seed + dyn.TEST_SEED_OFFSET, train=False)
@@ -188,11 +192,18 @@ def export_netx(cfg: SSNNConfig, weights: Sequence[np.ndarray], path, wta: Optio
     path = Path(path)
     layers = netx_layers(cfg, weights, wta)
     notes = netx_differences(cfg, wta)
-    path.parent.mkdir(parents=True, exist_ok=True)
 
     def string(h, key, s):
         h.create_dataset(key, (1,), "S10", [s.encode("ascii")])
 
+    # written under a temporary name and renamed: a kill mid-export keeps the previous file
+    atomic_write(path, lambda tmp: _write_netx(h5py, tmp, cfg, layers, notes, string))
+    summary = [{"type": l["type"], "shape": l["shape"], **{k: v for k, v in l["neuron"].items() if k != "type"}}
+               for l in layers]
+    return NetxExport(path, exact=not notes, notes=notes, layers=summary)
+
+
+def _write_netx(h5py, path, cfg, layers, notes, string):
     with h5py.File(path, "w") as f:
         f.attrs["generator"] = "lava_ssnnbp.export.export_netx"
         f.attrs["ssnnbp_config"] = json.dumps(cfg.to_dict())
@@ -216,9 +227,6 @@ def export_netx(cfg: SSNNConfig, weights: Sequence[np.ndarray], path, wta: Optio
                     string(h, "neuron/type", value)
                 else:
                     h.create_dataset(f"neuron/{key}", data=value)
-    summary = [{"type": l["type"], "shape": l["shape"], **{k: v for k, v in l["neuron"].items() if k != "type"}}
-               for l in layers]
-    return NetxExport(path, exact=not notes, notes=notes, layers=summary)
 
 
 def run_netx(path, spikes: np.ndarray, chunk: int = 256, clear_buffers: bool = True,
@@ -246,9 +254,16 @@ def run_netx(path, spikes: np.ndarray, chunk: int = 256, clear_buffers: bool = T
     in one ``run``, as a chip would without host intervention, and lets those
     few spikes through.
     """
-    spikes = np.asarray(spikes).astype(bool)
+    from .validation import check_integer, check_spikes
+    spikes = np.asarray(spikes)
     if spikes.ndim != 3:
         raise ValueError(f"spikes must have shape (n, T, D), got {spikes.shape}")
+    if spikes.dtype.kind not in "biuf":
+        raise ValueError(f"spikes must hold numbers, got dtype {spikes.dtype}")
+    check_spikes(spikes, "spikes")   # NaN or 0.5 would run as a spike
+    spikes = spikes.astype(bool)
+    chunk = check_integer("chunk", chunk, 1)
+    check_netx_weights(path)
     counts = []
     for a in range(0, len(spikes), chunk):
         counts.append(_run_netx_chunk(str(path), spikes[a:a + chunk], clear_buffers))
@@ -257,6 +272,26 @@ def run_netx(path, spikes: np.ndarray, chunk: int = 256, clear_buffers: bool = T
     if not counts:
         return np.zeros((0, 0), dtype=np.int64)
     return np.concatenate(counts)
+
+
+def check_netx_weights(path):
+    """A ValueError naming the dataset when a netx file's weights (``weight``,
+    ``weight_rec``, ...) are not finite numbers: netx casts NaN and inf to arbitrary
+    integers (clipped to its weight range) and Lava would run them without a word."""
+    import h5py
+
+    bad = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and name.rsplit("/", 1)[-1].startswith("weight") and not bad:
+            w = np.asarray(obj[()])
+            if w.dtype.kind not in "biuf" or (w.dtype.kind == "f" and not np.isfinite(w).all()):
+                bad.append(f"{name} ({w.dtype})")
+    with h5py.File(str(path), "r") as f:
+        f.visititems(visit)
+    if bad:
+        raise ValueError(f"netx file {path}: weights {bad[0]} must be finite numbers (NaN, inf or non-numbers "
+                         "found); Lava would run them cast to arbitrary integers")
 
 
 @contextlib.contextmanager

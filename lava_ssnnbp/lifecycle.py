@@ -7,11 +7,12 @@ without a time limit. Here:
 * :func:`worker_guard` -- processes forked inside it die with the main
   process (``PR_SET_PDEATHSIG``: a main process killed by SIGKILL or the OOM
   killer leaves no workers, and so no ``/dev/shm`` segments, behind) and
-  ignore SIGINT (Ctrl-C reaches the whole process group; the main process
-  alone decides how to stop them).
+  ignore SIGINT, SIGHUP and SIGTERM (Ctrl-C, a closed terminal and a kill of
+  the process group reach every worker; the main process alone decides how to
+  stop them).
 * :func:`call_watching_workers` -- a blocking run that raises
-  :class:`WorkerDied` when a worker is killed mid-run (Lava would wait for
-  its answer for good).
+  :class:`WorkerDied` when a worker is killed, ends on an exception or is
+  stopped mid-run (Lava would wait for its answer for good).
 * :func:`stop_runtime` -- Lava's graceful stop with a time limit, then the
   workers are terminated or killed and the shared memory released; the
   runtime is marked stopped, so Lava's ``__del__`` never repeats a stop on
@@ -34,6 +35,7 @@ T = TypeVar("T")
 STOP_TIMEOUT_S = 30.0   # graceful stop: ~1 s normally, the limit only bounds a hang
 REAP_TIMEOUT_S = 5.0    # per worker, after SIGTERM and again after SIGKILL
 WATCH_S = 0.2           # how often a running call checks that the workers live
+STOPPED_S = 2.0         # a worker stopped this long ends the run
 _PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
 
 _local = threading.local()   # per forking thread; a forked child sees its parent thread's value
@@ -56,7 +58,11 @@ def _after_fork_in_child():
         return
     _local.parent = None                  # the worker's own children are not guarded
     parent, on_main_thread = guard
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, a closed terminal (SIGHUP) and a SIGTERM to the process group reach every worker:
+    # the main process alone decides how to stop them (and the shared-memory manager unlinks its
+    # segments when asked; killed first, it would leave them); a forced stop uses SIGKILL
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     # the death signal follows the forking *thread*: off the main thread, poll instead
     if not (on_main_thread and _set_pdeathsig()):
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="ssnnbp-parent-watch").start()
@@ -68,10 +74,26 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _resource_tracker_ignoring_hangups():
+    """multiprocessing's resource tracker is started by exec, so the fork hook above never
+    runs in it, and it keeps only the signals its starter ignored: started with SIGHUP
+    ignored, a closed terminal does not kill it mid-run (it ignores SIGINT and SIGTERM
+    itself), and the shared memory it tracks is not leaked."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import resource_tracker
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, old)
+
+
 @contextlib.contextmanager
 def worker_guard():
     """Processes this thread forks inside the block (a Lava runtime's workers)
-    get SIGKILL when this process dies, and ignore SIGINT."""
+    get SIGKILL when this process dies, and ignore SIGINT, SIGHUP and SIGTERM."""
+    _resource_tracker_ignoring_hangups()
     before = getattr(_local, "parent", None)
     _local.parent = (os.getpid(), threading.current_thread() is threading.main_thread())
     try:
@@ -134,21 +156,63 @@ def dead_workers(runtime) -> list:
     return dead
 
 
+def _state(pid: int) -> str:
+    """The one-letter scheduler state of a process (``/proc/PID/stat``), '' if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def stopped_workers(runtime) -> list:
+    """The runtime's workers that are stopped (SIGSTOP, SIGTSTP, a debugger): they
+    answer nothing until continued, and Lava would wait for them without a limit."""
+    infra = getattr(runtime, "_messaging_infrastructure", None)
+    return [a for a in list(getattr(infra, "actors", None) or []) if a.pid and _state(a.pid) in ("T", "t")]
+
+
+def ended_workers(runtime) -> list:
+    """Workers that ended while a run was under way, whatever their exit code: one that
+    exits with 0 mid-run has reported a Python exception, which Lava then waits on."""
+    infra = getattr(runtime, "_messaging_infrastructure", None)
+    ended = []
+    for a in list(getattr(infra, "actors", None) or []):
+        try:
+            if a.exitcode is not None:
+                ended.append(a)
+        except ValueError:           # closed: Lava joined it, so it ended
+            continue
+    return ended
+
+
 def call_watching_workers(fn: Callable[[], T], runtime) -> T:
     """``fn()`` (a blocking Lava run) in a daemon thread while this thread
-    checks every :data:`WATCH_S` seconds that the runtime's workers live: Lava
-    waits without a limit for the answer of a worker that died. Raises
-    :class:`WorkerDied` naming the dead workers (the call is left behind,
-    blocked; the caller stops the runtime by force)."""
+    checks every :data:`WATCH_S` seconds that the runtime's workers live and
+    run: Lava waits without a limit for the answer of a worker that died, ended
+    on an exception or was stopped. Raises :class:`WorkerDied` naming them (the
+    call is left behind, blocked; the caller stops the runtime by force). A
+    worker must be seen stopped for :data:`STOPPED_S` seconds (not a passing
+    debugger or profiler)."""
     t, out = _call_in_thread(fn)
+    stopped_since = {}
     while True:
         t.join(WATCH_S)
         if out:
             return _result(out)
-        dead = dead_workers(runtime)
-        if dead:
-            what = ", ".join(f"{a.name} (pid {a.pid}, exit code {a.exitcode})" for a in dead)
-            raise WorkerDied(f"Lava worker process{'es' if len(dead) > 1 else ''} {what} ended mid-run")
+        ended = ended_workers(runtime)
+        if ended and not out:
+            what = ", ".join(f"{a.name} (pid {a.pid}, exit code {a.exitcode})" for a in ended)
+            why = "" if any(a.exitcode for a in ended) else " (exit code 0: an exception inside it, see above)"
+            raise WorkerDied(f"Lava worker process{'es' if len(ended) > 1 else ''} {what} ended mid-run{why}")
+        now = time.monotonic()
+        stopped = stopped_workers(runtime)
+        stopped_since = {a.pid: stopped_since.get(a.pid, now) for a in stopped}
+        long_stopped = [a for a in stopped if now - stopped_since[a.pid] >= STOPPED_S]
+        if long_stopped:
+            what = ", ".join(f"{a.name} (pid {a.pid})" for a in long_stopped)
+            raise WorkerDied(f"Lava worker process{'es' if len(long_stopped) > 1 else ''} {what} stopped "
+                             f"(SIGSTOP?) and answered nothing for {STOPPED_S:g} s")
 
 
 def _bounded(fn: Callable[[], object], timeout: float) -> bool:
@@ -164,7 +228,7 @@ def _reap(p: mp.Process):
     """Terminate, then kill, one worker; tolerates one that is already closed
     (a timed-out graceful stop may still be joining it in its thread)."""
     try:
-        for end in (p.terminate, p.kill):
+        for end in (p.terminate, p.kill):   # (a guarded worker ignores SIGTERM: SIGKILL follows)
             if not p.is_alive():
                 return
             end()
@@ -179,8 +243,8 @@ def _force_stop(runtime):
     for a in actors:
         try:
             if a.is_alive():
-                a.terminate()   # all at once: they wait on each other
-        except ValueError:
+                a.kill()        # all at once: they wait on each other (they ignore SIGTERM, see above)
+        except (ValueError, OSError):
             pass
     for a in actors:
         _reap(a)
@@ -224,4 +288,4 @@ def stop_process(proc, timeout: Optional[float] = None) -> bool:
 
 
 __all__ = ["worker_guard", "stop_runtime", "stop_process", "call_with_timeout", "call_watching_workers",
-           "dead_workers", "WorkerDied", "STOP_TIMEOUT_S"]
+           "dead_workers", "ended_workers", "stopped_workers", "WorkerDied", "STOP_TIMEOUT_S"]

@@ -26,6 +26,7 @@ moves one element at a time (~20 us each: 23 s for a 784x1280 weight array).
 from __future__ import annotations
 
 import atexit
+import threading
 import multiprocessing.util  # noqa: F401 -- registers its exit handler before ours (see below)
 import weakref
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ import numpy as np
 from . import dynamics as dyn
 from . import lifecycle
 from .config import SSNNConfig
-from .validation import check_samples
+from .validation import SEED, check_integer, check_samples
 
 
 @dataclass
@@ -124,14 +125,16 @@ class SSNNBPNetwork:
     def __init__(self, cfg: SSNNConfig, weights: Optional[Sequence[np.ndarray]] = None,
                  seed: int = 0, *, event_frames: bool = False, chunk: int = 16,
                  first_sample: int = 0):
-        if chunk < 1:
-            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        check_integer("chunk", chunk, 1)
+        for name, v in (("first_sample", first_sample), ("seed", seed)):
+            check_integer(name, v, 0, SEED)
         if cfg.loihi2 and type(self) is SSNNBPNetwork:
             raise ValueError("the chip configuration (target 'loihi2') runs on Lava's learning engine: use "
                              "lava_ssnnbp.LearningEngineNetwork")
         self.cfg, self.seed, self.chunk = cfg, int(seed), int(chunk)
         self.event_frames = bool(event_frames)
         self.samples_seen = int(first_sample)
+        self._in_use = threading.Lock()
         ws = weights if weights is not None else dyn.init_weights(cfg, seed)
         dtype = np.int32 if cfg.fixed_point else np.float64
         ws = dyn.check_weights(cfg, ws)
@@ -212,6 +215,15 @@ class SSNNBPNetwork:
         as ``Engine.predict_counts(x, sample_ids)``.
         ``record=True`` returns every layer's spike trains.
         """
+        if not self._in_use.acquire(blocking=False):
+            raise RuntimeError("this network is running samples in another thread; one network runs one "
+                               "call at a time (its Lava runtime is one pipeline): wait for it, or build another")
+        try:
+            return self._run(x, y, learn, record, sample_ids)
+        finally:
+            self._in_use.release()
+
+    def _run(self, x, y, learn: bool, record: bool, sample_ids) -> RunResult:
         x, y, ids = check_samples(self.cfg, x, y, None if learn else sample_ids, train=learn,
                                   event_frames=self.event_frames)
         n = len(x)

@@ -1,7 +1,9 @@
-"""Checks every way into a network shares: the samples it is given and the memory a simulation needs.
+"""Checks every way into a network shares: the samples it is given, the counts and seeds it
+is given, the precision it computes in, and the memory a simulation needs.
 
 ``check_samples`` is called by ``Engine.train_batch``/``predict`` and ``SSNNBPNetwork.run``,
-so a bad array gets the same clear ``ValueError`` whichever simulator it is sent to.
+so a bad array gets the same clear ``ValueError`` whichever simulator it is sent to;
+``check_integer`` by every API that takes a count or a seed.
 """
 from __future__ import annotations
 
@@ -12,6 +14,34 @@ import numpy as np
 from . import memory
 from .config import ConfigError, SSNNConfig
 from .memory import GiB, size
+
+SEED = " (it names random streams)"   # check_integer's ``why`` for a seed
+
+
+def check_integer(name: str, value, minimum: int = 0, why: str = "") -> int:
+    """``value`` as a Python int >= ``minimum``, or a ValueError naming ``name``: a count or a
+    seed is a whole number, so floats (2.5, and 2.0 too), bools, strings and None are refused
+    rather than truncated or left to fail deep inside (``why``: appended to the requirement)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}{why}, got {value!r}")
+    return int(value)
+
+
+def check_dtype(cfg: SSNNConfig, dtype) -> type:
+    """The numpy scalar type a simulator computes a network in, or a ValueError: float32 or
+    float64 (fixed point always computes in int32, whatever ``dtype`` says; int32 is accepted
+    there too). An integer dtype for a float network would round its weights to whole
+    numbers (almost all 0), float16 or an int8/int16 register would overflow."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    allowed = (np.float32, np.float64) + ((np.int32,) if cfg.fixed_point else ())
+    if dt is None or dt.type not in allowed:
+        extra = " (or int32: fixed point computes in int32 whatever dtype)" if cfg.fixed_point else \
+            " (a floating-point network needs float weights and potentials)"
+        raise ValueError(f"dtype must be float32 or float64{extra}, got {dt.name if dt is not None else repr(dtype)}")
+    return dt.type
 
 
 
@@ -40,7 +70,7 @@ def check_samples(cfg: SSNNConfig, x, y=None, sample_ids: Optional[Sequence[int]
     if x.dtype.kind not in "biuf":
         raise ValueError(f"x must hold numbers, got dtype {x.dtype}")
     if frames:
-        _check_spikes(x)
+        check_spikes(x)
     else:
         _check_pixels(x)
     if y is None and train:
@@ -68,12 +98,13 @@ def _check_pixels(x: np.ndarray):
                          f"[{lo:g}, {hi:g}]{hint}")
 
 
-def _check_spikes(x: np.ndarray):
+def check_spikes(x: np.ndarray, what: str = "event frames"):
+    """A ValueError unless every entry of ``x`` (numbers) is a 0/1 spike (NaN is not)."""
     if x.dtype.kind == "b":
         return
     bad = (x != 0) & (x != 1)
     if bad.any():
-        raise ValueError(f"event frames must be 0/1 spikes; found {x[bad].flat[0]!r} ({x.dtype})")
+        raise ValueError(f"{what} must be 0/1 spikes; found {x[bad].flat[0]!r} ({x.dtype})")
 
 
 def _check_labels(y: np.ndarray, n: int, classes: int) -> np.ndarray:

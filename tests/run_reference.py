@@ -35,7 +35,11 @@ CASES = {
              "--mode", "coincidence"],
 }
 VOLATILE_METRICS = ("train_wall_s", "test_wall_s", "samples_per_s", "peak_rss_mib", "peak_gpu_mib")
-VOLATILE_CONFIG = ("versions", "command", "created")
+VOLATILE_CONFIG = ("versions", "command", "created", "run_id")
+# added since the reference: the committed state (state.json, state/), the training set's
+# fingerprint (data.json) and the run's id;
+# tests/test_run_state.py checks them. The top-level files compared here are its copies.
+STATE_LAYOUT = ("state.json", "state", "data.json")
 
 
 def _arrays(path: Path) -> dict:
@@ -49,13 +53,13 @@ def summarize(folder: Path, printed: str) -> dict:
     config = json.loads((folder / "config.json").read_text())
     rows = json.loads((folder / "metrics.json").read_text())["epochs"]
     return {
-        "files": sorted(p.name for p in folder.iterdir()),
+        "files": sorted(p.name for p in folder.iterdir() if p.name not in STATE_LAYOUT),
         "weights": _arrays(folder / "weights.npz"),
         "checkpoint": _arrays(folder / "checkpoint.npz"),
         "metric_keys": [list(r) for r in rows],
         "metrics": [{k: v for k, v in r.items() if k not in VOLATILE_METRICS} for r in rows],
         "metrics_csv_header": (folder / "metrics.csv").read_text().splitlines()[0],
-        "config_keys": list(config),
+        "config_keys": [k for k in config if k != "run_id"],
         "config": {k: v for k, v in config.items() if k not in VOLATILE_CONFIG},
         "printed": printed.splitlines()[0].split("; run folder")[0],
     }

@@ -90,6 +90,34 @@ def test_truncated_file(tmp_path, gz):
         load_dataset("mnist", "test", tmp_path, verify=False)
 
 
+def test_a_gzip_bomb_is_never_inflated(tmp_path, monkeypatch):
+    """A .gz labels file whose header promises 10 labels but which inflates to 256 MiB: the
+    reader stops one byte past the promise (one DataError), so the rest is never inflated."""
+    from lava_ssnnbp.data import idx
+    imgs, labs = small_set()
+    _, lab = write_pair(tmp_path / "mnist", imgs, labs, gz=False)
+    bomb = lab.read_bytes() + bytes(256 << 20)
+    lab.unlink()
+    (tmp_path / "mnist" / (lab.name + ".gz")).write_bytes(gzip.compress(bomb, compresslevel=1))
+    del bomb
+    asked = []
+    real = idx.read_bytes
+    monkeypatch.setattr(idx, "read_bytes", lambda path, limit=None: (asked.append(limit), real(path, limit))[1])
+    with pytest.raises(DataError, match="trailing data after the"):
+        load_dataset("mnist", "test", tmp_path, verify=False)
+    assert asked and None not in asked and max(asked) <= len(imgs) * 28 * 28 + 17   # never the whole file
+
+
+def test_an_idx_header_promising_more_than_memory_is_one_error(tmp_path):
+    """Dimensions of 2**32 - 1 each (2**96 bytes: an int64 product would overflow)."""
+    import struct
+    imgs, labs = small_set()
+    img, _ = write_pair(tmp_path / "mnist", imgs, labs, gz=False)
+    img.write_bytes(struct.pack(">4I", 2051, 2 ** 32 - 1, 2 ** 32 - 1, 2 ** 32 - 1) + bytes(100))
+    with pytest.raises(DataError, match=r"header promises 4294967295x4294967295x4294967295 bytes .*damaged"):
+        load_dataset("mnist", "test", tmp_path, verify=False)
+
+
 def test_trailing_bytes(tmp_path):
     imgs, labs = small_set()
     _, lab = write_pair(tmp_path / "mnist", imgs, labs, gz=False)

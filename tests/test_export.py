@@ -109,6 +109,49 @@ def test_unrepresentable_weights_are_refused(tmp_path):
         ex.export_netx(cfg, w, tmp_path / "y.h5")
 
 
+@pytest.mark.parametrize("x,match", [
+    (np.full((2, 6), 200.0), r"\[0, 1\].*x / 255\.0"),                       # 0..255 pixels
+    (np.full((2, 6), 200, np.uint8), r"uint8.*x / 255\.0"),
+    (np.array([[0.5] * 5 + [np.nan]] * 2), "NaN"),
+    (np.full((2, 10, 6), 0.5), "0/1 spikes"),
+    (np.zeros((2, 7)), r"images \(n, 6\)"),
+])
+def test_encode_test_inputs_checks_its_samples(x, match):
+    """0..255 images used to be encoded as always-on inputs, without a word."""
+    cfg = SSNNConfig(sizes=(6, 5, 3), steps=10)
+    with pytest.raises(ValueError, match=match):
+        ex.encode_test_inputs(cfg, x, seed=0)
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        ex.encode_test_inputs(cfg, np.zeros((2, 6)), seed=None)
+    assert ex.encode_test_inputs(cfg, np.full((2, 6), 0.5), seed=0).shape == (2, 10, 6)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_refused_by_export_and_by_run_netx(tmp_path, bad):
+    """export_netx refuses them (dynamics.check_weights); run_netx refuses a netx file whose
+    weights are not finite (netx would cast them to arbitrary integers and run them) before
+    Lava starts, and spike trains that are not 0/1."""
+    cfg = SSNNConfig(sizes=(6, 5, 3), steps=10, fixed_point=True)
+    w = [a.astype(np.float64) for a in dyn.init_weights(cfg, 0)]
+    w[1][0, 0] = bad
+    for c in (cfg, cfg.replace(fixed_point=False)):
+        with pytest.raises(ValueError, match="layer 1 must be finite numbers"):
+            ex.export_netx(c, w, tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()
+    path = ex.export_netx(cfg, dyn.init_weights(cfg, 0), tmp_path / "n.h5").path
+    with h5py.File(path, "a") as f:
+        weights = f["layer/1/weight"][()].astype(np.float64)
+        weights[2, 3] = bad
+        del f["layer/1/weight"]
+        f["layer/1/weight"] = weights
+    spikes = np.zeros((2, 10, 6), bool)
+    with pytest.raises(ValueError, match=r"netx file .*n\.h5: weights layer/1/weight \(float64\) must be finite"):
+        ex.run_netx(path, spikes)
+    for s, match in ((np.full((2, 10, 6), np.nan), "spikes must be 0/1"), (spikes, "chunk must be an integer")):
+        with pytest.raises(ValueError, match=match):
+            ex.run_netx(path, s, chunk=2.5)
+
+
 # ------------------------------------------------------------------ netx in Lava
 @pytest.mark.lava
 @pytest.mark.slow
@@ -257,3 +300,26 @@ def test_info_prints_the_loihi_estimate(capsys):
     assert "8192 neurons/core" in out and "neurocores = 1 chip" in out
     assert "on-chip learning" in out and "inference only" in out
     assert "on-chip learning on Lava's learning engine" in out and "9-bit learning tags" in out
+
+
+def test_a_failed_export_keeps_the_previous_file(tmp_path, monkeypatch):
+    """export_netx writes a temporary file and renames it: an export that fails half-way
+    (here: h5py raising while it writes) leaves the earlier export untouched."""
+    import h5py
+    from lava_ssnnbp.config import SSNNConfig
+    from lava_ssnnbp.export import export_netx
+    cfg = SSNNConfig(sizes=(6, 4, 3), steps=8, fixed_point=True)
+    ws = [np.ones((4, 6), np.int64), np.ones((3, 4), np.int64)]
+    path = tmp_path / "net.h5"
+    export_netx(cfg, ws, path)
+    before = path.read_bytes()
+    real = h5py.Group.create_dataset
+
+    def fail_on_weights(self, name, *a, **k):
+        if name == "weight":
+            raise OSError("disk full while exporting")
+        return real(self, name, *a, **k)
+    monkeypatch.setattr(h5py.Group, "create_dataset", fail_on_weights)
+    with pytest.raises(OSError, match="disk full"):
+        export_netx(cfg, [2 * w for w in ws], path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["net.h5"]

@@ -174,14 +174,14 @@ def test_close_after_the_workers_died_does_not_hang(monkeypatch, learned):
             net._abort()
 
 
-def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
-    """Lava waits for good for the answer of a worker that died (the OOM
-    killer, a kill); the next run raises WorkerDied naming it, and the rest of
-    the runtime is stopped."""
+def _worker_fault_ends_the_next_run(fault):
+    """Train one sample, do ``fault(victim)`` to a worker, then train again in a thread:
+    that run must raise WorkerDied (never block) and stop the runtime. Returns the
+    error's message and the victim."""
     before = lava_children()
     x = np.random.default_rng(0).random((2, 20))
     net = SSNNBPNetwork(CFG, seed=1)
-    errors = []
+    errors, victim = [], None
 
     def train():
         try:
@@ -192,17 +192,47 @@ def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
     try:
         net.train(x[:1], [0])
         victim = net._state["runtime"]._messaging_infrastructure.actors[0]
-        os.kill(victim.pid, signal.SIGKILL)
-        mp.Process.join(victim)
+        fault(victim)
         t = threading.Thread(target=train, daemon=True)
         t.start()
         t.join(procs.DEADLINE_S)                    # a hang fails the test instead of blocking it
         assert not t.is_alive(), "the run blocked"
-        assert len(errors) == 1 and f"pid {victim.pid}, exit code -9" in errors[0], errors
+        assert len(errors) == 1 and f"pid {victim.pid}" in errors[0], errors
         assert net.closed and lava_children() == before
+        return errors[0], victim
     finally:
+        if victim is not None and lifecycle._state(victim.pid) in ("T", "t"):   # a stopped one left over
+            os.kill(victim.pid, signal.SIGKILL)
         if not net.closed:
             net._abort()
+
+
+def _kill(victim):
+    os.kill(victim.pid, signal.SIGKILL)
+    mp.Process.join(victim)
+
+
+def test_a_worker_killed_between_runs_ends_the_next_run_with_an_error():
+    """Lava waits for good for the answer of a worker that died (the OOM
+    killer, a kill); the next run raises WorkerDied naming it, and the rest of
+    the runtime is stopped."""
+    error, victim = _worker_fault_ends_the_next_run(_kill)
+    assert f"pid {victim.pid}, exit code -9" in error
+
+
+@pytest.mark.parametrize("fault", ["SIGSTOP", "exception"])
+def test_a_worker_that_stops_answering_ends_the_run_with_an_error(fault, monkeypatch):
+    """A worker stopped (SIGSTOP) or ended by an exception of its own (exit code 0)
+    answers nothing; Lava would wait for good. The run raises WorkerDied naming it
+    within a few seconds, and the runtime is stopped."""
+    def stop(victim):
+        os.kill(victim.pid, signal.SIGSTOP)
+
+    def end_with_exit_code_0(victim):   # as a worker ends after reporting an exception
+        _kill(victim)
+        monkeypatch.setattr(type(victim), "exitcode", property(lambda self: 0 if self is victim else None))
+    error, _ = _worker_fault_ends_the_next_run(stop if fault == "SIGSTOP" else end_with_exit_code_0)
+    assert ("stopped (SIGSTOP?)" if fault == "SIGSTOP" else "exit code 0: an exception inside it") in error
 
 
 # a main process with a running network: writes its segments' names, then waits;
@@ -450,3 +480,28 @@ def test_lava_imports_after_the_engine_trained_with_numba_threads():
             "assert mp.get_start_method(allow_none=True) is None; "
             "import lava.magma.runtime.message_infrastructure.multiprocessing; print('ok')")
     assert procs.python_output(code).strip() == "ok"
+
+
+def test_one_network_refuses_a_second_call_from_another_thread():
+    """A network's Lava runtime is one pipeline: a call while another thread's call runs
+    would interleave their samples and wait for good. It is refused in one error."""
+    x = np.random.default_rng(0).random((40, 20))
+    net = SSNNBPNetwork(CFG, seed=1)
+    done = []
+    try:
+        t = threading.Thread(target=lambda: done.append(net.predict(x)), daemon=True)
+        t.start()
+        assert procs.wait_for(lambda: net._in_use.locked() or not t.is_alive())
+        if t.is_alive():   # (on a machine fast enough to finish first there is nothing to refuse)
+            with pytest.raises(RuntimeError, match="running samples in another thread"):
+                net.predict(x[:1])
+        t.join(10 * procs.DEADLINE_S)     # starting Lava and 40 samples: ~40 s on a loaded 2-core machine
+        assert not t.is_alive() and len(done) == 1 and done[0].shape == (40,)
+    finally:
+        net.close()
+
+
+@pytest.mark.parametrize("name,value", [("first_sample", -1), ("seed", -3), ("first_sample", 1.5), ("chunk", 0)])
+def test_network_arguments_that_name_no_random_stream_are_refused(name, value):
+    with pytest.raises(ValueError, match=name):
+        SSNNBPNetwork(CFG, **{name: value})

@@ -7,11 +7,12 @@ import pytest
 
 from lava_ssnnbp import cli
 from lava_ssnnbp.config import SSNNConfig
-from lava_ssnnbp.data import load_dataset, registry
+from lava_ssnnbp.data import DataError, load_dataset, registry
 from lava_ssnnbp.data.nmnist import encode_events, synthetic_recording
 from lava_ssnnbp.dynamics import init_weights
 from lava_ssnnbp.training import load_weights
-from nmnist_files import write_digit_recordings
+from nmnist_files import EXPECT_A, SAMPLE_A, frames, write_digit_recordings, write_nmnist
+from nmnist_files import encode_events as encode_event_list
 
 T = 12
 ARGS = ["--dataset", "nmnist", "--no-verify", "--steps", str(T), "--hidden", "16", "--fixed-point",
@@ -57,6 +58,42 @@ def test_encode_events_roundtrip_through_tonic(tmp_path):
     assert t.max() < 300_000 and x.max() <= 33 and y.max() <= 33
     with pytest.raises(ValueError, match="out of range"):
         encode_events([0], [0], [2], [0])
+
+
+@pytest.mark.parametrize("where", ["12", "3/extra", "."])
+def test_a_recording_outside_a_class_folder_is_refused(tmp_path, where):
+    """tonic reads the label from the last character of the folder's name: '12/' was class 2."""
+    base = write_nmnist(tmp_path)
+    (base / where).mkdir(parents=True, exist_ok=True)
+    (base / where / "00009.bin").write_bytes(encode_event_list(SAMPLE_A))
+    with pytest.raises(DataError, match=r"N-MNIST recording .*00009\.bin is not in a class folder named by one "
+                                        r"digit 0-9"):
+        load_dataset("nmnist", "test", tmp_path, steps=4, verify=False)
+
+
+def test_an_event_outside_the_sensor_is_refused_naming_the_file(tmp_path):
+    """At the recording's last timestamp tonic drops the event (its last bin ends there), so an
+    event at x = 200 on the 34-pixel sensor used to load without a word."""
+    base = write_nmnist(tmp_path)
+    (base / "3" / "00001.bin").write_bytes(encode_event_list([(1, 1, 0, 0), (2, 2, 1, 500), (200, 3, 1, 1000)]))
+    with pytest.raises(DataError, match=r"corrupt N-MNIST file .*3/00001\.bin: event 2 at x = 200, y = 3 is "
+                                        r"outside the 34 x 34 sensor"):
+        load_dataset("nmnist", "test", tmp_path, steps=4, verify=False)
+    (base / "3" / "00001.bin").write_bytes(encode_event_list([(1, 34, 0, 0), (2, 2, 1, 500)]))
+    with pytest.raises(DataError, match="y = 34 is outside"):
+        load_dataset("nmnist", "test", tmp_path, steps=4, verify=False)
+
+
+@pytest.mark.parametrize("times", [(700, 700, 700), (700, 701, 702)])
+def test_a_recording_shorter_than_its_bins_loads_into_the_first_frame(tmp_path, times):
+    """All events at one timestamp (or within fewer microseconds than frames) gave tonic's bins
+    zero width: the sample loaded as all zeros."""
+    base = write_nmnist(tmp_path)
+    events = [(1, 1, 0, times[0]), (2, 5, 1, times[1]), (33, 33, 0, times[2])]
+    (base / "3" / "00001.bin").write_bytes(encode_event_list(events))
+    ds = load_dataset("nmnist", "test", tmp_path, steps=4, verify=False)
+    np.testing.assert_array_equal(ds.x[0], frames({0: [(0, 1, 1), (1, 5, 2), (0, 33, 33)]}))
+    np.testing.assert_array_equal(ds.x[2], frames(EXPECT_A))   # the others as before
 
 
 def _train(nmnist_dir, tmp_path, backend):

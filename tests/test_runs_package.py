@@ -9,7 +9,7 @@ import pytest
 
 import procs
 from lava_ssnnbp.config import SSNNConfig
-from lava_ssnnbp.runs import MODEL_KINDS, MODELS, TORCH_MODELS, Learner, RunSettings, model_kind
+from lava_ssnnbp.runs import MODEL_KINDS, MODELS, TORCH_MODELS, Learner, RunError, RunSettings, model_kind
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lava_ssnnbp"
 
@@ -39,6 +39,18 @@ def test_the_registry_names_every_model_once():
     assert RunSettings.model in MODEL_KINDS
     with pytest.raises(ValueError, match="unknown model 'cnn'"):
         model_kind("cnn")
+
+
+def test_the_registry_says_which_backends_evaluate_a_model():
+    """One place decides the model/backend combinations of 'ssnnbp evaluate'."""
+    for name in MODELS:
+        model_kind(name).check_backend("engine")
+    for name in ("snn", "tssl-bp", "slayer"):
+        model_kind(name).check_backend("lava")
+    with pytest.raises(RunError, match=r"invalid backend: 'lava': ann runs are evaluated with --backend engine only"):
+        model_kind("ann").check_backend("lava")
+    with pytest.raises(RunError, match="invalid backend: 'gpu'"):
+        model_kind("snn").check_backend("gpu")
 
 
 def _sources():

@@ -244,8 +244,22 @@ def test_checkpoint_beyond_the_training_set_is_refused(tmp_path):
     with pytest.raises(Stop):
         Run.open(tmp_path, CFG, s).train(TRAIN, TEST, progress=False, on_batch=stop)
     small = SimpleNamespace(x=TRAIN.x[:20], y=TRAIN.y[:20])
+    with pytest.raises(RunError, match=r"was trained on another training set .*data.json"):
+        Run.open(tmp_path, CFG, s).train(small, TEST, progress=False)
+    (tmp_path / "data.json").unlink()      # as a folder from before data.json: the position still tells
     with pytest.raises(RunError, match=r"checkpoint.npz: position 40 is beyond the 20 training samples"):
         Run.open(tmp_path, CFG, s).train(small, TEST, progress=False)
+
+
+def test_a_run_resumed_on_other_samples_is_refused(tmp_path):
+    """The same data set name over other files (e.g. --no-verify on a folder holding
+    another data set): the training set's fingerprint differs, the resume is refused."""
+    s = RunSettings(epochs=2, batch_size=16, batch_updates="mini-batch")
+    run_to_end(tmp_path, RunSettings(epochs=1, batch_size=16, batch_updates="mini-batch"))
+    other = blobs(96, 7)
+    with pytest.raises(RunError, match="another training set"):
+        Run.open(tmp_path, CFG, s).train(other, TEST, progress=False)
+    assert len(run_to_end(tmp_path, s).metrics) == 2     # the same samples resume
 
 
 def test_read_run_folder_checks_weights_against_the_config(tmp_path):

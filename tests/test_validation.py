@@ -170,7 +170,9 @@ def test_every_float_setting_needs_a_finite_number(name, value):
 
 
 @pytest.mark.parametrize("kw", [dict(seed=-1), dict(seed="abc"), dict(seed=1.5), dict(epochs=True),
-                                dict(train_samples=2.0), dict(dataset=5), dict(ann_momentum=1.0)])
+                                dict(train_samples=2.0), dict(dataset=5), dict(ann_momentum=1.0),
+                                dict(dataset="mnsit"), dict(dataset="MNIST"), dict(dataset=""),
+                                dict(conv="", model="tssl-bp"), dict(conv=" ", model="tssl-bp"), dict(conv="")])
 def test_bad_run_settings(kw):
     with pytest.raises(RunError, match=f"invalid {next(iter(kw))}"):
         RunSettings(**kw)
@@ -220,3 +222,79 @@ def test_event_frames_that_cannot_fit_are_refused_before_loading(tmp_path, monke
     assert load_dataset("nmnist", "test", tmp_path, steps=50, verify=False).x.shape == (3, 50, FRAME)
     with pytest.raises(DataError, match=r"N-MNIST test: 3 samples of 51 frames .* steps <= 50 fits"):
         load_dataset("nmnist", "test", tmp_path, steps=51, verify=False)
+
+
+# ------------------------------------------------------------------ Engine arguments
+@pytest.mark.parametrize("fixed", [False, True])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int64, np.uint8, np.float16, np.complex64, np.bool_, "abc"])
+def test_engine_refuses_a_dtype_that_cannot_hold_the_network(fixed, dtype):
+    """int8 for a float network made weights almost all 0; fixed point computes in int32."""
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        Engine(CFG.replace(fixed_point=fixed), seed=0, dtype=dtype)
+
+
+def test_engine_dtypes_that_hold_the_network():
+    for dtype in (np.float32, np.float64, "float64"):
+        assert Engine(CFG, seed=0, dtype=dtype).weights[0].dtype == np.dtype(dtype)
+    for dtype in (np.float32, np.float64, np.int32):   # fixed point: int32 whatever dtype
+        assert Engine(CFG.replace(fixed_point=True), seed=0, dtype=dtype).weights[0].dtype == np.int32
+    with pytest.raises(ValueError, match="int32"):
+        Engine(CFG, seed=0, dtype=np.int32)
+
+
+@pytest.mark.parametrize("seed", [None, 2.5, 2.0, -1, True, "0"])
+def test_engine_seed_must_be_an_integer(seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0 \(it names random streams\), got"):
+        Engine(CFG, seed=seed)
+    assert Engine(CFG, seed=np.int64(3)).seed == 3
+
+
+def _weights(cfg=CFG):
+    return Engine(cfg, seed=0, dtype=np.float64).weights
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda w: {"w0": w[0], "w1": w[1]}, r"weights must be a list of 2 arrays .* got dict"),
+    (lambda w: "w0", r"weights must be a list of 2 arrays .* got str"),
+    (lambda w: iter(w), r"weights must be a list of 2 arrays .* got list_iterator"),
+    (lambda w: [w[1], w[0]], r"layer 0 must have shape \(5, 6\), got \(3, 5\) \(the shape of layer 1: layers in the "
+                             r"wrong order\?\)"),
+    (lambda w: [w[0].T, w[1].T], r"layer 0 must have shape \(5, 6\), got \(6, 5\) \(transposed\?"),
+    (lambda w: [np.ones((5, 6), int), w[1]], r"layer 0 are integers \(int64\) but the network is floating point"),
+    (lambda w: [w[0], np.round(w[1] * 64).astype(np.int8)], r"layer 1 are integers \(int8\)"),
+])
+def test_engine_refuses_weights_that_are_not_the_networks(make, match):
+    """One ValueError for API misuse that used to end deep inside (or, for integers given to a
+    float network, be used as float weights: mantissas read 64 times too large)."""
+    with pytest.raises(ValueError, match=match):
+        Engine(CFG, make(_weights()), seed=0)
+
+
+def test_integer_mantissas_still_go_to_a_fixed_point_network_and_floats_to_a_float_one():
+    fixed = CFG.replace(fixed_point=True)
+    w = _weights(fixed)
+    assert w[0].dtype == np.int32 and Engine(fixed, w, seed=0).weights[0].dtype == np.int32
+    assert Engine(fixed, [a.astype(np.float64) for a in w], seed=0).weights[0].dtype == np.int32
+    w32 = [a.astype(np.float32) for a in _weights()]
+    assert Engine(CFG, w32, seed=0, dtype=np.float64).weights[0].dtype == np.float64
+    assert Engine(CFG, tuple(_weights()), seed=0).weights[1].shape == (3, 5)
+
+
+# ------------------------------------------------------------------ counts
+@pytest.mark.parametrize("bad", [2.5, 2.0, True, "2", None, -1])
+def test_every_count_is_a_whole_number(bad):
+    """A float count (n_samples=2.5) ended in a TypeError from a slice deep inside, or was
+    truncated; now each API names its argument."""
+    from lava_ssnnbp.data import load_dataset
+    from lava_ssnnbp.training import evaluate_counts
+    ds = load_dataset("default", "test")
+    calls = {"n": [lambda: ds.subset(bad), lambda: ds.split_off(bad)],
+             "seed": [lambda: ds.subset(10, bad), lambda: ds.split_off(10, bad)],
+             "max_samples": [lambda: load_dataset("default", "test", max_samples=bad)] if bad is not None else [],
+             "batch_size": [lambda: evaluate_counts(CFG, Engine(CFG, seed=0).weights, X, 0, batch_size=bad,
+                                                    progress=False)]}
+    for name, fs in calls.items():
+        for f in fs:
+            with pytest.raises(ValueError, match=f"^{name} must be an integer >= "):
+                f()
+    assert len(ds.subset(np.int64(10), np.int32(1))) == 10 and len(load_dataset("default", "test", max_samples=5)) == 5

@@ -6,6 +6,8 @@ from typing import Tuple
 
 import numpy as np
 
+from ..validation import SEED, check_integer
+
 
 class DataError(Exception):
     """A data set is missing, malformed, fails its checksum, or cannot be fetched (one-line message)."""
@@ -56,6 +58,7 @@ class Dataset:
     def split_off(self, n: int, seed: int = 0) -> Tuple["Dataset", "Dataset"]:
         """(rest, held): a class-balanced random n samples held out (e.g. for validation)
         and the others, both in the original order; the same seed holds out the same samples."""
+        n, seed = check_integer("n", n, 0, " (samples to hold out)"), check_integer("seed", seed, 0, SEED)
         if not 0 < n < len(self):
             raise ValueError(f"cannot hold out {n} of {len(self)} samples (need 0 < n < {len(self)})")
         held = stratified_indices(self.y, n, seed)
@@ -67,10 +70,9 @@ class Dataset:
     def subset(self, n: int, seed: int = 0) -> "Dataset":
         """Random, roughly class-balanced subset of n samples (same seed -> same subset, original order).
 
-        n >= len(self) returns self.
+        n >= len(self) returns self. n and seed: integers >= 0 (a ValueError names a bad one).
         """
-        if n < 0:
-            raise ValueError(f"subset size must be >= 0, got {n}")
+        n, seed = check_integer("n", n, 0, " (the subset's size)"), check_integer("seed", seed, 0, SEED)
         if n >= len(self):
             return self
         idx = stratified_indices(self.y, n, seed)

@@ -3,26 +3,31 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .. import memory
 from .core import DataError
 
 IMAGES_MAGIC = 2051  # unsigned byte, 3 dims (N, rows, cols)
 LABELS_MAGIC = 2049  # unsigned byte, 1 dim (N,)
 
 
-def read_bytes(path: Path) -> bytes:
-    """Whole file content, gunzipped if the name ends with .gz."""
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """File content, gunzipped if the name ends with .gz: whole, or at most ``limit``
+    bytes (so that a gzip bomb is never inflated past what the header promises)."""
     path = Path(path)
+    n = -1 if limit is None else limit
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+                return f.read(n)
+        with open(path, "rb") as f:
+            return f.read(n)
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
         kind = "corrupt gzip file" if path.suffix == ".gz" else "cannot read file"
         raise DataError(f"{kind} {path}: {e}") from None
@@ -48,7 +53,7 @@ def parse_idx(content: bytes, path: Path, magic: int, header_only: bool = False)
     dims = struct.unpack(f">{ndim}I", content[4:header])
     if header_only:
         return dims
-    expected = header + int(np.prod(dims, dtype=np.int64))
+    expected = header + math.prod(dims)      # Python ints: a hostile header cannot overflow it
     if len(content) < expected:
         raise DataError(f"{path}: truncated: expected {expected} bytes, got {len(content)}")
     if len(content) > expected:
@@ -81,15 +86,38 @@ def idx_length(path: Path, magic: int) -> int:
         kind = "corrupt gzip file" if path.suffix == ".gz" else "cannot read file"
         raise DataError(f"{kind} {path}: {e}") from None
     dims = parse_idx(head, path, magic, header_only=True)
-    expected = header + int(np.prod(dims, dtype=np.int64))
+    expected = _promised_bytes(path, header, dims)
     if size != (expected % 2 ** 32 if path.suffix == ".gz" else expected):
-        parse_idx(read_bytes(path), path, magic)   # raises, saying what is wrong
+        _parse_whole(read_bytes(path, expected + 1), path, magic, expected)   # raises, saying what is wrong
     return int(dims[0])
 
 
+def _promised_bytes(path: Path, header: int, dims) -> int:
+    """The file size an idx header promises, refused where it exceeds the memory this
+    process may use (a damaged or hostile header; 2**32 - 1 per dimension would be 2**96)."""
+    expected = header + math.prod(dims)
+    avail = memory.available_bytes()
+    if avail is not None and expected > avail:
+        raise DataError(f"{path}: its header promises {'x'.join(map(str, dims))} bytes of data "
+                        f"({memory.size(expected)}), more than the {memory.size(avail)} this process may use "
+                        "(a damaged file?)")
+    return expected
+
+
+def _parse_whole(content: bytes, path: Path, magic: int, expected: int) -> np.ndarray:
+    if len(content) > expected:   # read at most one byte more than promised: the rest is never inflated
+        raise DataError(f"{path}: trailing data after the {expected} bytes its header promises")
+    return parse_idx(content, path, magic)
+
+
 def read_idx(path: Path, magic: int, expected_md5: str | None = None) -> np.ndarray:
-    """Read one idx file; check its md5 (of the uncompressed content) when expected_md5 is given."""
-    content = read_bytes(path)
+    """Read one idx file; check its md5 (of the uncompressed content) when expected_md5 is given.
+    No more than the header promises (plus one byte) is ever read or inflated."""
+    header = 4 * (1 + {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}[magic])
+    expected = _promised_bytes(path, header, parse_idx(read_bytes(path, header), path, magic, header_only=True))
+    content = read_bytes(path, expected + 1)
+    if len(content) > expected:
+        _parse_whole(content, path, magic, expected)
     if expected_md5 is not None:
         actual = md5(content)
         if actual != expected_md5:

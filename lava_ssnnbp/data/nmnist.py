@@ -1,6 +1,7 @@
 """N-MNIST through tonic: events binned into T binary frames of 2 x 34 x 34 pixels."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -54,15 +55,67 @@ def tonic_dataset(save_to, split: str, transform=None):
     raw events per recording, or ``transform(events)`` (e.g. ``tonic.transforms.ToFrame``)."""
     if split not in FOLDERS:
         raise DataError(f"unknown split {split!r}; valid splits: train, test")
+    check_class_folders(Path(save_to) / "NMNIST" / FOLDERS[split])
     return _offline_class()(save_to=str(save_to), train=split == "train", transform=transform)
+
+
+CLASS_FOLDERS = tuple(str(d) for d in range(10))
+
+
+def check_class_folders(folder: Path):
+    """A DataError naming a recording whose folder is not a class folder ``0``..``9`` directly
+    in ``folder`` (the split's): tonic takes the label from the last character of the folder's
+    name, so ``12/`` would read as class 2 and ``Test/x.bin`` fail inside tonic."""
+    for path, dirs, files in os.walk(folder):
+        dirs.sort()
+        recordings = sorted(f for f in files if f.endswith("bin"))   # what tonic reads
+        rel = Path(path).relative_to(folder)
+        if recordings and (len(rel.parts) != 1 or rel.parts[0] not in CLASS_FOLDERS):
+            raise DataError(f"N-MNIST recording {Path(path) / recordings[0]} is not in a class folder "
+                            f"named by one digit 0-9 ({'its folder is ' + str(rel) if rel.parts else 'at the top'} "
+                            f"of {folder}); expected layout {LAYOUT}")
+
+
+class BadRecording(ValueError):
+    """A recording whose events cannot be N-MNIST's (the loader names its file)."""
+
+
+class EventFrames:
+    """One recording's events as ``steps`` frames (steps, 2, 34, 34): tonic's
+    ``ToFrame(n_time_bins=steps)``, after checking that every event lies on the 34 x 34
+    sensor (tonic would drop one in its last bin without a word, or fail deep inside). A
+    recording shorter than ``steps`` microseconds (e.g. all events at one timestamp) gets
+    bins of zero width from tonic, which would drop every event: its events all go into
+    the first frame."""
+
+    def __init__(self, steps: int):
+        import tonic.transforms
+        self.steps = steps
+        self.to_frame = tonic.transforms.ToFrame(sensor_size=SENSOR, n_time_bins=steps)
+
+    def __call__(self, events):
+        x, y = events["x"], events["y"]
+        outside = np.flatnonzero((x < 0) | (x >= SENSOR[0]) | (y < 0) | (y >= SENSOR[1]))
+        if outside.size:
+            i = int(outside[0])
+            raise BadRecording(f"event {i} at x = {int(x[i])}, y = {int(y[i])} is outside the "
+                               f"{SENSOR[0]} x {SENSOR[1]} sensor ({outside.size} such events)")
+        t = events["t"]
+        if len(t) and (int(t.max()) - int(t.min())) // self.steps == 0:
+            frames = np.zeros((self.steps, SENSOR[2], SENSOR[1], SENSOR[0]), dtype=np.int16)
+            np.add.at(frames, (0, events["p"].astype(int), y, x), 1)
+            return frames
+        return self.to_frame(events)
 
 
 def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path | None = None,
                 verify: bool = True, max_samples: int | None = None, cache_dir=None) -> Dataset:
     """Load N-MNIST as uint8 (N, steps, 2312) spike frames.
 
-    Each recording (~300 ms) is cut into `steps` equal time bins by tonic's ToFrame(n_time_bins);
-    event counts per pixel and bin are clipped to 1. download_to: save_to folder for tonic's
+    Each recording (~300 ms) is cut into `steps` equal time bins by tonic's ToFrame(n_time_bins)
+    (:class:`EventFrames`: events off the 34 x 34 sensor are refused, a recording shorter than
+    `steps` microseconds lands in the first frame); event counts per pixel and bin are clipped
+    to 1. Recordings lie in class folders 0-9 (:func:`check_class_folders`). download_to: save_to folder for tonic's
     download when the data set is not found (None: no download).
     verify: require the complete release (60000 train / 10000 test recordings).
     max_samples: load only a class-balanced subset of this size (seed 0) to save time.
@@ -70,13 +123,11 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
     recording under ``cache_dir/<split>-T<steps>``); a second load reads them from there. The
     cache is keyed by recording index: clear it when the folder's content changes.
     """
-    import tonic.transforms
-
     if steps is None or int(steps) < 1:
         raise DataError("N-MNIST needs steps >= 1 (the number of time bins / frames per sample)")
     steps = int(steps)
     root = find_root(roots, split)
-    to_frame = tonic.transforms.ToFrame(sensor_size=SENSOR, n_time_bins=steps)
+    to_frame = EventFrames(steps)
     if root is None:
         if download_to is None:
             raise DataError(f"N-MNIST {split} set not found; searched: {', '.join(searched(roots, split))}. "
@@ -87,6 +138,7 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
         except Exception as e:  # network, zip or md5 failure inside tonic
             raise DataError(f"N-MNIST download to {download_to} failed: {type(e).__name__}: {e}") from None
     else:
+        check_class_folders(root / "NMNIST" / FOLDERS[split])
         ds = _offline_class()(save_to=str(root), train=split == "train", transform=to_frame)
     folder = Path(ds.location_on_system) / ds.folder_name
     if len(ds) == 0:
@@ -110,7 +162,9 @@ def load_nmnist(roots: list[Path], split: str, steps: int, *, download_to: Path 
             raise DataError(f"corrupt N-MNIST file {path}: {size} bytes is not a multiple of 5 (40-bit events)")
         try:
             frames, _ = frames_of[i]
-        except Exception as e:  # e.g. coordinates outside the 34 x 34 sensor
+        except BadRecording as e:
+            raise DataError(f"corrupt N-MNIST file {path}: {e}") from None
+        except Exception as e:  # anything else tonic cannot read
             raise DataError(f"corrupt N-MNIST file {path}: {type(e).__name__}: {e}") from None
         x[k] = np.minimum(frames, 1).reshape(steps, FRAME)
     return Dataset("nmnist", split, x, targets[idx], 10, (2, 34, 34), "events")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..validation import check_integer
 from . import download as dl
 from .core import DataError, Dataset
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, idx_length, read_idx, read_idx_pair
@@ -178,6 +179,8 @@ def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int |
     """
     if name not in DATASETS:
         raise DataError(f"unknown data set {name!r}; valid names: {', '.join(sorted(DATASETS))}")
+    if max_samples is not None:
+        check_integer("max_samples", max_samples, 0)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r} for {name}; valid splits: train, test")
     if name == "nmnist":

@@ -7,7 +7,7 @@ event-driven loops, which add the synaptic sums spike by spike."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -154,15 +154,26 @@ def init_weights(cfg: SSNNConfig, seed: int, dtype=np.float64) -> list:
 def check_layer_weights(cfg: SSNNConfig, k: int, w) -> np.ndarray:
     """Synapse layer k's weights as an array, or a ValueError naming what is wrong:
     shape (N_{k+1}, N_k), finite, and in fixed point integer mantissas within the
-    symmetric signed ``cfg.weight_bits`` range (a cast would silently truncate them)."""
+    symmetric signed ``cfg.weight_bits`` range (a cast would silently truncate them).
+    A floating-point network refuses integer arrays: those are fixed-point mantissas
+    (one unit = 2**e / 64), which read as float weights would be 64 times too large or
+    more (whole numbers meant as float weights: pass ``w.astype(float)``)."""
     w = np.asarray(w)
     want = (cfg.sizes[k + 1], cfg.sizes[k])
     if w.shape != want:
-        raise ValueError(f"weights of layer {k} must have shape {want}, got {w.shape}")
+        layers = [(cfg.sizes[j + 1], cfg.sizes[j]) for j in range(cfg.n_layers)]
+        hint = (" (transposed? weights[k] is (N_out, N_in), Lava's Dense convention)" if w.shape == want[::-1]
+                else f" (the shape of layer {layers.index(w.shape)}: layers in the wrong order?)"
+                if w.shape in layers else "")
+        raise ValueError(f"weights of layer {k} must have shape {want}, got {w.shape}{hint}")
     if np.iscomplexobj(w):   # a cast to the engine's dtype would drop the imaginary part
         raise ValueError(f"weights of layer {k} must be real numbers (complex found)")
     if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
         raise ValueError(f"weights of layer {k} must be finite numbers (NaN, inf or non-numbers found)")
+    if not cfg.fixed_point and w.dtype.kind in "iu":
+        raise ValueError(f"weights of layer {k} are integers ({w.dtype}) but the network is floating point: "
+                         "integer mantissas belong to fixed_point=True (whole numbers meant as float weights: "
+                         "pass w.astype(float))")
     if cfg.fixed_point:
         lo, hi = cfg.weight_range
         if not np.array_equal(w, np.round(w)) or w.size and (w.max() > hi or w.min() < lo):
@@ -172,7 +183,12 @@ def check_layer_weights(cfg: SSNNConfig, k: int, w) -> np.ndarray:
 
 
 def check_weights(cfg: SSNNConfig, weights) -> list:
-    """Every layer's weights checked by :func:`check_layer_weights`."""
+    """Every layer's weights checked by :func:`check_layer_weights`: a list (or tuple) of
+    ``cfg.n_layers`` arrays, not a dict such as an npz file's (``runs.load_weights`` reads one)."""
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, (Sequence, np.ndarray)):
+        got = type(weights).__name__
+        raise ValueError(f"weights must be a list of {cfg.n_layers} arrays (one per synapse layer, "
+                         f"weights[k] of shape (N_(k+1), N_k)), got {got}")
     if len(weights) != cfg.n_layers:
         raise ValueError(f"need {cfg.n_layers} weight arrays, got {len(weights)}")
     return [check_layer_weights(cfg, k, w) for k, w in enumerate(weights)]

@@ -8,6 +8,7 @@ Modules, each one concern:
 * :mod:`.learners`    the Learner interface; SSNN-BP (engine, Lava) and the ANN twin
 * :mod:`.loop`        Run: open (start or resume), the epoch loop, checkpoints, metrics
 * :mod:`.folder`      a run folder read back and checked; saved records vs a new run
+* :mod:`.state`       the folder's state committed atomically (state.json, state/<generation>/)
 * :mod:`.files`       atomic JSON/npz writes, npz reads without pickles, the folder's lock
 * :mod:`.weights`     weights.npz and the checks on weight arrays
 * :mod:`.evaluation`  SSNN-BP at test time: spike counts, accuracy, spike activity

@@ -48,7 +48,8 @@ def evaluate_counts(cfg: SSNNConfig, weights, x, seed: int, backend: str = "engi
     (the counts are the same: each sample has its own streams)."""
     from tqdm.auto import tqdm
 
-    from ..validation import check_memory, fitting_batch
+    from ..validation import check_integer, check_memory, fitting_batch
+    batch_size = check_integer("batch_size", batch_size, 1)
     n = len(x)
     ids = np.arange(n)
     if backend == "lava":

@@ -2,43 +2,52 @@
 read without pickles, and the run folder's lock.
 
 Every write goes to a unique temporary file in the target's folder and is renamed over
-the target (``os.replace``, atomic on POSIX): a reader, or a run killed mid-write, never
-sees half a file.
+the target (:mod:`lava_ssnnbp.atomic`): a reader, or a run killed mid-write, never sees
+half a file. A run folder's state (several files) is committed as one: :mod:`.state`.
 """
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
-import tempfile
+import stat
 import weakref
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..errors import RunError
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]):
-    """Write via a temporary file in the same folder, then rename (atomic on POSIX)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def npz_writer(arrays: dict):
+    """A writer (``write(binary_file)``) of plain arrays as an npz file. The archive is made in
+    memory and then written: a failing write (a full disk) is then one OSError, not a zip
+    archive left half-closed on a closed file."""
+    def write(f):
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        f.write(buf.getbuffer())
+    return write
+
+
+def json_writer(obj, indent: int = 2, **dumps_kw):
+    """A writer (``write(binary_file)``) of ``obj`` as JSON text."""
+    text = (json.dumps(obj, indent=indent, **dumps_kw) + "\n").encode()
+    return lambda f: f.write(text)
 
 
 def save_npz(path: Path, arrays: dict):
     """Plain arrays as an npz file, atomically."""
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-    atomic_write(Path(path), write)
+    write = npz_writer(arrays)
+    atomic_write(Path(path), lambda tmp: _write_to(tmp, write))
+
+
+def _write_to(path: Path, write):
+    with open(path, "wb") as f:
+        write(f)
 
 
 def save_json(path: Path, obj, indent: int = 2, unchanged_but: Optional[str] = None, **dumps_kw) -> bool:
@@ -71,9 +80,20 @@ def jsonable(d: dict) -> dict:
     return json.loads(json.dumps(d))
 
 
+def open_regular(path, limit: Optional[int] = None) -> bytes:
+    """The bytes of a regular file (at most ``limit``): a FIFO, device or folder under a run
+    folder's file name is refused at once instead of blocking a read for good."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RunError(f"{path}: not a regular file")
+        return f.read() if limit is None else f.read(limit)
+
+
 def load_npz(path) -> dict:
     """Arrays of an npz file we wrote (never unpickles)."""
     try:
+        open_regular(path, 0)
         with open(path, "rb") as f:
             if f.read(4) != b"PK\x03\x04":
                 raise RunError(f"{path}: not an npz file (no zip archive)")

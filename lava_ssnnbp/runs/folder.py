@@ -2,11 +2,15 @@
 
 A run folder holds::
 
-    config.json        every parameter (model, run settings, seeds, versions)
+    config.json        every parameter (model, run settings, seeds, versions) and the run's id
+    state.json         which generation of the files below is committed (see :mod:`.state`)
     metrics.json/.csv  one row per finished epoch
     learning_curve.png train/test accuracy per epoch
     weights.npz        final weights (npz, no pickles), see :func:`.weights.load_weights`
     checkpoint.npz     state to resume from (weights, samples seen, epoch, position)
+
+The last five lie in ``state/<generation>/`` and, as copies for people and scripts, at
+the top; the library reads the committed generation.
 
 :func:`read_run_folder` is the one path by which 'evaluate', 'info --run' and a resumed
 'train' read a folder: every file checked, any problem one RunError naming the file.
@@ -25,9 +29,10 @@ import numpy as np
 
 from ..config import ConfigError, SSNNConfig
 from ..errors import RunError
-from .files import jsonable, load_npz
+from .files import jsonable, load_npz, open_regular
 from .models import model_kind
 from .settings import RunSettings, with_legacy_values
+from .state import STATE_FILE, read_committed
 
 RESULT_FILES = ("checkpoint.npz", "weights.npz", "metrics.json", "metrics.csv", "learning_curve.png", "config.json")
 PROGRESS_FILES = ("checkpoint.npz", "weights.npz", "metrics.json")   # what a resumed run continues from
@@ -36,15 +41,23 @@ CHECKPOINT_COUNTERS = ("format", "epoch", "position", "samples_seen")
 EPOCH_SO_FAR = ("epoch_correct", "epoch_wall_s")   # a mid-epoch checkpoint's part of the epoch's metrics
 
 
-def _read_json(path: Path, what: str):
+MAX_JSON_BYTES = 64 << 20   # far above any config or metrics file 'ssnnbp train' writes
+
+
+def read_json(path: Path, what: str):
+    """A JSON file of a run folder (a regular file, size-limited), or one RunError naming it."""
     try:
-        return json.loads(path.read_text())
+        data = open_regular(path, MAX_JSON_BYTES + 1)
+        if len(data) > MAX_JSON_BYTES:
+            raise RunError(f"{path}: larger than {MAX_JSON_BYTES >> 20} MiB; not {what} written by 'ssnnbp train'")
+        return json.loads(data.decode())
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError) as e:
         raise RunError(f"{path}: cannot be read ({getattr(e, 'strerror', None) or e})") from None
-    except json.JSONDecodeError as e:
-        raise RunError(f"{path}: not valid JSON ({e}); not {what} written by 'ssnnbp train'") from None
+    except (ValueError, RecursionError) as e:   # JSONDecodeError, an integer of 5,000 digits, deep nesting
+        why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+        raise RunError(f"{path}: not valid JSON ({why}); not {what} written by 'ssnnbp train'") from None
 
 
 def read_run_config(run: Path):
@@ -56,7 +69,7 @@ def read_run_config(run: Path):
         raise RunError(f"{run} is a file, not a run folder")
     path = run / "config.json"
     try:
-        saved = _read_json(path, "a run configuration")
+        saved = read_json(path, "a run configuration")
     except FileNotFoundError:
         what = "no such file" if run.is_dir() else "no such folder"
         raise RunError(f"{path}: {what} (not a run folder written by 'ssnnbp train')") from None
@@ -80,7 +93,7 @@ def read_metrics(path: Path) -> List[dict]:
     """The epochs a metrics.json records (none if it does not exist), checked: one
     record per epoch 1, 2, ... with accuracies in [0, 1]."""
     try:
-        d = _read_json(path, "a metrics file")
+        d = read_json(path, "a metrics file")
     except FileNotFoundError:
         return []
     rows = d.get("epochs") if isinstance(d, dict) else None
@@ -161,18 +174,27 @@ def read_run_folder(run, hint: str = "") -> RunFolder:
     run = Path(run).expanduser()
     try:
         saved, cfg, settings = read_run_config(run)
-        metrics = read_metrics(run / "metrics.json")
-        ck_path, w_path = run / "checkpoint.npz", run / "weights.npz"
-        ck = read_checkpoint(ck_path, cfg, settings) if os.path.lexists(ck_path) else None
-        kind = model_kind(settings.model)
-        weights = kind.load_weights(w_path, cfg, settings) if os.path.lexists(w_path) else None
-        if ck is not None and int(ck["epoch"]) not in (len(metrics), len(metrics) - 1):
-            # the checkpoint is written right after each epoch's metrics: equal, or one behind after a kill
-            raise RunError(f"{ck_path}: at epoch {int(ck['epoch'])}, but {run / 'metrics.json'} records "
-                           f"{len(metrics)} finished epochs")
-        for path, have in ((w_path, weights), (ck_path, ck)):
-            if metrics and have is None:
-                raise RunError(f"{path}: missing, though metrics.json records {len(metrics)} finished epochs")
+
+        def read(state, manifest):
+            if manifest is not None and manifest.run_id != saved.get("run_id"):
+                raise RunError(f"{run / STATE_FILE}: belongs to run {manifest.run_id}, but config.json is run "
+                               f"{saved.get('run_id')}'s (files copied between run folders?)")
+            metrics = read_metrics(state / "metrics.json")
+            ck_path, w_path = state / "checkpoint.npz", state / "weights.npz"
+            ck = read_checkpoint(ck_path, cfg, settings) if os.path.lexists(ck_path) else None
+            kind = model_kind(settings.model)
+            weights = kind.load_weights(w_path, cfg, settings) if os.path.lexists(w_path) else None
+            committed = "the committed state" if manifest is not None else "metrics.json"
+            if ck is not None and int(ck["epoch"]) not in (len(metrics), len(metrics) - 1):
+                # committed together: equal; a folder from before state.json: one behind after a kill
+                raise RunError(f"{ck_path}: at epoch {int(ck['epoch'])}, but {committed} records "
+                               f"{len(metrics)} finished epochs")
+            # a folder from before state.json may lack the checkpoint after a kill: trained again
+            for path, have in ((w_path, weights), (ck_path, ck if manifest is not None else True)):
+                if metrics and have is None:
+                    raise RunError(f"{path}: missing, though {committed} records {len(metrics)} finished epochs")
+            return metrics, ck, weights
+        metrics, ck, weights = read_committed(run, read)
     except RunError as e:
         raise RunError(f"{e}{hint}") from None
     return RunFolder(run, saved, cfg, settings, metrics, ck, weights)

@@ -1,7 +1,7 @@
 """A training run in its folder: open (start or resume), the one epoch loop, checkpoints.
 
-Checkpoints are written atomically (temporary file + ``os.replace``) at batch
-boundaries, so a killed run resumes at the last checkpoint and continues
+Checkpoints are committed atomically (:mod:`.state`: every file of the state, then one
+rename) at batch boundaries, so a killed run resumes at the last checkpoint and continues
 exactly as if it had never stopped: every random draw is named by
 (seed, sample counter), and the sample order of epoch e is a permutation drawn
 from (seed, e). The loop is the same for every model; what differs is the
@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
+import io
 import os
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,13 +26,17 @@ import numpy as np
 from ..config import SSNNConfig
 from ..errors import RunError
 from .evaluation import accuracy_from_counts, tqdm_disable
-from .files import RunLock, atomic_write, check_run_dir, jsonable, save_json, save_npz
-from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_run_folder, same_model,
-                     same_settings, versions)
+from .files import RunLock, check_run_dir, json_writer, jsonable, npz_writer
+from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_json, read_run_folder,
+                     same_model, same_settings, versions)
 from .models import ModelKind, model_kind
-from .plots import plot_learning_curve
+from .plots import write_learning_curve
+from .state import KEEP, STATE_FILE, StateWriter, read_manifest, state_folder
 from .settings import RunSettings, check_chip_settings, check_eta_warmup, epoch_order, eta_at, eta_factor
-from .weights import check_diverged, save_weights
+from .weights import check_diverged
+
+
+DATA_FILE = "data.json"   # the fingerprint of the training set a run trains on
 
 
 class CheckpointClock:
@@ -54,8 +61,10 @@ class Run:
     cfg: SSNNConfig
     settings: RunSettings
     metrics: List[dict] = field(default_factory=list)
+    run_id: Optional[str] = None         # config.json's "run_id" (none in folders from before it)
 
     _lock: Optional[RunLock] = field(default=None, repr=False, compare=False)
+    _state: Optional[StateWriter] = field(default=None, repr=False, compare=False)
 
     @property
     def kind(self) -> ModelKind:
@@ -74,13 +83,18 @@ class Run:
         out = Path(out).expanduser()
         cls.check(out, cfg, settings)
         lock = RunLock(out)
+        state = None
         try:
-            has_results = any(os.path.lexists(out / name) for name in PROGRESS_FILES)
-            run = cls._resume(out, cfg, settings) if has_results and not overwrite else cls._start(out, cfg, settings)
+            state = StateWriter(out)
+            has_results = any(os.path.lexists(out / name) for name in PROGRESS_FILES + (STATE_FILE,))
+            run = cls._resume(out, cfg, settings) if has_results and not overwrite else \
+                cls._start(out, cfg, settings, state)
         except BaseException:
+            if state is not None:
+                state.close()
             lock.release()
             raise
-        run._lock = lock
+        run._lock, run._state = lock, state
         return run
 
     @staticmethod
@@ -100,28 +114,34 @@ class Run:
                 and same_settings(folder.saved.get("run", {}), dataclasses.asdict(settings))):
             raise RunError(f"{out} holds a run with other parameters; pass --overwrite to replace it "
                            f"or --out to choose another folder")
-        run = cls(out, cfg, settings)
-        # killed between an epoch's metrics and its checkpoint: that epoch is trained again
-        ck_epoch = len(folder.metrics) if folder.checkpoint is None else int(folder.checkpoint["epoch"])
+        run = cls(out, cfg, settings, run_id=folder.saved.get("run_id"))
+        # a folder from before atomic commits, killed between an epoch's metrics and its
+        # checkpoint: that epoch is trained again (from the start where no checkpoint was written)
+        ck_epoch = 0 if folder.checkpoint is None else int(folder.checkpoint["epoch"])
         run.metrics = folder.metrics[:ck_epoch]
         return run
 
     @classmethod
-    def _start(cls, out: Path, cfg: SSNNConfig, settings: RunSettings) -> "Run":
+    def _start(cls, out: Path, cfg: SSNNConfig, settings: RunSettings, state: StateWriter) -> "Run":
         for name in RESULT_FILES:
             path = out / name
             if path.is_dir() and not path.is_symlink():
                 raise RunError(f"{path} is a folder; a run folder keeps a file of that name there")
-            path.unlink(missing_ok=True)
-        run = cls(out, cfg, settings)
+        state.clear()
+        (out / DATA_FILE).unlink(missing_ok=True)
+        run = cls(out, cfg, settings, run_id=secrets.token_hex(8))
         record = {"model": jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
                   **run.kind.config_record(cfg, settings)}
-        save_json(out / "config.json", {**record, "versions": versions(), "command": " ".join(sys.argv),
-                                        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        state.write_file("config.json", json_writer({
+            **record, "run_id": run.run_id, "versions": versions(), "command": " ".join(sys.argv),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))
         return run
 
     def close(self):
         """Release the run folder's lock (also done when :meth:`train` ends)."""
+        if self._state is not None:
+            self._state.close()
+            self._state = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -137,17 +157,27 @@ class Run:
     # -------------------------------------------------------------- checkpoints and metrics
     @property
     def checkpoint_path(self) -> Path:
-        return self.out / "checkpoint.npz"
+        """The committed checkpoint (``RUN/state/<generation>/checkpoint.npz``)."""
+        manifest = self._state.manifest if self._state is not None else read_manifest(self.out)
+        return state_folder(self.out, manifest) / "checkpoint.npz"
 
-    def _save_checkpoint(self, learner, epoch: int, position: int, epoch_so_far: Optional[dict] = None):
-        """The learner's state at ``position`` in ``epoch``; mid-epoch with ``epoch_so_far``
-        (the epoch's correct count and wall time so far)."""
+    def _commit(self, learner, epoch: int, position: int, epoch_so_far: Optional[dict] = None):
+        """Commit the learner's state at ``position`` in ``epoch`` (:mod:`.state`). Mid-epoch
+        (``epoch_so_far``: the epoch's correct count and wall time so far) only the
+        checkpoint is new; at an epoch's end (position 0) weights and metrics are too."""
         arrays = {f"w{k}": w for k, w in enumerate(learner.weights)}
         arrays.update(format=np.array(CHECKPOINT_FORMAT), epoch=np.array(epoch),
                       position=np.array(position), samples_seen=np.array(learner.samples_seen))
         arrays.update(learner.checkpoint_arrays(mid_epoch=epoch_so_far is not None))
         arrays.update(epoch_so_far or {})
-        save_npz(self.checkpoint_path, arrays)
+        files = {"checkpoint.npz": npz_writer(arrays), "weights.npz": KEEP, "metrics.json": KEEP,
+                 "metrics.csv": KEEP, "learning_curve.png": KEEP}
+        if epoch_so_far is None:
+            files.update(self._metrics_writers())
+            files["weights.npz"] = npz_writer({f"w{k}": w for k, w in enumerate(learner.weights)})
+        if self._state is None:
+            self._state = StateWriter(self.out)
+        self._state.commit(files, self.run_id)
 
     def _load_checkpoint(self, n: int) -> Optional[dict]:
         """The checkpoint to resume from (checked, for a training set of ``n`` samples), or None."""
@@ -162,19 +192,19 @@ class Run:
             raise RunError(f"{e}; pass --overwrite to start afresh") from None
         return z
 
-    def _write_metrics(self):
-        save_json(self.out / "metrics.json", {"epochs": self.metrics})
-        if self.metrics:
-            keys = list(self.metrics[0])
+    def _metrics_writers(self) -> dict:
+        """Writers of metrics.json, metrics.csv and learning_curve.png for the finished epochs."""
+        metrics, title = list(self.metrics), f"{self.settings.dataset} {self.label()}"
 
-            def write(tmp):
-                with open(tmp, "w", newline="") as f:
-                    w = csv.DictWriter(f, fieldnames=keys)
-                    w.writeheader()
-                    w.writerows(self.metrics)
-            atomic_write(self.out / "metrics.csv", write)
-            plot_learning_curve(self.metrics, self.out / "learning_curve.png",
-                                title=f"{self.settings.dataset} {self.label()}")
+        def write_csv(f):
+            text = io.TextIOWrapper(f, newline="", encoding="utf-8")
+            w = csv.DictWriter(text, fieldnames=list(metrics[0]))
+            w.writeheader()
+            w.writerows(metrics)
+            text.flush()
+            text.detach()
+        return {"metrics.json": json_writer({"epochs": metrics}), "metrics.csv": write_csv,
+                "learning_curve.png": lambda f: write_learning_curve(f, metrics, title)}
 
     # -------------------------------------------------------------- train
     def train(self, train_set, test_set, progress: bool = True,
@@ -191,9 +221,12 @@ class Run:
         if self._lock is None:
             self._lock = RunLock(self.out)
         try:
+            if self._state is None:
+                self._state = StateWriter(self.out)
             for name, ds in (("training", train_set), ("test", test_set), ("validation", val_set)):
                 if ds is not None and len(ds.y) == 0:
                     raise RunError(f"the {name} set is empty (0 samples)")
+            self._check_training_set(train_set)
             with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
                 learner = self.kind.learner(self.cfg, self.settings, train_set.x.shape[1:])
                 try:
@@ -202,6 +235,28 @@ class Run:
                     learner.close()
         finally:
             self.close()
+
+    def _check_training_set(self, train_set):
+        """A resumed run trains on the samples it started with: the SHA-256 of the training
+        set (images and labels) is written to data.json when the run first trains, and
+        compared when it resumes (the same data set name over other files, e.g. with
+        --no-verify on a folder holding another data set, is refused)."""
+        digest = hashlib.sha256()
+        for a in (train_set.x, train_set.y):
+            a = np.ascontiguousarray(a)
+            digest.update(f"{a.dtype.str}{a.shape}".encode())
+            digest.update(memoryview(a).cast("B"))
+        record = {"training_set_sha256": digest.hexdigest(), "samples": int(len(train_set.y))}
+        path = self.out / DATA_FILE
+        if os.path.lexists(path):
+            saved = read_json(path, "a training set record")
+            if not isinstance(saved, dict) or saved.get("training_set_sha256") != record["training_set_sha256"]:
+                raise RunError(f"{self.out} was trained on another training set ({path} records "
+                               f"{str(saved)[:80]}; these {record['samples']} samples hash to "
+                               f"{record['training_set_sha256'][:16]}...): other files under the same data set "
+                               "name? Pass --overwrite to start afresh on these")
+        else:   # a new run, or one started before data.json: from here on it is checked
+            self._state.write_file(DATA_FILE, json_writer(record))
 
     def _train(self, learner, train_set, test_set, progress, on_batch, val_set) -> List[dict]:
         from tqdm.auto import tqdm
@@ -242,9 +297,9 @@ class Run:
                 if on_batch is not None:
                     on_batch(position)
                 if clock.due(position, n):
-                    self._save_checkpoint(learner, epoch, position,
-                                          {"epoch_correct": np.array(correct),
-                                           "epoch_wall_s": np.array(wall_before + time.time() - t0)})
+                    self._commit(learner, epoch, position,
+                                 {"epoch_correct": np.array(correct),
+                                  "epoch_wall_s": np.array(wall_before + time.time() - t0)})
                     clock.saved()
             bar.close()
             loss = learner.end_epoch(n)
@@ -267,9 +322,7 @@ class Run:
                 row.update(val_acc=accuracy_from_counts(val_scores, val_set.y), val_samples=len(val_set.y))
             self.metrics.append({k: row[k] for k in learner.metric_columns if k in row})
             epoch, position = epoch + 1, 0
-            save_weights(self.out / "weights.npz", learner.weights)
-            self._write_metrics()
-            self._save_checkpoint(learner, epoch, 0)
+            self._commit(learner, epoch, 0)
             if progress:
                 print(epoch_line(self.metrics[-1]), flush=True)
         return self.metrics

@@ -35,6 +35,9 @@ class ModelKind:
     torch_baseline = False   # trained in torch (device, threads), off chip: no composite neurons
     records_dropout = True   # the run's config records --dropout (the torch baselines have none, as published)
     conv_layers = False      # takes --conv
+    # what 'ssnnbp evaluate --backend' may run a trained network in, and why not in the others
+    evaluation_backends = ("engine", "lava")
+    no_backend_because = ""
     legacy_values: Mapping = MappingProxyType({})   # values of settings added since, in runs saved before
 
     def learner(self, cfg: SSNNConfig, settings: "RunSettings", sample_shape: tuple) -> "Learner":
@@ -83,9 +86,17 @@ class ModelKind:
         return set()
 
     # -------------------------------------------------------------- a trained run
+    def check_backend(self, backend: str):
+        """A RunError (``invalid backend``) unless a trained run of this model can be evaluated
+        in ``backend``: the one check of a model/backend combination at test time."""
+        if backend not in self.evaluation_backends:
+            raise setting_error("backend", f"{backend!r}: {self.name} runs are evaluated with --backend "
+                                           f"{' or '.join(self.evaluation_backends)} only{self.no_backend_because}")
+
     def accuracy(self, cfg: SSNNConfig, settings: "RunSettings", weights, ds, backend: str, progress: bool,
                  activity=None) -> float:
-        """Accuracy of trained ``weights`` on the data set ``ds`` ('ssnnbp evaluate')."""
+        """Accuracy of trained ``weights`` on the data set ``ds`` ('ssnnbp evaluate'), simulated in
+        ``backend`` (one of ``evaluation_backends``: :meth:`check_backend`)."""
         raise NotImplementedError
 
     def evaluation_note(self, cfg: SSNNConfig, backend: str) -> str:
@@ -131,6 +142,8 @@ class SSNNBPKind(ModelKind):
 class ANNKind(ModelKind):
     """The equivalent ReLU/softmax network (:mod:`lava_ssnnbp.ann`), float weights."""
     name = "ann"
+    evaluation_backends = ("engine",)
+    no_backend_because = " (the ANN twin is a numpy network: it has no spiking network to run in Lava)"
 
     def learner(self, cfg, settings, sample_shape):
         from .learners import ANNLearner
@@ -198,7 +211,7 @@ class TorchBaselineKind(ModelKind):
             from ..baselines import conv_shapes
             from ..data import DATASETS
             try:
-                conv_shapes(s.conv, DATASETS[s.dataset].input_shape if s.dataset in DATASETS else (28, 28))
+                conv_shapes(s.conv, DATASETS[s.dataset].input_shape)
             except ValueError as e:
                 bad("conv", str(e))
 

@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 
 from ..config import SSNNConfig, coerce
+from ..data.registry import DATASETS
 from ..errors import RunError, setting_error
 from .models import MODEL_KINDS, model_kind
 
@@ -57,6 +58,8 @@ class RunSettings:
             raise setting_error(name, why)
         for f in dataclasses.fields(self):   # declared types (numpy scalars converted), finite numbers
             setattr(self, f.name, coerce(f.name, f.type, getattr(self, f.name), setting_error))
+        if self.dataset not in DATASETS:   # the CLI offers these names only; a typo here is refused too
+            bad("dataset", f"{self.dataset!r} (choose from {', '.join(sorted(DATASETS))})")
         if self.seed < 0:
             bad("seed", f"{self.seed!r} (need an integer >= 0: it names numpy's random streams)")
         if not isinstance(self.epochs, int) or self.epochs < 1:
@@ -99,6 +102,9 @@ class RunSettings:
         for name in ("tau_m", "tau_s"):
             if not getattr(self, name) >= 1:
                 bad(name, f"{getattr(self, name)!r} (need a time constant >= 1 step: the decay per step is 1/tau)")
+        if self.conv is not None and not self.conv.strip():
+            bad("conv", f"{self.conv!r} is empty (give a stack such as 15C5-P2-40C5-P2, or none for dense layers "
+                        "only)")
         if not (self.device in ("auto", "cpu", "cuda") or
                 (self.device.startswith("cuda:") and self.device[5:].isdigit())):
             bad("device", f"{self.device!r} (choose auto, cpu, cuda or cuda:N)")
