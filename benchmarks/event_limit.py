@@ -47,8 +47,8 @@ def events_per_sample(cfg, x, y, samples: int = 16, seed: int = 0) -> dict:
 
 def machine_rates(seconds: float = 0.5) -> dict:
     """Integer additions per second (one thread, vectorised, L2-resident) and copy bandwidth (bytes/s)."""
-    from lava_ssnnbp import kernels
-    if not kernels.available():
+    from lava_ssnnbp import accel
+    if not accel.available():
         return {}
     import numba
 

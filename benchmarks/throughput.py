@@ -1,13 +1,13 @@
 """Training throughput of the batched engine (samples/s), and snnTorch BPTT for comparison.
 
 Grid: update mode x precision (float / fixed point) x batch size x arithmetic
-(event-driven numba kernels vs dense numpy GEMMs), for 784-H-10 at T steps.
+(event-driven compiled loops of lava_ssnnbp.accel vs dense numpy GEMMs), for 784-H-10 at T steps.
 Batch size 1 is the per-sample (on-chip) schedule; B > 1 sums the updates of
 B samples (``--batch-updates mini-batch``). Inputs are MNIST training images
 (the embedded subset unless --dataset says otherwise), so spike sparsity is real.
 
 Each point trains on consecutive batches until --seconds have passed (after one
-warm-up batch that also compiles the kernels) and reports samples/s and the
+warm-up batch that also compiles the loops) and reports samples/s and the
 implied wall time of one 60,000-sample epoch. snnTorch is not a dependency:
 ``pip install snntorch`` into the venv to add its row (same sizes, same T,
 Leaky neurons, BPTT with Adam, batch 64, torch CPU threads = all cores).
@@ -147,7 +147,7 @@ def main(argv=None):
     ap.add_argument("--batch-sizes", type=csv_list(int), default=[1, 8, 32, 64, 128, 256],
                     help="samples per update; 1 = per-sample (default: 1,8,32,64,128,256)")
     ap.add_argument("--arith", type=csv_list(str, ("event", "dense")), default=["event", "dense"],
-                    help="event-driven numba kernels and/or dense GEMMs (default: both)")
+                    help="event-driven compiled loops (accel, numba) and/or dense GEMMs (default: both)")
     ap.add_argument("--seconds", type=float, default=8.0, help="timed seconds per point (default: 8)")
     ap.add_argument("--snntorch-batch", type=int, default=64, help="snnTorch batch size (0 skips it)")
     ap.add_argument("--snntorch-threads", type=csv_list(int), default=[os.cpu_count() or 1],
@@ -160,12 +160,12 @@ def main(argv=None):
     if a.steps <= 0 or a.hidden <= 0 or a.seconds <= 0 or any(b <= 0 for b in a.batch_sizes):
         ap.error("steps, hidden, seconds and batch sizes must be positive")
 
-    from lava_ssnnbp import kernels
+    from lava_ssnnbp import accel
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.data import DataError, load_dataset
     from lava_ssnnbp.result_files import machine_info
     from event_limit import events_per_sample, machine_rates, sample_limit
-    threads = kernels.set_threads(a.threads)
+    threads = accel.set_threads(a.threads)
     try:
         ds = load_dataset(a.dataset, "train")
     except DataError as e:
@@ -175,7 +175,7 @@ def main(argv=None):
     out = a.out or HERE / "results" / f"throughput_T{a.steps}.json"
     run = time.strftime("%Y-%m-%dT%H:%M:%S")          # names this run's points (ratios are taken within one)
     res = {"network": sizes, "steps": a.steps, "dataset": a.dataset, "seconds_per_point": a.seconds, "run": run,
-           # thread limits shape the dense (BLAS) and snnTorch points; numba kernels run on one thread
+           # thread limits shape the dense (BLAS) and snnTorch points; the compiled loops split a batch over threads
            "host": machine_info(load=False, numpy=np.__version__, engine_threads=threads,
                                 threads_env={k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                                             "MKL_NUM_THREADS")},
@@ -193,16 +193,16 @@ def main(argv=None):
     old = _previous_points(out, sizes, a.steps, a.dataset)
     print(f"{'mode':12s} {'prec':6s} {'arith':6s} {'B':>4s} {'samples/s':>10s} {'epoch(60k)':>11s}")
     for arith in a.arith:
-        if not kernels.set_enabled(arith == "event") and arith == "event":
-            print("event-driven kernels unavailable (numba missing or LAVA_SSNNBP_NUMBA=0): skipped")
+        if not accel.set_enabled(arith == "event") and arith == "event":
+            print("compiled loops unavailable (numba missing or LAVA_SSNNBP_NUMBA=0): skipped")
             continue
         for prec in a.precisions:
             for mode in a.modes:
                 if prec == "fixed" and mode == "noise":
                     continue            # noise emulation is float only
-                if mode == "loihi2" and (prec != "fixed" or b != 1):
-                    continue            # the chip configuration: fixed point, one update per sample
                 for b in a.batch_sizes:
+                    if mode == "loihi2" and (prec != "fixed" or b != 1):
+                        continue        # the chip configuration: fixed point, one update per sample
                     sps, n, wall, mem, cpu_sps = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
@@ -218,7 +218,7 @@ def main(argv=None):
                           f"  {p['memory_per_sample_mib']:7.2f} MiB/sample"
                           + (f"  {100 * p['fraction_of_limit']:5.1f} % of limit" if limit_sps else ""), flush=True)
                     _write(out, res, old)
-    kernels.set_enabled(True)
+    accel.set_enabled(True)
     for torch_threads in a.snntorch_threads if a.snntorch_batch > 0 else ():
         r = snntorch_point(x, y, sizes, a.steps, a.snntorch_batch, a.seconds, torch_threads)
         if r is None:

@@ -370,8 +370,8 @@ def cmd_train(args) -> int:
     _model_defaults(args)
     settings = _settings_from_args(args)
     kind = model_kind(settings.model)
-    from . import kernels
-    kernels.set_threads(args.threads)
+    from . import accel
+    accel.set_threads(args.threads)
     if args.threads is not None and kind.torch_baseline:
         import torch
         torch.set_num_threads(args.threads)

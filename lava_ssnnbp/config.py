@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import fixed_point as fxp
+from .rates import learning_shift
 
 MODES = ("rate", "coincidence", "stochastic", "noise", "causal", "replay")
 RESETS = ("subtract", "zero")
@@ -322,10 +323,9 @@ def _check_fixed_point_registers(cfg):
     if cfg.wta and round(cfg.wta_inhibition * fxp.W_ONE) > fxp.A_MAX:
         raise field_error("wta_inhibition", f"{cfg.wta_inhibition!r} (fixed point holds it as a 16-bit synaptic "
                                             f"input of {fxp.W_ONE} per unit: need <= {fxp.A_MAX / fxp.W_ONE:g})")
-    from . import dynamics as dyn   # here, not at the top: dynamics imports this module
     for k in range(len(cfg.sizes) - 1):
         try:
-            shift = dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
+            shift = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
         except (ValueError, OverflowError):
             continue   # a mode without a count shift
         if cfg.loihi2 and not -10 <= shift <= 7:

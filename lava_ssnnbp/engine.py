@@ -12,6 +12,11 @@ are independent given the weights.
 sample (the on-chip behaviour; the batch dimension is then 1).
 ``batch_updates='mini-batch'`` simulates B samples with the same weights and
 applies the sum of their updates once.
+
+Two implementations of the same rules: numpy (``dynamics``, step by step on
+arrays) and the compiled schedulers of ``accel`` (numba). ``Engine(..., accel=)``
+chooses; the results are the same (fixed point bit for bit, float up to the
+order of synaptic sums).
 """
 from __future__ import annotations
 
@@ -21,9 +26,8 @@ from typing import List, Optional
 
 import numpy as np
 
+from . import accel as _accel
 from . import dynamics as dyn
-from . import kernels as _kernels
-from . import sample_kernels as _sample_kernels
 from .config import SSNNConfig
 from .validation import SEED, check_dtype, check_integer, check_samples
 
@@ -129,10 +133,23 @@ class Engine:
     spikes (fixed point computes in int32 whatever ``dtype``, bit-exact either
     way); any other dtype is a ValueError (``validation.check_dtype``). ``seed``:
     an integer >= 0, it names every random stream.
+
+    ``accel``: run the compiled schedulers of ``lava_ssnnbp.accel`` (numba):
+    True (numba must be importable), False (numpy alone: ``dynamics`` step by
+    step), or None (default): where ``accel.available()`` -- numba importable and
+    not switched off (``LAVA_SSNNBP_NUMBA=0``, ``accel.set_enabled(False)``),
+    decided at each call. The results do not depend on it (fixed point bit for
+    bit; float up to the order of synaptic sums).
     """
 
     def __init__(self, cfg: SSNNConfig, weights=None, seed: int = 0, dtype=np.float32,
-                 learning_engine: Optional[str] = None, lava_step_offset: int = 0):
+                 learning_engine: Optional[str] = None, lava_step_offset: int = 0,
+                 accel: Optional[bool] = None):
+        if accel is not None and not isinstance(accel, (bool, np.bool_)):   # not 0/1: a thread count?
+            raise ValueError(f"accel must be None, True or False, not {accel!r}")
+        if accel and not _accel.usable():
+            raise ValueError("accel=True needs numba, which cannot be imported here")
+        self.accel = None if accel is None else bool(accel)
         self.cfg, self.seed = cfg, check_integer("seed", seed, 0, SEED)
         dtype = check_dtype(cfg, dtype)
         self.dtype = np.int32 if cfg.fixed_point else dtype
@@ -152,6 +169,10 @@ class Engine:
         self.lava_step_offset = check_integer("lava_step_offset", lava_step_offset, 0)
         self._lava_randoms = None
 
+    def compiled(self) -> bool:
+        """Whether this engine runs the compiled schedulers now (see ``accel``)."""
+        return _accel.available() if self.accel is None else self.accel
+
     # ------------------------------------------------------------------ simulate
     def simulate(self, batch: SampleBatch, train: bool, record: bool = False,
                  forward_only: bool = False, timer: Optional[dict] = None) -> SimResult:
@@ -165,8 +186,11 @@ class Engine:
         synapse layer's drive depends on the input spikes only, so it is computed
         for all steps at once (``dynamics.forward_drive_many``: event-driven or one
         GEMM); fixed-point sums run through float BLAS where that is exact
-        (``dynamics.exact_float_weights``); coincidences are counted event by event
-        (``kernels``) when numba is available.
+        (``dynamics.exact_float_weights``); compiled (``compiled()``), a training
+        pass of a one-hidden-layer net runs in one call
+        (``accel.simulate_one_hidden_layer``), and otherwise the step functions of
+        ``accel.step_functions()`` replace ``dynamics``' (layer steps in one pass,
+        coincidences and sparse drives counted event by event).
 
         ``timer`` (optional dict): CPU seconds are added to its entries 'input
         drive', 'simulation' and 'replay window' (``benchmarks/profile_sample.py``).
@@ -176,10 +200,12 @@ class Engine:
         sizes = cfg.sizes
         full = train or record or not forward_only
         lap = _Laps(timer)
-        if train and not record and not cfg.stochastic_firing and L == 2 and _kernels.available():
+        compiled = self.compiled()
+        if train and not record and not cfg.stochastic_firing and L == 2 and compiled:
             consts = self._composite_consts()
             if None not in consts:
                 return self._simulate_one_hidden_layer(batch, consts, lap)
+        step = _accel.step_functions() if compiled else dyn    # the same step functions, compiled or numpy
         params = [dyn.neuron_params(cfg, l, train) for l in range(1, L + 1)]
         states = [dyn.composite_state((B, sizes[l]), fixed, self.dtype) for l in range(1, L + 1)]
         zeros = lambda n: np.zeros((B, n), dtype=self.dtype)  # noqa: E731
@@ -188,7 +214,7 @@ class Engine:
         fire = [np.stack([dyn.firing_randoms(self.seed, int(sid), l, T, sizes[l]) for sid in batch.sample_ids],
                          axis=1) for l in range(1, L + 1)] if train and cfg.stochastic_firing else None
         # synapse 0 -> layer 1 for every step at once (one-step delay: step t sees inputs[t-1])
-        drive0 = None if T == 1 else dyn.forward_drive_many(
+        drive0 = None if T == 1 else step.forward_drive_many(
             W[0], inputs[:-1].reshape(-1, sizes[0]), fixed, cfg.exp_of(0)).reshape(T - 1, B, sizes[1])
         lap("input drive")
         wf = [None] + [dyn.exact_float_weights(W[k], max(sizes[k], sizes[k + 1])) if fixed else None
@@ -219,16 +245,16 @@ class Engine:
                 if l == L and cfg.wta:
                     a = a + wta_buf
                 if not full:
-                    xu, xv, x = dyn.forward_step(st.xu, st.xv, a, p)
+                    xu, xv, x = step.forward_step(st.xu, st.xv, a, p)
                     states[l - 1] = st._replace(xu=xu, xv=xv)
                     xs.append(x)
                     continue
                 rand = fire[l - 1][t] if fire is not None else None
                 if l < L:
-                    st, x, dp, dn = dyn.hidden_step(st, a, bwd_buf[l], p,
-                                                    batch.keeps[l] if train else None, rand)
+                    st, x, dp, dn = step.hidden_step(st, a, bwd_buf[l], p,
+                                                     batch.keeps[l] if train else None, rand)
                 else:
-                    st, x, dp, dn = dyn.output_step(st, a, batch.targets[t], p, rand)
+                    st, x, dp, dn = step.output_step(st, a, batch.targets[t], p, rand)
                 states[l - 1] = st
                 xs.append(x), dps.append(dp), dns.append(dn)
             # synapses take in this step's spikes; emitted next step
@@ -252,7 +278,7 @@ class Engine:
                     hist[f"dn{l}"][t] = dns[l - 1]
         res = SimResult(x_counts[L], x_counts, dp_counts, dn_counts)
         if coinc:
-            res.numerators = [dyn.pair_block(cfg.mode, hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"])
+            res.numerators = [step.pair_block(cfg.mode, hist[f"x{k}"], hist[f"dp{k + 1}"], hist[f"dn{k + 1}"])
                               for k in range(L)]
         if record:
             res.spikes = hist
@@ -272,9 +298,9 @@ class Engine:
     def _simulate_one_hidden_layer(self, batch: SampleBatch, consts, lap) -> SimResult:
         """``simulate`` for training a network with one hidden layer (the paper's):
         the whole T-step loop in one compiled call
-        (``sample_kernels.simulate_one_hidden_layer``: the input drive, both
+        (``accel.simulate_one_hidden_layer``: the input drive, both
         layers, the WTA and, for 'coincidence', the pair counts on the learning
-        support; a batch split over ``kernels.threads()``), the same per-step
+        support; a batch split over ``accel.threads()``), the same per-step
         schedule and arithmetic (fixed point bit for bit, float up to the order
         of synaptic sums; tested against the step-by-step loop). It removes the
         loop's per-step Python cost, which dominates with one sample (per-sample
@@ -283,7 +309,7 @@ class Engine:
         cfg, fixed = self.cfg, self.cfg.fixed_point
         pairs = cfg.mode in dyn.PAIR_NUMERATORS and not cfg.replay_window
         counted = pairs and dyn.PAIR_NUMERATORS[cfg.mode] is dyn.coincidence_numerator   # in the kernel
-        counts, blocks, hist = _sample_kernels.simulate_one_hidden_layer(
+        counts, blocks, hist = _accel.simulate_one_hidden_layer(
             batch.inputs, self.weights[0], cfg.exp_of(0), self.weights[1], batch.keeps[1], batch.targets,
             dyn.wta_weight(cfg.wta_inhibition, fixed) if cfg.wta else None, cfg.exp_of(1), fixed,
             consts[0], consts[1], want_pairs=counted, want_hist=pairs and not counted, weight_bits=cfg.weight_bits)
@@ -307,7 +333,7 @@ class Engine:
         if not W:
             return res
         T, L, ids, seed = cfg.steps, cfg.n_layers, batch.sample_ids, self.seed
-        if _kernels.available():
+        if self.compiled():
             return self._replay_compiled(res, ids, lap)
         trains = []
         for l in range(L + 1):
@@ -327,7 +353,7 @@ class Engine:
         return res
 
     def _replay_compiled(self, res: SimResult, sample_ids, lap=None) -> SimResult:
-        """``_replay`` in compiled code (``sample_kernels.replay_pair_block``), sample by
+        """``_replay`` in compiled code (``accel.replay_pair_block``), sample by
         sample: the same random numbers (``dynamics.replay_draws``), trains and pair
         counts; a batch's counts are summed on the union of the samples' supports."""
         cfg, L = self.cfg, self.cfg.n_layers
@@ -339,7 +365,7 @@ class Engine:
                 if l:
                     counts.update(dp=res.dp_counts[l - 1][b], dn=res.dn_counts[l - 1][b])
                 draws.append(replay_draws(cfg, counts, self.seed, int(sid), l))
-            per.append([_sample_kernels.replay_pair_block(*draws[k], *draws[k + 1]) for k in range(L)])
+            per.append([_accel.replay_pair_block(*draws[k], *draws[k + 1]) for k in range(L)])
         res.window_counts = tuple([np.stack([p[k][i] for p in per]) for k in range(L)] for i in range(3))
         res.numerators = [_sum_blocks([p[k][3] for p in per]) for k in range(L)]
         if lap is not None:
@@ -350,14 +376,16 @@ class Engine:
     def apply(self, res: SimResult, first_sample: int):
         """Apply one learning epoch's update (summed over the batch)."""
         xc, dpc, dnc = res.window_counts or (res.x_counts, res.dp_counts, res.dn_counts)
+        compiled = self.compiled()     # the update added in place and pairs counted event by event, compiled
+        add_block, pair_counter = (_accel.add_block, _accel.coincidences) if compiled else (None, None)
         if self.learning_engine == "lava":
-            return self._apply_as_lava(res, xc, dpc, dnc, first_sample)
+            return self._apply_as_lava(res, xc, dpc, dnc, first_sample, add_block)
         for k in range(self.cfg.n_layers):
             coinc = res.numerators[k] if res.numerators is not None else None
-            self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],
-                                        self.seed, first_sample, coinc, inplace=True)
+            self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k], self.seed, first_sample,
+                                        coinc, inplace=True, add_block=add_block, pair_counter=pair_counter)
 
-    def _apply_as_lava(self, res: SimResult, xc, dpc, dnc, first_sample: int):
+    def _apply_as_lava(self, res: SimResult, xc, dpc, dnc, first_sample: int, add_block):
         from . import learning_engine as le
         if self._lava_randoms is None:
             self._lava_randoms = le.EpochRandoms()
@@ -366,7 +394,7 @@ class Engine:
         r = self._lava_randoms.draw(step)
         for k in range(self.cfg.n_layers):
             self.weights[k] = le.learn_as_lava(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],
-                                               res.numerators[k], r, inplace=True)
+                                               res.numerators[k], r, inplace=True, add_block=add_block)
 
     def train_batch(self, x, y, batch_updates: str = "per-sample") -> SimResult:
         """Train on samples (B, ...) in order and return their spike counts.

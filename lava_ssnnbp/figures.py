@@ -133,10 +133,12 @@ def stochastic_products(values: Sequence[float], steps: int, rng: np.random.Gene
     times values[j] (pre). As in the network, one presynaptic train is shared by
     all synapses of its row, so estimates in one row/column are correlated.
     """
+    from . import accel
     from . import dynamics as dyn
     v = np.asarray(values, dtype=np.float64).reshape(1, -1)
     counts = v * steps
-    num = dyn.stochastic_numerator(counts, counts, np.zeros_like(counts), steps, rng)
+    num = dyn.stochastic_numerator(counts, counts, np.zeros_like(counts), steps, rng,
+                                   pair_counter=accel.coincidences if accel.available() else None)
     return num / steps
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import jit
+
 UV_BITS = 24
 UV_MAX = 2 ** (UV_BITS - 1) - 1          # largest 24-bit signed value
 DECAY_BITS = 12
@@ -46,11 +48,12 @@ def saturate(x: np.ndarray, bits: int) -> np.ndarray:
     return np.clip(x, -hi, hi)
 
 
+@jit.rule
 def wrap_current(x: np.ndarray) -> np.ndarray:
     """Lava's overflow rule for ``u``: wrap modulo 2**23 (kept for the oracle test)."""
     m = UV_MAX + 1
-    w = np.where(x > m, x - 2 * m, x)
-    return np.where(w <= -m, x + 2 * m, w)
+    w = jit.where(x > m, x - 2 * m, x)
+    return jit.where(w <= -m, x + 2 * m, w)
 
 
 def shift(x: np.ndarray, exp: int) -> np.ndarray:

@@ -132,7 +132,7 @@ def epoch_round_update(w: np.ndarray, numerator: np.ndarray, k: int, r: float) -
     engine computes them: ``w + epoch_stochastic_shift(numerator, k, r)`` clipped
     to -256..255."""
     dm = epoch_stochastic_shift(numerator, k, r)
-    return np.clip(np.asarray(w, dtype=np.int64) + dm, LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX).astype(np.int32)
+    return dyn.fixed_weight_update(np.asarray(w, dtype=np.int64), dm, LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX).astype(np.int32)
 
 
 def eta_level(cfg, eta: float) -> int:
@@ -155,12 +155,13 @@ def eta_level(cfg, eta: float) -> int:
 
 
 def learn_as_lava(w: np.ndarray, cfg, k: int, x_count, dp_count, dn_count, coincidences, r: float,
-                  inplace: bool = False) -> np.ndarray:
+                  inplace: bool = False, add_block=None) -> np.ndarray:
     """``dynamics.learn`` ('coincidence' / 'replay') with Lava's learning-engine
     arithmetic: the same pair counts and shift ``dynamics.learning_shift``, rounded
     with the shared epoch random ``r`` and clipped to -256..255
     (:func:`epoch_round_update`). Only the block of ``dynamics.learning_support``
-    can change (a zero count rounds to no change in Lava too)."""
+    can change (a zero count rounds to no change in Lava too). ``add_block``: as in
+    ``dynamics.learn``."""
     if cfg.mode not in ("coincidence", "replay"):
         raise ValueError(f"Lava's learning engine runs 'coincidence' and 'replay', not {cfg.mode!r}")
     shift = dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
@@ -174,10 +175,9 @@ def learn_as_lava(w: np.ndarray, cfg, k: int, x_count, dp_count, dn_count, coinc
             num = coincidences.counts
         else:
             num = np.asarray(coincidences)[block].astype(np.int64)
-        if dyn.block_kernel_fits(out, cfg):     # the same update, added in place without gathering the block
-            from . import sample_kernels
-            sample_kernels.add_block(out, post, pre, epoch_stochastic_shift(num, shift, r), True,
-                                     weight_range=(LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX))
+        if add_block is not None and dyn.block_update_fits(out, cfg):   # the same update, in place
+            add_block(out, post, pre, epoch_stochastic_shift(num, shift, r), True,
+                      weight_range=(LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX))
         else:
             out[block] = epoch_round_update(out[block], num, shift, r)
     return out

@@ -240,6 +240,18 @@ def test_throughput_script_keeps_points_it_does_not_remeasure(tmp_path):
     assert [p["batch"] for p in json.loads(out.read_text())["points"]] == [1]
 
 
+def test_throughput_measures_the_chip_configuration_per_sample_in_fixed_point_only(tmp_path):
+    """'loihi2' first or after another mode, with several batch sizes: one point, B = 1, fixed point."""
+    tp = _script("throughput")
+    out = tmp_path / "throughput.json"
+    for modes in ("loihi2,rate", "rate,loihi2"):
+        tp.main(["--hidden", "16", "--steps", "5", "--modes", modes, "--precisions", "float,fixed", "--arith", "dense",
+                 "--batch-sizes", "1,4", "--seconds", "0.2", "--snntorch-batch", "0", "--out", str(out)])
+        points = sorted((p["mode"], p["precision"], p["batch"]) for p in json.loads(out.read_text())["points"])
+        assert points == [("loihi2", "fixed", 1), ("rate", "fixed", 1), ("rate", "fixed", 4), ("rate", "float", 1),
+                          ("rate", "float", 4)], modes
+
+
 def test_accuracy_records_validation_and_results_show_it(tmp_path, capsys):
     acc = _script("accuracy")
     res = tmp_path / "results"

@@ -74,10 +74,12 @@ def test_fixed_decay_truncates_toward_zero_like_lava():
 @pytest.mark.parametrize("du", [0, 1, 409, 2047, 4094])
 def test_if_step_decay_equals_the_integer_reference(du):
     # if_step computes the shift as a dyadic float product; fxp.decay is Lava's integer form
-    # (1000 units take the numpy path, 5000 the fused kernel when numba is there)
-    for n in (1000, 5000):
-        u = np.random.default_rng(du).integers(-fxp.UV_MAX, fxp.UV_MAX, n).astype(np.int32)
-        u_new, _, _ = dyn.if_step(u, np.zeros_like(u), np.zeros_like(u), du, 1 << 20, fixed=True)
+    # (numpy, and where numba is there the same rule compiled)
+    from lava_ssnnbp import accel
+    steps = [dyn.if_step] + ([accel.step_functions().if_step] if accel.usable() else [])
+    for if_step in steps:
+        u = np.random.default_rng(du).integers(-fxp.UV_MAX, fxp.UV_MAX, 5000).astype(np.int32)
+        u_new, _, _ = if_step(u, np.zeros_like(u), np.zeros_like(u), du, 1 << 20, fixed=True)
         np.testing.assert_array_equal(u_new, fxp.decay(u, du + fxp.DS_OFFSET))
 
 
@@ -221,7 +223,7 @@ def test_forward_drive_many_equals_the_per_step_drive(density, npost):
 
 
 def test_event_driven_drive_chosen_where_it_measured_faster():
-    # kernels.spike_drive vs OpenBLAS (see _event_driven_pays): wide layers up to ~20 % active
+    # accel.spike_drive vs OpenBLAS (see _event_driven_pays): wide layers up to ~20 % active
     assert dyn._event_driven_pays(0.10, 1280) and dyn._event_driven_pays(0.20, 1280)
     assert not dyn._event_driven_pays(0.30, 1280)
     assert dyn._event_driven_pays(0.10, 256) and not dyn._event_driven_pays(0.20, 256)

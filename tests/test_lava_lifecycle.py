@@ -471,7 +471,7 @@ def test_lava_works_after_multiprocessing_context_was_fixed():
 
 def test_lava_imports_after_the_engine_trained_with_numba_threads():
     """numba fixes multiprocessing's default context when it starts its
-    threads; the kernels undo that, so Lava (which sets 'fork' unforced on
+    threads; lava_ssnnbp.jit undoes that, so Lava (which sets 'fork' unforced on
     import) still imports after an engine run, as tutorial 05 does."""
     code = ("import multiprocessing as mp, numpy as np; "
             "from lava_ssnnbp.config import SSNNConfig; from lava_ssnnbp.engine import Engine; "

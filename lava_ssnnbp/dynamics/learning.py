@@ -1,6 +1,11 @@
 """The weight-update rules: Eq. 10's coincidence counts (and the causal variant),
 Eq. 9's rate product, the stochastic estimate, pair blocks on the learning
-support, and the update itself (float, or fixed point with stochastic rounding)."""
+support, and the update itself (float, or fixed point with stochastic rounding).
+
+The update's arithmetic (``fixed_weight_update``, ``float_weight_update``) is a
+rule that ``accel`` compiles into its in-place block update; ``learn`` and the
+pair counts take such compiled helpers as arguments (``add_block``,
+``pair_counter``), never on their own."""
 
 from __future__ import annotations
 
@@ -9,41 +14,32 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .. import fixed_point as fxp
-from .. import kernels as _kernels
-from .. import sample_kernels as _sample_kernels
+from .. import jit
 from ..config import SSNNConfig
+from ..rates import effective_eta, learning_shift, update_denominator
 from .encoders import bernoulli_trains
 from .randomness import STREAM_NOISE, STREAM_ROUNDING, STREAM_STOCHASTIC, sample_rng
+from .synapses import gradient_sign
 
 
-def update_denominator(mode: str, steps: int) -> int:
-    """dW = eta * numerator / denominator. The 2 is Eq. 8's d = (d+ - d-) / 2;
-    counts are normalised by T (coincidences) or T^2 (product of two counts).
-    ``steps`` is the learning window (``SSNNConfig.learning_steps``): T, or the
-    replay window T_s in 'replay' mode."""
-    if mode in ("coincidence", "stochastic", "replay"):
-        return 2 * steps
-    if mode in ("rate", "noise", "causal"):
-        return 2 * steps * steps
-    raise ValueError(f"unknown update mode {mode!r}")
-
-
-def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> np.ndarray:
+def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray,
+                          pair_counter=None) -> np.ndarray:
     """Eq. 10 counts: sum over steps (and samples) of (d+ - d-)_post(t) x_pre(t).
 
     Histories have shape (T, ..., N). Each synapse needs only the two spikes at
     its own ends in the same step: spatially and temporally local.
-    Large boolean histories go to the event-driven kernel (``kernels``); otherwise
-    one float32 GEMM over the presynaptic units that spiked and the postsynaptic
-    units whose gradient neurons spiked (exact for counts < 2**24). int64 result.
+    One float32 GEMM over the presynaptic units that spiked and the postsynaptic
+    units whose gradient neurons spiked (exact for counts < 2**24); or, for large
+    boolean histories, ``pair_counter(x, dp, dn)`` when given (event-driven, e.g.
+    ``accel.coincidences``: the same integers). int64 result.
     """
     npre, npost = x_hist.shape[-1], dp_hist.shape[-1]
     x = np.asarray(x_hist).reshape(-1, npre)
     dp = np.asarray(dp_hist).reshape(-1, npost)
     dn = np.asarray(dn_hist).reshape(-1, npost)
-    if (x.dtype == bool and dp.dtype == bool and dn.dtype == bool
-            and x.shape[0] * npre * npost >= 1 << 20 and _kernels.available()):
-        return _kernels.coincidences(x, dp, dn)     # event-driven, same integers
+    if (pair_counter is not None and x.dtype == bool and dp.dtype == bool and dn.dtype == bool
+            and x.shape[0] * npre * npost >= 1 << 20):
+        return pair_counter(x, dp, dn)
     out = np.zeros((npost, npre), dtype=np.int64)
     post, pre = learning_support(x, dp, dn)
     if pre.size == 0 or post.size == 0:
@@ -54,7 +50,7 @@ def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.n
     if sub_pre:
         x = x[:, pre]
     if dp.dtype == bool and dn.dtype == bool:
-        d = (dp.view(np.int8) - dn.view(np.int8)).astype(np.float32)
+        d = gradient_sign(dp, dn).astype(np.float32)
     else:
         d = dp.astype(np.float32) - dn.astype(np.float32)
     c = np.rint(d.T @ x.astype(np.float32)).astype(np.int64)
@@ -69,7 +65,8 @@ def coincidence_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.n
     return out
 
 
-def causal_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> np.ndarray:
+def causal_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray,
+                     pair_counter=None) -> np.ndarray:
     """'causal' counts: sum over steps of (d+ - d-)_post(t) times the presynaptic
     spikes of this sample up to and including step t, i.e. every pre-before-post
     spike pair (an STDP window as long as the sample). Histories (T, ..., N).
@@ -80,7 +77,8 @@ def causal_numerator(x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarra
     earlier presynaptic spikes too recovers most of Eq. 9's D X pairs (0.8-0.96 of
     them on trained networks), so the update is normalised like the rate rule (by
     T^2). Local in space and time: the synapse needs its presynaptic count so far
-    (the rate rule's counter) at each postsynaptic gradient spike."""
+    (the rate rule's counter) at each postsynaptic gradient spike. (Integer
+    histories: ``pair_counter`` does not apply.)"""
     return coincidence_numerator(np.cumsum(np.asarray(x_hist, dtype=np.int32), axis=0), dp_hist, dn_hist)
 
 
@@ -107,9 +105,11 @@ class PairBlock(NamedTuple):
         return out
 
 
-def pair_block(mode: str, x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray) -> PairBlock:
+def pair_block(mode: str, x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.ndarray,
+               pair_counter=None) -> PairBlock:
     """``PAIR_NUMERATORS[mode]`` of spike histories (T, ..., N) on their learning
-    support only: the same integers as the full numerator's block."""
+    support only: the same integers as the full numerator's block. ``pair_counter``:
+    as in ``coincidence_numerator``."""
     x, dp, dn = (np.asarray(h) for h in (x_hist, dp_hist, dn_hist))
     npre, npost = x.shape[-1], dp.shape[-1]
     post, pre = learning_support(*(h.reshape(-1, h.shape[-1]) for h in (x, dp, dn)))
@@ -117,7 +117,7 @@ def pair_block(mode: str, x_hist: np.ndarray, dp_hist: np.ndarray, dn_hist: np.n
         return PairBlock(post, pre, np.zeros((post.size, pre.size), dtype=np.int64), (npost, npre))
     x = x[..., pre] if pre.size < npre else x          # time stays the first axis ('causal' sums along it)
     dp, dn = (dp[..., post], dn[..., post]) if post.size < npost else (dp, dn)
-    return PairBlock(post, pre, PAIR_NUMERATORS[mode](x, dp, dn), (npost, npre))
+    return PairBlock(post, pre, PAIR_NUMERATORS[mode](x, dp, dn, pair_counter), (npost, npre))
 
 
 def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarray) -> np.ndarray:
@@ -127,13 +127,15 @@ def rate_numerator(x_count: np.ndarray, dp_count: np.ndarray, dn_count: np.ndarr
     return np.rint(d.T @ x_count.reshape(-1, x_count.shape[-1]).astype(np.float64)).astype(np.int64)
 
 
-def stochastic_numerator(x_count, dp_count, dn_count, steps: int, rng: np.random.Generator) -> np.ndarray:
+def stochastic_numerator(x_count, dp_count, dn_count, steps: int, rng: np.random.Generator,
+                         pair_counter=None) -> np.ndarray:
     """RPU-style rule: coincidences of fresh independent Bernoulli trains whose
-    rates are the sample's measured rates (count / T). Counts (B, N)."""
+    rates are the sample's measured rates (count / T). Counts (B, N).
+    ``pair_counter``: as in ``coincidence_numerator``."""
     bx = bernoulli_trains(x_count / steps, steps, rng)
     bp = bernoulli_trains(dp_count / steps, steps, rng)
     bn = bernoulli_trains(dn_count / steps, steps, rng)
-    return coincidence_numerator(bx, bp, bn)
+    return coincidence_numerator(bx, bp, bn, pair_counter)
 
 
 def stochastic_noise_std(x_count, dp_count, dn_count, steps: int) -> np.ndarray:
@@ -153,18 +155,6 @@ def stochastic_noise_std(x_count, dp_count, dn_count, steps: int) -> np.ndarray:
     return np.sqrt(np.maximum(var, 0.0) / (4.0 * steps))
 
 
-def learning_shift(eta: float, steps: int, mode: str, weight_exp: int) -> int:
-    """Power-of-two scaling of integer counts into weight mantissas:
-    dm = counts / 2**k with 2**k ~= denominator * lsb / eta."""
-    return int(round(np.log2(update_denominator(mode, steps) * fxp.weight_lsb(weight_exp) / eta)))
-
-
-def effective_eta(cfg: SSNNConfig, k: int) -> float:
-    """Learning rate that the fixed-point shift of synapse layer k really applies."""
-    shift_k = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
-    return update_denominator(cfg.mode, cfg.learning_steps) * fxp.weight_lsb(cfg.exp_of(k)) / 2.0 ** shift_k
-
-
 def fixed_point_step(numerator: np.ndarray, cfg: SSNNConfig, k: int, rng: np.random.Generator) -> np.ndarray:
     """The mantissa change (int64) of a fixed-point update of synapse layer k:
     stochastic_round(numerator / 2**shift), before saturation."""
@@ -174,6 +164,20 @@ def fixed_point_step(numerator: np.ndarray, cfg: SSNNConfig, k: int, rng: np.ran
 def rounding_rng(seed: int, first_sample: int, k: int) -> np.random.Generator:
     """The stream of synapse layer k's stochastic rounding after sample ``first_sample``."""
     return sample_rng(seed, first_sample, STREAM_ROUNDING + k)
+
+
+@jit.rule
+def fixed_weight_update(w, dm, lo, hi):
+    """A fixed-point weight after an update of ``dm`` mantissa steps: w + dm
+    saturated to [lo, hi] (never wrapping)."""
+    return np.minimum(np.maximum(w + dm, lo), hi)
+
+
+@jit.rule
+def float_weight_update(w, dw, eta):
+    """A float weight after an update: w + eta dw, in float64 (``dw`` =
+    numerator / denominator, float64); stored back in the weights' type."""
+    return w + eta * dw
 
 
 def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
@@ -186,22 +190,23 @@ def apply_update(w: np.ndarray, numerator: np.ndarray, cfg: SSNNConfig, k: int,
     """
     if cfg.fixed_point:
         dm = fixed_point_step(numerator, cfg, k, rng)
-        return fxp.saturate(w.astype(np.int64) + dm, cfg.weight_bits).astype(np.int32)
+        hi = 2 ** (cfg.weight_bits - 1) - 1
+        return fixed_weight_update(w.astype(np.int64), dm, -hi, hi).astype(np.int32)
     dw = numerator / update_denominator(cfg.mode, cfg.learning_steps)
     if noise_std is not None:
         dw = dw + rng.standard_normal(dw.shape) * noise_std
-    return (w + cfg.eta * dw).astype(w.dtype)
+    return float_weight_update(w, dw, cfg.eta).astype(w.dtype)
 
 
 def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
-                       first_sample: int, coincidences=None) -> np.ndarray:
+                       first_sample: int, coincidences=None, pair_counter=None) -> np.ndarray:
     """Update numerator of synapse layer ``k`` for the rule in ``cfg.mode``.
 
     The one definition shared by ``Engine.apply`` and the Lava
     ``CoincidenceDense`` model. Counts have shape (B, N) (B = 1 on chip);
     ``coincidences`` is the accumulated pair count of ``PAIR_NUMERATORS``
     (needed in 'coincidence' and 'causal' mode only); ``first_sample`` names
-    the random streams.
+    the random streams; ``pair_counter``: as in ``coincidence_numerator``.
     """
     if cfg.mode in PAIR_NUMERATORS:
         if coincidences is None:
@@ -209,7 +214,7 @@ def learning_numerator(cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, see
         return np.asarray(coincidences, dtype=np.int64)
     if cfg.mode == "stochastic":
         rng = sample_rng(seed, first_sample, STREAM_STOCHASTIC + k)
-        return stochastic_numerator(x_count, dp_count, dn_count, cfg.steps, rng)
+        return stochastic_numerator(x_count, dp_count, dn_count, cfg.steps, rng, pair_counter)
     if cfg.mode in ("rate", "noise"):   # 'noise' adds its Gaussian in update_weights
         return rate_numerator(x_count, dp_count, dn_count)
     raise ValueError(f"unknown update mode {cfg.mode!r}")
@@ -246,7 +251,8 @@ def learning_support(x_count, dp_count, dn_count):
 
 
 def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
-          first_sample: int, coincidences=None, inplace: bool = False) -> np.ndarray:
+          first_sample: int, coincidences=None, inplace: bool = False, add_block=None,
+          pair_counter=None) -> np.ndarray:
     """New weights of synapse layer ``k`` after one learning epoch:
     ``learning_numerator`` then ``update_weights``. Used by ``Engine.apply`` and
     the Lava ``CoincidenceDense`` model alike.
@@ -261,9 +267,12 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     ``noise`` draw random numbers for every synapse and take the full path.
     ``coincidences``: the full pair-count array, or a :class:`PairBlock` of
     this support. ``inplace``: update ``w`` itself (block modes) instead of a copy.
+    ``add_block`` (optional, ``accel.add_block``): adds the block's update to the
+    weights in place, rounded as here, where ``block_update_fits``; ``pair_counter``
+    (optional, ``accel.coincidences``): counts the 'stochastic' trains' pairs.
     """
     if cfg.mode not in ("rate", *PAIR_NUMERATORS):
-        num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences)
+        num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences, pair_counter)
         return update_weights(w, num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
     if cfg.mode in PAIR_NUMERATORS and coincidences is None:
         raise ValueError(f"{cfg.mode!r} mode needs the accumulated pair counts")
@@ -279,18 +288,18 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
             num = coincidences.counts
         else:
             num = np.asarray(coincidences)[block].astype(np.int64)
-        if block_kernel_fits(out, cfg):       # the same update, added in place without gathering the block
+        if add_block is not None and block_update_fits(out, cfg):   # the same update, without gathering the block
             delta = fixed_point_step(num, cfg, k, rounding_rng(seed, first_sample, k)) if cfg.fixed_point else num
-            _sample_kernels.add_block(out, post, pre, delta, cfg.fixed_point, cfg.weight_bits, cfg.eta,
-                                      update_denominator(cfg.mode, cfg.learning_steps))
+            add_block(out, post, pre, delta, cfg.fixed_point, cfg.weight_bits, cfg.eta,
+                      update_denominator(cfg.mode, cfg.learning_steps))
         else:
             block = np.ix_(post, pre)
             out[block] = update_weights(out[block], num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
     return out
 
 
-def block_kernel_fits(w, cfg: SSNNConfig) -> bool:
-    """Whether ``sample_kernels.add_block`` applies to weights ``w``: compiled kernels,
-    and a 2-D array of the engine's arithmetic (int32 mantissas, or float)."""
+def block_update_fits(w, cfg: SSNNConfig) -> bool:
+    """Whether an in-place block update (``learn``'s ``add_block``) applies to weights
+    ``w``: a 2-D array of the engine's arithmetic (int32 mantissas, or float)."""
     return (type(w) is np.ndarray and w.ndim == 2 and w.dtype == (np.int32 if cfg.fixed_point else w.dtype)
-            and w.dtype.kind in ("i" if cfg.fixed_point else "f") and _kernels.available())
+            and w.dtype.kind in ("i" if cfg.fixed_point else "f"))

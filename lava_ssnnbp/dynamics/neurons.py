@@ -1,6 +1,9 @@
 """The neurons: the IF step (float as SPEC.md writes it; fixed point as Lava's
 bit-accurate LIF with dv = 0), and the composite neuron (forward x, gated
-gradient neurons d+ / d-) of a hidden and of the output layer."""
+gradient neurons d+ / d-) of a hidden and of the output layer.
+
+The rules (``@jit.rule``) are element-wise: numpy runs them on a layer's arrays
+here, ``accel`` compiles them into its loops over units."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .. import fixed_point as fxp
-from .. import kernels as _kernels
+from .. import jit
 from ..config import SSNNConfig
 from .randomness import STREAM_FIRING, sample_rng
 from .replay import REPLAY_RANDOM_BITS, replay_randoms
@@ -53,9 +56,75 @@ def neuron_params(cfg: SSNNConfig, layer: int, train: bool = True) -> NeuronPara
                         fxp.threshold_mantissa(theta_d, du), cfg.reset, fxp.W_ONE)
 
 
+# ---- the rules: element-wise arithmetic of numpy arrays, or of scalars in accel's compiled loops
+# (in place only on their own temporaries, through jit's primitives: numpy then allocates as little
+# as a hand-written in-place version would)
+@jit.rule
+def fires(v, theta, rand=None):
+    """Spikes: v > theta; or with ``rand`` (16-bit random integers, stochastic firing)
+    with probability min(1, v / theta) for v > 0: where rand * theta < v * 2^16
+    (exact in float64 for the fixed-point ranges: both sides below 2^40)."""
+    if rand is None:
+        return v > theta
+    v64 = jit.cast(v, np.float64)
+    return (v64 > 0) & (jit.cast(rand, np.float64) * theta < v64 * 65536.0)
+
+
+@jit.rule
+def reset_voltage(v, s, theta, zero_reset):
+    """v where not s; where s, v - theta (subtractive reset) or 0 (``zero_reset``).
+    Updates ``v`` in place (numpy): pass a temporary."""
+    return jit.zero_where_(v, s) if zero_reset else jit.subtract_where_(v, s, theta)
+
+
+@jit.rule
+def if_update_fixed(u, v, a, decay, act, lim, vth, zero_reset, wrap=False, decay_v=None, bias=None, rand=None):
+    """One fixed-point IF step (Lava's bit-accurate LIF) in int64: u' = trunc(u decay)
+    + a act -- sign(u) (|u| (4096 - du - 1) >> 12) + (a << 6): u decay is a dyadic
+    product, exact in float64, and the cast to an integer truncates -- saturated to
+    24 bits (or wrapped, ``wrap``: Lava's LIF u); v' = v (or trunc(v decay_v), a leaky
+    voltage) + u' (+ ``bias``), saturated; spikes where v' > vth (``fires``); then
+    ``reset_voltage``. Constants: ``fixed_if_consts``. Returns int32 u', v' and the
+    spikes."""
+    x = jit.cast(u * decay, np.int64)
+    x += jit.cast(a, np.int64) * act
+    x = fxp.wrap_current(x) if wrap else jit.clip_(x, lim)
+    if decay_v is None:
+        y = jit.cast(v, np.int64) + x
+    else:
+        y = jit.cast(jit.cast(v, np.float64) * decay_v, np.int64)
+        y += x
+    if bias is not None:
+        y += bias
+    y = jit.clip_(y, lim)
+    s = fires(y, vth, rand)
+    return jit.cast(x, np.int32), jit.cast(reset_voltage(y, s, vth, zero_reset), np.int32), s
+
+
+@jit.rule
+def if_update_float(u, v, a, du, theta, zero_reset, rand=None):
+    """One float IF step: u' = u + du (a - u), v' = v + u', spikes where v' > theta
+    (``fires``), then ``reset_voltage``; one rounding per operation in u's type (du,
+    theta of that type, or Python floats, which numpy rounds to it)."""
+    x = a - u
+    x *= du
+    x += u
+    y = v + x
+    s = fires(y, theta, rand)
+    return x, reset_voltage(y, s, theta, zero_reset), s
+
+
+def fixed_if_consts(du, theta) -> tuple:
+    """The fixed-point IF step's constants in ``if_update_fixed``'s terms: (decay
+    (4096 - (du + 1)) / 4096, a float; input factor 2^6, 24-bit limit and threshold
+    << 6, integers)."""
+    return ((fxp.DECAY_UNITY - (du + fxp.DS_OFFSET)) / fxp.DECAY_UNITY, 1 << fxp.ACT_SHIFT,
+            fxp.UV_MAX, int(np.int64(theta) << fxp.VTH_SHIFT))
+
+
 def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturate",
             dv=0, bias=0, rand=None):
-    """One step of the current-based integrate-and-fire neuron.
+    """One step of the current-based integrate-and-fire neuron (arrays of any shape).
 
     ``rand`` (optional, 16-bit random integers of v's shape): stochastic firing
     (``SSNNConfig.stochastic_firing``, the paper's literal reading): the neuron
@@ -70,54 +139,15 @@ def if_step(u, v, a, du, theta, reset="subtract", fixed=False, overflow="saturat
             v = v * (4096 - dv) >> 12 + u + bias, 24-bit saturating;
             spike if v > theta << 6 (Lava's PyLifModelBitAcc with these settings).
     Reset: 'subtract' removes the threshold, 'zero' sets v to 0.
-    Returns (u, v, spikes).
+    Returns (u, v, spikes). The rules: ``if_update_fixed``, ``if_update_float``.
     """
+    zero_reset = reset == "zero"
     if fixed:
-        if (rand is None and overflow == "saturate" and _is_zero(dv) and _is_zero(bias) and np.ndim(theta) == 0
-                and np.ndim(u) and np.shape(u) == np.shape(v) == np.shape(a) and np.size(u) >= 1024
-                and _kernels.available()):
-            # one fused pass (numba) over the same integer arithmetic as below
-            return _kernels.if_step_fixed(u, v, a, *_fixed_if_consts(du, theta), reset == "zero")
-        # Integer arithmetic carried out exactly in float64 (every value stays
-        # below 2**53): the decay x * (4096 - d) >> 12 on the magnitude is
-        # trunc(x * ((4096 - d) / 4096)), a dyadic product, and a << 6 is a * 64.
-        lim = float(fxp.UV_MAX)
-        uf = np.asarray(u, dtype=np.float64) * ((fxp.DECAY_UNITY - (du + fxp.DS_OFFSET)) / fxp.DECAY_UNITY)
-        np.trunc(uf, out=uf)
-        uf += np.asarray(a, dtype=np.float64) * float(1 << fxp.ACT_SHIFT)
-        if overflow == "wrap":
-            uf = fxp.wrap_current(uf)
-        else:
-            _clip_(uf, lim)
-        vf = np.array(v, dtype=np.float64)
-        if np.any(dv):
-            vf *= (fxp.DECAY_UNITY - np.asarray(dv)) / fxp.DECAY_UNITY
-            np.trunc(vf, out=vf)
-        vf += uf
-        if np.any(bias):
-            vf += bias
-        _clip_(vf, lim)
-        vth = float(np.int64(theta) << fxp.VTH_SHIFT)
-        s = vf > vth if rand is None else _fires_stochastically(vf, vth, rand)
-        vf = _reset_(vf, s, vth, reset)
-        return uf.astype(np.int32), vf.astype(np.int32), s
-    if (rand is None and isinstance(u, np.ndarray) and u.dtype.kind == "f" and u.ndim and getattr(v, "dtype", None) == u.dtype
-            and getattr(a, "dtype", None) == u.dtype and u.shape == v.shape == a.shape and u.size >= 1024
-            and np.ndim(du) == 0 and np.ndim(theta) == 0 and _kernels.available()):
-        return _kernels.if_step_float(u, v, a, du, theta, reset == "zero")   # one fused pass, same roundings
-    un = a - u
-    un *= du
-    un += u                 # u + du * (a - u), in a fresh array
-    v = v + un
-    s = v > theta if rand is None else _fires_stochastically(v, theta, rand)
-    return un, _reset_(v, s, theta, reset), s
-
-
-def _fires_stochastically(v, theta, rand):
-    """Spikes with probability min(1, v / theta) for v > 0: rand * theta < v * 2^16
-    (exact in float64 for the fixed-point ranges: both sides below 2^40)."""
-    v64 = np.asarray(v, dtype=np.float64)
-    return (v64 > 0) & (np.asarray(rand, dtype=np.float64) * float(theta) < v64 * float(1 << REPLAY_RANDOM_BITS))
+        decay, act, lim, vth = fixed_if_consts(du, theta)
+        decay_v = None if _is_zero(dv) else (fxp.DECAY_UNITY - np.asarray(dv)) / fxp.DECAY_UNITY
+        return if_update_fixed(np.asarray(u), np.asarray(v), np.asarray(a), decay, act, lim, vth, zero_reset,
+                               overflow == "wrap", decay_v, None if _is_zero(bias) else bias, rand)
+    return if_update_float(u, v, a, du, theta, zero_reset, rand)   # numpy casts scalar du, theta to u's type
 
 
 def firing_randoms(seed: int, sample_index: int, layer: int, steps: int, n: int) -> np.ndarray:
@@ -127,34 +157,9 @@ def firing_randoms(seed: int, sample_index: int, layer: int, steps: int, n: int)
     return replay_randoms(sample_rng(seed, sample_index, STREAM_FIRING + layer), (steps, 3, n))
 
 
-def _fixed_if_consts(du, theta) -> tuple:
-    """The fixed-point IF step in the kernels' integer terms: (decay keep
-    4096 - (du + 1), input shift factor, 24-bit limit, threshold << 6)."""
-    return (fxp.DECAY_UNITY - (du + fxp.DS_OFFSET), 1 << fxp.ACT_SHIFT, fxp.UV_MAX,
-            int(np.int64(theta) << fxp.VTH_SHIFT))
-
-
 def _is_zero(x) -> bool:
     """x == 0 everywhere (cheap for the usual Python scalar 0)."""
     return x == 0 if isinstance(x, (int, float)) else not np.any(x)
-
-
-def _clip_(x: np.ndarray, lim: float):
-    """In-place symmetric clip to [-lim, lim] (np.clip is slower)."""
-    np.minimum(x, lim, out=x)
-    np.maximum(x, -lim, out=x)
-
-
-def _reset_(v: np.ndarray, s: np.ndarray, theta, reset: str) -> np.ndarray:
-    """v - theta ('subtract') or 0 ('zero') where s, in place for arrays.
-    ``theta`` is taken in v's precision, as ``v - theta`` does with a scalar."""
-    if not isinstance(v, np.ndarray) or v.ndim == 0:
-        return np.where(s, v - theta if reset == "subtract" else 0 * v, v)
-    if reset == "subtract":
-        v -= s.view(np.uint8) * v.dtype.type(theta)   # v - 0 == v exactly where s is False
-    else:
-        np.copyto(v, 0, where=s)
-    return v
 
 
 class CompositeState(NamedTuple):
@@ -193,6 +198,59 @@ def _rand3(rand):
     return rand[..., 0, :], rand[..., 1, :], rand[..., 2, :]
 
 
+@jit.rule
+def gated_outputs(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output):
+    """The composite neuron's outputs: the gate opens at the first x spike; a hidden
+    layer's gradient spikes pass only through an open gate (the output's always)."""
+    gate = gate | x
+    if not output:
+        sp, sn = sp & gate, sn & gate
+    return xu, xv, pu, pv, nu, nv, gate, x, sp, sn
+
+
+@jit.rule
+def error_drive_fixed(b, x, gain, output):
+    """The gradient neurons' input (d+ gets it, d- its negative): the backward drive
+    ``b`` of a hidden layer, or at the ``output`` (b - x) gain, b the target spikes
+    as integers."""
+    return (b - x) * gain if output else b
+
+
+@jit.rule
+def error_drive_float(b, x, gain, one, output):
+    """``error_drive_fixed`` in floating point: b and ``one`` (1) of the state's type."""
+    return (b - jit.where(x, one, one - one)) * gain if output else b
+
+
+@jit.rule
+def composite_update_fixed(xu, xv, pu, pv, nu, nv, gate, a, b, keep, output, gain, decay, act, lim, vth_x, vth_d,
+                           zero_reset, wrap=False, rand_x=None, rand_p=None, rand_n=None):
+    """One fixed-point composite-neuron step, element-wise: the forward neuron x on
+    input ``a`` (dropped where not ``keep``, a mask or True), then d+ and d- on
+    ``error_drive_fixed`` (``b``: the backward input, or the output layer's target);
+    then ``gated_outputs``. Constants as ``if_update_fixed``'s.
+    Returns the seven state arrays (int32, and the gate) and x, d+, d-."""
+    xu, xv, x = if_update_fixed(xu, xv, a, decay, act, lim, vth_x, zero_reset, wrap, rand=rand_x)
+    x = x & keep
+    e = error_drive_fixed(b, x, gain, output)
+    pu, pv, sp = if_update_fixed(pu, pv, e, decay, act, lim, vth_d, zero_reset, wrap, rand=rand_p)
+    nu, nv, sn = if_update_fixed(nu, nv, -e, decay, act, lim, vth_d, zero_reset, wrap, rand=rand_n)
+    return gated_outputs(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output)
+
+
+@jit.rule
+def composite_update_float(xu, xv, pu, pv, nu, nv, gate, a, b, keep, output, gain, one, du, theta_x, theta_d,
+                           zero_reset, rand_x=None, rand_p=None, rand_n=None):
+    """``composite_update_fixed`` in floating point (``if_update_float``); ``b`` and
+    ``one`` (1) of the state's type, so that (b - x) gain keeps it."""
+    xu, xv, x = if_update_float(xu, xv, a, du, theta_x, zero_reset, rand_x)
+    x = x & keep
+    e = error_drive_float(b, x, gain, one, output)
+    pu, pv, sp = if_update_float(pu, pv, e, du, theta_d, zero_reset, rand_p)
+    nu, nv, sn = if_update_float(nu, nv, -e, du, theta_d, zero_reset, rand_n)
+    return gated_outputs(xu, xv, pu, pv, nu, nv, gate, x, sp, sn, output)
+
+
 def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None, rand=None):
     """One step of a hidden composite-neuron layer (Eq. 1, 4, 5).
 
@@ -204,77 +262,38 @@ def hidden_step(st: CompositeState, a_fwd, a_bwd, p: NeuronParams, keep=None, ra
     forward neuron has spiked in this sample (the ReLU-derivative switch).
     Returns (state, x, d+, d-) with boolean spikes.
     """
-    fused = None if rand is not None else _composite_fused(st, a_fwd, a_bwd, p, keep, output=False)
-    if fused is not None:
-        return fused
-    rx, rp, rn = _rand3(rand)
-    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p, rx)
-    if keep is not None:
-        x = x & keep
-    gate = st.gate | x
-    pu, pv, sp = _step(st.pu, st.pv, a_bwd, p, p.theta_d, rp)
-    nu, nv, sn = _step(st.nu, st.nv, -a_bwd, p, p.theta_d, rn)
-    return CompositeState(xu, xv, pu, pv, nu, nv, gate), x, sp & gate, sn & gate
+    return _composite_step(st, a_fwd, a_bwd, p, True if keep is None else keep, False, rand)
 
 
 def output_step(st: CompositeState, a_fwd, target, p: NeuronParams, rand=None):
     """One step of the output layer (Eq. 1/2, 6, 7): d+ is driven by
     (target - output), d- by (output - target), in the same step.
     ``rand``: as in ``hidden_step``."""
-    fused = None if rand is not None else _composite_fused(st, a_fwd, target, p, None, output=True)
-    if fused is not None:
-        return fused
+    b = np.asarray(target, np.int64 if p.fixed else st.xu.dtype)
+    return _composite_step(st, a_fwd, b, p, True, True, rand)
+
+
+def _composite_step(st: CompositeState, a, b, p: NeuronParams, keep, output: bool, rand):
+    """``composite_update_fixed`` / ``_float`` on a layer's arrays."""
     rx, rp, rn = _rand3(rand)
-    xu, xv, x = forward_step(st.xu, st.xv, a_fwd, p, rx)
+    zero_reset = p.reset == "zero"
     if p.fixed:
-        err = (np.asarray(target, np.int64) - x) * int(p.err_gain)
+        decay, act, lim, vth_x = fixed_if_consts(p.du, p.theta_x)
+        vth_d = fixed_if_consts(p.du, p.theta_d)[-1]
+        out = composite_update_fixed(*st, a, b, keep, output, int(p.err_gain), decay, act, lim, vth_x, vth_d,
+                                     zero_reset, p.overflow == "wrap", rx, rp, rn)
     else:
-        err = (np.asarray(target, xu.dtype) - x) * p.err_gain
-    pu, pv, sp = _step(st.pu, st.pv, err, p, p.theta_d, rp)
-    nu, nv, sn = _step(st.nu, st.nv, -err, p, p.theta_d, rn)
-    return CompositeState(xu, xv, pu, pv, nu, nv, st.gate | x), x, sp, sn
-
-
-def _composite_fused(st: CompositeState, a, b, p: NeuronParams, keep, output: bool):
-    """``hidden_step`` / ``output_step`` as one compiled pass over the units
-    (``kernels.composite_step``) for layers of fewer than 1,024 units x samples,
-    where ``if_step`` would take its numpy path and ~30 small array operations
-    per step cost more than the arithmetic (the output layer; any layer of a
-    one-sample simulation in fixed point). Larger layers keep ``if_step``'s
-    vectorised kernels, which are faster there (measured: the fused loop does
-    not vectorise). Needs usable kernels and arrays of one shape in the state's
-    arithmetic; returns None otherwise. Same operations in the same order as
-    the numpy path below (tested bit for bit)."""
-    xu = st.xu
-    if not (isinstance(xu, np.ndarray) and 0 < xu.size < 1024 and _kernels.available()):
-        return None
-    shape, dt = xu.shape, xu.dtype
-    for z in st[1:6]:
-        if type(z) is not np.ndarray or z.shape != shape or z.dtype != dt:
-            return None
-    for z in (st.gate, a, b) if keep is None else (st.gate, a, b, keep):
-        if type(z) is not np.ndarray or z.shape != shape:
-            return None
-    if st.gate.dtype != bool or (keep is not None and keep.dtype != bool):
-        return None
-    if p.fixed:
-        if dt.kind != "i" or a.dtype.kind not in "iu" or b.dtype.kind not in ("b" if output else "iu"):
-            return None
-    else:
-        if dt.kind != "f" or a.dtype != dt or (b.dtype != dt if not output else b.dtype != bool):
-            return None
-        if output:
-            b = b.astype(dt)
-    consts = composite_consts(p, dt)
-    if consts is None:
-        return None
-    *state, x, dp, dn = _kernels.composite_step(tuple(st), a, b, keep, output, p.fixed, consts)
-    return CompositeState(*state), x, dp, dn
+        one = np.dtype(st.xu.dtype).type(1)
+        out = composite_update_float(*st, a, b, keep, output, p.err_gain, one, p.du, p.theta_x, p.theta_d,
+                                     zero_reset, rx, rp, rn)
+    return (CompositeState(*out[:7]), *out[7:])
 
 
 def composite_consts(p: NeuronParams, dtype) -> Optional[tuple]:
-    """A layer's parameters as the compiled composite step takes them (see
-    ``kernels.composite_step``), or None where that step does not apply:
+    """A layer's constants of ``composite_update_fixed`` / ``_float`` from ``gain`` on,
+    as scalars of the compiled loops (``accel``): fixed point (gain, decay, act, lim,
+    theta_x, theta_d, zero_reset) in ``fixed_if_consts``' terms; float (gain, 1, du,
+    theta_x, theta_d, zero_reset) in ``dtype``. None where those loops do not apply:
     per-neuron parameters, or fixed point that wraps instead of saturating."""
     if not (np.ndim(p.du) == 0 and np.ndim(p.theta_x) == 0 and np.ndim(p.theta_d) == 0):
         return None
@@ -282,8 +301,8 @@ def composite_consts(p: NeuronParams, dtype) -> Optional[tuple]:
     if p.fixed:
         if p.overflow != "saturate":
             return None
-        *ints, vth_x = _fixed_if_consts(p.du, p.theta_x)
-        vth_d = _fixed_if_consts(p.du, p.theta_d)[-1]
-        return (*map(np.int64, (p.err_gain, *ints, vth_x, vth_d)), zero_reset)
+        decay, act, lim, vth_x = fixed_if_consts(p.du, p.theta_x)
+        vth_d = fixed_if_consts(p.du, p.theta_d)[-1]
+        return (np.int64(p.err_gain), decay, *map(np.int64, (act, lim, vth_x, vth_d)), zero_reset)
     f = np.dtype(dtype).type
     return (f(p.err_gain), f(1), f(p.du), f(p.theta_x), f(p.theta_d), zero_reset)

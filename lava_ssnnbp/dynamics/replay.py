@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import jit
 from .randomness import STREAM_REPLAY, neuron_keys, neuron_random16, sample_rng
 
 
@@ -36,8 +37,10 @@ def replay_randoms(rng: np.random.Generator, shape) -> np.ndarray:
     return rng.integers(0, 1 << REPLAY_RANDOM_BITS, size=shape, dtype=np.uint32)
 
 
+@jit.rule
 def replay_spikes(probability: np.ndarray, randoms: np.ndarray) -> np.ndarray:
-    """Replay spikes: a neuron fires where its random number is below its register."""
+    """Replay spikes: a neuron fires where its random number is below its register
+    (a rule: ``accel`` fires the window with it, compiled)."""
     return randoms < probability
 
 
@@ -90,7 +93,7 @@ def replay_window(counts: dict, steps: int, window: int, seed: int, sample_index
 
 def replay_draws(counts: dict, steps: int, window: int, seed: int, sample_index: int, layer: int):
     """The plan of ``replay_window`` and the window's random numbers (window, plan.draws):
-    what its trains are made of (``sample_kernels`` fires and counts them compiled)."""
+    what its trains are made of (``accel.replay_pair_block`` fires and counts them compiled)."""
     plan = replay_plan(counts, steps)
     return plan, replay_randoms(replay_rng(seed, sample_index, layer), (window, plan.draws))
 

@@ -1,5 +1,9 @@
 """The synapses: forward drive W s, backward drive W^T (d+ - d-), WTA inhibition,
-and the weights (initialisation, checks, exact float copies of integers)."""
+and the weights (initialisation, checks, exact float copies of integers).
+
+The rules (``@jit.rule``: Lava's Dense output, the lateral inhibition, the sign
+of a gradient spike pair) are element-wise; ``accel`` compiles them into its
+event-driven loops, which add the synaptic sums spike by spike."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .. import fixed_point as fxp
-from .. import kernels as _kernels
+from .. import jit
 from ..config import SSNNConfig
 
 
@@ -25,18 +29,34 @@ def exact_float_weights(w: np.ndarray, fan: int) -> np.ndarray:
     raise ValueError("weights too large for an exact float GEMM")
 
 
+@jit.rule
+def dense_output(acc, scale, lim):
+    """Lava's Dense output of integer synaptic sums ``acc`` (integers, or floats
+    that hold them exactly): scaled by ``scale`` = 2**weight_exp (floored: an
+    arithmetic >> for a negative exponent) and saturated to +/-``lim``, the 16-bit
+    synaptic input. Power-of-two scaling and floor are exact in floating point."""
+    if scale != 1.0:
+        acc = np.floor(acc * scale)
+    return np.minimum(np.maximum(acc, -lim), lim)
+
+
+@jit.rule
+def gradient_sign(dp, dn):
+    """d = d+ - d- (-1, 0, 1) of a layer's gradient spikes (bool): what the backward
+    drive sends and Eq. 10 pairs with x. int8 arrays (numpy), integers (compiled)."""
+    return jit.cast(dp, np.int8) - jit.cast(dn, np.int8)
+
+
+@jit.rule
+def lateral_inhibition(w, others):
+    """Eq. 2's WTA input of an output neuron: -w per spike of the *other* output
+    neurons (``others``, float64 in floating point)."""
+    return -w * others
+
+
 def _fixed_drive(acc: np.ndarray, weight_exp: int) -> np.ndarray:
-    """Integer synaptic sums -> 16-bit synaptic input: shift by the weight exponent
-    (Lava's Dense rule) and saturate. ``acc`` may hold the integers as floats
-    (from an exact float GEMM): scaling by a power of two, floor and clip are
-    exact there, and cheaper than int64 arithmetic."""
-    if acc.dtype.kind == "f":
-        if weight_exp >= 0:
-            acc = acc * acc.dtype.type(2.0 ** weight_exp) if weight_exp else acc
-        else:
-            acc = np.floor(acc * acc.dtype.type(2.0 ** weight_exp))
-        return np.clip(acc, -fxp.A_MAX, fxp.A_MAX).astype(np.int32)
-    return fxp.saturate(fxp.shift(acc, weight_exp), fxp.A_BITS).astype(np.int32)
+    """Integer synaptic sums -> 16-bit synaptic input (``dense_output``), int32."""
+    return dense_output(acc, 2.0 ** weight_exp, fxp.A_MAX).astype(np.int32)
 
 
 def forward_drive(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0,
@@ -54,13 +74,12 @@ def forward_drive(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0
 
 
 def forward_drive_many(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: int = 0,
-                       wf: Optional[np.ndarray] = None) -> np.ndarray:
-    """``forward_drive`` of many rows of spikes at once, s (M, N_pre) bool.
-
-    Event-driven (the weights of the active inputs are added) when the spikes
-    are sparse and the compiled kernels are available, otherwise one GEMM over
-    the inputs that spike at all. Fixed point is exact either way; float sums
-    equal ``forward_drive``'s up to rounding order.
+                       wf: Optional[np.ndarray] = None, spike_drive=None) -> np.ndarray:
+    """``forward_drive`` of many rows of spikes at once, s (M, N_pre) bool: one GEMM
+    over the inputs that spike at all. ``spike_drive(s, wt)`` (optional, e.g.
+    ``accel.spike_drive``): an event-driven ``s @ wt``, used where it pays
+    (``_event_driven_pays``). Fixed point is exact either way; float sums equal
+    ``forward_drive``'s up to rounding order.
     """
     npre, npost = s.shape[-1], w.shape[0]
     wsrc = wf if fixed and wf is not None else w
@@ -72,9 +91,9 @@ def forward_drive_many(w: np.ndarray, s: np.ndarray, fixed: bool, weight_exp: in
             s, wsrc = s[:, cols], wsrc[:, cols]
         if wsrc.dtype.kind != "f":            # integer sums through float BLAS, converted after gathering
             wsrc = exact_float_weights(wsrc, npre)
-        if _event_driven_pays(np.count_nonzero(s) / s.size, npost) and s.shape[0] * npost >= 4096 \
-                and _kernels.available():
-            acc = _kernels.spike_drive(s, np.ascontiguousarray(wsrc.T))
+        if spike_drive is not None and _event_driven_pays(np.count_nonzero(s) / s.size, npost) \
+                and s.shape[0] * npost >= 4096:
+            acc = spike_drive(s, np.ascontiguousarray(wsrc.T))
         else:
             acc = s.astype(wsrc.dtype) @ wsrc.T
     return _fixed_drive(acc, weight_exp) if fixed else acc
@@ -84,7 +103,7 @@ def _event_driven_pays(density: float, npost: int) -> bool:
     """Whether adding the weight rows of the active inputs beats one GEMM.
     The event kernel scans every input (cost ~ M N_pre) and adds N_post weights
     per spike; the GEMM costs M N_pre N_post at BLAS speed. Fitted to
-    ``kernels.spike_drive`` against float32 OpenBLAS on one core here: the
+    ``accel.spike_drive`` against float32 OpenBLAS on one core here: the
     break-even density is ~0.23 for N_post = 1280, ~0.15 for 256 and never
     below ~100 outputs (10 outputs: the GEMM is 3-10x faster at any density)."""
     return density < 0.25 - 25.0 / npost
@@ -94,7 +113,7 @@ def backward_drive(w: np.ndarray, dp: np.ndarray, dn: np.ndarray, fixed: bool,
                    weight_exp: int = 0, wf: Optional[np.ndarray] = None) -> np.ndarray:
     """Backward input W^T (d+ - d-) (..., N_pre): the same weight array read transposed.
     ``wf``: as in ``forward_drive`` (fixed point only), with fan N_post."""
-    d = dp.view(np.int8) - dn.view(np.int8) if dp.dtype == bool and dn.dtype == bool \
+    d = gradient_sign(dp, dn) if dp.dtype == bool and dn.dtype == bool \
         else dp.astype(np.int32) - dn.astype(np.int32)
     if fixed:
         acc = d.astype(np.int32) @ w if wf is None else d.astype(wf.dtype) @ wf
@@ -111,11 +130,10 @@ def wta_drive(x: np.ndarray, w_inh: float, fixed: bool) -> np.ndarray:
     """Lateral inhibition (Eq. 2): each output neuron receives -w_inh per spike
     of every *other* output neuron (zero diagonal)."""
     if fixed:
-        w = wta_weight(w_inh, True)
         xi = x.astype(np.int32)
-        return -w * (xi.sum(axis=-1, keepdims=True) - xi)
+        return lateral_inhibition(wta_weight(w_inh, True), xi.sum(axis=-1, keepdims=True) - xi)
     xf = x.astype(np.float64)
-    return -w_inh * (xf.sum(axis=-1, keepdims=True) - xf)
+    return lateral_inhibition(w_inh, xf.sum(axis=-1, keepdims=True) - xf)
 
 
 
