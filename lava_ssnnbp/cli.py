@@ -88,13 +88,24 @@ def _path(text: str) -> str:
     return text
 
 
+def _dataset(text: str) -> str:
+    """A built-in data set's name, or a data set's path made absolute, as an argparse type."""
+    from .data import DataError, dataset_name
+    try:
+        return dataset_name(text)
+    except DataError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _add_data_args(p, dataset_default="default"):
     from .data import DATASETS
+    from .data.own import FORMAT_HELP
     own = dataset_default is None   # evaluate: the run's own data set and folder
-    p.add_argument("--dataset", default=dataset_default, choices=sorted(DATASETS), metavar="NAME",
+    p.add_argument("--dataset", default=dataset_default, type=_dataset, metavar="NAME|PATH",
                    help=f"data set: {', '.join(sorted(DATASETS))} (default: "
                         + ("the run's own" if own else "%(default)s") + "; 'default' is the "
-                        "6,000/1,000-sample MNIST subset shipped with the package)")
+                        "6,000/1,000-sample MNIST subset shipped with the package), or your own: "
+                        f"{FORMAT_HELP} (docs/own_data.md)")
     p.add_argument("--data-dir", type=_path, default=None, metavar="DIR",
                    help="folder holding the data set (searched first; then $SSNNBP_DATA, "
                         "~/.cache/lava_ssnnbp, /usr/share/datasets) (default: "
@@ -354,7 +365,7 @@ def _run_folder(args, cfg: SSNNConfig, settings) -> Path:
         raise RunError("$SSNNBP_RUNS is set but empty: set it to the folder that holds the run folders, "
                        "unset it for ~/ssnnbp-runs, or pass --out")
     tag = model_kind(settings.model).folder_tag(cfg, settings)
-    out = RUNS_ROOT / f"{settings.dataset}-{tag}-seed{settings.seed}"
+    out = RUNS_ROOT / f"{settings.dataset_label}-{tag}-seed{settings.seed}"
     try:
         check_run_dir(out)
     except RunError as e:
@@ -364,9 +375,9 @@ def _run_folder(args, cfg: SSNNConfig, settings) -> Path:
 
 
 def cmd_train(args) -> int:
-    from .data import DATASETS, DataError
+    from .data import DataError, dataset_info
     from .runs import Run, check_eta_warmup, model_kind
-    info = DATASETS[args.dataset]
+    info = dataset_info(args.dataset)
     _model_defaults(args)
     settings = _settings_from_args(args)
     kind = model_kind(settings.model)
@@ -409,7 +420,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .runs import RunError, SpikeActivity, model_kind, read_run_folder
+    from .runs import RunError, SpikeActivity, check_run_data, model_kind, read_run_folder
     folder = read_run_folder(Path(args.run))
     cfg, rs = folder.cfg, folder.settings
     kind = model_kind(rs.model)
@@ -422,6 +433,7 @@ def cmd_evaluate(args) -> int:
         cfg = cfg.with_steps(args.steps)
     weights = folder.weights
     name = args.dataset or rs.dataset
+    check_run_data(folder, args.dataset)   # a data set of one's own: still there, unchanged
     args.data_dir = args.data_dir or rs.data_dir
     ds = _load(name, args.split, args, cfg.steps, args.test_samples, rs.seed)
     if ds.input_size != cfg.sizes[0] or ds.num_classes != cfg.sizes[-1]:
@@ -446,7 +458,7 @@ def cmd_evaluate(args) -> int:
 def cmd_info(args) -> int:
     from .data import DATASETS, search_dirs
     from .data.registry import describe
-    from .runs import RunSettings, model_kind, read_run_folder, versions
+    from .runs import RunSettings, describe_run_data, model_kind, read_run_folder, versions
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     print("data search order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
     for name in sorted(DATASETS):
@@ -456,6 +468,9 @@ def cmd_info(args) -> int:
         folder = read_run_folder(Path(args.run))
         cfg, model = folder.cfg, folder.settings.model
         print(f"run {folder.path}: {_progress_of(folder)}")
+        data_line = describe_run_data(folder)   # a data set of one's own: where, and unchanged?
+        if data_line is not None:
+            print(data_line)
     else:
         cfg = DEFAULT.replace(sizes=(DEFAULT.sizes[0], *args.hidden, DEFAULT.sizes[-1]))
     n_neurons = sum(cfg.sizes[1:])

@@ -17,6 +17,7 @@ Both read images as the TSSL-BP authors do: the normalised pixel value
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import List, Optional, Sequence, Tuple
 
@@ -54,8 +55,10 @@ def parse_conv(spec: str) -> List[Tuple[str, int, int]]:
 
 def conv_shapes(spec: Optional[str], input_shape: Sequence[int]):
     """``(kernel shapes (out, in, k, k) of the conv layers, flattened output size)`` of a conv
-    stack on images ``input_shape`` ((H, W) or (C, H, W)); a ValueError if it does not fit."""
-    c, h, w = (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape)
+    stack on images ``input_shape`` ((H, W) or (C, H, W); flat samples (D,) count as D maps of
+    1 x 1); a ValueError if it does not fit."""
+    c, h, w = (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape) if len(input_shape) == 3 \
+        else (math.prod(input_shape), 1, 1)
     kernels = []
     for kind, n, k in parse_conv(spec) if spec else []:
         if kind == "conv":

@@ -40,21 +40,26 @@ def build_net(method: str, sizes, steps: int, seed: int, tau_m: float, tau_s: fl
     raise ValueError(f"unknown baseline {method!r}")
 
 
-def input_shape(settings) -> tuple:
-    from ..data import DATASETS
-    return tuple(DATASETS[settings.dataset].input_shape)
+def input_shape(settings, cfg) -> tuple:
+    """One sample's shape: the built-in data set's; for a data set read from a path, the data's
+    own where a conv stack needs it, else the input layer's (D,) (so that a dense run whose data
+    file has moved is still read)."""
+    from ..data import DATASETS, dataset_info
+    if settings.dataset in DATASETS:
+        return tuple(DATASETS[settings.dataset].input_shape)
+    return tuple(dataset_info(settings.dataset).input_shape) if settings.conv else (cfg.sizes[0],)
 
 
 def run_weight_shapes(cfg, settings) -> list:
     """Shapes of a baseline run's weight arrays w0, w1, ... (no torch needed)."""
     from . import weight_shapes
-    return weight_shapes(cfg.sizes, settings.conv, input_shape(settings))
+    return weight_shapes(cfg.sizes, settings.conv, input_shape(settings, cfg))
 
 
 def net_from_settings(cfg, settings, weights=None):
     """The network a run's (SSNNConfig, RunSettings) describe, with ``weights`` if given."""
     net = build_net(settings.model, cfg.sizes, cfg.steps, settings.seed, settings.tau_m, settings.tau_s,
-                    settings.conv, input_shape(settings), settings.tau_grad, settings.scale_grad)
+                    settings.conv, input_shape(settings, cfg), settings.tau_grad, settings.scale_grad)
     if weights is not None:
         net.set_weights(weights)
     return net

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -37,6 +37,8 @@ class Dataset:
        event sets: uint8 (N, T, 2312) spike frames (0/1; 2 polarities x 34 x 34, flattened, one
        frame per simulation step).
     y: int64 (N,) class labels in [0, num_classes).
+    source: a data set read from a path (:mod:`.own`): its path, format, SHA-256 and where its
+       test split came from, which a run records; None for the built-in data sets.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Dataset:
     num_classes: int
     input_shape: tuple
     kind: str
+    source: Optional[dict] = None
 
     def __len__(self) -> int:
         return len(self.y)

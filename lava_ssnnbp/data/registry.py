@@ -12,6 +12,7 @@ from ..validation import check_integer
 from . import download as dl
 from .core import DataError, Dataset
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, idx_length, read_idx, read_idx_pair
+from .own import FORMAT_HELP, absolute, is_path, load_own
 
 CACHE_DIR = Path("~/.cache/lava_ssnnbp")
 SYSTEM_DIR = Path("/usr/share/datasets")
@@ -169,7 +170,9 @@ def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int |
                  cache_dir=None) -> Dataset:
     """Load a data set split into memory.
 
-    name: one of DATASETS. split: 'train' or 'test'. data_dir: folder searched first.
+    name: one of DATASETS, or the path of a data set of one's own (a .npz file or a folder of
+    idx files, :mod:`.own`; data_dir, steps and verify do not apply to it).
+    split: 'train' or 'test'. data_dir: folder searched first.
     steps: frames per sample (time bins), required for 'nmnist', ignored otherwise.
     download: fetch missing files (to data_dir/<name> or ~/.cache/lava_ssnnbp/<name>).
     verify: check md5s of the uncompressed idx files (and sample counts).
@@ -177,12 +180,16 @@ def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int |
     cache_dir: 'nmnist' only: keep the binned frames in a tonic.DiskCachedDataset there.
     Raises DataError for anything wrong with the data (one line naming the file or folder).
     """
-    if name not in DATASETS:
-        raise DataError(f"unknown data set {name!r}; valid names: {', '.join(sorted(DATASETS))}")
+    name = dataset_name(name)
     if max_samples is not None:
         check_integer("max_samples", max_samples, 0)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r} for {name}; valid splits: train, test")
+    if name not in DATASETS:   # a path: the researcher's own data set
+        if download:
+            raise DataError(f"{name}: download applies to the built-in data sets, not to a path")
+        ds = getattr(load_own(name), split)
+        return ds if max_samples is None else ds.subset(max_samples)
     if name == "nmnist":
         from .nmnist import load_nmnist
         target = Path(data_dir or CACHE_DIR).expanduser() / "nmnist" if download else None
@@ -194,6 +201,33 @@ def load_dataset(name: str, split: str = "train", data_dir=None, *, steps: int |
         ds = _load_idx(DATASETS[name], split, data_dir, download, verify)
     return ds if max_samples is None else ds.subset(max_samples)
 
+
+
+def dataset_name(text) -> str:
+    """A data set argument as runs record it: a built-in name as it is, a path made absolute
+    (:func:`.own.is_path`); a DataError for anything else (an unknown name)."""
+    text = str(text)
+    if text in DATASETS:
+        return text
+    if text.strip() and is_path(text):
+        return absolute(text)
+    raise DataError(f"unknown data set {text!r}; valid names: {', '.join(sorted(DATASETS))}, or the path of "
+                    "a .npz file or of a folder of idx files")
+
+
+def dataset_info(name) -> DatasetInfo:
+    """What is known about a data set before training: the registry's entry for a built-in name;
+    for a path, its sizes read from the data (which :func:`load_dataset` then reuses)."""
+    name = dataset_name(name)
+    if name in DATASETS:
+        return DATASETS[name]
+    own = load_own(name)
+    return DatasetInfo(name, Path(name).name, own.train.num_classes, own.train.input_shape, "image",
+                       {"train": len(own.train), "test": len(own.test)}, source=f"{own.source['path']} "
+                       f"({own.source['format']}, SHA-256 {own.source['sha256']}; test split: {own.source['test']})")
+
+
+DATASET_HELP = f"a built-in name, or {FORMAT_HELP}"
 
 
 def describe(name: str, data_dir=None, verify: bool = False) -> str:

@@ -11,6 +11,7 @@ Modules, each one concern:
 * :mod:`.state`       the folder's state committed atomically (state.json, state/<generation>/)
 * :mod:`.files`       atomic JSON/npz writes, npz reads without pickles, the folder's lock
 * :mod:`.weights`     weights.npz and the checks on weight arrays
+* :mod:`.dataset`     the data a run trains on: data.json, checks against the network and the data's file
 * :mod:`.evaluation`  SSNN-BP at test time: spike counts, accuracy, spike activity
 * :mod:`.plots`       the learning curve
 
@@ -18,6 +19,7 @@ The torch baselines' learner is :class:`lava_ssnnbp.baselines.runner.TorchLearne
 (imported only when such a run trains).
 """
 from ..errors import RunError
+from .dataset import DATA_FILE, check_run_data, describe_run_data, training_set_record
 from .evaluation import SpikeActivity, accuracy_from_counts, evaluate_counts
 from .files import RunLock, check_run_dir, equal_apart_from, load_npz, save_json, save_npz
 from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, RunFolder, check_run_weights,
@@ -32,6 +34,7 @@ from .settings import (BACKENDS, BATCH_UPDATES, MODELS, SCHEDULES, TORCH_MODELS,
 from .weights import check_diverged, check_weights, load_weights, save_weights
 
 __all__ = [
+    "DATA_FILE", "check_run_data", "describe_run_data", "training_set_record",
     "BACKENDS", "BATCH_UPDATES", "CHECKPOINT_FORMAT", "CheckpointClock", "Learner", "MODELS", "MODEL_KINDS",
     "ModelKind", "PROGRESS_FILES", "RESULT_FILES", "Run", "RunError", "RunFolder", "RunLock", "RunSettings",
     "SCHEDULES", "SpikeActivity", "TORCH_MODELS", "accuracy_from_counts", "check_chip_settings",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 import os
 import secrets
@@ -25,9 +24,11 @@ import numpy as np
 
 from ..config import SSNNConfig
 from ..errors import RunError
+from .dataset import (DATA_FILE, check_fits, check_named, check_same_training_set, read_data_record,
+                      training_set_record)
 from .evaluation import accuracy_from_counts, tqdm_disable
 from .files import RunLock, check_run_dir, json_writer, jsonable, npz_writer
-from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_json, read_run_folder,
+from .folder import (CHECKPOINT_FORMAT, PROGRESS_FILES, RESULT_FILES, read_checkpoint, read_run_folder,
                      same_model, same_settings, versions)
 from .models import ModelKind, model_kind
 from .plots import write_learning_curve
@@ -35,8 +36,6 @@ from .state import KEEP, STATE_FILE, StateWriter, read_manifest, state_folder
 from .settings import RunSettings, check_chip_settings, check_eta_warmup, epoch_order, eta_at, eta_factor
 from .weights import check_diverged
 
-
-DATA_FILE = "data.json"   # the fingerprint of the training set a run trains on
 
 
 class CheckpointClock:
@@ -110,8 +109,12 @@ class Run:
     @classmethod
     def _resume(cls, out: Path, cfg: SSNNConfig, settings: RunSettings) -> "Run":
         folder = read_run_folder(out, hint="; pass --overwrite to start afresh")
-        if not (same_model(folder.saved["model"], cfg)
-                and same_settings(folder.saved.get("run", {}), dataclasses.asdict(settings))):
+        old_run, new_run = folder.saved.get("run", {}), dataclasses.asdict(settings)
+        if same_model(folder.saved["model"], cfg) and not same_settings(old_run, new_run) \
+                and same_settings(old_run, new_run, ignore=("epochs", "checkpoint_s", "data_dir", "dataset")):
+            raise RunError(f"{out} holds a run trained on {old_run.get('dataset')}, not {settings.dataset}; pass "
+                           "--overwrite to replace it or --out to choose another folder")
+        if not (same_model(folder.saved["model"], cfg) and same_settings(old_run, new_run)):
             raise RunError(f"{out} holds a run with other parameters; pass --overwrite to replace it "
                            f"or --out to choose another folder")
         run = cls(out, cfg, settings, run_id=folder.saved.get("run_id"))
@@ -194,7 +197,7 @@ class Run:
 
     def _metrics_writers(self) -> dict:
         """Writers of metrics.json, metrics.csv and learning_curve.png for the finished epochs."""
-        metrics, title = list(self.metrics), f"{self.settings.dataset} {self.label()}"
+        metrics, title = list(self.metrics), f"{self.settings.dataset_label} {self.label()}"
 
         def write_csv(f):
             text = io.TextIOWrapper(f, newline="", encoding="utf-8")
@@ -226,6 +229,9 @@ class Run:
             for name, ds in (("training", train_set), ("test", test_set), ("validation", val_set)):
                 if ds is not None and len(ds.y) == 0:
                     raise RunError(f"the {name} set is empty (0 samples)")
+                if ds is not None:
+                    check_fits(self.cfg, ds, name)
+            check_named(self.settings, train_set)
             self._check_training_set(train_set)
             with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
                 learner = self.kind.learner(self.cfg, self.settings, train_set.x.shape[1:])
@@ -240,21 +246,12 @@ class Run:
         """A resumed run trains on the samples it started with: the SHA-256 of the training
         set (images and labels) is written to data.json when the run first trains, and
         compared when it resumes (the same data set name over other files, e.g. with
-        --no-verify on a folder holding another data set, is refused)."""
-        digest = hashlib.sha256()
-        for a in (train_set.x, train_set.y):
-            a = np.ascontiguousarray(a)
-            digest.update(f"{a.dtype.str}{a.shape}".encode())
-            digest.update(memoryview(a).cast("B"))
-        record = {"training_set_sha256": digest.hexdigest(), "samples": int(len(train_set.y))}
-        path = self.out / DATA_FILE
-        if os.path.lexists(path):
-            saved = read_json(path, "a training set record")
-            if not isinstance(saved, dict) or saved.get("training_set_sha256") != record["training_set_sha256"]:
-                raise RunError(f"{self.out} was trained on another training set ({path} records "
-                               f"{str(saved)[:80]}; these {record['samples']} samples hash to "
-                               f"{record['training_set_sha256'][:16]}...): other files under the same data set "
-                               "name? Pass --overwrite to start afresh on these")
+        --no-verify on a folder holding another data set, or a data set's file changed since,
+        is refused). See :mod:`.dataset`."""
+        record = training_set_record(train_set)
+        saved = read_data_record(self.out)
+        if saved is not None:
+            check_same_training_set(self.out, saved, record)
         else:   # a new run, or one started before data.json: from here on it is checked
             self._state.write_file(DATA_FILE, json_writer(record))
 

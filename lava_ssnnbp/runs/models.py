@@ -209,9 +209,14 @@ class TorchBaselineKind(ModelKind):
         super().check_settings(s, bad)
         if s.conv is not None:
             from ..baselines import conv_shapes
-            from ..data import DATASETS
+            from ..data import DataError, dataset_info
             try:
-                conv_shapes(s.conv, DATASETS[s.dataset].input_shape)
+                shape = dataset_info(s.dataset).input_shape
+            except DataError:   # a data set's file that cannot be read now: loading it says why
+                shape = None
+            try:
+                if shape is not None:
+                    conv_shapes(s.conv, shape)
             except ValueError as e:
                 bad("conv", str(e))
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from ..config import SSNNConfig, coerce
-from ..data.registry import DATASETS
+from ..data.core import DataError
+from ..data.registry import DATASETS, dataset_name
 from ..errors import RunError, setting_error
 from .models import MODEL_KINDS, model_kind
 
@@ -58,8 +60,13 @@ class RunSettings:
             raise setting_error(name, why)
         for f in dataclasses.fields(self):   # declared types (numpy scalars converted), finite numbers
             setattr(self, f.name, coerce(f.name, f.type, getattr(self, f.name), setting_error))
-        if self.dataset not in DATASETS:   # the CLI offers these names only; a typo here is refused too
-            bad("dataset", f"{self.dataset!r} (choose from {', '.join(sorted(DATASETS))})")
+        try:   # a built-in name, or a data set's path made absolute (a typo of a name is refused)
+            self.dataset = dataset_name(self.dataset)
+        except DataError as e:
+            bad("dataset", str(e))
+        if self.dataset not in DATASETS and self.data_dir is not None:
+            bad("data_dir", f"{self.data_dir!r}: it is searched for the built-in data sets; a path data set "
+                            "is read where it is")
         if self.seed < 0:
             bad("seed", f"{self.seed!r} (need an integer >= 0: it names numpy's random streams)")
         if not isinstance(self.epochs, int) or self.epochs < 1:
@@ -109,6 +116,17 @@ class RunSettings:
                 (self.device.startswith("cuda:") and self.device[5:].isdigit())):
             bad("device", f"{self.device!r} (choose auto, cpu, cuda or cuda:N)")
         model_kind(self.model).check_settings(self, bad)   # what this model can and cannot train with
+
+    @property
+    def own_data(self) -> bool:
+        """Whether the run trains on a data set named by its path (not a built-in one)."""
+        return self.dataset not in DATASETS
+
+    @property
+    def dataset_label(self) -> str:
+        """The data set in a word, for folder names and titles: the built-in name, or the
+        file's name without .npz (the folder's name)."""
+        return Path(self.dataset).stem if self.own_data else self.dataset
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunSettings":
