@@ -169,7 +169,7 @@ NAN[3, 2] = np.nan
     (_npz(x=X, y=Y.astype(float)), ["y is float64", "integers"]),
     (_npz(x=X, y=Y - 1), ["label -1"]),
     (_npz(x=X, y=np.eye(2, dtype=int)[Y]), ["y has shape (10, 2)", "argmax"]),
-    (_npz(x=X, y=Y[:9]), ["10 samples but 9 labels"]),
+    (_npz(x=X, y=Y[:9]), ["y holds 9 labels for 10 samples"]),
     (_npz(x=X[:0], y=Y[:0]), ["x holds no samples"]),
     (_npz(x=X, y=np.zeros(10, int)), ["one class only"]),
     (_npz(x=X, y=Y + 1), ["no sample of class 0", "1-based"]),
@@ -199,7 +199,7 @@ def test_bad_npz_is_one_line_and_creates_nothing(capsys, tmp_path, write, needle
      ["both train-images-idx3-ubyte and train-images-idx3-ubyte.gz"]),
     ({"train-images-idx3-ubyte": X, "train-labels-idx1-ubyte": Y, "t10k-labels-idx1-ubyte": Y},
      ["t10k-labels-idx1-ubyte without t10k-images-idx3-ubyte"]),
-    ({"train-images-idx3-ubyte": X, "train-labels-idx1-ubyte": Y[:8]}, ["10 samples but 8 labels"]),
+    ({"train-images-idx3-ubyte": X, "train-labels-idx1-ubyte": Y[:8]}, ["the file holds 8 labels for 10 samples"]),
     ({"train-images-idx3-ubyte": Y, "train-labels-idx1-ubyte": Y}, ["wrong magic number"]),
     ({"train-images-idx3-ubyte": X, "train-labels-idx1-ubyte": Y + 3}, ["no sample of classes 0, 1, 2"]),
 ])
@@ -268,3 +268,21 @@ def test_the_docs_api_snippets_run(capsys, tmp_path, monkeypatch):
     capsys.readouterr()
     assert cli.main(["evaluate", "runs/mine", "--quiet"]) == 0   # the run folder finds its data
     assert accuracy_printed(capsys.readouterr().out) == pytest.approx(100 * ns["metrics"][-1]["test_acc"], abs=0.005)
+
+
+# ------------------------------------------------------------------ the torch baselines on one's own data
+def test_conv_stack_fits_the_data_sets_own_image_shape(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(24) % 2
+    np.savez(tmp_path / "flat.npz", x=rng.random((24, 64)), y=y)
+    one_error_line(capsys, ["train", "--dataset", str(tmp_path / "flat.npz"), "--model", "tssl-bp", "--conv", "4C3",
+                            *SMALL, "--out", str(tmp_path / "flat")], "argument --conv", "needs images", "(64,)")
+    pytest.importorskip("torch")
+    np.savez(tmp_path / "img.npz", x=rng.random((24, 1, 8, 8)), y=y)
+    out = tmp_path / "run"
+    assert cli.main(["train", "--dataset", str(tmp_path / "img.npz"), "--model", "tssl-bp", "--conv", "2C3-P2",
+                     "--hidden", "8", "--steps", "5", "--batch-size", "8", "--device", "cpu", "--threads", "1",
+                     "--quiet", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())["epochs"][-1]
+    assert cli.main(["evaluate", str(out), "--quiet"]) == 0
+    assert accuracy_printed(capsys.readouterr().out) == pytest.approx(100 * m["test_acc"], abs=0.005)

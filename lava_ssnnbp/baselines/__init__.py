@@ -55,8 +55,11 @@ def parse_conv(spec: str) -> List[Tuple[str, int, int]]:
 
 def conv_shapes(spec: Optional[str], input_shape: Sequence[int]):
     """``(kernel shapes (out, in, k, k) of the conv layers, flattened output size)`` of a conv
-    stack on images ``input_shape`` ((H, W) or (C, H, W); flat samples (D,) count as D maps of
-    1 x 1); a ValueError if it does not fit."""
+    stack on images ``input_shape`` ((H, W) or (C, H, W); without a stack, flat samples (D,)
+    too); a ValueError if it does not fit."""
+    if spec and len(input_shape) not in (2, 3):
+        raise ValueError(f"{spec!r}: a conv stack needs images, (H, W) or (C, H, W); these samples are "
+                         f"{tuple(input_shape)} (store x as (N, H, W) or (N, C, H, W))")
     c, h, w = (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape) if len(input_shape) == 3 \
         else (math.prod(input_shape), 1, 1)
     kernels = []

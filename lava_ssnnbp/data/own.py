@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -92,15 +92,6 @@ def _find(folder: Path, name: str) -> Optional[Path]:
     return raw if raw.is_file() else gz if gz.is_file() else None
 
 
-def _signature(files: dict) -> tuple:
-    """What tells whether files changed since they were read (path, size, time, inode)."""
-    out = []
-    for f in files.values():
-        st = os.stat(f)
-        out.append((str(f), st.st_size, st.st_mtime_ns, st.st_ino))
-    return tuple(out)
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     try:
@@ -112,25 +103,18 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-_FINGERPRINTS: dict = {}   # signature -> sha256 (a file is hashed once while it is unchanged)
-
-
 def fingerprint(path) -> dict:
     """``{"path", "format", "sha256"}`` of the data set at ``path`` (see the module's docstring),
-    or one DataError if it is missing or is not a data set."""
+    or one DataError if it is missing or is not a data set. The files are read each time (a
+    file rewritten within a file system's timestamp resolution would fool a cache)."""
     path = absolute(path)
     fmt, files = _files(path)
-    sig = _signature(files)
-    if sig not in _FINGERPRINTS:
-        if fmt == "npz":
-            digest = _sha256(files["npz"])
-        else:
-            lines = "".join(f"{_sha256(f)}  {f.name}\n" for f in files.values())
-            digest = hashlib.sha256(lines.encode()).hexdigest()
-        if len(_FINGERPRINTS) > 16:
-            _FINGERPRINTS.clear()
-        _FINGERPRINTS[sig] = digest
-    return {"path": path, "format": fmt, "sha256": _FINGERPRINTS[sig]}
+    if fmt == "npz":
+        digest = _sha256(files["npz"])
+    else:
+        lines = "".join(f"{_sha256(f)}  {f.name}\n" for f in files.values())
+        digest = hashlib.sha256(lines.encode()).hexdigest()
+    return {"path": path, "format": fmt, "sha256": digest}
 
 
 # ------------------------------------------------------------------ loading
@@ -142,17 +126,18 @@ class OwnData:
     source: dict    # fingerprint() plus "test": "x_test" / "t10k files" / the held-out rule
 
 
-_LAST: dict = {}   # the last data set read, by its files' signature: train, test and sizes from one read
+_LAST: dict = {}   # the last data set read, by path and SHA-256: train, test and sizes from one read
 
 
 def load_own(path) -> OwnData:
     """The data set at ``path``, every array checked (one DataError naming the file, the array
-    and the problem)."""
+    and the problem). The last one read is kept while its files hash the same, so that its
+    sizes, training and test splits come from one read of the arrays."""
     source = fingerprint(path)
     fmt, files = _files(source["path"])
-    sig = _signature(files)
-    if sig in _LAST:
-        return _LAST[sig]
+    key = (source["path"], source["sha256"])
+    if key in _LAST:
+        return _LAST[key]
     name = source["path"]
     if fmt == "npz":
         (x, shape), y, test = _read_npz(files["npz"])
@@ -161,7 +146,7 @@ def load_own(path) -> OwnData:
     y = _labels(y, len(x), *_where(fmt, files, "y"))
     k = int(y.max()) + 1
     _all_classes(y, k, *_where(fmt, files, "y"))
-    train = Dataset(name, "train", x, y, k, shape, "image", source)
+    train = Dataset(name, "train", x, y, k, shape, "image")
     if test is not None:
         (xt, tshape), yt, what = test
         where, arr = _where(fmt, files, "y_test")
@@ -172,30 +157,25 @@ def load_own(path) -> OwnData:
         if yt.max() >= k:
             raise DataError(f"{where}: {arr} has label {int(yt.max())}, but the training labels are 0..{k - 1} "
                             f"({k} classes)")
-        test_set, rest = Dataset(name, "test", xt, yt, k, shape, "image", source), train
+        rest, test_set = train, Dataset(name, "test", xt, yt, k, shape, "image")
     else:
         what = f"held out: a class-balanced 1/{HELDOUT_FRACTION} of the training samples (seed {HELDOUT_SEED})"
         # at least 2 samples: every one of K >= 2 classes has one
-        rest, test_set = train.split_off(max(1, len(y) // HELDOUT_FRACTION), HELDOUT_SEED)
-        test_set = Dataset(name, "test", test_set.x, test_set.y, k, shape, "image", source)
+        rest, held = train.split_off(max(1, len(y) // HELDOUT_FRACTION), HELDOUT_SEED)
+        test_set = replace(held, split="test")
     source = {**source, "test": what}
-    own = OwnData(_with_source(rest, source), _with_source(test_set, source), source)
+    own = OwnData(replace(rest, source=source), replace(test_set, source=source), source)
     _LAST.clear()
-    _LAST[sig] = own
+    _LAST[key] = own
     return own
 
 
-def _with_source(ds: Dataset, source: dict) -> Dataset:
-    return Dataset(ds.name, ds.split, ds.x, ds.y, ds.num_classes, ds.input_shape, ds.kind, source)
-
-
 def _where(fmt: str, files: dict, array: str) -> tuple[str, str]:
-    """(file, array name) for messages: the npz and its array, or the idx file and 'labels'/'images'."""
+    """(file, array name) for messages: the npz and its array, or the idx file."""
     if fmt == "npz":
         return str(files["npz"]), array
-    split = "test" if array.endswith("_test") else "train"
-    img, lab = IDX_FILES[split]
-    return (str(files[lab]), "labels") if array.startswith("y") else (str(files[img]), "images")
+    img, lab = IDX_FILES["test" if array.endswith("_test") else "train"]
+    return str(files[lab] if array.startswith("y") else files[img]), "the file"
 
 
 def _read_npz(path: Path):
@@ -249,11 +229,11 @@ def _array(z, name: str, path: Path) -> np.ndarray:
 
 def _read_idx_folder(files: dict):
     (img, lab), (timg, tlab) = IDX_FILES["train"], IDX_FILES["test"]
-    x = _samples(read_idx(files[img], IMAGES_MAGIC), str(files[img]), "images")
+    x = _samples(read_idx(files[img], IMAGES_MAGIC), str(files[img]), "the file")
     y = read_idx(files[lab], LABELS_MAGIC)
     test = None
     if timg in files:
-        test = (_samples(read_idx(files[timg], IMAGES_MAGIC), str(files[timg]), "images"),
+        test = (_samples(read_idx(files[timg], IMAGES_MAGIC), str(files[timg]), "the file"),
                 read_idx(files[tlab], LABELS_MAGIC), "t10k files")
     return x, y, test
 
@@ -297,7 +277,7 @@ def _labels(y: np.ndarray, n: int, where: str, name: str) -> np.ndarray:
         hint = " (whole numbers: store y.astype(int))" if y.dtype.kind == "f" else ""
         raise DataError(f"{where}: {name} is {y.dtype}: labels must be integers 0..K-1{hint}")
     if len(y) != n:
-        raise DataError(f"{where}: {n} samples but {len(y)} labels in {name}")
+        raise DataError(f"{where}: {name} holds {len(y)} labels for {n} samples")
     if len(y) and y.min() < 0:
         raise DataError(f"{where}: {name} has label {int(y.min())}: labels must be 0..K-1")
     return y.astype(np.int64)
