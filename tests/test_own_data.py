@@ -10,29 +10,14 @@ import numpy as np
 import pytest
 
 from lava_ssnnbp import cli
-from lava_ssnnbp.data import DataError, load_dataset
+from lava_ssnnbp.data import load_dataset
 from lava_ssnnbp.data.idx import write_idx
 from lava_ssnnbp.data.own import HELDOUT_SEED, fingerprint
 from lava_ssnnbp.errors import RunError
+from test_cli import one_error_line, runs_in_tmp  # noqa: F401 (runs_in_tmp: autouse, run folders in tmp)
 
 SMALL = ["--hidden", "16", "--steps", "10", "--batch-updates", "mini-batch", "--batch-size", "8", "--quiet"]
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def runs_in_tmp(tmp_path, monkeypatch):
-    """Default run folders go to a temporary root, never to ~/ssnnbp-runs."""
-    monkeypatch.setattr(cli, "RUNS_ROOT", tmp_path / "runs")
-
-
-def one_error_line(capsys, argv, *needles):
-    rc = cli.main(argv)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2, err
-    assert len(err) == 1 and err[0].startswith("ssnnbp: error:"), err
-    for n in needles:
-        assert n in err[0], err
-    return err[0]
 
 
 def mnist_arrays(n=40, seed=0):
