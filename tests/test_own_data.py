@@ -120,6 +120,10 @@ def test_idx_folder_of_other_image_size_and_classes(capsys, tmp_path):
     np.savez(tmp_path / "mnist.npz", x=x, y=y)
     one_error_line(capsys, ["evaluate", str(out), "--dataset", str(tmp_path / "mnist.npz")], "784 inputs",
                    "120-16-3")
+    # nor do 4 classes of 12 x 10 images its 3 output neurons
+    np.savez(tmp_path / "four.npz", x=rng.integers(0, 256, (8, 12, 10), dtype=np.uint8), y=np.arange(8) % 4)
+    one_error_line(capsys, ["evaluate", str(out), "--dataset", str(tmp_path / "four.npz")], "4 classes",
+                   "120-16-3")
 
 
 def test_held_out_split_is_fixed_balanced_and_disjoint(tmp_path):
@@ -132,6 +136,16 @@ def test_held_out_split_is_fixed_balanced_and_disjoint(tmp_path):
     assert set(map(bytes, train.x)) | set(map(bytes, test.x)) == set(map(bytes, flat))
     from lava_ssnnbp.data.core import stratified_indices
     np.testing.assert_array_equal(test.y, y[stratified_indices(y, 10, HELDOUT_SEED)])
+
+
+def test_the_shipped_subset_is_a_file_in_this_format():
+    import lava_ssnnbp.data as data
+    path = Path(data.__file__).parent / "default_mnist_subset.npz"   # x_train, y_train, x_test, y_test
+    for split in ("train", "test"):
+        own, builtin = load_dataset(path, split), load_dataset("default", split)
+        np.testing.assert_array_equal(own.x, builtin.x)
+        np.testing.assert_array_equal(own.y, builtin.y)
+        assert (own.input_shape, own.num_classes, own.source["test"]) == ((28, 28), 10, "x_test, y_test")
 
 
 # ------------------------------------------------------------------ bad input: one line, exit 2, nothing written

@@ -12,7 +12,7 @@ from ..validation import check_integer
 from . import download as dl
 from .core import DataError, Dataset
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, idx_length, read_idx, read_idx_pair
-from .own import FORMAT_HELP, absolute, is_path, load_own
+from .own import absolute, is_path, load_own
 
 CACHE_DIR = Path("~/.cache/lava_ssnnbp")
 SYSTEM_DIR = Path("/usr/share/datasets")
@@ -225,9 +225,6 @@ def dataset_info(name) -> DatasetInfo:
     return DatasetInfo(name, Path(name).name, own.train.num_classes, own.train.input_shape, "image",
                        {"train": len(own.train), "test": len(own.test)}, source=f"{own.source['path']} "
                        f"({own.source['format']}, SHA-256 {own.source['sha256']}; test split: {own.source['test']})")
-
-
-DATASET_HELP = f"a built-in name, or {FORMAT_HELP}"
 
 
 def describe(name: str, data_dir=None, verify: bool = False) -> str:

@@ -214,11 +214,11 @@ class TorchBaselineKind(ModelKind):
                 shape = dataset_info(s.dataset).input_shape
             except DataError:   # a data set's file that cannot be read now: loading it says why
                 shape = None
-            try:
-                if shape is not None:
+            if shape is not None:
+                try:
                     conv_shapes(s.conv, shape)
-            except ValueError as e:
-                bad("conv", str(e))
+                except ValueError as e:
+                    bad("conv", str(e))
 
     def check_run(self, cfg, settings):
         if settings.device != "cpu":
