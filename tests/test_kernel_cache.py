@@ -23,18 +23,11 @@ PACKAGE = ROOT / "lava_ssnnbp"
 # and block-update loops), in a fresh process; one JSON line of what it did.
 TRAIN = r"""
 import hashlib, json, sys
-from types import SimpleNamespace
 import numpy as np
 from lava_ssnnbp.accel import cache
 from lava_ssnnbp.config import SSNNConfig
 from lava_ssnnbp.runs import Run, RunSettings, load_weights
-
-def blobs(n, seed, d=16, c=3):
-    rng = np.random.default_rng(seed)
-    centres = np.random.default_rng(99).random((c, d))
-    y = rng.integers(0, c, n)
-    x = np.clip(centres[y] + 0.1 * rng.standard_normal((n, d)), 0, 1).astype(np.float32)
-    return SimpleNamespace(x=x, y=y.astype(np.int64))
+from test_training import blobs
 
 out = sys.argv[1]
 run = Run.open(out, SSNNConfig.loihi2_config(sizes=(16, 12, 3), steps=10), RunSettings(epochs=1, seed=3),
@@ -51,7 +44,8 @@ print("RESULT " + json.dumps({"weights": digest.hexdigest(), "loaded": loaded, "
 
 def _run(code, tmp_path, cache_dir, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "LAVA_SSNNBP_NUMBA"))}
-    env.update(LAVA_SSNNBP_NUMBA_CACHE=str(cache_dir), PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    env.update(LAVA_SSNNBP_NUMBA_CACHE=str(cache_dir), PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
+               MPLBACKEND="Agg")
     proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
                           cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
