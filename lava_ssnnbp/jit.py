@@ -4,7 +4,9 @@ A rule of ``dynamics`` (an IF step, a synaptic drive, a weight update, a
 random-number hash) is written once, as plain arithmetic on numpy arrays or
 scalars. numpy runs it on whole arrays; numba compiles the same source, to be
 called on scalars from the compiled loops of ``accel`` (:func:`rule` registers
-it, numba's ``register_jitable``) or on arrays by itself (:func:`compiled`).
+it, numba's ``register_jitable``; ``accel.cache`` keys the loops' disk cache by
+the contents of the rule files, so an edited rule is compiled anew) or on arrays
+by itself (:func:`compiled`).
 Besides operators and numpy functions, rules use the primitives below: a cast
 (:func:`cast`), a select (:func:`where`) and updates of a rule's own temporary
 array in place (:func:`trunc_`, :func:`clip_`, :func:`subtract_where_`,
@@ -78,9 +80,10 @@ def rule(fn):
 def compiled(fn):
     """``fn`` compiled by numba (njit) where numba is in use, else ``fn`` itself: the
     same source serves both. The rules ``fn`` calls must be marked with :func:`rule`
-    and live in ``fn``'s own file: the result is cached on disk, and numba's cache
-    sees edits of that file alone (``accel``'s loops, which call rules of other
-    files, are not cached for that reason)."""
+    and live in ``fn``'s own file: the result is cached on disk by numba's own cache,
+    which sees edits of that file alone (``accel``'s loops, which call rules of
+    other files, have a cache keyed by all the files they are compiled from:
+    ``accel.cache``)."""
     if not enabled():
         return fn
     if fn not in _JITTED:

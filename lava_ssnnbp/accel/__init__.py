@@ -10,19 +10,30 @@ arithmetic, cost most. So:
   ``dynamics``' step functions built on them (``step_functions``);
 * ``sample`` -- a training sample of a one-hidden-layer network (all T steps,
   the replay window's pair counts, the in-place block update) in one call each.
+* ``cache`` -- their disk cache: every loop is compiled by ``cache.kernel``
+  and cached in a folder named by the hash of all the sources it is compiled
+  from (its module, the rule files of ``dynamics``, ``jit``, ``fixed_point``...),
+  so a fresh process loads them in well under a second instead of compiling
+  them again, and an edit of any of those files compiles anew.
 
 Results are ``dynamics``' (fixed point bit for bit; float up to the order of
 synaptic sums, added event by event here). Who uses this package chooses it:
 ``Engine(..., accel=...)``; by default the engine uses it where it is usable
 (:func:`available`: numba importable, not switched off by the environment
 variable ``LAVA_SSNNBP_NUMBA=0`` or :func:`set_enabled`). ``dynamics`` never
-imports it. The submodules import numba and compile on first use, once per
-process (numba's disk cache would not see edits of the rules, which live in
-other files, so the loops are not cached).
+imports it. The submodules import numba; a loop compiles on first use where the
+cache holds no entry for its sources (the first run after an install or an edit;
+:func:`compile_notice` tells a caller when, :func:`compile_seconds` how long).
 """
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
+from typing import Callable, Optional
+
 from .. import jit
+
+_compile_watchers = []   # compile_notice's callbacks, which accel.cache calls
 
 
 def available() -> bool:
@@ -58,6 +69,32 @@ def set_threads(n: "int | None") -> int:
     most = numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(most if n is None else max(1, min(int(n), most)))
     return numba.get_num_threads()
+
+
+def compile_seconds() -> float:
+    """Seconds this process has spent compiling the loops (cache misses); 0 where
+    none compiled."""
+    cache = sys.modules.get(__name__ + ".cache")
+    return cache.clock.seconds if cache is not None else 0.0
+
+
+@contextmanager
+def compile_notice(callback: Callable[[Optional[float], bool], None]):
+    """Within the block, ``callback(estimate_s, cached)`` is called once, when the
+    loops start compiling (a cache miss: the first run after an install or an edit
+    of their sources): ``estimate_s`` the seconds the last compiling process spent
+    (None: unknown), ``cached`` whether what compiles is saved for the next run."""
+    told = []
+
+    def once(estimate, cached):
+        if not told:
+            told.append(True)
+            callback(estimate, cached)
+    _compile_watchers.append(once)
+    try:
+        yield
+    finally:
+        _compile_watchers.remove(once)
 
 
 def step_functions():

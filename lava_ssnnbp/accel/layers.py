@@ -21,17 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dynamics as dyn
-from .. import jit
-
-numba = jit.numba_module()
-if numba is None:
-    raise ImportError("lava_ssnnbp.accel needs numba, which cannot be imported here")
+from .cache import kernel
 
 _FUSED_MAX = 1024     # units x samples up to which a layer steps in one composite pass
 _IF_MIN = 1024        # from which a lone IF step runs compiled
 
 
-@numba.njit(nogil=True)
+@kernel()
 def _coincidences(x, dp, dn, out):
     m, npre = x.shape
     npost = dp.shape[1]
@@ -61,7 +57,7 @@ def _coincidences(x, dp, dn, out):
     return out
 
 
-@numba.njit(nogil=True)
+@kernel()
 def _spike_drive(x, wt, out):
     m, npre = x.shape
     npost = wt.shape[1]
@@ -75,21 +71,21 @@ def _spike_drive(x, wt, out):
     return out
 
 
-@numba.njit(nogil=True)
+@kernel()
 def if_layer_fixed(u, v, a, decay, act, lim, vth, zero_reset, u_out, v_out, s_out):
     """``dynamics.if_update_fixed`` over flat arrays (outputs may be the inputs)."""
     for i in range(u.size):
         u_out[i], v_out[i], s_out[i] = dyn.if_update_fixed(u[i], v[i], a[i], decay, act, lim, vth, zero_reset)
 
 
-@numba.njit(nogil=True)
+@kernel()
 def if_layer_float(u, v, a, du, theta, zero_reset, u_out, v_out, s_out):
     """``dynamics.if_update_float`` over flat arrays."""
     for i in range(u.size):
         u_out[i], v_out[i], s_out[i] = dyn.if_update_float(u[i], v[i], a[i], du, theta, zero_reset)
 
 
-@numba.njit(nogil=True)
+@kernel()
 def composite_layer_fixed(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, gain, decay, act, lim, thx,
                           thd, zero_reset, oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
     """``dynamics.composite_update_fixed`` over flat arrays: the state's seven arrays,
@@ -105,7 +101,7 @@ def composite_layer_fixed(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, ou
                                        gain, decay, act, lim, thx, thd, zero_reset)
 
 
-@numba.njit(nogil=True)
+@kernel()
 def composite_layer_float(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, gain, one, du, thx, thd,
                           zero_reset, oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
     """``dynamics.composite_update_float`` over flat arrays (b of the state's type)."""

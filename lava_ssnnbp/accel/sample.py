@@ -22,156 +22,182 @@ bit, float up to the order of synaptic sums.
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import overload
 
 from .. import dynamics as dyn
 from ..fixed_point import A_MAX
-from .layers import composite_layer_fixed, composite_layer_float, numba
+from .cache import kernel, numba
+from .layers import composite_layer_fixed, composite_layer_float
 
 
-@numba.njit(nogil=True)
-def _as_is(acc, scale, lim):                 # a float synapse's output: the sum itself
-    return acc
+# The T-step loop below serves fixed point and float alike: these two calls pick the
+# composite layer pass and the synapse output by the types numba compiles it for (a
+# loop made by a factory over the pair would be a closure, which numba cannot cache).
+def layer_pass(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, consts,
+               oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
+    """``layers.composite_layer_fixed`` (integer state) or ``_float``, ``consts``
+    spread in; compiled code only."""
+    raise NotImplementedError("layer_pass runs compiled only")
 
 
-def _make_net2(composite, finish):
-    """The T-step loop over samples, built on a composite layer pass and a synapse
-    output (``dynamics.dense_output``, or the float sum as is)."""
-    @numba.njit(nogil=True)
-    def input_rows(w0, pre0, drive_like):
-        # the input synapses' weights of the inputs that spike at all, one row per input (fixed
-        # point: int16, summed in int32 where no sum can overflow it: a quarter of int64's memory)
-        n1, npre = w0.shape[0], pre0.size
-        w0t = np.empty((npre, n1), drive_like.dtype)
-        for c in range(npre):               # contiguous writes, constant-stride reads: 1.4x the other order
-            p = pre0[c]
-            for j in range(n1):
-                w0t[c, j] = w0[j, p]
-        return w0t
+def synapse_output(acc, scale, lim):
+    """A synapse's output of its sum ``acc``: ``dynamics.dense_output`` of an integer
+    (fixed point) sum, a float sum as it is; compiled code only."""
+    raise NotImplementedError("synapse_output runs compiled only")
 
-    @numba.njit(nogil=True)
-    def net2(first, last, inputs, pre0, w0t, dt_like, sum_like, scale0, w2, keep, use_keep, targets, wta_on, w_inh,
-             unit, scale1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2, pair0, pair1,
-             hx1, hdp1, hdn1, hdp2, hdn2):
-        # samples first..last-1; their pair counts add up in pair0, pair1
-        T, B, n2 = targets.shape
-        n1 = w2.shape[1]
-        dt = dt_like.dtype
-        npre = pre0.size
-        cur, prev = np.empty(npre, np.int64), np.empty(npre, np.int64)
-        hid = np.empty(n1, np.int64)
-        for b in range(first, last):
-            # the state as separate arrays, each passed as input and output: LLVM then sees
-            # one pointer per array and vectorises the layer step (a list of arrays: 5x slower)
-            xu1, xv1, pu1, pv1, nu1, nv1 = (np.zeros(n1, dt), np.zeros(n1, dt), np.zeros(n1, dt),
-                                            np.zeros(n1, dt), np.zeros(n1, dt), np.zeros(n1, dt))
-            xu2, xv2, pu2, pv2, nu2, nv2 = (np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt),
-                                            np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt))
-            g1, g2 = np.zeros(n1, np.bool_), np.zeros(n2, np.bool_)
-            x1, dp1, dn1 = np.zeros(n1, np.bool_), np.zeros(n1, np.bool_), np.zeros(n1, np.bool_)
-            x2, dp2, dn2 = np.zeros(n2, np.bool_), np.zeros(n2, np.bool_), np.zeros(n2, np.bool_)
-            a1, bwd = np.zeros(n1, dt), np.zeros(n1, dt)
-            a2, fwd2, inh, tgt = np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt)
-            acc0, acc1, acc2 = np.zeros(n1, sum_like.dtype), np.zeros(n1, sum_like.dtype), np.zeros(n2, sum_like.dtype)
-            kb = keep[b]
-            nprev = 0
-            for t in range(T):
-                ncur = 0                            # this step's input spikes (positions in pre0)
-                for c in range(npre):
-                    if inputs[t, b, pre0[c]]:
-                        cur[ncur] = c
-                        ncur += 1
-                # input synapses: emit what they took in at t - 1 (one-step delay)
-                acc0[:] = 0
-                for q in range(nprev):
-                    row = w0t[prev[q]]
-                    for j in range(n1):
-                        acc0[j] += row[j]
+
+@overload(layer_pass)
+def _layer_pass(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, consts,
+                oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
+    layer = composite_layer_fixed if isinstance(xu.dtype, numba.types.Integer) else composite_layer_float
+
+    def impl(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, consts,
+             oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn):
+        layer(xu, xv, pu, pv, nu, nv, gate, a, b, keep, use_keep, output, *consts,
+              oxu, oxv, opu, opv, onu, onv, ogate, ox, odp, odn)
+    return impl
+
+
+@overload(synapse_output)
+def _synapse_output(acc, scale, lim):
+    if isinstance(acc, numba.types.Integer):
+        return lambda acc, scale, lim: dyn.dense_output(acc, scale, lim)
+    return lambda acc, scale, lim: acc
+
+
+@kernel()
+def _input_rows(w0, pre0, drive_like):
+    # the input synapses' weights of the inputs that spike at all, one row per input (fixed
+    # point: int16, summed in int32 where no sum can overflow it: a quarter of int64's memory)
+    n1, npre = w0.shape[0], pre0.size
+    w0t = np.empty((npre, n1), drive_like.dtype)
+    for c in range(npre):               # contiguous writes, constant-stride reads: 1.4x the other order
+        p = pre0[c]
+        for j in range(n1):
+            w0t[c, j] = w0[j, p]
+    return w0t
+
+
+@kernel()
+def _net2(first, last, inputs, pre0, w0t, dt_like, sum_like, scale0, w2, keep, use_keep, targets, wta_on, w_inh,
+         unit, scale1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2, pair0, pair1,
+         hx1, hdp1, hdn1, hdp2, hdn2):
+    # samples first..last-1; their pair counts add up in pair0, pair1
+    T, B, n2 = targets.shape
+    n1 = w2.shape[1]
+    dt = dt_like.dtype
+    npre = pre0.size
+    cur, prev = np.empty(npre, np.int64), np.empty(npre, np.int64)
+    hid = np.empty(n1, np.int64)
+    for b in range(first, last):
+        # the state as separate arrays, each passed as input and output: LLVM then sees
+        # one pointer per array and vectorises the layer step (a list of arrays: 5x slower)
+        xu1, xv1, pu1, pv1, nu1, nv1 = (np.zeros(n1, dt), np.zeros(n1, dt), np.zeros(n1, dt),
+                                        np.zeros(n1, dt), np.zeros(n1, dt), np.zeros(n1, dt))
+        xu2, xv2, pu2, pv2, nu2, nv2 = (np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt),
+                                        np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt))
+        g1, g2 = np.zeros(n1, np.bool_), np.zeros(n2, np.bool_)
+        x1, dp1, dn1 = np.zeros(n1, np.bool_), np.zeros(n1, np.bool_), np.zeros(n1, np.bool_)
+        x2, dp2, dn2 = np.zeros(n2, np.bool_), np.zeros(n2, np.bool_), np.zeros(n2, np.bool_)
+        a1, bwd = np.zeros(n1, dt), np.zeros(n1, dt)
+        a2, fwd2, inh, tgt = np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt), np.zeros(n2, dt)
+        acc0, acc1, acc2 = np.zeros(n1, sum_like.dtype), np.zeros(n1, sum_like.dtype), np.zeros(n2, sum_like.dtype)
+        kb = keep[b]
+        nprev = 0
+        for t in range(T):
+            ncur = 0                            # this step's input spikes (positions in pre0)
+            for c in range(npre):
+                if inputs[t, b, pre0[c]]:
+                    cur[ncur] = c
+                    ncur += 1
+            # input synapses: emit what they took in at t - 1 (one-step delay)
+            acc0[:] = 0
+            for q in range(nprev):
+                row = w0t[prev[q]]
                 for j in range(n1):
-                    a1[j] = finish(acc0[j], scale0, alim)
-                composite(xu1, xv1, pu1, pv1, nu1, nv1, g1, a1, bwd, kb, use_keep, False, *c1,
-                          xu1, xv1, pu1, pv1, nu1, nv1, g1, x1, dp1, dn1)
+                    acc0[j] += row[j]
+            for j in range(n1):
+                a1[j] = synapse_output(acc0[j], scale0, alim)
+            layer_pass(xu1, xv1, pu1, pv1, nu1, nv1, g1, a1, bwd, kb, use_keep, False, c1,
+                       xu1, xv1, pu1, pv1, nu1, nv1, g1, x1, dp1, dn1)
+            for j in range(n2):
+                a2[j] = fwd2[j] + inh[j] if wta_on else fwd2[j]
+                tgt[j] = targets[t, b, j]
+            layer_pass(xu2, xv2, pu2, pv2, nu2, nv2, g2, a2, tgt, kb, False, True, c2,
+                       xu2, xv2, pu2, pv2, nu2, nv2, g2, x2, dp2, dn2)
+            for i in range(n1):                 # apart from the list below: vectorised
+                xc1[b, i] += x1[i]
+                dpc1[b, i] += dp1[i]
+                dnc1[b, i] += dn1[i]
+            nh = 0                              # this step's hidden spikes
+            for i in range(n1):
+                if x1[i]:
+                    hid[nh] = i
+                    nh += 1
+            for j in range(n2):
+                xc2[b, j] += x2[j]
+                dpc2[b, j] += dp2[j]
+                dnc2[b, j] += dn2[j]
+            if want_hist:
+                hx1[t, b] = x1
+                hdp1[t, b] = dp1
+                hdn1[t, b] = dn1
+                hdp2[t, b] = dp2
+                hdn2[t, b] = dn2
+            if want_pairs:                      # Eq. 10: (d+ - d-)_post(t) x_pre(t)
+                for j in range(n1):
+                    s = dyn.gradient_sign(dp1[j], dn1[j])
+                    if s != 0:
+                        for q in range(ncur):       # 2-D indexing: a row view per unit costs 2x
+                            pair0[j, cur[q]] += s
                 for j in range(n2):
-                    a2[j] = fwd2[j] + inh[j] if wta_on else fwd2[j]
-                    tgt[j] = targets[t, b, j]
-                composite(xu2, xv2, pu2, pv2, nu2, nv2, g2, a2, tgt, kb, False, True, *c2,
-                          xu2, xv2, pu2, pv2, nu2, nv2, g2, x2, dp2, dn2)
-                for i in range(n1):                 # apart from the list below: vectorised
-                    xc1[b, i] += x1[i]
-                    dpc1[b, i] += dp1[i]
-                    dnc1[b, i] += dn1[i]
-                nh = 0                              # this step's hidden spikes
-                for i in range(n1):
-                    if x1[i]:
-                        hid[nh] = i
-                        nh += 1
-                for j in range(n2):
-                    xc2[b, j] += x2[j]
-                    dpc2[b, j] += dp2[j]
-                    dnc2[b, j] += dn2[j]
-                if want_hist:
-                    hx1[t, b] = x1
-                    hdp1[t, b] = dp1
-                    hdn1[t, b] = dn1
-                    hdp2[t, b] = dp2
-                    hdn2[t, b] = dn2
-                if want_pairs:                      # Eq. 10: (d+ - d-)_post(t) x_pre(t)
-                    for j in range(n1):
-                        s = dyn.gradient_sign(dp1[j], dn1[j])
-                        if s != 0:
-                            for q in range(ncur):       # 2-D indexing: a row view per unit costs 2x
-                                pair0[j, cur[q]] += s
-                    for j in range(n2):
-                        s = dyn.gradient_sign(dp2[j], dn2[j])
-                        if s != 0:
-                            for q in range(nh):
-                                pair1[j, hid[q]] += s
-                # synapses take in this step's spikes (emitted next step), event by event
-                acc2[:] = 0
-                for q in range(nh):
-                    i = hid[q]
-                    for j in range(n2):
-                        acc2[j] += w2[j, i]
-                for j in range(n2):
-                    fwd2[j] = finish(acc2[j], scale1, alim)
-                acc1[:] = 0
-                for j in range(n2):                 # W^T (d+ - d-): rows added or taken away
                     s = dyn.gradient_sign(dp2[j], dn2[j])
                     if s != 0:
-                        wr = w2[j]
-                        if s > 0:
-                            for i in range(n1):
-                                acc1[i] += wr[i]
-                        else:
-                            for i in range(n1):
-                                acc1[i] -= wr[i]
-                for i in range(n1):
-                    bwd[i] = finish(acc1[i], scale1, alim)
-                if wta_on:
-                    tot = 0
-                    for j in range(n2):
-                        tot += x2[j]
-                    for j in range(n2):                 # others in int64 (fixed) or float64 (unit)
-                        inh[j] = dyn.lateral_inhibition(w_inh, (tot - x2[j]) * unit)
-                cur, prev = prev, cur
-                nprev = ncur
+                        for q in range(nh):
+                            pair1[j, hid[q]] += s
+            # synapses take in this step's spikes (emitted next step), event by event
+            acc2[:] = 0
+            for q in range(nh):
+                i = hid[q]
+                for j in range(n2):
+                    acc2[j] += w2[j, i]
+            for j in range(n2):
+                fwd2[j] = synapse_output(acc2[j], scale1, alim)
+            acc1[:] = 0
+            for j in range(n2):                 # W^T (d+ - d-): rows added or taken away
+                s = dyn.gradient_sign(dp2[j], dn2[j])
+                if s != 0:
+                    wr = w2[j]
+                    if s > 0:
+                        for i in range(n1):
+                            acc1[i] += wr[i]
+                    else:
+                        for i in range(n1):
+                            acc1[i] -= wr[i]
+            for i in range(n1):
+                bwd[i] = synapse_output(acc1[i], scale1, alim)
+            if wta_on:
+                tot = 0
+                for j in range(n2):
+                    tot += x2[j]
+                for j in range(n2):                 # others in int64 (fixed) or float64 (unit)
+                    inh[j] = dyn.lateral_inhibition(w_inh, (tot - x2[j]) * unit)
+            cur, prev = prev, cur
+            nprev = ncur
 
-    @numba.njit(nogil=True, parallel=True)
-    def net2_parts(bounds, inputs, pre0, w0t, dt_like, sum_like, scale0, w2, keep, use_keep, targets, wta_on,
-                   w_inh, unit, scale1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2,
-                   pair0, pair1, hx1, hdp1, hdn1, hdp2, hdn2):
-        # the batch in parts, one a thread; each part counts its pairs apart (exact integer sums)
-        for p in numba.prange(bounds.size - 1):
-            net2(bounds[p], bounds[p + 1], inputs, pre0, w0t, dt_like, sum_like, scale0, w2, keep, use_keep,
-                 targets, wta_on, w_inh, unit, scale1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2,
-                 dpc2, dnc2, pair0[p], pair1[p], hx1, hdp1, hdn1, hdp2, hdn2)
-    return input_rows, net2, net2_parts
+
+@kernel(parallel=True)
+def _net2_parts(bounds, inputs, pre0, w0t, dt_like, sum_like, scale0, w2, keep, use_keep, targets, wta_on,
+                w_inh, unit, scale1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2, dpc2, dnc2,
+                pair0, pair1, hx1, hdp1, hdn1, hdp2, hdn2):
+    # the batch in parts, one a thread; each part counts its pairs apart (exact integer sums)
+    for p in numba.prange(bounds.size - 1):
+        _net2(bounds[p], bounds[p + 1], inputs, pre0, w0t, dt_like, sum_like, scale0, w2, keep, use_keep,
+              targets, wta_on, w_inh, unit, scale1, alim, c1, c2, want_pairs, want_hist, xc1, dpc1, dnc1, xc2,
+              dpc2, dnc2, pair0[p], pair1[p], hx1, hdp1, hdn1, hdp2, hdn2)
 
 
-_NET2 = {True: _make_net2(composite_layer_fixed, numba.njit(nogil=True)(dyn.dense_output)),
-         False: _make_net2(composite_layer_float, _as_is)}
-
-
-@numba.njit(nogil=True)
+@kernel()
 def _grad_spikes(randoms, at, units, prob, count, post_pos, sign, d, touched, nt):
     # one step of a d+ (sign 1) or d- (-1) replay train: counts, and d = d+ - d- per post unit
     for u in range(units.size):
@@ -186,7 +212,7 @@ def _grad_spikes(randoms, at, units, prob, count, post_pos, sign, d, touched, nt
     return nt
 
 
-@numba.njit(nogil=True)
+@kernel()
 def _replay_pairs(rpre, xat, xunits, xprob, rpost, pat, punits, pprob, nat, nunits, nprob, post_pos,
                   xcount, pcount, ncount, pairs):
     # one synapse layer's replay window: spikes where random < register (dynamics.replay_spikes)
@@ -214,7 +240,7 @@ def _replay_pairs(rpre, xat, xunits, xprob, rpost, pat, punits, pprob, nat, nuni
             d[r] = 0
 
 
-@numba.njit(nogil=True)
+@kernel()
 def _add_block_fixed(w, post, pre, dm, lo, hi):          # in place
     for a in range(post.size):
         row = w[post[a]]
@@ -222,7 +248,7 @@ def _add_block_fixed(w, post, pre, dm, lo, hi):          # in place
             row[pre[b]] = dyn.fixed_weight_update(np.int64(row[pre[b]]), dm[a, b], lo, hi)
 
 
-@numba.njit(nogil=True)
+@kernel()
 def _add_block_float(w, post, pre, num, eta, denominator):   # in float64, as numpy rounds it
     for a in range(post.size):
         row = w[post[a]]
@@ -267,7 +293,6 @@ def simulate_one_hidden_layer(inputs, w0, exp0: int, w2, keep, targets, wta_inh,
              np.zeros((parts, n2, n1) if want_pairs else (parts, 1, 1), np.int64)]
     use_keep = keep is not None
     kp = np.ascontiguousarray(keep, dtype=np.bool_) if use_keep else np.ones((B, 1), np.bool_)
-    input_rows, net2, net2_parts = _NET2[bool(fixed)]
     w_inh = (np.int64(wta_inh) if fixed else float(wta_inh)) if wta_inh is not None else \
         (np.int64(0) if fixed else 0.0)
     unit = np.int64(1) if fixed else 1.0
@@ -278,14 +303,14 @@ def simulate_one_hidden_layer(inputs, w0, exp0: int, w2, keep, targets, wta_inh,
         drive_like, sum_like = np.zeros(0, np.int16 if small else np.int64), np.zeros(0, np.int32 if small else np.int64)
     else:
         drive_like = sum_like = np.zeros(0, w0.dtype)
-    args = (inputs, pre0, input_rows(w0, pre0, drive_like), np.zeros(0, w0.dtype), sum_like, 2.0 ** exp0,
+    args = (inputs, pre0, _input_rows(w0, pre0, drive_like), np.zeros(0, w0.dtype), sum_like, 2.0 ** exp0,
             np.ascontiguousarray(w2), kp, use_keep, np.ascontiguousarray(targets, dtype=np.bool_),
             wta_inh is not None, w_inh, unit, 2.0 ** exp1, np.int64(A_MAX), tuple(c1), tuple(c2), want_pairs,
             want_hist, *counts)
     if parts == 1:
-        net2(0, B, *args, pairs[0][0], pairs[1][0], *hist)
+        _net2(0, B, *args, pairs[0][0], pairs[1][0], *hist)
     else:   # samples are independent given the weights: one part of the batch a thread
-        net2_parts(np.linspace(0, B, parts + 1).astype(np.int64), *args, *pairs, *hist)
+        _net2_parts(np.linspace(0, B, parts + 1).astype(np.int64), *args, *pairs, *hist)
     pairs = [p.sum(axis=0) if parts > 1 else p[0] for p in pairs]
     blocks = None
     if want_pairs:

@@ -22,6 +22,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
+from .. import accel
 from ..config import SSNNConfig
 from ..errors import RunError
 from .dataset import (DATA_FILE, check_fits, check_named, check_same_training_set, read_data_record,
@@ -233,7 +234,8 @@ class Run:
                     check_fits(self.cfg, ds, name)
             check_named(self.settings, train_set)
             self._check_training_set(train_set)
-            with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
+            with np.errstate(over="ignore", invalid="ignore"), \
+                    accel.compile_notice(_compile_line if progress else lambda *_: None):
                 learner = self.kind.learner(self.cfg, self.settings, train_set.x.shape[1:])
                 try:
                     return self._train(learner, train_set, test_set, progress, on_batch, val_set)
@@ -273,7 +275,7 @@ class Run:
         while epoch < s.epochs:
             eta = eta_at(learner.eta, s, epoch)
             order = epoch_order(s.seed, epoch, n)
-            t0, clock = time.time(), CheckpointClock(s.checkpoint_s)
+            t0, clock, compiling0 = time.time(), CheckpointClock(s.checkpoint_s), accel.compile_seconds()
             wall_before = float(ck["epoch_wall_s"]) if ck is not None and "epoch_wall_s" in ck else 0.0
             correct = int(ck["epoch_correct"]) if ck is not None and "epoch_correct" in ck else 0
             ck, predicted = None, None
@@ -302,6 +304,7 @@ class Run:
             loss = learner.end_epoch(n)
             check_diverged(learner.weights + ([np.asarray(loss)] if loss is not None else []), epoch, eta)
             train_wall = wall_before + time.time() - t0
+            compile_s = accel.compile_seconds() - compiling0     # the loops compiling: not training
             row = {"epoch": epoch + 1, "eta": eta}
             if loss is not None:
                 row["train_loss"] = loss
@@ -313,7 +316,8 @@ class Run:
             row.update(test_acc=accuracy_from_counts(test_scores, test_set.y),
                        train_samples=n, test_samples=len(test_set.y),
                        train_wall_s=round(train_wall, 3), test_wall_s=round(time.time() - t1, 3),
-                       samples_per_s=round(n / max(train_wall, 1e-9), 2), **learner.epoch_metrics(test_scores))
+                       samples_per_s=round(n / max(train_wall - compile_s, 1e-9), 2),
+                       **learner.epoch_metrics(test_scores))
             if val_set is not None:
                 val_scores = learner.evaluate(val_set.x, "val", progress)
                 row.update(val_acc=accuracy_from_counts(val_scores, val_set.y), val_samples=len(val_set.y))
@@ -323,6 +327,16 @@ class Run:
             if progress:
                 print(epoch_line(self.metrics[-1]), flush=True)
         return self.metrics
+
+
+def _compile_line(estimate_s: Optional[float], cached: bool):
+    """What a run prints when the numba loops start compiling (a cache miss), above
+    the progress bar, so a bar at 0 % for a while is not taken for a hang."""
+    from tqdm.auto import tqdm
+    why = "first run after an install or edit" if cached else "no disk cache here: every run compiles"
+    took = f", ~{estimate_s:.0f} s" if estimate_s else ""
+    tqdm.write(f"compiling the numba loops ({why}{took})", file=sys.stdout)
+    sys.stdout.flush()
 
 
 def epoch_line(row: dict) -> str:
