@@ -9,13 +9,13 @@ is merged into the result file as it finishes, next to seeds recorded earlier
 with the same settings, so seeds may run in separate processes or sessions.
 Results go to
 ``benchmarks/results/accuracy_<dataset>_<mode or ann>_T<T>[_<tag>].json`` and
-``python benchmarks/make_results.py`` turns all of them into RESULTS.md.
+``python -m benchmarks.make_results`` turns all of them into RESULTS.md.
 
 Examples::
 
-    python benchmarks/accuracy.py --dataset mnist --mode rate --seeds 0,1,2 --epochs 20
-    python benchmarks/accuracy.py --dataset fashion-mnist --model ann --seeds 0,1,2 --epochs 20
-    python benchmarks/accuracy.py --dataset mnist --mode coincidence --train-samples 10000 --epochs 2
+    python -m benchmarks.accuracy --dataset mnist --mode rate --seeds 0,1,2 --epochs 20
+    python -m benchmarks.accuracy --dataset fashion-mnist --model ann --seeds 0,1,2 --epochs 20
+    python -m benchmarks.accuracy --dataset mnist --mode coincidence --train-samples 10000 --epochs 2
 
 Any other ``ssnnbp train`` option (e.g. ``--eta 0.02 --eta-schedule step``) is passed through.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, seed_std, train_and_read
+from benchmarks.result_files import machine_info, now, seed_std, train_and_read
 
 HERE = Path(__file__).resolve().parent
 

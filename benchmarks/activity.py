@@ -13,8 +13,8 @@ this time are kept); make_results.py shows it.
 
 Example::
 
-    python benchmarks/activity.py                       # every finished run under ~/ssnnbp-runs/bench
-    python benchmarks/activity.py RUN_DIR [RUN_DIR ...]
+    python -m benchmarks.activity                       # every finished run under ~/ssnnbp-runs/bench
+    python -m benchmarks.activity RUN_DIR [RUN_DIR ...]
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
 def analyse(run: Path, data_dir=None, test_samples=None) -> dict:

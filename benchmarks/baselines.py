@@ -13,10 +13,10 @@ training wall time per epoch, peak resident memory, Lava accuracy and agreement.
 
 Examples::
 
-    python benchmarks/baselines.py --method tssl-bp --dataset fashion-mnist --hidden 400,400 \\
+    python -m benchmarks.baselines --method tssl-bp --dataset fashion-mnist --hidden 400,400 \\
         --steps 5 --epochs 100 --batch-size 100 --seeds 0,1,2          # the authors' MLP row
-    python benchmarks/baselines.py --method slayer --dataset mnist --hidden 1280 --steps 5 --epochs 20
-    python benchmarks/baselines.py --method tssl-bp --dataset mnist --conv 15C5-P2-40C5-P2 --hidden 300 \
+    python -m benchmarks.baselines --method slayer --dataset mnist --hidden 1280 --steps 5 --epochs 20
+    python -m benchmarks.baselines --method tssl-bp --dataset mnist --conv 15C5-P2-40C5-P2 --hidden 300 \
         --steps 5 --epochs 100 --batch-size 50 --lava-samples 500    # the authors' MNIST CNN
 
 Unlisted options are passed to ``ssnnbp train``. torch uses ``--threads`` threads (default 1).
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, seed_std, train_and_read
+from benchmarks.result_files import machine_info, now, seed_std, train_and_read
 
 HERE = Path(__file__).resolve().parent
 
@@ -156,7 +156,7 @@ def reproduce_command(result: dict, file_name: str) -> str:
             *(["--conv", st["conv"]] if st.get("conv") else []), "--steps", st["steps"], "--epochs", st["epochs"],
             "--batch-size", st["batch_size"], "--seeds", ",".join(sorted(seeds, key=int)), "--threads", threads,
             "--lava-samples", lava, *(["--tag", tag] if tag else []), *st.get("extra_args", [])]
-    return " ".join(["python benchmarks/baselines.py", *map(str, args)])
+    return " ".join(["python -m benchmarks.baselines", *map(str, args)])
 
 
 def main(argv=None) -> int:

@@ -15,8 +15,8 @@ configuration (``--target loihi2``) the result goes under the key "loihi2"
 (the newest such run priced) with ``training_mJ_per_sample`` {"low", "high"}
 and the assumptions behind each bound (``lava_ssnnbp.energy.count_chip_events``).
 
-Usage: python benchmarks/energy.py [--hidden 128] [--steps 30] [--train-samples 6000] [--count 200]
-       python benchmarks/energy.py --run ~/ssnnbp-runs/bench/mnist_replay_T50_const_loihi2_seed0 [--count 200]
+Usage: python -m benchmarks.energy [--hidden 128] [--steps 30] [--train-samples 6000] [--count 200]
+       python -m benchmarks.energy --run ~/ssnnbp-runs/bench/mnist_replay_T50_const_loihi2_seed0 [--count 200]
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import now, write_result
+from benchmarks.result_files import now, rerun_command, write_result
 
 HERE = Path(__file__).resolve().parent
 
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     entry = {"sizes": list(cfg.sizes), "steps": cfg.steps, "mode": cfg.mode, "precision": "fixed",
              "trained_on": f"default, {len(order)} samples, 1 epoch, seed 0, Engine(learning_engine='lava')",
              "train_wall_s": round(train_s, 1), "test_acc_1000": 100 * acc, **result,
-             "command": "python benchmarks/energy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+             "command": rerun_command("benchmarks.energy", argv),
              "load_avg_1min": round(os.getloadavg()[0], 2), "written": now()}
     out = Path(args.out)
     data = json.loads(out.read_text()) if out.exists() else {}
@@ -113,7 +113,7 @@ def price_run(args, argv) -> int:
     entry = {"target": cfg.target, "run": str(Path(args.run).expanduser()), "dataset": rs.dataset,
              "sizes": list(cfg.sizes), "steps": cfg.steps, "replay_steps": cfg.replay_window,
              "epochs_trained": len(folder.metrics), "test_acc": 100 * folder.metrics[-1]["test_acc"], **result,
-             "command": "python benchmarks/energy.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+             "command": rerun_command("benchmarks.energy", argv),
              "load_avg_1min": round(os.getloadavg()[0], 2), "written": now()}
     if "energy_mj_low" in t:
         entry["training_mJ_per_sample"] = {"low": t["energy_mj_low"], "high": t["energy_mj_high"]}

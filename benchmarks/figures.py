@@ -20,10 +20,10 @@ plotted; what is missing is listed, with the command that produces it.
 
 Examples::
 
-    python benchmarks/figures.py fig4
-    python benchmarks/figures.py fig5 --run RUNS/mnist-nowta --run-wta RUNS/mnist-wta
-    python benchmarks/figures.py launch --extra "--data-dir /work/shared/data --quiet"
-    python benchmarks/figures.py report && python benchmarks/make_results.py
+    python -m benchmarks.figures fig4
+    python -m benchmarks.figures fig5 --run RUNS/mnist-nowta --run-wta RUNS/mnist-wta
+    python -m benchmarks.figures launch --extra "--data-dir /work/shared/data --quiet"
+    python -m benchmarks.figures report && python -m benchmarks.make_results
 """
 from __future__ import annotations
 
@@ -37,25 +37,21 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.paper_figures import fig4, fig5, plots, report
+from benchmarks.paper_figures import records as R
+from benchmarks.result_files import machine_info, rerun_command, write_result
+from lava_ssnnbp.cli import int_list
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
-
-from lava_ssnnbp import figures as F  # noqa: E402
-from lava_ssnnbp.cli import int_list  # noqa: E402
-
 RESULTS = HERE / "results"
 FIGURES = HERE / "figures"
-NAMES = {"fig4": "fig4_stochastic_error", "fig5": "fig5_output_distribution", "fig6": "fig6_stochastic_vs_T",
-         "fig78": "fig78_noise_vs_stochastic", "ablation": "ablation_wta_dropout"}
 
 
 def _machine():
-    from lava_ssnnbp.result_files import machine_info
     return machine_info(load=False, affinity=sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None)
 
 
 def _write_json(path: Path, obj):
-    from lava_ssnnbp.result_files import write_result
     write_result(path, obj, show=None, default=_json_default, unchanged_but="written")   # a rerun does not churn the date
 
 
@@ -76,13 +72,8 @@ def _write_csv(path: Path, fields, rows):
 
 
 def _paths(args, key, protocol="full"):
-    name = _name(key, protocol)
+    name = report.figure_name(key, protocol)
     return Path(args.results) / f"{name}.json", Path(args.results) / f"{name}.csv", Path(args.figures) / f"{name}.png"
-
-
-def _name(key, protocol="full") -> str:
-    """File stem of a figure: its NAMES entry, plus '_<tag>' for a subset protocol."""
-    return F.join_tag(NAMES[key], F.get_protocol(protocol).tag)
 
 
 def _launch(args) -> dict:
@@ -96,14 +87,14 @@ def _launch(args) -> dict:
 # ------------------------------------------------------------------ fig 4
 def cmd_fig4(args) -> int:
     t0 = time.time()
-    res = F.stochastic_multiplication_errors(F.FIG4_VALUES, args.steps, seed=args.seed, trials=args.trials)
-    summary = F.fig4_summary(res)
+    res = fig4.stochastic_multiplication_errors(fig4.FIG4_VALUES, args.steps, seed=args.seed, trials=args.trials)
+    summary = fig4.fig4_summary(res)
     summary.update(wall_s=round(time.time() - t0, 2), machine=_machine(),
-                   written=time.strftime("%Y-%m-%dT%H:%M:%S"), command=" ".join(sys.argv))
+                   written=time.strftime("%Y-%m-%dT%H:%M:%S"), command=args.command)
     js, cs, png = _paths(args, "fig4")
     _write_json(js, summary)
-    _write_csv(cs, F.FIG4_CSV_FIELDS, summary["per_T"])
-    F.plot_fig4(summary, png)
+    _write_csv(cs, fig4.FIG4_CSV_FIELDS, summary["per_T"])
+    plots.plot_fig4(summary, png)
     print(f"{'T':>5} {'mean':>9} {'+-se':>8} {'std':>8} {'theory':>8} {'ratio':>6} {'noise-mode':>10} {'kurt(z)':>7}")
     for r in summary["per_T"]:
         print(f"{r['T']:5d} {r['mean']:9.5f} {r['mean_se']:8.5f} {r['std']:8.5f} {r['theory_std']:8.5f} "
@@ -169,8 +160,8 @@ def cmd_fig5(args) -> int:
     wta = evaluate_counts(cfg_wta, w_wta, test.x, seed_w, **kw)
     off = evaluate_counts(cfg_wta.replace(wta=False), w_wta, test.x, seed_w, **kw)
     wall = time.time() - t0
-    readings = {"same_weights": F.output_distributions(off, wta, args.temperature),
-                "separate_nets": F.output_distributions(raw, wta, args.temperature)}
+    readings = {"same_weights": fig5.output_distributions(off, wta, args.temperature),
+                "separate_nets": fig5.output_distributions(raw, wta, args.temperature)}
     info_raw, info_wta = _run_info(p_raw, cfg_raw, s_raw, m_raw), _run_info(p_wta, cfg_wta, s_wta, m_wta)
     short = not (info_raw["full_train_set"] and info_wta["full_train_set"]) or len(test) < n_full
     tr = {i["train_samples"] for i in (info_raw, info_wta)}
@@ -199,7 +190,7 @@ def cmd_fig5(args) -> int:
                                "wta_weights_inhibition_off": float(off.sum(1).mean())},
         "runs": {"no_wta": info_raw, "wta": info_wta},
         "eval_wall_s": round(wall, 1), "machine": _machine(), "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "command": " ".join(sys.argv),
+        "command": args.command,
     }
     js, cs, png = _paths(args, "fig5")
     _write_json(js, data)
@@ -211,7 +202,7 @@ def cmd_fig5(args) -> int:
             curves[f"{key}:softmax_fitted"] = d["softmax_temperature_matching_wta"]["curve"]
     C = len(readings["same_weights"]["curves"]["raw"])
     _write_csv(cs, ["rank", *curves], [{"rank": i + 1, **{k: v[i] for k, v in curves.items()}} for i in range(C)])
-    F.plot_fig5(data, png, title="Fig. 5 -- " + label)
+    plots.plot_fig5(data, png, title="Fig. 5 -- " + label)
     print(label)
     for k, v in curves.items():
         print(f"  {k:30s} " + " ".join(f"{x:.3f}" for x in v))
@@ -240,14 +231,14 @@ def _print_missing(missing, problems=()):
 
 
 def _collect(args):
-    records, problems = F.load_accuracy_results(args.results)
+    records, problems = R.load_accuracy_results(args.results)
     return records, problems
 
 
 def cmd_fig6(args, quiet=False, protocol=None) -> dict:
     records, problems = _collect(args)
     protocol = protocol or args.protocol
-    data = F.fig6_data(records, args.dataset, args.steps, F.FIG6_MODES, _launch(args), protocol)
+    data = R.fig6_data(records, args.dataset, args.steps, R.FIG6_MODES, _launch(args), protocol)
     data.update(problems=problems, written=time.strftime("%Y-%m-%dT%H:%M:%S"))
     js, cs, png = _paths(args, "fig6", protocol)
     _write_json(js, data)
@@ -259,7 +250,7 @@ def cmd_fig6(args, quiet=False, protocol=None) -> dict:
                     rows.append({"mode": mode, "T": T, "epoch": e, "n_seeds": s["n_seeds"], "test_acc_mean": m,
                                  "test_acc_std": sd})
     _write_csv(cs, ["mode", "T", "epoch", "n_seeds", "test_acc_mean", "test_acc_std"], rows)
-    F.plot_fig6(data, png)
+    plots.plot_fig6(data, png)
     if not quiet:
         print(f"fig6 ({args.dataset}, {data['protocol_label']}): {sum(s['finished'] for v in data['series'].values() for s in v.values())} "
               f"finished results; wrote {js}, {cs}, {png}")
@@ -281,12 +272,12 @@ def _final_rows(series):
 def cmd_fig78(args, quiet=False, protocol=None) -> dict:
     records, problems = _collect(args)
     protocol = protocol or args.protocol
-    data = F.fig78_data(records, args.dataset, args.steps, _launch(args), protocol=protocol)
+    data = R.fig78_data(records, args.dataset, args.steps, _launch(args), protocol=protocol)
     data.update(problems=problems + data["problems"], written=time.strftime("%Y-%m-%dT%H:%M:%S"))
     js, cs, png = _paths(args, "fig78", protocol)
     _write_json(js, data)
     _write_csv(cs, ["mode", "T", "n_seeds", "epochs", "final_mean", "final_std", "per_seed"], _final_rows(data["series"]))
-    F.plot_fig78(data, png)
+    plots.plot_fig78(data, png)
     if not quiet:
         print(f"fig78 ({args.dataset}, {data['protocol_label']}): wrote {js}, {cs}, {png}")
         _print_missing(data["missing"], data["problems"])
@@ -296,13 +287,13 @@ def cmd_fig78(args, quiet=False, protocol=None) -> dict:
 def cmd_ablation(args, quiet=False, protocol=None) -> dict:
     records, problems = _collect(args)
     protocol = protocol or args.protocol
-    data = F.ablation_data(records, args.datasets, args.mode, args.T, _launch(args), protocol)
+    data = R.ablation_data(records, args.datasets, args.mode, args.T, _launch(args), protocol)
     data.update(problems=problems + data["problems"], written=time.strftime("%Y-%m-%dT%H:%M:%S"))
     js, cs, png = _paths(args, "ablation", protocol)
     _write_json(js, data)
     _write_csv(cs, ["dataset", "variant", "tag", "n_seeds", "epochs", "final_mean", "final_std", "paper_emnist"],
                data["rows"])
-    F.plot_ablation(data, png)
+    plots.plot_ablation(data, png)
     if not quiet:
         print(f"ablation ('{args.mode}', T={args.T}, {data['protocol_label']}): wrote {js}, {cs}, {png}")
         _print_missing(data["missing"], data["problems"])
@@ -313,10 +304,10 @@ def cmd_launch(args) -> int:
     records, _ = _collect(args)
     seen, out = set(), []
     p, L = args.protocol, _launch(args)
-    groups = [("Fig. 6", F.fig6_data(records, args.dataset, args.steps, F.FIG6_MODES, L, p)["missing"]),
-              ("Fig. 7/8", F.fig78_data(records, args.dataset, args.steps, L, protocol=p)["missing"]),
-              ("ablation", F.ablation_data(records, args.datasets, args.mode, args.T, L, p)["missing"])]
-    out.append(f"# protocol '{p}': {F.get_protocol(p).label}")
+    groups = [("Fig. 6", R.fig6_data(records, args.dataset, args.steps, R.FIG6_MODES, L, p)["missing"]),
+              ("Fig. 7/8", R.fig78_data(records, args.dataset, args.steps, L, protocol=p)["missing"]),
+              ("ablation", R.ablation_data(records, args.datasets, args.mode, args.T, L, p)["missing"])]
+    out.append(f"# protocol '{p}': {R.get_protocol(p).label}")
     for title, missing in groups:
         new = [m for m in missing if m["name"] not in seen]
         seen.update(m["name"] for m in new)
@@ -328,244 +319,22 @@ def cmd_launch(args) -> int:
     tok = args.extra.split()
     dd = f" --data-dir {tok[tok.index('--data-dir') + 1]}" if "--data-dir" in tok[:-1] else ""
     out += ["# Fig. 5 from full runs, once the ablation's mnist runs have finished (seed 0 of each):",
-            f"python benchmarks/figures.py fig5 --run {runs}/{args.dataset}_{args.mode}_T{args.T}_"
-            f"{F.join_tag(F.get_protocol(p).tag, 'nowta')}_seed0 "
-            f"--run-wta {runs}/{F.join_tag(f'{args.dataset}_{args.mode}_T{args.T}', F.get_protocol(p).tag)}_seed0{dd}"]
+            f"python -m benchmarks.figures fig5 --run {runs}/{args.dataset}_{args.mode}_T{args.T}_"
+            f"{R.join_tag(R.get_protocol(p).tag, 'nowta')}_seed0 "
+            f"--run-wta {runs}/{R.join_tag(f'{args.dataset}_{args.mode}_T{args.T}', R.get_protocol(p).tag)}_seed0{dd}"]
     print("\n".join(out))
     return 0
 
-
-# ------------------------------------------------------------------ report
-def _md_fig4(args) -> list:
-    js = _paths(args, "fig4")[0]
-    out = ["### Fig. 4: error of the stochastic multiplication", ""]
-    if not js.exists():
-        return out + ["Not yet run (`python benchmarks/figures.py fig4`).", ""]
-    d = json.loads(js.read_text())
-    rows, fit = d["per_T"], d["fit"]
-    out += [f"All {d['n_pairs']} products a*b of [0, 0.02, ..., 0.98], each estimated {rows[0]['trials']} times by the "
-            "library's own rule (`dynamics.stochastic_numerator`: coincidences of independent Bernoulli(a) and "
-            "Bernoulli(b) trains of T steps, divided by T); error = estimate - a*b. Theory: the estimate is the mean "
-            "of T Bernoulli(ab) draws, std sqrt(ab(1-ab)/T) per pair, pooled over the grid "
-            f"{fit['c_theory']:.4f}/sqrt(T). 'noise-mode std' is what `noise` mode adds "
-            "(`dynamics.stochastic_noise_std`, in product units). Standard errors of the mean come from per-trial "
-            "means (one presynaptic train is shared by a row of synapses, as in the network). "
-            f"Wall time {d['wall_s']} s on one core.", "",
-            "| T | errors | mean error (+/- s.e.) | std measured | std theory | ratio | noise-mode std | "
-            "excess kurtosis, pooled | excess kurtosis, per-pair standardised |",
-            "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        out.append(f"| {r['T']} | {r['n_errors']} | {r['mean']:+.5f} +/- {r['mean_se']:.5f} | {r['std']:.5f} | "
-                   f"{r['theory_std']:.5f} | {r['std_ratio']:.3f} | {r['noise_mode_std']:.5f} | "
-                   f"{r['kurtosis_pooled']:.2f} | {r['kurtosis_standardised']:.2f} |")
-    zmax = max(abs(r["mean"]) / r["mean_se"] for r in rows)
-    kz = ", ".join(f"{r['kurtosis_standardised']:.2f}" for r in rows if r["T"] >= 100)
-    rat = [r["std_ratio"] for r in rows]
-    v = np.asarray(d["values"])
-    zero_pairs = 1.0 - np.mean(np.outer(v, v) > 0)
-    slope_ok = abs(fit["slope"] + 0.5) < 0.02
-    ratio_ok = all(abs(x - 1) < 0.05 for x in rat)
-    out += ["", "![Fig. 4](figures/fig4_stochastic_error.png)", "",
-            f"**Found:** the error is {'zero-mean' if zmax < 3 else 'NOT zero-mean'} (largest |mean|/s.e. over T: "
-            f"{zmax:.1f}) and its std {'follows' if slope_ok and ratio_ok else 'deviates from'} 1/sqrt(T): the "
-            f"log-log slope is {fit['slope']:.3f} (ideal -0.5), measured/theory std ratios {min(rat):.3f}-{max(rat):.3f}; "
-            "`noise` mode's Gaussian has the theoretical std by construction, so at equal T it matches the measured "
-            f"error to within these ratios. Per pair the error approaches a Gaussian as T grows (standardised excess "
-            f"kurtosis {kz} for T >= 100; {rows[0]['kurtosis_standardised']:.2f} at T = {rows[0]['T']}, where the "
-            "counts are few and discrete). Pooled over the grid it is a mixture of normals of different widths "
-            f"(pooled excess kurtosis about {np.mean([r['kurtosis_pooled'] for r in rows]):.1f}, plus a point mass "
-            f"at 0 from the {100 * zero_pairs:.1f}% of pairs with a = 0 or b = 0), so the paper's 'additive "
-            "zero-mean Gaussian' describes each synapse's error, not the pooled histogram.", ""]
-    return out
-
-
-def _md_fig5(args) -> list:
-    js = _paths(args, "fig5")[0]
-    out = ["### Fig. 5: output distribution, raw vs softmax vs WTA", ""]
-    if not js.exists():
-        return out + ["Not yet run (`python benchmarks/figures.py fig5 --run RUN_NO_WTA --run-wta RUN_WTA`).", ""]
-    d = json.loads(js.read_text())
-    runs, acc, spk = d["runs"], d["accuracy"], d["mean_output_spikes"]
-    out += [f"**{d['label']}.**" if d["subset_or_short"] else d["label"] + ".", "",
-            f"Runs: no-WTA `{runs['no_wta']['folder']}`, WTA `{runs['wta']['folder']}` "
-            f"(eta {runs['wta']['eta']}, {runs['wta']['batch_updates']} B={runs['wta']['batch_size']}; training "
-            f"{runs['no_wta']['train_wall_s']} s and {runs['wta']['train_wall_s']} s); test-set evaluation of the "
-            f"three outputs {d['eval_wall_s']} s. Normalisation: {d['normalisation']}. Softmax: {d['softmax']}.", "",
-            "Two readings of 'raw spiking output': (a) " + d["reading_descriptions"]["same_weights"] + "; (b) "
-            + d["reading_descriptions"]["separate_nets"] + ".", "",
-            "| reading | curve | shares of ranks 1 / 2 / 3 | test acc. % | mean output spikes |", "|---|---|---|---|---|"]
-    src = {"same_weights": ("wta_weights_inhibition_off", "wta"), "separate_nets": ("raw_no_wta_net", "wta")}
-    found = []
-    for key, (rk, wk) in src.items():
-        r = d["readings"][key]
-        c, fit = r["curves"], r.get("softmax_temperature_matching_wta")
-        rows = [("raw", c["raw"], acc[rk], spk[rk]),
-                (f"softmax(raw / {r['temperature_spikes']:g} spike)", c["softmax"], None, None)]
-        if fit:
-            rows.append((f"softmax(raw / {fit['temperature_spikes']:.2g} spikes), fitted to WTA", fit["curve"], None, None))
-        rows.append(("WTA", c["wta"], acc[wk], spk[wk]))
-        tag = "(a)" if key == "same_weights" else "(b)"
-        for name, cur, a, sp in rows:
-            out.append(f"| {tag} | {name} | {cur[0]:.3f} / {cur[1]:.3f} / {cur[2]:.3f} | "
-                       f"{'' if a is None else f'{100 * a:.2f}'} | {'' if sp is None else f'{sp:.1f}'} |")
-        found.append(f"{tag} top-1 share raw {c['raw'][0]:.3f}, softmax(T=1 spike) {c['softmax'][0]:.3f}, "
-                     f"WTA {c['wta'][0]:.3f}" + (f"; the softmax temperature closest to WTA is "
-                                                  f"{fit['temperature_spikes']:.2g} spikes (rms {fit['rms_distance']:.3f})"
-                                                  if fit else ""))
-    out += ["", "![Fig. 5](figures/fig5_output_distribution.png)", "",
-            f"**Found (from these {'short proof runs' if d['subset_or_short'] else 'runs'}):** " + "; ".join(found)
-            + ". Whether softmax 'looks like' WTA depends on its temperature, which the paper does not state; "
-              "with the raw counts as logits it is sharper than WTA, and no temperature reproduces WTA's tail "
-              "(softmax gives every silent neuron the same non-zero share).", ""]
-    return out
-
-
-def _fmt_stat(s):
-    if not s["finished"]:
-        return "not yet run"
-    sd = f" +/- {s['final_std']:.2f}" if s["n_seeds"] > 1 else ""
-    return f"{s['final_mean']:.2f}{sd} (n={s['n_seeds']}, {s['epochs']} ep.)"
-
-
-def _wall(s):
-    if not s["finished"] or not s["wall_s_per_seed"]:
-        return ""
-    w = float(np.mean(list(s["wall_s_per_seed"].values())))
-    return f"{w / 3600:.1f} h/seed" if w >= 3600 else f"{w / 60:.0f} min/seed"
-
-
-def _settings(s):
-    if not s["finished"]:
-        return ""
-    st = s["settings"]
-    sub = f", {st['train_samples']} train (subset)" if st["train_samples"] and st["train_samples"] < 60000 else ""
-    return f"{st['batch_updates']} B={st['batch_size']}, eta {st['eta']}{sub}"
-
-
-def _heading(title, d) -> str:
-    return f"### {title} ({d['protocol_label']})"
-
-
-def _img(key, d, alt) -> str:
-    return f"![{alt}](figures/{_name(key, d['protocol'])}.png)"
-
-
-def _protocol_line(d) -> str:
-    p = F.get_protocol(d["protocol"])
-    return (f"**{p.label}** (result files tagged `{p.tag}`, commands with `{' '.join(p.flags)}`): "
-            "a cheaper protocol than the paper's, for the comparison across T; not comparable with full-data "
-            "numbers. " if p.tag else "")
-
-
-def _found(d, pairs) -> list:
-    """'Found:' lines: each pair of modes compared at every T where both finished."""
-    lines = []
-    for a, b in pairs:
-        diffs = F.mode_differences(d["series"], a, b, d["steps"])
-        if diffs:
-            lines.append(f"`{a}` - `{b}`: " + "; ".join(
-                f"T = {x['T']}: {x['diff']:+.2f} +/- {x['se']:.2f}{' (within noise)' if x['within_noise'] else ''}"
-                for x in diffs))
-    if not lines:
-        return []
-    return ["**Found** (difference of final accuracies in points, +/- one standard error: from the seeds where "
-            "both have >= 2, else the test set's binomial error; 'within noise' = less than 2 s.e.): "
-            + ". ".join(lines) + ".", ""]
-
-
-def _md_fig6(d) -> list:
-    tag = F.get_protocol(d["protocol"]).tag
-    out = [_heading("Fig. 6: learning with stochastic (and coincidence) updates vs T", d), "",
-           f"{_protocol_line(d)}{d['dataset']}, final test accuracy % (mean +/- std over finished seeds). "
-           f"Generated from `benchmarks/results/accuracy_<dataset>_<mode>_T<T>{'_' + tag if tag else ''}.json`.", "",
-           "| T | " + " | ".join(d["modes"]) + " | settings | wall time |", "|---" * (len(d["modes"]) + 3) + "|"]
-    any_ = False
-    for T in d["steps"]:
-        ss = [d["series"][m][str(T)] for m in d["modes"]]
-        any_ |= any(s["finished"] for s in ss)
-        fin = next((s for s in ss if s["finished"]), None)
-        out.append(f"| {T} | " + " | ".join(_fmt_stat(s) for s in ss) + f" | {_settings(fin) if fin else ''} | "
-                   + ", ".join(f"{m} {_wall(s)}" for m, s in zip(d["modes"], ss) if s["finished"]) + " |")
-    out += ["", _img("fig6", d, "Fig. 6") if any_ else
-            "Figure: not yet run (no finished result).", ""]
-    out += _found(d, (("stochastic", "rate"), ("coincidence", "rate")))
-    if d["missing"]:
-        out += [f"Not yet run, unfinished or short of seeds: {', '.join(m['name'] for m in d['missing'])} "
-                f"(`python benchmarks/figures.py launch --protocol {d['protocol']}` prints the commands).", ""]
-    return out
-
-
-def _md_fig78(d) -> list:
-    modes = ("stochastic", "noise", "rate")
-    out = [_heading("Fig. 7/8: `noise` mode vs real `stochastic` updates at equal T", d), "",
-           f"{_protocol_line(d)}{d['dataset']}, final test accuracy % (mean +/- std over finished seeds). {d['note']}",
-           "",
-           "| T | stochastic | noise | rate (reference) |", "|---|---|---|---|"]
-    any_ = False
-    for T in d["steps"]:
-        ss = [d["series"][m][str(T)] for m in modes]
-        any_ |= any(s["finished"] for s in ss)
-        out.append(f"| {T} | " + " | ".join(_fmt_stat(s) for s in ss) + " |")
-    emu = d["series"].get("noise_emulated", {})
-    any_ |= any(s["finished"] for s in emu.values())
-    out += ["", _img("fig78", d, "Fig. 7/8") if any_ else
-            "Figure: not yet run (no finished result).", ""]
-    out += _found(d, (("noise", "stochastic"),))
-    base = d.get("fig8_base_steps", 50)
-    out += [f"Fig. 8 (the paper's emulation of long T): `noise` mode simulated at T = {base} with the noise of "
-            f"T_s steps (`--noise-steps T_s`, results tagged `{F.join_tag(F.get_protocol(d['protocol']).tag, 'emuT')}"
-            "<T_s>`):", "",
-            "| T_s | noise at T = " + str(base) + " with T_s's noise |", "|---|---|"]
-    out += [f"| {Ts} | {_fmt_stat(s)} |" for Ts, s in emu.items()] + [""]
-    for p in d.get("problems", []):
-        out.append(f"- problem: {p}")
-    if d["missing"]:
-        out += [f"Not yet run, unfinished or short of seeds: {', '.join(m['name'] for m in d['missing'])}.", ""]
-    return out
-
-
-def _md_ablation(d) -> list:
-    out = [_heading("Ablation: WTA and dropout", d), "",
-           f"{_protocol_line(d)}'{d['mode']}' updates, T={d['steps']}; final test accuracy % "
-           "(mean +/- std over finished seeds). "
-           "Paper (EMNIST balanced): MSE 81.26 -> MSE + dropout 84.48 -> WTA + dropout 85.76.", "",
-           "| data set | variant | tag | ours | paper (EMNIST) | wall time |", "|---|---|---|---|---|---|"]
-    any_ = False
-    for r in d["rows"]:
-        any_ |= r["finished"]
-        pe = f"{r['paper_emnist']:.2f}" if r["paper_emnist"] is not None else "-"
-        out.append(f"| {r['dataset']} | {r['variant']} | {r['tag'] or '(none)'} | {_fmt_stat(r)} | {pe} | {_wall(r)} |")
-    out += ["", _img("ablation", d, "ablation") if any_ else "Figure: not yet run (no finished result).", ""]
-    diffs = F.ablation_differences(d["rows"])
-    if diffs:
-        out += ["**Found** (each variant minus WTA + dropout on the same data set, points +/- one standard error; "
-                "'within noise' = less than 2 s.e.): " + "; ".join(
-                    f"{x['dataset']} {x['variant']}: {x['diff']:+.2f} +/- {x['se']:.2f}"
-                    f"{' (within noise)' if x['within_noise'] else ''}" for x in diffs) + ".", ""]
-    for p in d.get("problems", []):
-        out.append(f"- problem: {p}")
-    return out
-
-
-def _any_finished(d) -> bool:
-    rows = d.get("rows") or [s for per_T in d["series"].values() for s in per_T.values()]
-    return any(s["finished"] for s in rows)
 
 
 def cmd_report(args) -> int:
     """Fig. 4/5 and, per protocol, Figs. 6-8 and the ablation (a subset protocol
     only where it has a finished result: the full-data tables always appear)."""
-    out = ["## Stochastic spike-coincidence learning vs T (paper Figs. 4-8) and the WTA / dropout ablation", "",
-           "Generated by `python benchmarks/figures.py report` from the files in `benchmarks/results/`; only "
-           "finished runs appear, everything else says so. Each table's **Found** line states the differences "
-           "its runs show; what they add up to (does stochastic learning reach the rate rule, at which T, does "
-           "the noise model predict it, why the on-chip rule stays below) is written out in "
-           "[`docs/findings.md`](../docs/findings.md), 'Stochastic learning vs T'.", ""]
-    out += _md_fig4(args) + _md_fig5(args)
-    for name in F.PROTOCOLS:
+    out = report.HEADER + report.fig4_section(_paths(args, "fig4")[0]) + report.fig5_section(_paths(args, "fig5")[0])
+    for name in R.PROTOCOLS:
         ds = (cmd_fig6(args, True, name), cmd_fig78(args, True, name), cmd_ablation(args, True, name))
-        if name == "full" or any(_any_finished(d) for d in ds):
-            out += _md_fig6(ds[0]) + _md_fig78(ds[1]) + _md_ablation(ds[2])
+        if name == "full" or any(report.any_finished(d) for d in ds):
+            out += report.fig6_section(ds[0]) + report.fig78_section(ds[1]) + report.ablation_section(ds[2])
     dest = Path(args.output)
     dest.write_text("\n".join(out).rstrip() + "\n")
     print(f"wrote {dest}")
@@ -581,7 +350,7 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
 
     p4 = sub.add_parser("fig4", help="run the stochastic-multiplication error experiment")
-    p4.add_argument("--steps", type=int_list, default=F.FIG4_STEPS, help="T values (default: 10,50,100,200,500,1000,5000)")
+    p4.add_argument("--steps", type=int_list, default=fig4.FIG4_STEPS, help="T values (default: 10,50,100,200,500,1000,5000)")
     p4.add_argument("--trials", type=int, default=200, help="estimates of each product per T (default: %(default)s)")
     p4.add_argument("--seed", type=int, default=0)
 
@@ -606,17 +375,17 @@ def main(argv=None) -> int:
 
     def fig_opts(p):
         p.add_argument("--dataset", default="mnist", help="(default: %(default)s)")
-        p.add_argument("--steps", type=int_list, default=F.FIG6_STEPS, help="T values (default: 50,100,200,500,1000)")
+        p.add_argument("--steps", type=int_list, default=R.FIG6_STEPS, help="T values (default: 50,100,200,500,1000)")
 
     def abl_opts(p):
-        p.add_argument("--datasets", type=lambda s: tuple(s.split(",")), default=F.ABLATION_DATASETS,
+        p.add_argument("--datasets", type=lambda s: tuple(s.split(",")), default=R.ABLATION_DATASETS,
                        help="(default: fashion-mnist,mnist)")
         p.add_argument("--mode", default="rate", help="update rule of the ablation runs (default: %(default)s)")
-        p.add_argument("-T", type=int, default=F.ABLATION_STEPS,
+        p.add_argument("-T", type=int, default=R.ABLATION_STEPS,
                        help="T of the ablation runs (default: %(default)s, the T of the main accuracy runs)")
 
     def proto_opts(p):
-        p.add_argument("--protocol", choices=sorted(F.PROTOCOLS), default="full",
+        p.add_argument("--protocol", choices=sorted(R.PROTOCOLS), default="full",
                        help="which runs: 'full' (full data, 20 epochs) or 'sub10k' (10,000 training / 2,000 test "
                             "images, 3 epochs; result files tagged sub10k) (default: %(default)s)")
 
@@ -633,6 +402,7 @@ def main(argv=None) -> int:
     pr.add_argument("--output", default=str(HERE / "RESULTS.extra.md"), help="(default: %(default)s)")
 
     args = ap.parse_args(argv)
+    args.command = rerun_command("benchmarks.figures", argv)
     if args.cmd is None:
         ap.print_help()
         return 2

@@ -9,7 +9,7 @@ under the second run's settings; ``ssnnbp train`` (or ``benchmarks/accuracy.py``
 with those settings then resumes it at epoch E + 1, exactly as if it had run from
 the start. The forked folder's config.json records where it came from.
 
-Usage: python benchmarks/fork_run.py SRC DST --epoch E --eta-schedule step --eta-step 7 --eta-decay 0.5
+Usage: python -m benchmarks.fork_run SRC DST --epoch E --eta-schedule step --eta-step 7 --eta-decay 0.5
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ shows it.
 
 Example::
 
-    python benchmarks/inference_steps.py ~/ssnnbp-runs/bench/mnist_rate_T50_seed0 --steps 25,50,100,200
+    python -m benchmarks.inference_steps ~/ssnnbp-runs/bench/mnist_rate_T50_seed0 --steps 25,50,100,200
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
 def evaluate_at(run: Path, steps: int, data_dir=None, test_samples=None) -> dict:

@@ -13,7 +13,7 @@ Compile time is reported separately; step costs are measured after a warm-up
 run. Inputs are synthetic MNIST-like images (80% zero pixels, the rest
 uniform in [0.5, 1]; mean intensity ~0.15).
 
-Usage:  python benchmarks/lava_step_cost.py [--steps 50] [--samples 3] [--out PATH]
+Usage:  python -m benchmarks.lava_step_cost [--steps 50] [--samples 3] [--out PATH]
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, write_result
+from benchmarks.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 

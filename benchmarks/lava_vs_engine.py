@@ -5,7 +5,7 @@ Trains one epoch on the embedded MNIST subset with ``--backend lava`` and
 give identical weights and accuracies) through ``ssnnbp train``, and writes
 accuracies, wall times and samples/s to benchmarks/results/lava_vs_engine.json.
 
-Usage: python benchmarks/lava_vs_engine.py [--hidden 128] [--steps 30] [--train-samples 6000]
+Usage: python -m benchmarks.lava_vs_engine [--hidden 128] [--steps 30] [--train-samples 6000]
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, write_result
+from benchmarks.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 

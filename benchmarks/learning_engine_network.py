@@ -13,7 +13,7 @@ from the same initial weights ``dynamics.init_weights(cfg, 0)``, three ways:
 Writes accuracies, wall times and the weight comparisons to
 benchmarks/results/learning_engine_network.json.
 
-Usage: python benchmarks/learning_engine_network.py [--hidden 128] [--steps 30] [--train-samples 6000]
+Usage: python -m benchmarks.learning_engine_network [--hidden 128] [--steps 30] [--train-samples 6000]
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, write_result
+from benchmarks.result_files import machine_info, now, rerun_command, write_result
 
 HERE = Path(__file__).resolve().parent
 
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
               "backward_copy_is_transpose": transposes,
               "weights_beyond_8_bits": {"lava": [int(np.sum(np.abs(w) > 127)) for w in weights["lava"]]},
               "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
-              "command": "python benchmarks/learning_engine_network.py " + " ".join(argv or sys.argv[1:]),
+              "command": rerun_command("benchmarks.learning_engine_network", argv),
               "machine": machine_info(load=False), "written": now()}
     write_result(args.out, result, show="json")
     return 0

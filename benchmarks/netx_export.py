@@ -6,7 +6,7 @@ test set, exports it with ``lava_ssnnbp.export.export_netx``, loads it back
 with ``lava.lib.dl.netx.hdf5.Network`` and runs inference in Lava on the same
 input spike trains (``export.run_netx``). Writes benchmarks/results/netx_export_<dataset>.json.
 
-Usage: python benchmarks/netx_export.py [--dataset mnist] [--hidden 128] [--steps 20]
+Usage: python -m benchmarks.netx_export [--dataset mnist] [--hidden 128] [--steps 20]
        [--train-samples N] [--test-samples N] [--resets zero,subtract] [--stream]
 """
 from __future__ import annotations
@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.result_files import rerun_command
 
 HERE = Path(__file__).resolve().parent
 
@@ -93,7 +95,7 @@ def main(argv=None) -> int:
         "hidden": args.hidden, "steps": args.steps, "mode": args.mode, "eta": args.eta,
         "batch_updates": f"mini-batch {args.batch_size}, 1 epoch", "seed": args.seed,
         "rows": rows, "versions": versions(), "machine": platform.platform(),
-        "command": " ".join(sys.argv)}, indent=2) + "\n")
+        "command": rerun_command("benchmarks.netx_export", argv)}, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 

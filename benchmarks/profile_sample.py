@@ -14,7 +14,7 @@ their events. CPU time per sample (``time.process_time``), so other jobs
 on the machine distort it less than wall time; the stages' sum is checked
 against one plain ``train_batch`` over the same samples.
 
-Usage: python benchmarks/profile_sample.py [--modes coincidence,replay] [--batch-sizes 1,32]
+Usage: python -m benchmarks.profile_sample [--modes coincidence,replay] [--batch-sizes 1,32]
        [--steps 50] [--samples 300] [--out benchmarks/results/profile_sample_T50.json]
 """
 from __future__ import annotations
@@ -26,10 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, write_result
+from benchmarks.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
 def profile(x, y, cfg, batch: int, samples: int) -> dict:

@@ -17,7 +17,7 @@ Writes results/silent_neurons_<dataset>.json and figures/silent_neurons_<dataset
 
 Example::
 
-    python benchmarks/silent_neurons.py --dataset fashion-mnist --samples 16000
+    python -m benchmarks.silent_neurons --dataset fashion-mnist --samples 16000
 """
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 SCHEDULES = ("mini-batch", "mini-batch-warmup", "per-sample", "mini-batch-eta/3")
 
@@ -66,8 +65,8 @@ def trace(cfg, train, probe, schedule: str, batch: int, warmup: int, samples: in
 
 
 def plot(res: dict, path: Path):
-    from lava_ssnnbp.figures import _plt, _save
-    plt = _plt()
+    from benchmarks.paper_figures.plots import pyplot, save_png
+    plt = pyplot()
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
     for tr in res["traces"]:
         n = [p["samples"] for p in tr["points"]]
@@ -83,7 +82,7 @@ def plot(res: dict, path: Path):
     fig.suptitle(f"{res['dataset']}: {'-'.join(map(str, res['network']))}, rate, T = {res['steps']}, "
                  f"dropout {res['dropout']}, seed {res['seed']}", fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def main(argv=None) -> int:

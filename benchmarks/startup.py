@@ -11,7 +11,7 @@ process's CPU seconds by then (on a loaded machine the steadier number), the sec
 numba spent compiling the loops (``accel.compile_seconds``) and how many of their
 signatures were loaded from the cache or compiled.
 
-Usage:  python benchmarks/startup.py [--configs default,loihi2] [--warm-runs 3] [--out PATH]
+Usage:  python -m benchmarks.startup [--configs default,loihi2] [--warm-runs 3] [--out PATH]
 Writes benchmarks/results/startup.json.
 """
 from __future__ import annotations
@@ -26,10 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from benchmarks.result_files import machine_info, now, write_result
 
-from lava_ssnnbp.result_files import machine_info, now, write_result   # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 CONFIGS = {   # ssnnbp train arguments: the CLI's default network, and the chip configuration
     "default": [],

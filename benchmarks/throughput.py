@@ -12,7 +12,7 @@ implied wall time of one 60,000-sample epoch. snnTorch is not a dependency:
 ``pip install snntorch`` into the venv to add its row (same sizes, same T,
 Leaky neurons, BPTT with Adam, batch 64, torch CPU threads = all cores).
 
-Usage:  python benchmarks/throughput.py [--modes rate,coincidence] [--batch-sizes 1,8,64,256]
+Usage:  python -m benchmarks.throughput [--modes rate,coincidence] [--batch-sizes 1,8,64,256]
         [--precisions float,fixed] [--arith event,dense] [--steps 100] [--seconds 8]
 Writes benchmarks/results/throughput_T<T>.json (and prints a table); points of an earlier
 file for the same network, T and images that this run did not measure are kept, each point
@@ -23,15 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(1, str(HERE))                 # event_limit
 
 EPOCH = 60_000
 
@@ -163,8 +160,8 @@ def main(argv=None):
     from lava_ssnnbp import accel
     from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.data import DataError, load_dataset
-    from lava_ssnnbp.result_files import machine_info
-    from event_limit import events_per_sample, machine_rates, sample_limit
+    from benchmarks.result_files import machine_info
+    from benchmarks.event_limit import events_per_sample, machine_rates, sample_limit
     threads = accel.set_threads(a.threads)
     try:
         ds = load_dataset(a.dataset, "train")

@@ -14,7 +14,7 @@ about 0.3): read the sweep for large effects (the learning rate), not for the
 last decimal. (The MNIST sweep of 2026-11-25 predates the validation split and
 was scored on the test subset.)
 
-Usage:  python benchmarks/tuning.py [--dataset fashion-mnist] [--only eta0.1,eta0.3] [--runs DIR]
+Usage:  python -m benchmarks.tuning [--dataset fashion-mnist] [--only eta0.1,eta0.3] [--runs DIR]
 """
 from __future__ import annotations
 
@@ -24,10 +24,9 @@ import os
 import sys
 from pathlib import Path
 
-from lava_ssnnbp.result_files import machine_info, now, write_result
+from benchmarks.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
 BASE = ["--train-samples", "10000", "--test-samples", "2000", "--epochs", "2",
         "--steps", "50", "--batch-updates", "mini-batch", "--batch-size", "32", "--quiet"]

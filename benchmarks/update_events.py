@@ -12,7 +12,7 @@ when B consecutive training samples share one learning epoch. Writes
 
 Example::
 
-    python benchmarks/update_events.py ~/ssnnbp-runs/bench/mnist_replay_T50_ps_w9_e60_fixed_seed0 --samples 256
+    python -m benchmarks.update_events ~/ssnnbp-runs/bench/mnist_replay_T50_ps_w9_e60_fixed_seed0 --samples 256
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
 def measure(run: Path, samples: int, epochs_of, data_dir=None) -> dict:
@@ -91,7 +90,7 @@ def main(argv=None) -> int:
         ap.error(f"{a.run}: not a run folder (config.json and weights.npz needed)")
     if json.loads((a.run / "config.json").read_text())["run"].get("model", "snn") != "snn":
         ap.error(f"{a.run}: not an SSNN-BP run")
-    from lava_ssnnbp.result_files import machine_info, now, write_result
+    from benchmarks.result_files import machine_info, now, write_result
     row = measure(a.run, a.samples, epochs_of, a.data_dir)
     for e in row["epochs"]:
         print(f"{row['run']}: B = {e['samples_per_epoch']}: update events per sample {e['events_per_sample']} "

@@ -25,10 +25,10 @@ is a short run (``ssnnbp train --train-samples N --epochs 1``) with a tag.
 
 Examples::
 
-    python benchmarks/update_fidelity.py ~/ssnnbp-runs/bench/mnist_coincidence_T50_seed0
+    python -m benchmarks.update_fidelity ~/ssnnbp-runs/bench/mnist_coincidence_T50_seed0
     ssnnbp train --dataset mnist --mode rate --steps 50 --epochs 1 --train-samples 320 \
         --batch-updates mini-batch --batch-size 32 --eta 0.3 --out /tmp/rate320
-    python benchmarks/update_fidelity.py /tmp/rate320 --tag after320
+    python -m benchmarks.update_fidelity /tmp/rate320 --tag after320
 """
 from __future__ import annotations
 
@@ -40,10 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_ssnnbp.result_files import machine_info, now, write_result
+from benchmarks.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
 def _compare(a: np.ndarray, b: np.ndarray):

@@ -11,7 +11,7 @@ simulator); make_results.py shows it.
 
 Example::
 
-    python benchmarks/weight_precision.py ~/ssnnbp-runs/bench/mnist_replay_T50_ps_seed0 --formats 8:0,0 9:-1,-1
+    python -m benchmarks.weight_precision ~/ssnnbp-runs/bench/mnist_replay_T50_ps_seed0 --formats 8:0,0 9:-1,-1
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # run from a checkout without installing
 
 
 def parse_format(text: str):
@@ -98,7 +97,7 @@ def main(argv=None) -> int:
             if exps and len(exps) != n_layers:
                 ap.error(f"--formats: {bits}:{','.join(map(str, exps))} (need {n_layers} exponents for {r.name})")
 
-    from lava_ssnnbp.result_files import now, write_result
+    from benchmarks.result_files import now, write_result
     rows = json.loads(a.out.read_text())["rows"] if a.out.exists() else []
     key = lambda x: (x["run"], x["simulator"], x["bits"] or 0, tuple(x["weight_exp"] or ()), x["test_samples"])  # noqa: E731
     for r in a.runs:

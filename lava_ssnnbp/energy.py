@@ -235,7 +235,6 @@ def sample_costs(cfg: SSNNConfig, weights, x_train, y_train, x_test, seed: int =
                  costs: EventCosts = LOIHI_2018) -> dict:
     """Events, energy and latency per training sample and per inference for the
     trained ``weights`` (the engine simulates the samples; no weight changes)."""
-    from . import dynamics as dyn
     from .engine import Engine, encode_batch
 
     if cfg.fixed_point and max(int(np.abs(w).max(initial=0)) for w in weights) > 2 ** (cfg.weight_bits - 1) - 1:
@@ -246,7 +245,7 @@ def sample_costs(cfg: SSNNConfig, weights, x_train, y_train, x_test, seed: int =
     tr = eng.simulate(batch, train=True)          # 'replay': with the window's counts
     targets = float(batch.targets.sum(axis=(0, 2)).mean())
     test_ids = np.arange(len(x_test))
-    tb = encode_batch(cfg, x_test, None, test_ids, seed + dyn.TEST_SEED_OFFSET, train=False)
+    tb = encode_batch(cfg, x_test, None, test_ids, seed, train=False)
     te = eng.simulate(tb, train=False, forward_only=True)
     if cfg.loihi2:
         # the host sends the input before the relay neurons' dropout: the same trains without it

@@ -74,25 +74,24 @@ def _sum_blocks(blocks: list) -> "dyn.PairBlock":
 
 def encode_batch(cfg: SSNNConfig, x: np.ndarray, y: Optional[np.ndarray], sample_ids, seed: int,
                  train: bool) -> SampleBatch:
-    """Draw every sample's spikes and masks from its own random streams.
+    """Draw every sample's spikes and masks from its own random streams
+    (``dynamics.encode_sample``: at test, ``train`` False, the inputs come from the
+    streams of ``seed + TEST_SEED_OFFSET``; ``seed`` is the run's seed either way).
 
     ``x``: images (B, D) in [0, 1], or event frames (B, T, D) already in spikes;
     ``y``: labels (B,), needed for training only (targets).
     """
     T, B = cfg.steps, len(sample_ids)
     C = cfg.sizes[-1]
-    if x.ndim == 3:
-        inputs = np.ascontiguousarray(np.transpose(x, (1, 0, 2)).astype(bool))
-    else:
-        inputs = np.empty((T, B, cfg.sizes[0]), dtype=bool)
-        for b, sid in enumerate(sample_ids):
-            inputs[:, b] = dyn.encode_input(x[b], T, cfg.input_gain, dyn.sample_rng(seed, sid, dyn.STREAM_INPUT))
+    inputs = np.empty((T, B, cfg.sizes[0]), dtype=bool)
     targets = np.zeros((T, B, C), dtype=bool)
+    for b, sid in enumerate(sample_ids):
+        inputs[:, b], target = dyn.encode_sample(seed, int(sid), train, T, x[b], cfg.input_gain,
+                                                 y[b] if train else None, C, cfg.target_rate)
+        if train:
+            targets[:, b] = target
     keeps: List[Optional[np.ndarray]] = [None] * cfg.n_layers
     if train:
-        for b, sid in enumerate(sample_ids):
-            targets[:, b] = dyn.encode_target(int(y[b]), T, C, cfg.target_rate,
-                                              dyn.sample_rng(seed, sid, dyn.STREAM_TARGET))
         for l in range(cfg.n_layers):
             p = cfg.drop(l)
             if p > 0:
@@ -157,7 +156,7 @@ class Engine:
         self.weights = [np.array(w, dtype=self.dtype) for w in ws]
         self.samples_seen = 0   # global sample counter: names the random streams of learning
         # learning_engine='lava': round and clip as Lava's bit-approximate learning engine does
-        # (learning_engine.learn_as_lava; one shared random per Lava time step), to compare
+        # (dynamics.learn(..., shared_random=); one shared random per Lava time step), to compare
         # bit for bit with LearningEngineNetwork; lava_step_offset: Lava steps run before sample 0
         if learning_engine not in (None, "lava"):
             raise ValueError(f"learning_engine must be None or 'lava', not {learning_engine!r}")
@@ -378,23 +377,20 @@ class Engine:
         xc, dpc, dnc = res.window_counts or (res.x_counts, res.dp_counts, res.dn_counts)
         compiled = self.compiled()     # the update added in place and pairs counted event by event, compiled
         add_block, pair_counter = (_accel.add_block, _accel.coincidences) if compiled else (None, None)
-        if self.learning_engine == "lava":
-            return self._apply_as_lava(res, xc, dpc, dnc, first_sample, add_block)
+        shared = self._lava_random(first_sample) if self.learning_engine == "lava" else None
         for k in range(self.cfg.n_layers):
             coinc = res.numerators[k] if res.numerators is not None else None
             self.weights[k] = dyn.learn(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k], self.seed, first_sample,
-                                        coinc, inplace=True, add_block=add_block, pair_counter=pair_counter)
+                                        coinc, inplace=True, add_block=add_block, pair_counter=pair_counter,
+                                        shared_random=shared)
 
-    def _apply_as_lava(self, res: SimResult, xc, dpc, dnc, first_sample: int, add_block):
+    def _lava_random(self, first_sample: int) -> float:
+        """The number Lava's learning engine rounds this sample's update with: its draw
+        at the Lava time step of the sample's last step (the sample's learning epoch)."""
         from . import learning_engine as le
         if self._lava_randoms is None:
             self._lava_randoms = le.EpochRandoms()
-        # the Lava time step of this sample's last step: its learning epoch
-        step = self.lava_step_offset + (first_sample + 1) * self.cfg.steps_per_sample
-        r = self._lava_randoms.draw(step)
-        for k in range(self.cfg.n_layers):
-            self.weights[k] = le.learn_as_lava(self.weights[k], self.cfg, k, xc[k], dpc[k], dnc[k],
-                                               res.numerators[k], r, inplace=True, add_block=add_block)
+        return self._lava_randoms.draw(self.lava_step_offset + (first_sample + 1) * self.cfg.steps_per_sample)
 
     def train_batch(self, x, y, batch_updates: str = "per-sample") -> SimResult:
         """Train on samples (B, ...) in order and return their spike counts.
@@ -426,7 +422,7 @@ class Engine:
         """Forward spike counts of every layer at test time (no dropout, no learning);
         input spikes from the test streams ``seed + TEST_SEED_OFFSET``."""
         x, _, sample_ids = check_samples(self.cfg, x, None, sample_ids, train=False, memory_batch=len(x))
-        batch = encode_batch(self.cfg, x, None, sample_ids, self.seed + dyn.TEST_SEED_OFFSET, train=False)
+        batch = encode_batch(self.cfg, x, None, sample_ids, self.seed, train=False)
         return self.simulate(batch, train=False, forward_only=True)
 
     def predict_counts(self, x, sample_ids) -> np.ndarray:

@@ -111,7 +111,7 @@ def encode_test_inputs(cfg: SSNNConfig, x: np.ndarray, seed: int, sample_ids=Non
     seed = check_integer("seed", seed, 0, SEED)
     if x.ndim == 3:
         return x.astype(bool)
-    b = encode_batch(cfg, x, None, ids, seed + dyn.TEST_SEED_OFFSET, train=False)
+    b = encode_batch(cfg, x, None, ids, seed, train=False)
     return np.ascontiguousarray(np.transpose(b.inputs, (1, 0, 2)))
 
 

@@ -11,7 +11,9 @@ which is the outside oracle for the rounding rules:
 * synaptic input and threshold are MSB-aligned by ``<< 6``;
 * synaptic input ``a``: 16-bit signed;
 * weights: 8-bit signed mantissa, saturating symmetrically at -127..127, with a
-  per-layer exponent.
+  per-layer exponent; on Lava's learning engine (the chip configuration) 9-bit,
+  clipped to -256..255, and an update rounded with one random number shared by
+  every synapse (``epoch_stochastic_shift``).
 
 This module has no Lava import: it is the math, not the framework.
 """
@@ -31,6 +33,7 @@ A_BITS = 16
 A_MAX = 2 ** (A_BITS - 1) - 1
 DS_OFFSET = 1                            # Lava/Loihi 1-bit offset added to du
 W_ONE = 64                               # mantissa units that stand for weight 1.0 at exponent 0
+LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX = -256, 255   # the learning engine's weight clip (9-bit signed, MIXED)
 
 
 def decay(x: np.ndarray, d) -> np.ndarray:
@@ -73,6 +76,18 @@ def stochastic_shift(n: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
         return np.left_shift(n, -k)
     r = rng.integers(0, 1 << k, size=n.shape, dtype=np.int64)
     return np.right_shift(n + r, k)
+
+
+def epoch_stochastic_shift(n: np.ndarray, k: int, r: float) -> np.ndarray:
+    """``n / 2**k`` rounded as Lava's learning engine rounds it: floor, plus one
+    where the random ``r`` in [0, 1), shared by every synapse of the learning epoch,
+    is below the fractional part. Exact for 0 <= k <= 7 (the accumulator's 7 bits
+    below a weight unit); ``k <= 0`` is an exact left shift."""
+    n = np.asarray(n, dtype=np.int64)
+    if k <= 0:
+        return np.left_shift(n, -k)
+    frac = (n & ((1 << k) - 1)).astype(np.float64) / float(1 << k)
+    return np.right_shift(n, k) + (r < frac).astype(np.int64)
 
 
 def decay_register(du_float: float) -> int:

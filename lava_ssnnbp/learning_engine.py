@@ -4,9 +4,9 @@ their synaptic input from Lava's ``LearningDense``/``Dense``, and how Lava's
 bit-approximate learning engine rounds a weight update -- as numpy, no Lava.
 
 The Lava models (``proc_models/learning_neuron.py``) call these step by step;
-``Engine(..., learning_engine='lava')`` calls :func:`epoch_round_update` so that
-the batched engine rounds as Lava's engine does and the two can be compared bit
-for bit.
+``Engine(..., learning_engine='lava')`` draws the run's :class:`EpochRandoms` and
+passes them to ``dynamics.learn(..., shared_random=)``, which rounds as Lava's
+engine does (:func:`epoch_round_update`), so that the two compare bit for bit.
 
 Lava's rounding (``lava.magma.core.model.py.connection``,
 ``LearningConnectionModelBitApproximate._apply_learning_rules``): after a
@@ -27,10 +27,10 @@ import numpy as np
 
 from . import dynamics as dyn
 from . import fixed_point as fxp
+from .fixed_point import LAVA_WEIGHT_MAX, LAVA_WEIGHT_MIN, epoch_stochastic_shift
 
 SAMPLE_END_Y3 = 32        # y3 at a learning epoch's last step (lava_config.SAMPLE_END_Y3; tested equal)
 LAVA_ROUNDING_SEED = 2    # ConnVarRandom()'s default seed, what LearningDense's bit-approximate model uses
-LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX = -256, 255   # the learning engine's weight clip (9-bit signed, MIXED)
 NO_DECAY_TAU = 2 ** 60    # y trace time constant with exp(-1 / tau) == 1.0 in float64 (see third_factor_rule)
 
 
@@ -116,21 +116,10 @@ class EpochRandoms:
         return float(self._draws[step])
 
 
-def epoch_stochastic_shift(n: np.ndarray, k: int, r: float) -> np.ndarray:
-    """``n / 2**k`` rounded as Lava's learning engine rounds it: floor, plus one
-    where the shared random ``r`` is below the fractional part. Exact for
-    0 <= k <= 7 (the accumulator's 7 bits below a weight unit)."""
-    n = np.asarray(n, dtype=np.int64)
-    if k <= 0:
-        return np.left_shift(n, -k)
-    frac = (n & ((1 << k) - 1)).astype(np.float64) / float(1 << k)
-    return np.right_shift(n, k) + (r < frac).astype(np.int64)
-
-
 def epoch_round_update(w: np.ndarray, numerator: np.ndarray, k: int, r: float) -> np.ndarray:
     """New weight mantissas after one learning sample, as Lava's bit-approximate
-    engine computes them: ``w + epoch_stochastic_shift(numerator, k, r)`` clipped
-    to -256..255."""
+    engine computes them: ``w + fixed_point.epoch_stochastic_shift(numerator, k, r)``
+    clipped to -256..255 (``dynamics.learn(..., shared_random=r)`` on the block it changes)."""
     dm = epoch_stochastic_shift(numerator, k, r)
     return dyn.fixed_weight_update(np.asarray(w, dtype=np.int64), dm, LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX).astype(np.int32)
 
@@ -154,36 +143,7 @@ def eta_level(cfg, eta: float) -> int:
     return j.pop()
 
 
-def learn_as_lava(w: np.ndarray, cfg, k: int, x_count, dp_count, dn_count, coincidences, r: float,
-                  inplace: bool = False, add_block=None) -> np.ndarray:
-    """``dynamics.learn`` ('coincidence' / 'replay') with Lava's learning-engine
-    arithmetic: the same pair counts and shift ``dynamics.learning_shift``, rounded
-    with the shared epoch random ``r`` and clipped to -256..255
-    (:func:`epoch_round_update`). Only the block of ``dynamics.learning_support``
-    can change (a zero count rounds to no change in Lava too). ``add_block``: as in
-    ``dynamics.learn``."""
-    if cfg.mode not in ("coincidence", "replay"):
-        raise ValueError(f"Lava's learning engine runs 'coincidence' and 'replay', not {cfg.mode!r}")
-    shift = dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k))
-    post, pre = dyn.learning_support(x_count, dp_count, dn_count)
-    out = w if inplace else np.array(w, copy=True)
-    if post.size and pre.size:
-        block = np.ix_(post, pre)
-        if isinstance(coincidences, dyn.PairBlock):
-            if not (np.array_equal(coincidences.post, post) and np.array_equal(coincidences.pre, pre)):
-                raise ValueError("the pair counts' block is not the learning support of these counts")
-            num = coincidences.counts
-        else:
-            num = np.asarray(coincidences)[block].astype(np.int64)
-        if add_block is not None and dyn.block_update_fits(out, cfg):   # the same update, in place
-            add_block(out, post, pre, epoch_stochastic_shift(num, shift, r), True,
-                      weight_range=(LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX))
-        else:
-            out[block] = epoch_round_update(out[block], num, shift, r)
-    return out
-
-
-__all__ = ["learn_as_lava", "eta_level", "mirror_factors", "mirror_payload", "MIRROR_PAYLOAD_DP",
+__all__ = ["eta_level", "mirror_factors", "mirror_payload", "MIRROR_PAYLOAD_DP",
            "MIRROR_PAYLOAD_DN", "MIRROR_Y1_GAIN", "SAMPLE_END_Y3", "LAVA_ROUNDING_SEED", "LAVA_WEIGHT_MIN", "LAVA_WEIGHT_MAX", "NO_DECAY_TAU",
            "dendrite_input", "third_factors", "graded_gradient", "EpochRandoms", "epoch_stochastic_shift",
            "epoch_round_update"]

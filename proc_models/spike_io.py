@@ -19,8 +19,9 @@ from lava_ssnnbp.processes.spike_io.process import SpikeInput, SpikeRelay, Targe
 @requires(CPU)
 @tag("floating_pt", "fixed_pt")
 class PySpikeInputModel(SampleModel):
-    """Draws each sample's (T, D) train at its first step (``dynamics.encode_input``
-    on the sample's own stream, then the input dropout mask when learning)."""
+    """Draws each sample's (T, D) train at its first step (``dynamics.encode_sample``:
+    the sample's own stream, the test streams at inference), then applies the input
+    dropout mask (``dynamics.sample_keep_mask``) when learning."""
     data: np.ndarray = LavaPyType(np.ndarray, float)
     gain: np.ndarray = LavaPyType(np.ndarray, float)
     seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
@@ -36,7 +37,6 @@ class PySpikeInputModel(SampleModel):
 
     def __init__(self, proc_params):
         super().__init__(proc_params)
-        self.frames = bool(proc_params["frames"])
         self.relayed = bool(proc_params.get("relayed"))   # relay neurons count and replay the inputs
         self._replay = None
 
@@ -61,17 +61,12 @@ class PySpikeInputModel(SampleModel):
             self.rec_out.send(self.spikes)
 
     def encode(self, sample):
+        """``sample``: an image (D,), or event frames (T, D) (``frames``: already spikes)."""
         seed, sid = int(self.seed[0]), self.sid
-        if self.frames:
-            spikes = sample.astype(bool)
-        else:
-            s = seed if self.learning else seed + dyn.TEST_SEED_OFFSET
-            spikes = dyn.encode_input(sample, self.T, float(self.gain[0]),
-                                      dyn.sample_rng(s, sid, dyn.STREAM_INPUT))
+        spikes, _ = dyn.encode_sample(seed, sid, self.learning, self.T, sample, float(self.gain[0]))
         p = float(self.drop[0])
         if self.learning and p > 0:
-            keep = dyn.dropout_mask(spikes.shape[-1], p, dyn.sample_rng(seed, sid, dyn.STREAM_DROPOUT + 0))
-            spikes = spikes & keep[None]
+            spikes = spikes & dyn.sample_keep_mask(seed, sid, 0, spikes.shape[-1], p)[None]
         self.spikes[:] = spikes
         if self.R:            # the counts the replay window fires from
             self.x_count[:] = spikes.sum(axis=0)
@@ -83,7 +78,7 @@ class PySpikeInputModel(SampleModel):
 @tag("floating_pt", "fixed_pt")
 class PyTargetGeneratorModel(SampleModel):
     """Draws each sample's (T, C) label train at its first step
-    (``dynamics.encode_target``); zeros at inference."""
+    (``dynamics.encode_sample``); zeros at inference."""
     labels: np.ndarray = LavaPyType(np.ndarray, np.int64)
     rate: np.ndarray = LavaPyType(np.ndarray, float)
     seed: np.ndarray = LavaPyType(np.ndarray, np.int64)
@@ -100,14 +95,11 @@ class PyTargetGeneratorModel(SampleModel):
                 label = int(self.payload[0])
             else:
                 label = int(self.labels[self.sample_index % self.labels.shape[0]])
-            if self.learning:
-                C = self.targets.shape[1]
-                if not 0 <= label < C:
-                    raise ValueError(f"label {label} outside 0..{C - 1}")
-                rng = dyn.sample_rng(int(self.seed[0]), self.sid, dyn.STREAM_TARGET)
-                self.targets[:] = dyn.encode_target(label, self.T, C, float(self.rate[0]), rng)
-            else:
-                self.targets[:] = False
+            C = self.targets.shape[1]
+            if self.learning and not 0 <= label < C:
+                raise ValueError(f"label {label} outside 0..{C - 1}")
+            _, self.targets[:] = dyn.encode_sample(int(self.seed[0]), self.sid, self.learning, self.T, label=label,
+                                                   num_classes=C, target_rate=float(self.rate[0]))
         self.s_out.send(self.targets[self.t] if not self.after_pass() else np.zeros(self.targets.shape[1], bool))
 
 

@@ -381,8 +381,8 @@ def test_benchmark_script_and_evaluate_in_lava(tmp_path, capsys):
     assert json.loads(path.read_text())["seeds_finished"] == [0, 1]
     # the command RESULTS.md prints for this file remakes it: same settings, so both seeds are kept
     command = script.reproduce_command(json.loads(path.read_text()), path.name).split()
-    assert command[:2] == ["python", "benchmarks/baselines.py"] and "--seeds" in command
-    assert script.main([*command[2:], "--runs", str(tmp_path / "runs"), "--results", str(res)]) == 0
+    assert command[:3] == ["python", "-m", "benchmarks.baselines"] and "--seeds" in command
+    assert script.main([*command[3:], "--runs", str(tmp_path / "runs"), "--results", str(res)]) == 0
     assert json.loads(path.read_text())["seeds_finished"] == [0, 1]
     capsys.readouterr()
     assert cli.main(["evaluate", str(folder.path), "--backend", "lava", "--test-samples", "10", "--quiet"]) == 0
@@ -467,7 +467,7 @@ def test_results_table_puts_baselines_next_to_ssnn_bp(tmp_path):
     row = [line for line in out.read_text().splitlines() if line.startswith("| tssl-bp |")]
     assert len(row) == 1 and "784-1280-10" in row[0] and "97.00 (torch 97.20; 500)" in row[0] and "| 300 |" in row[0]
     assert "(a)" in row[0]   # a record without the export's calibration fields: the export before 2026-12-03
-    commands = [line for line in out.read_text().splitlines() if "python benchmarks/baselines.py" in line]
+    commands = [line for line in out.read_text().splitlines() if "python -m benchmarks.baselines" in line]
     assert len(commands) == 1 and "--seeds 0,1 " in commands[0] and "--epochs 3 " in commands[0]
     assert "--tag" not in commands[0] and "--lava-samples 500" in commands[0]
     # a tagged variant's command names its tag

@@ -279,6 +279,24 @@ def test_encode_target():
     assert y[:, 2].mean() == pytest.approx(0.5, abs=0.025)
 
 
+def test_encode_sample_draws_each_train_from_the_samples_own_stream():
+    """The one encoding the engine and the Lava spike sources share: the inputs from the
+    sample's input stream (the test streams of seed + TEST_SEED_OFFSET at inference), the
+    target from its target stream in training and none at inference, frames as they are."""
+    pixels, T = np.linspace(0.0, 1.0, 30), 40
+    inputs, target = dyn.encode_sample(5, 7, True, T, pixels, 0.4, 2, 3, 0.5)
+    assert np.array_equal(inputs, dyn.encode_input(pixels, T, 0.4, dyn.sample_rng(5, 7, dyn.STREAM_INPUT)))
+    assert np.array_equal(target, dyn.encode_target(2, T, 3, 0.5, dyn.sample_rng(5, 7, dyn.STREAM_TARGET)))
+    test_inputs, test_target = dyn.encode_sample(5, 7, False, T, pixels, 0.4, 2, 3, 0.5)
+    assert np.array_equal(test_inputs, dyn.encode_input(pixels, T, 0.4,
+                                                        dyn.sample_rng(5 + dyn.TEST_SEED_OFFSET, 7, dyn.STREAM_INPUT)))
+    assert not np.array_equal(test_inputs, inputs) and test_target.shape == (T, 3) and not test_target.any()
+    frames = np.random.default_rng(0).random((T, 30)) < 0.1
+    assert np.array_equal(dyn.encode_sample(5, 7, True, T, frames.astype(float))[0], frames)
+    assert dyn.encode_sample(5, 7, True, T, label=1, num_classes=3, target_rate=0.5)[0] is None
+    assert dyn.encode_sample(5, 7, True, T, pixels, 0.4)[1] is None
+
+
 # ---------------------------------------------------------------- learning rules
 def test_update_denominator():
     assert dyn.update_denominator("rate", 50) == 2 * 50 * 50
@@ -363,13 +381,13 @@ def test_stochastic_numerator_zero_mean_error_shrinking_like_inverse_sqrt_T():
 @pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal"])
 @pytest.mark.parametrize("fixed", [False, True])
 @pytest.mark.parametrize("batch", [1, 5])
-def test_learn_equals_the_full_update(mode, fixed, batch):
+def test_learn_equals_the_full_update(mode, fixed, batch, layer_config):
     """``learn`` (block update on the active synapses for rate/coincidence)
     gives the full numerator + update's weights (fixed point: up to rounding)."""
     if fixed and mode == "noise":
         pytest.skip("'noise' mode is floating point only")
     T = 20
-    cfg = SSNNConfig(sizes=(40, 30), steps=T, mode=mode, eta=0.3, fixed_point=fixed, dropout=())
+    cfg = layer_config(40, 30, steps=T, mode=mode, eta=0.3, fixed_point=fixed)
     rng = np.random.default_rng(batch)
     xh = (rng.random((T, batch, 40)) < 0.05) & (np.arange(40) % 3 > 0)   # some inputs silent
     dph = (rng.random((T, batch, 30)) < 0.2) & (rng.random(30) < 0.3)   # few active gradient units
@@ -398,9 +416,40 @@ def test_learn_equals_the_full_update(mode, fixed, batch):
     post, pre = dyn.learning_support(X, P, N)
     assert 0 < post.size < 30 and 0 < pre.size < 40         # the block is a real subset
 
-def test_noise_mode_std_equals_stochastic_rule_std():
+@pytest.mark.parametrize("compiled", [False, True])
+def test_learn_with_a_shared_random_rounds_as_lavas_learning_engine(compiled, layer_config):
+    """``learn(..., shared_random=r)``: on the learning support's block, the weights of
+    ``learning_engine.epoch_round_update`` (Lava's own rounding and 9-bit clip, tested
+    against Lava's code in test_learning_engine.py); nothing else changes."""
+    from lava_ssnnbp import accel
+    from lava_ssnnbp import learning_engine as le
+    if compiled and not accel.usable():
+        pytest.skip("numba not usable here")
+    cfg = layer_config(40, 30, steps=20, mode="coincidence", eta=0.3, fixed_point=True)
+    rng = np.random.default_rng(5)
+    X = (rng.random((1, 40)) < 0.5) * rng.integers(1, 9, (1, 40))
+    P = (rng.random((1, 30)) < 0.4) * rng.integers(1, 6, (1, 30))
+    N = (rng.random((1, 30)) < 0.3) * rng.integers(1, 6, (1, 30))
+    coinc = rng.integers(-400, 401, (30, 40))
+    w = rng.integers(-256, 256, (30, 40)).astype(np.int32)          # the learning engine's 9-bit weights
+    block = np.ix_(*dyn.learning_support(X, P, N))
+    shift = dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, 0)
+    for r in (0.0, 0.37, 0.999):
+        new = dyn.learn(w, cfg, 0, X, P, N, 7, 11, coinc, add_block=accel.add_block if compiled else None,
+                        shared_random=r)
+        want = w.copy()
+        want[block] = le.epoch_round_update(w[block], coinc[block], shift, r)
+        assert new.dtype == np.int32 and np.array_equal(new, want), r
+    assert (new == 255).any() and (new == -256).any() and (new != w).any()    # clipped at 9 bits, not 8
+    with pytest.raises(ValueError, match="learning engine rounds"):
+        dyn.learn(w.astype(np.float32), cfg.replace(fixed_point=False), 0, X, P, N, 7, 11, coinc, shared_random=0.5)
+    with pytest.raises(ValueError, match="learning engine rounds"):
+        dyn.learn(w, cfg.replace(mode="rate"), 0, X, P, N, 7, 11, shared_random=0.5)
+
+
+def test_noise_mode_std_equals_stochastic_rule_std(layer_config):
     T, eta = 50, 0.01
-    cfg = SSNNConfig(sizes=(80, 60), steps=T, mode="noise", eta=eta, dropout=())
+    cfg = layer_config(80, 60, steps=T, mode="noise", eta=eta)
     X = np.full((1, 80), 20); P = np.full((1, 60), 15); N = np.full((1, 60), 5)
     w = np.zeros((60, 80))
     num = dyn.learning_numerator(cfg, 0, X, P, N, seed=0, first_sample=0)
@@ -422,25 +471,25 @@ def test_noise_mode_std_equals_stochastic_rule_std():
         cfg.replace(noise_steps=0)
 
 
-def test_apply_update_float_hand_value():
-    cfg = SSNNConfig(sizes=(2, 1), steps=10, mode="rate", eta=0.5, dropout=())
+def test_apply_update_float_hand_value(layer_config):
+    cfg = layer_config(2, 1, steps=10, mode="rate", eta=0.5)
     # dW = eta * numerator / (2 T^2) = 0.5 * 200 / 200
     np.testing.assert_allclose(dyn.apply_update(np.array([[1.0, 2.0]]), np.array([[200, -100]]), cfg, 0),
                                [[1.5, 1.75]])
 
 
-def test_learning_shift_hand_value():
+def test_learning_shift_hand_value(layer_config):
     # rate, T = 10: denominator 200; lsb 1/64; 200 / 64 / 0.005 = 625 -> log2 = 9.29 -> 9
     assert dyn.learning_shift(0.005, 10, "rate", 0) == 9
-    cfg = SSNNConfig(sizes=(2, 1), steps=10, mode="rate", eta=0.005, fixed_point=True, dropout=())
+    cfg = layer_config(2, 1, steps=10, mode="rate", eta=0.005, fixed_point=True)
     assert dyn.effective_eta(cfg, 0) == pytest.approx(200 / 64 / 512)
     # coincidence, T = 100: 200 / 64 / 0.005 again -> 9; exponent 2 -> lsb 1/16 -> log2(2500) -> 11
     assert dyn.learning_shift(0.005, 100, "coincidence", 0) == 9
     assert dyn.learning_shift(0.005, 100, "coincidence", 2) == 11
 
 
-def test_apply_update_fixed_saturates_never_wraps():
-    cfg = SSNNConfig(sizes=(4, 1), steps=10, mode="rate", eta=0.005, fixed_point=True, dropout=())
+def test_apply_update_fixed_saturates_never_wraps(layer_config):
+    cfg = layer_config(4, 1, steps=10, mode="rate", eta=0.005, fixed_point=True)
     w = np.array([[120, -120, 100, -5]], dtype=np.int32)
     big = np.array([[10 ** 6, -10 ** 6, 2 ** 40, 0]], dtype=np.int64)
     new = dyn.apply_update(w, big, cfg, 0, np.random.default_rng(0))
@@ -467,7 +516,7 @@ def test_stochastic_rounding_unbiased(n, k):
 # ---------------------------------------------------------------- float vs fixed point
 @pytest.mark.parametrize("reset", ["subtract", "zero"])
 @pytest.mark.parametrize("wta", [False, True])
-def test_float_and_fixed_point_networks_agree(reset, wta):
+def test_float_and_fixed_point_networks_agree(reset, wta, small_config):
     """The same 20-16-4 network (T = 30) in float and fixed point from equivalent
     weights (the float weights are the dequantised mantissas), on the same spikes.
 
@@ -481,7 +530,7 @@ def test_float_and_fixed_point_networks_agree(reset, wta):
     1 spike difference for any neuron, < 2% of neurons differing. We allow 2 spikes
     per neuron and 5% of neurons differing, and totals within 2% (+2 spikes).
     """
-    cf = SSNNConfig(sizes=(20, 16, 4), steps=30, dropout=(), wta=wta, reset=reset)
+    cf = small_config(sizes=(20, 16, 4), eta=0.3, wta=wta, reset=reset)
     cx = cf.replace(fixed_point=True)
     wm = dyn.init_weights(cx, 0)
     wf = dyn.float_weights(cx, wm)

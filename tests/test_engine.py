@@ -21,14 +21,6 @@ def cos(a, b):
     return float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def blobs(n, d=20, c=2, seed=0, spread=0.15):
-    """Gaussian blobs in [0, 1]^d around fixed random centres (separable)."""
-    centers = np.random.default_rng(123).random((c, d))
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, c, n)
-    return np.clip(centers[y] + spread * rng.standard_normal((n, d)), 0, 1), y
-
-
 def accuracy(eng, x, y):
     return float(np.mean(eng.predict_counts(x, np.arange(len(y))).argmax(1) == y))
 
@@ -213,22 +205,20 @@ def test_other_update_rules_estimate_the_rate_rule(mode, cos_min, scale):
 
 
 # ---------------------------------------------------------------- (b) learning
-def test_rate_mode_learns_blobs():
+def test_rate_mode_learns_blobs(blobs, small_config):
     x, y = blobs(256, seed=0)
     xt, yt = blobs(200, seed=1)
-    cfg = SSNNConfig(sizes=(20, 16, 2), steps=30, eta=0.02, wta=False, dropout=(), mode="rate")
-    eng = Engine(cfg, seed=0)
+    eng = Engine(small_config(), seed=0)
     before = accuracy(eng, xt, yt)
     train(eng, x, y, epochs=2, batch=16)
     after = accuracy(eng, xt, yt)
     assert after >= 0.9 and after > before + 0.3, (before, after)
 
 
-def test_wta_and_dropout_learn_four_blobs():
+def test_wta_and_dropout_learn_four_blobs(blobs, small_config):
     x, y = blobs(384, c=4, seed=0)
     xt, yt = blobs(200, c=4, seed=1)
-    cfg = SSNNConfig(sizes=(20, 16, 4), steps=30, eta=0.05, wta=True, dropout=(0.1, 0.1), mode="rate")
-    eng = Engine(cfg, seed=0)
+    eng = Engine(small_config(sizes=(20, 16, 4), eta=0.05, wta=True, dropout=(0.1, 0.1)), seed=0)
     before = accuracy(eng, xt, yt)
     train(eng, x, y, epochs=3, batch=16)
     after = accuracy(eng, xt, yt)
@@ -236,9 +226,9 @@ def test_wta_and_dropout_learn_four_blobs():
 
 
 # ---------------------------------------------------------------- (c) reproducibility
-def test_same_seed_same_weights_different_seed_different():
+def test_same_seed_same_weights_different_seed_different(blobs, small_config):
     x, y = blobs(48, seed=0)
-    cfg = SSNNConfig(sizes=(20, 16, 2), steps=20, eta=0.02, dropout=(0.2, 0.3), mode="stochastic")
+    cfg = small_config(steps=20, wta=True, dropout=(0.2, 0.3), mode="stochastic")
     runs = {}
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         eng = Engine(cfg, seed=seed)
@@ -257,9 +247,9 @@ def test_same_seed_same_weights_different_seed_different():
 
 # ---------------------------------------------------------------- (d) update schedules
 @pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal"])
-def test_per_sample_equals_minibatch_of_one(mode):
+def test_per_sample_equals_minibatch_of_one(mode, blobs, small_config):
     x, y = blobs(6, seed=0)
-    cfg = SSNNConfig(sizes=(20, 16, 2), steps=20, eta=0.02, dropout=(0.2, 0.3), mode=mode)
+    cfg = small_config(steps=20, wta=True, dropout=(0.2, 0.3), mode=mode)
     a, b = Engine(cfg, seed=4), Engine(cfg, seed=4)
     ra = a.train_batch(x, y, "per-sample")
     rb = [b.train_batch(x[i:i + 1], y[i:i + 1], "mini-batch") for i in range(len(y))]
@@ -273,9 +263,9 @@ def test_per_sample_equals_minibatch_of_one(mode):
             np.testing.assert_array_equal(layer, np.concatenate([getattr(r, field)[k] for r in rb]))
 
 
-def test_train_batch_rejects_unknown_schedule():
+def test_train_batch_rejects_unknown_schedule(blobs, small_config):
     with pytest.raises(ValueError, match="batch_updates"):
-        Engine(SSNNConfig(sizes=(20, 16, 2), steps=5), seed=0).train_batch(*blobs(2, seed=0), "minibatch")
+        Engine(small_config(steps=5), seed=0).train_batch(*blobs(2, seed=0), "minibatch")
 
 
 @pytest.mark.parametrize("fixed, bad, match", [
@@ -299,10 +289,10 @@ def test_engine_rejects_weights_the_network_cannot_hold(fixed, bad, match):
         Engine(cfg, ws[:1])
 
 
-def test_minibatch_differs_from_per_sample_but_both_learn():
+def test_minibatch_differs_from_per_sample_but_both_learn(blobs, small_config):
     x, y = blobs(128, seed=0)
     xt, yt = blobs(200, seed=1)
-    cfg = SSNNConfig(sizes=(20, 16, 2), steps=30, eta=0.02, wta=False, dropout=(), mode="rate")
+    cfg = small_config()
     per, mini = Engine(cfg, seed=0), Engine(cfg, seed=0)
     before = accuracy(per, xt, yt)
     # one batch: the mini-batch update is the sum over samples at fixed weights
@@ -319,10 +309,10 @@ def test_minibatch_differs_from_per_sample_but_both_learn():
 
 
 # ---------------------------------------------------------------- (e) deeper networks
-def test_two_hidden_layers_learn():
+def test_two_hidden_layers_learn(blobs, small_config):
     x, y = blobs(256, c=3, seed=0)
     xt, yt = blobs(200, c=3, seed=1)
-    cfg = SSNNConfig(sizes=(20, 16, 12, 3), steps=30, eta=0.03, wta=False, dropout=(), mode="rate")
+    cfg = small_config(sizes=(20, 16, 12, 3), eta=0.03)
     eng = Engine(cfg, seed=0)
     assert [w.shape for w in eng.weights] == [(16, 20), (12, 16), (3, 12)]
     before = accuracy(eng, xt, yt)
@@ -336,11 +326,10 @@ def test_two_hidden_layers_learn():
 
 # ---------------------------------------------------------------- (f) fixed point
 @pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "causal"])
-def test_fixed_point_weights_stay_8bit_integers_and_learn(mode):
+def test_fixed_point_weights_stay_8bit_integers_and_learn(mode, blobs, small_config):
     x, y = blobs(256, seed=0)
     xt, yt = blobs(200, seed=1)
-    cfg = SSNNConfig(sizes=(20, 16, 2), steps=30, eta=0.02, wta=False, dropout=(), mode=mode,
-                     fixed_point=True)
+    cfg = small_config(mode=mode, fixed_point=True)
     eng = Engine(cfg, seed=0)
     w0 = [w.copy() for w in eng.weights]
     before = accuracy(eng, xt, yt)

@@ -1,6 +1,6 @@
 """Figures 4-8: the numbers behind them, and collectors that never invent a point."""
 import dataclasses
-import importlib.util
+import importlib
 import json
 import math
 from pathlib import Path
@@ -8,17 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.paper_figures import fig4, fig5, plots
+from benchmarks.paper_figures import records as R
 from lava_ssnnbp import dynamics as dyn
-from lava_ssnnbp import figures as F
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench(name="figures"):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """The benchmark module ``benchmarks.<name>``, as ``python -m benchmarks.<name>`` runs it."""
+    return importlib.import_module(f"benchmarks.{name}")
 
 
 # ------------------------------------------------------------------ Fig. 4
@@ -30,7 +29,7 @@ def test_fig4_uses_the_library_rule(monkeypatch):
         calls.append(a[3])
         return real(*a, **k)
     monkeypatch.setattr(dyn, "stochastic_numerator", spy)
-    F.stochastic_multiplication_errors([0.2, 0.6], (7, 11), trials=3)
+    fig4.stochastic_multiplication_errors([0.2, 0.6], (7, 11), trials=3)
     assert calls == [7] * 3 + [11] * 3
 
 
@@ -38,7 +37,7 @@ def test_fig4_error_is_zero_mean_with_binomial_std():
     """Tolerances: |mean| < 4 standard errors; pooled std within 6% of
     sqrt(mean ab(1-ab) / T); per-pair stds (median) within 10%."""
     values = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0]
-    res = F.stochastic_multiplication_errors(values, (20, 200), seed=3, trials=300)
+    res = fig4.stochastic_multiplication_errors(values, (20, 200), seed=3, trials=300)
     v = np.array(values)
     prod = np.outer(v, v)
     c = math.sqrt(np.mean(prod * (1 - prod)))
@@ -60,29 +59,29 @@ def test_fig4_error_is_zero_mean_with_binomial_std():
 
 
 def test_fig4_summary_histogram_and_plot(tmp_path):
-    res = F.stochastic_multiplication_errors(F.FIG4_VALUES[::5], (10, 100), trials=5)
-    s = F.fig4_summary(res, bins=21)
+    res = fig4.stochastic_multiplication_errors(fig4.FIG4_VALUES[::5], (10, 100), trials=5)
+    s = fig4.fig4_summary(res, bins=21)
     json.dumps(s)                                   # JSON-able
     for r in s["per_T"]:
         h = r["hist"]
         w = h["edges"][1] - h["edges"][0]
         assert sum(h["density"]) * w == pytest.approx(1 - h["outside"] / r["n_errors"])
         assert len(h["theory_mixture_density"]) == 21
-    assert F.plot_fig4(s, tmp_path / "f4.png").stat().st_size > 1000
+    assert plots.plot_fig4(s, tmp_path / "f4.png").stat().st_size > 1000
 
 
 def test_fig4_rejects_bad_input():
     with pytest.raises(ValueError):
-        F.stochastic_multiplication_errors([0.5, 1.5], (10,))
+        fig4.stochastic_multiplication_errors([0.5, 1.5], (10,))
     with pytest.raises(ValueError):
-        F.stochastic_multiplication_errors([0.5], (10,), trials=1)
+        fig4.stochastic_multiplication_errors([0.5], (10,), trials=1)
 
 
 # ------------------------------------------------------------------ Fig. 5
 def test_output_distributions_hand_computed():
     raw = np.array([[3, 1, 0], [0, 2, 2], [0, 0, 0]])
     wta = np.array([[4, 0, 0], [1, 3, 0]])
-    d = F.output_distributions(raw, wta, temperature=1.0)
+    d = fig5.output_distributions(raw, wta, temperature=1.0)
     assert d["curves"]["raw"] == pytest.approx([0.625, 0.375, 0.0])     # mean of [.75 .25 0], [.5 .5 0]
     assert d["n_used"]["raw"] == 2 and d["n_silent"]["raw"] == 1          # the silent sample is left out
     assert d["curves"]["wta"] == pytest.approx([0.875, 0.125, 0.0])     # mean of [1 0 0], [.75 .25 0]
@@ -91,18 +90,18 @@ def test_output_distributions_hand_computed():
     s2 = np.array([e ** 2, e ** 2, 1]) / (2 * e ** 2 + 1)
     assert d["curves"]["softmax"] == pytest.approx((s1 + s2) / 2)
     assert d["top1_share"]["raw"] == pytest.approx(0.625)
-    d2 = F.output_distributions(raw, None, temperature=2.0)
+    d2 = fig5.output_distributions(raw, None, temperature=2.0)
     t1 = np.exp(np.array([1.5, 0.5, 0])); t2 = np.exp(np.array([1.0, 1.0, 0]))
     assert d2["curves"]["softmax"] == pytest.approx((t1 / t1.sum() + t2 / t2.sum()) / 2)
     assert "wta" not in d2["curves"]
     # the fitted temperature reproduces a softmax curve it was given
-    target = F.softmax_sorted(raw, 3.0, raw.sum(1) > 0)
-    t, rms = F.fit_softmax_temperature(raw, target, temperatures=[1.0, 2.0, 3.0, 4.0], mask=raw.sum(1) > 0)
+    target = fig5.softmax_sorted(raw, 3.0, raw.sum(1) > 0)
+    t, rms = fig5.fit_softmax_temperature(raw, target, temperatures=[1.0, 2.0, 3.0, 4.0], mask=raw.sum(1) > 0)
     assert t == 3.0 and rms == pytest.approx(0.0, abs=1e-12)
 
 
 def test_output_distributions_all_silent():
-    d = F.output_distributions(np.zeros((4, 3)), np.zeros((4, 3)))
+    d = fig5.output_distributions(np.zeros((4, 3)), np.zeros((4, 3)))
     assert d["n_used"]["raw"] == 0 and d["n_silent"]["wta"] == 4
     assert d["top1_share"]["raw"] is None and "softmax_temperature_matching_wta" not in d
 
@@ -147,24 +146,24 @@ def results(tmp_path):
 
 
 def test_load_accuracy_results_keeps_only_finished(results):
-    recs, problems = F.load_accuracy_results(results)
+    recs, problems = R.load_accuracy_results(results)
     assert {r["file"] for r in recs} == {f.name for f in results.glob("accuracy_*_T*.json")} - {
         "accuracy_mnist_stochastic_T200.json"}
     assert any("T200" in p and "unreadable" in p for p in problems)
     assert any("accuracy_weird.json" in p for p in problems)
     assert any("T100.json: seed 0" in p for p in problems)
-    st = F.find_record(recs, "mnist", "stochastic", 50)
+    st = R.find_record(recs, "mnist", "stochastic", 50)
     assert st["final_per_seed"] == [94.0, 96.0] and st["final_mean"] == 95.0
     assert st["final_std"] == pytest.approx(2 ** 0.5)      # the sample std over seeds (ddof = 1)
-    assert F.find_record(recs, "mnist", "stochastic", 100)["curves"] == {}
-    assert F.find_record(recs, "mnist", "coincidence", 50)["final_mean"] is None
-    recs2, problems2 = F.load_accuracy_results(results / "nowhere")
+    assert R.find_record(recs, "mnist", "stochastic", 100)["curves"] == {}
+    assert R.find_record(recs, "mnist", "coincidence", 50)["final_mean"] is None
+    recs2, problems2 = R.load_accuracy_results(results / "nowhere")
     assert recs2 == [] and problems2
 
 
 def test_fig6_and_fig78_collect_without_fabricating(results, tmp_path):
-    recs, _ = F.load_accuracy_results(results)
-    d = F.fig6_data(recs, "mnist", (50, 100, 200), launch={"seeds": "0", "epochs": 3, "extra": "--quiet"})
+    recs, _ = R.load_accuracy_results(results)
+    d = R.fig6_data(recs, "mnist", (50, 100, 200), launch={"seeds": "0", "epochs": 3, "extra": "--quiet"})
     s50 = d["series"]["stochastic"]["50"]
     assert s50["finished"] and s50["n_seeds"] == 2
     assert s50["curve_mean"] == pytest.approx([90.5, 92.5, 95.0])
@@ -177,23 +176,23 @@ def test_fig6_and_fig78_collect_without_fabricating(results, tmp_path):
     assert missing["accuracy_mnist_coincidence_T50.json"]["status"].startswith("no seed finished")
     assert missing["accuracy_mnist_rate_T200.json"]["status"] == "not yet run"
     assert missing["accuracy_mnist_rate_T200.json"]["command"] == (
-        "python benchmarks/accuracy.py --dataset mnist --mode rate --steps 200 --seeds 0 --epochs 3 "
-        + " ".join(F.RUN_FLAGS) + " --quiet")
-    assert F.plot_fig6(d, tmp_path / "f6.png").exists()
-    d78 = F.fig78_data(recs, "mnist", (50, 100))
+        "python -m benchmarks.accuracy --dataset mnist --mode rate --steps 200 --seeds 0 --epochs 3 "
+        + " ".join(R.RUN_FLAGS) + " --quiet")
+    assert plots.plot_fig6(d, tmp_path / "f6.png").exists()
+    d78 = R.fig78_data(recs, "mnist", (50, 100))
     assert d78["series"]["noise"]["50"]["final_mean"] == 95.0
     assert not d78["series"]["noise"]["100"]["finished"]
-    assert F.plot_fig78(d78, tmp_path / "f78.png").exists()
+    assert plots.plot_fig78(d78, tmp_path / "f78.png").exists()
     # nothing finished at all: plots still render, everything is listed as missing
-    empty = F.fig6_data([], "mnist", (50,))
+    empty = R.fig6_data([], "mnist", (50,))
     assert len(empty["missing"]) == 3
-    assert F.plot_fig6(empty, tmp_path / "e6.png").exists()
-    assert F.plot_fig78(F.fig78_data([], "mnist", (50,)), tmp_path / "e78.png").exists()
+    assert plots.plot_fig6(empty, tmp_path / "e6.png").exists()
+    assert plots.plot_fig78(R.fig78_data([], "mnist", (50,)), tmp_path / "e78.png").exists()
 
 
 def test_ablation_checks_tags_against_config(results, tmp_path):
-    recs, _ = F.load_accuracy_results(results)
-    d = F.ablation_data(recs, ("mnist",), "rate", 50)
+    recs, _ = R.load_accuracy_results(results)
+    d = R.ablation_data(recs, ("mnist",), "rate", 50)
     rows = {r["tag"]: r for r in d["rows"]}
     assert not rows["nowta"]["finished"] and any("contradicts" in p for p in d["problems"])
     assert rows["nodropout"]["finished"] and rows["nodropout"]["final_mean"] == 97.9
@@ -201,38 +200,38 @@ def test_ablation_checks_tags_against_config(results, tmp_path):
     assert not rows["nowta_nodropout"]["finished"]
     cmds = {m["name"]: m["command"] for m in d["missing"]}
     assert cmds["accuracy_mnist_rate_T50_nowta_nodropout.json"].endswith(
-        "--tag nowta_nodropout " + " ".join(F.RUN_FLAGS) + " --no-wta --dropout 0,0")
+        "--tag nowta_nodropout " + " ".join(R.RUN_FLAGS) + " --no-wta --dropout 0,0")
     # seed 0 of the baseline finished: only the other asked-for seeds are launched
     assert "--seeds 1,2 " in cmds["accuracy_mnist_rate_T50.json"] and "--tag" not in cmds["accuracy_mnist_rate_T50.json"]
-    assert F.plot_ablation(d, tmp_path / "ab.png").exists()
+    assert plots.plot_ablation(d, tmp_path / "ab.png").exists()
     # 'Found': each finished variant against WTA + dropout of the same data set
-    (x,) = F.ablation_differences(d["rows"])
+    (x,) = R.ablation_differences(d["rows"])
     assert x["variant"] == rows["nodropout"]["variant"] and x["diff"] == pytest.approx(0.9)
-    assert F.ablation_differences([r for r in d["rows"] if r["tag"]]) == []   # no reference, no comparison
+    assert R.ablation_differences([r for r in d["rows"] if r["tag"]]) == []   # no reference, no comparison
 
 
 def test_subset_protocol_collects_only_its_own_tagged_runs(results, tmp_path):
-    recs, _ = F.load_accuracy_results(results)
-    full = F.fig6_data(recs, "mnist", (50, 1000))
-    sub = F.fig6_data(recs, "mnist", (50, 1000), protocol="sub10k")
+    recs, _ = R.load_accuracy_results(results)
+    full = R.fig6_data(recs, "mnist", (50, 1000))
+    sub = R.fig6_data(recs, "mnist", (50, 1000), protocol="sub10k")
     assert not full["series"]["stochastic"]["1000"]["finished"] and full["series"]["stochastic"]["50"]["finished"]
     assert sub["series"]["stochastic"]["1000"]["final_mean"] == 95.0 and sub["subset"] and not full["subset"]
     assert not sub["series"]["stochastic"]["50"]["finished"]          # the full-data T=50 run is not a subset run
     cmds = {m["name"]: m["command"] for m in sub["missing"]}
     assert cmds["accuracy_mnist_rate_T50_sub10k.json"].endswith(
         "--steps 50 --seeds 0,1,2 --epochs 3 --tag sub10k --train-samples 10000 --test-samples 2000 "
-        + " ".join(F.RUN_FLAGS))
+        + " ".join(R.RUN_FLAGS))
     assert "--seeds 1,2 --epochs 3 --tag sub10k " in cmds["accuracy_mnist_stochastic_T1000_sub10k.json"]
-    ab = F.ablation_data(recs, ("mnist",), "rate", 50, protocol="sub10k")
+    ab = R.ablation_data(recs, ("mnist",), "rate", 50, protocol="sub10k")
     rows = {r["tag"]: r for r in ab["rows"]}
     assert rows["nowta"]["final_mean"] == 94.0 and not rows["nodropout"]["finished"]
     assert {m["name"]: m["command"] for m in ab["missing"]}["accuracy_mnist_rate_T50_sub10k_nodropout.json"].endswith(
-        "--tag sub10k_nodropout --train-samples 10000 --test-samples 2000 " + " ".join(F.RUN_FLAGS) + " --dropout 0,0")
-    e = F.fig78_data(recs, "mnist", (50,), fig8_steps=(1000,), protocol="sub10k")
+        "--tag sub10k_nodropout --train-samples 10000 --test-samples 2000 " + " ".join(R.RUN_FLAGS) + " --dropout 0,0")
+    e = R.fig78_data(recs, "mnist", (50,), fig8_steps=(1000,), protocol="sub10k")
     assert {m["name"]: m["command"] for m in e["missing"]}["accuracy_mnist_noise_T50_sub10k_emuT1000.json"].endswith(
-        "--tag sub10k_emuT1000 --train-samples 10000 --test-samples 2000 " + " ".join(F.RUN_FLAGS) + " --noise-steps 1000")
+        "--tag sub10k_emuT1000 --train-samples 10000 --test-samples 2000 " + " ".join(R.RUN_FLAGS) + " --noise-steps 1000")
     with pytest.raises(ValueError, match="unknown protocol 'sub5'"):
-        F.fig6_data(recs, "mnist", (50,), protocol="sub5")
+        R.fig6_data(recs, "mnist", (50,), protocol="sub5")
 
 
 def test_report_and_launch_on_missing_results(results, tmp_path, capsys):
@@ -240,7 +239,7 @@ def test_report_and_launch_on_missing_results(results, tmp_path, capsys):
     figs, md = tmp_path / "figs", tmp_path / "extra.md"
     assert b.main(["--results", str(results), "--figures", str(figs), "report", "--output", str(md)]) == 0
     text = md.read_text()
-    assert "Not yet run (`python benchmarks/figures.py fig4`)" in text
+    assert "Not yet run (`python -m benchmarks.figures fig4`)" in text
     assert "95.00 +/- 1.41 (n=2, 3 ep.)" in text            # stochastic T=50 (sample std, ddof = 1)
     assert "not yet run" in text and "contradicts" in text
     for name in ("fig6_stochastic_vs_T", "fig78_noise_vs_stochastic", "ablation_wta_dropout"):
@@ -284,16 +283,16 @@ def test_fig8_emulated_noise_is_collected_only_when_consistent(results):
     bad["model_config"]["noise_steps"] = 200
     (results / "accuracy_mnist_noise_T50_emuT1000.json").write_text(json.dumps(good))
     (results / "accuracy_mnist_noise_T50_emuT500.json").write_text(json.dumps(bad))
-    recs, _ = F.load_accuracy_results(results)
-    d = F.fig78_data(recs, "mnist", (50,), fig8_steps=(500, 1000, 5000))
+    recs, _ = R.load_accuracy_results(results)
+    d = R.fig78_data(recs, "mnist", (50,), fig8_steps=(500, 1000, 5000))
     emu = d["series"]["noise_emulated"]
     assert emu["1000"]["final_mean"] == 95.5 and not emu["500"]["finished"] and not emu["5000"]["finished"]
     assert any("noise_steps=200" in p for p in d["problems"])
     cmds = {m["name"]: m["command"] for m in d["missing"]}
     assert cmds["accuracy_mnist_noise_T50_emuT5000.json"].endswith(
-        "--tag emuT5000 " + " ".join(F.RUN_FLAGS) + " --noise-steps 5000")
+        "--tag emuT5000 " + " ".join(R.RUN_FLAGS) + " --noise-steps 5000")
     assert "--seeds 1,2 " in cmds["accuracy_mnist_noise_T50_emuT1000.json"]     # seed 0 finished
-    d = F.fig78_data(recs, "mnist", (50,), launch={"seeds": "0"}, fig8_steps=(1000,))
+    d = R.fig78_data(recs, "mnist", (50,), launch={"seeds": "0"}, fig8_steps=(1000,))
     assert "accuracy_mnist_noise_T50_emuT1000.json" not in {m["name"] for m in d["missing"]}
 
 
@@ -320,7 +319,7 @@ def test_make_results_keeps_tagged_runs_out_of_the_main_table(tmp_path):
              ("rate", "nowta"): True, ("noise", "emuT500"): True, ("noise", "sub10k_emuT500"): True,
              (None, "lr0.003"): False, ("coincidence", "sub10k_ps_fixed"): False, ("causal", "sub10k"): False,
              ("rate", "nodropout_wu10k"): False}
-    assert {c: F.is_figure_result(*c) for c in cases} == cases
+    assert {c: R.is_figure_result(*c) for c in cases} == cases
     assert text.rstrip().endswith("## appended figures report")
 
 
@@ -329,12 +328,12 @@ def test_mode_differences_standard_errors():
         return {"finished": True, "n_seeds": len(finals), "final_mean": float(np.mean(finals)),
                 "final_std": float(np.std(finals, ddof=1)), "settings": {"test_samples": N}}
     one = {"stochastic": {"50": st([95.0])}, "rate": {"50": st([94.0]), "100": st([96.0])}}
-    (d,) = F.mode_differences(one, "stochastic", "rate", (50, 100))     # T=100: stochastic missing
+    (d,) = R.mode_differences(one, "stochastic", "rate", (50, 100))     # T=100: stochastic missing
     se = 100 * np.sqrt(0.95 * 0.05 / 2000 + 0.94 * 0.06 / 2000)         # binomial, one seed each
     assert d["T"] == 50 and d["diff"] == pytest.approx(1.0) and d["se"] == pytest.approx(se)
     assert d["within_noise"]
     seeds = {"stochastic": {"50": st([96.0, 98.0])}, "rate": {"50": st([94.0, 94.0])}}
-    (d,) = F.mode_differences(seeds, "stochastic", "rate", (50,))
+    (d,) = R.mode_differences(seeds, "stochastic", "rate", (50,))
     assert d["diff"] == pytest.approx(3.0) and d["se"] == pytest.approx(1.0) and not d["within_noise"]
 
 
@@ -348,10 +347,10 @@ def test_printed_commands_train_as_the_committed_results_did(protocol, stem):
     import shlex
     from lava_ssnnbp import cli
     from lava_ssnnbp.training import normalised_config, same_settings
-    p = F.get_protocol(protocol)
-    rec = json.loads((ROOT / "benchmarks" / "results" / f"accuracy_{F.join_tag(stem, p.tag)}.json").read_text())
-    line = F.launch_command(rec["dataset"], rec["mode"], rec["steps"], p.tag, p.flags, "0", p.epochs)
-    tokens = shlex.split(line)[2:]                      # after "python benchmarks/accuracy.py"
+    p = R.get_protocol(protocol)
+    rec = json.loads((ROOT / "benchmarks" / "results" / f"accuracy_{R.join_tag(stem, p.tag)}.json").read_text())
+    line = R.launch_command(rec["dataset"], rec["mode"], rec["steps"], p.tag, p.flags, "0", p.epochs)
+    tokens = shlex.split(line)[3:]                      # after "python -m benchmarks.accuracy"
     pairs = dict(zip(tokens[::2], tokens[1::2]))
     for own in ("--seeds", "--tag"):                    # accuracy.py's own options
         pairs.pop(own, None)

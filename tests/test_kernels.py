@@ -90,11 +90,6 @@ def _grid(weights, dtype, step=64):
     return [(np.round(np.asarray(w, np.float64) * step) / step).astype(dtype) for w in weights]
 
 
-def _data(n, inputs=64, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.random((n, inputs)) * (rng.random((n, inputs)) < 0.7), rng.integers(0, 10, n)
-
-
 # ---------------------------------------------------------------- import graph, one source
 def test_dynamics_and_config_import_nothing_above_them():
     """dynamics never imports the compiled schedulers (nor the engine, nor numba);
@@ -152,11 +147,11 @@ def test_engine_accel_choice_is_checked(monkeypatch):
 
 
 @compiled_only
-def test_engine_accel_choice_decides_what_runs(calls, switch):
+def test_engine_accel_choice_decides_what_runs(calls, switch, kernel_config, sparse_images):
     """False never calls accel, True always does (whatever the package's switch), None
     follows the switch at each call."""
-    cfg = SSNNConfig(sizes=(64, 24, 10), steps=12, mode="replay", fixed_point=True, eta=0.3)
-    x, y = _data(2)
+    cfg = kernel_config(sizes=(64, 24, 10), mode="replay")
+    x, y = sparse_images(2)
 
     def trains(eng):
         calls.clear()
@@ -439,7 +434,7 @@ def _train(cfg, w0, dtype, schedule, batch, x, y, compiled):
 
 @compiled_only
 @pytest.mark.parametrize("name", list(RUNS))
-def test_training_compiled_equals_numpy(name, calls):
+def test_training_compiled_equals_numpy(name, calls, sparse_images):
     """Engine(accel=True) and Engine(accel=False) from the same weights learn the same
     weights, with the same spike and gradient-spike counts per sample and the same
     test-time output counts, bit for bit."""
@@ -447,7 +442,7 @@ def test_training_compiled_equals_numpy(name, calls):
     w0 = dyn.init_weights(cfg, 3)
     if not cfg.fixed_point:
         w0 = _grid(w0, dtype)
-    x, y = _data(8)
+    x, y = sparse_images(8)
     fast, fast_counts, fast_test = _train(cfg, w0, dtype, schedule, batch, x, y, True)
     ran = dict(calls)
     calls.clear()
@@ -473,15 +468,15 @@ def test_training_compiled_equals_numpy(name, calls):
 @compiled_only
 @pytest.mark.parametrize("fixed,dtype", [(True, np.int32), (False, np.float32)])
 @pytest.mark.parametrize("mode", ["coincidence", "causal", "replay"])
-def test_recorded_spike_trains_compiled_equal_numpy(fixed, dtype, mode):
+def test_recorded_spike_trains_compiled_equal_numpy(fixed, dtype, mode, kernel_config, sparse_images):
     """One training pass's spike trains at every step and every layer, and its pair
     counts, compiled (the one-hidden-layer loop where it records) and numpy."""
-    kw = dict(eta=0.3, steps=12) if fixed else FLOAT
-    cfg = SSNNConfig(sizes=(64, 40, 10), mode=mode, fixed_point=fixed, dropout=(0.2, 0.3), **kw)
+    cfg = kernel_config(sizes=(64, 40, 10), mode=mode, fixed_point=fixed, dropout=(0.2, 0.3),
+                        **({} if fixed else FLOAT))
     w0 = dyn.init_weights(cfg, 3)
     if not fixed:
         w0 = _grid(w0, dtype)
-    x, y = _data(5, seed=1)
+    x, y = sparse_images(5, seed=1)
     out = []
     for compiled in (True, False):
         eng = Engine(cfg, w0, seed=3, dtype=dtype, accel=compiled)
@@ -502,11 +497,11 @@ def test_recorded_spike_trains_compiled_equal_numpy(fixed, dtype, mode):
 
 @compiled_only
 @pytest.mark.parametrize("fixed", [True, False])
-def test_one_step_samples_compiled_equal_numpy(fixed):
+def test_one_step_samples_compiled_equal_numpy(fixed, kernel_config, sparse_images):
     """T = 1: no delayed input drive at all; the same counts compiled and numpy."""
-    cfg = SSNNConfig(sizes=(64, 40, 10), steps=1, mode="coincidence", fixed_point=fixed, eta=0.25)
+    cfg = kernel_config(sizes=(64, 40, 10), steps=1, mode="coincidence", fixed_point=fixed, eta=0.25)
     w0 = dyn.init_weights(cfg, 3) if fixed else _grid(dyn.init_weights(cfg, 3), np.float32)
-    x, y = _data(5, seed=4)
+    x, y = sparse_images(5, seed=4)
     out = [Engine(cfg, w0, seed=3, accel=compiled).simulate(encode_batch(cfg, x, y, np.arange(5), 3, train=True),
                                                              train=True) for compiled in (True, False)]
     for f, s in zip(out[0].x_counts + out[0].dp_counts + out[0].dn_counts,
@@ -517,11 +512,11 @@ def test_one_step_samples_compiled_equal_numpy(fixed):
 
 @compiled_only
 @pytest.mark.parametrize("mode", ["rate", "replay"])
-def test_package_switch_off_learns_the_same_weights(mode, switch):
+def test_package_switch_off_learns_the_same_weights(mode, switch, kernel_config, sparse_images):
     """The package's switch (``accel.set_enabled``): off, the random streams' hashes run
     interpreted too (numpy's SeedSequence); the weights are the same to the bit."""
-    cfg = SSNNConfig(sizes=(64, 48, 10), steps=12, mode=mode, fixed_point=True, eta=0.3)
-    x, y = _data(6, seed=2)
+    cfg = kernel_config(mode=mode)
+    x, y = sparse_images(6, seed=2)
     weights = []
     for enabled in (True, False):
         assert switch(enabled) is enabled
@@ -536,14 +531,14 @@ def test_package_switch_off_learns_the_same_weights(mode, switch):
 
 @compiled_only
 @pytest.mark.parametrize("fixed", [True, False])
-def test_mini_batch_split_over_threads_learns_the_same_weights(fixed):
+def test_mini_batch_split_over_threads_learns_the_same_weights(fixed, kernel_config, sparse_images):
     """A batch split over threads (each part counts its own pairs) learns what one
     thread learns, to the bit: samples are independent given the weights."""
     import numba
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("one thread only here")
-    x, y = _data(9, seed=13)
-    cfg = SSNNConfig(sizes=(64, 120, 10), steps=12, mode="coincidence", fixed_point=fixed, eta=0.3)
+    x, y = sparse_images(9, seed=13)
+    cfg = kernel_config(sizes=(64, 120, 10), mode="coincidence", fixed_point=fixed)
     weights = []
     try:
         for n in (1, 2):

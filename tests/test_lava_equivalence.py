@@ -69,7 +69,7 @@ def check(cfg, x, y, chunk=3, rtol=None):
     assert changed, "learning must change the weights for the comparison to mean something"
     # test time with the learned weights: Engine.predict_counts(x, sample_ids)
     np.testing.assert_array_equal(counts_lava.counts, eng.predict_counts(xt, [5, 6, 7]))
-    batch = encode_batch(cfg, xt, None, [5, 6, 7], SEED + dyn.TEST_SEED_OFFSET, train=False)
+    batch = encode_batch(cfg, xt, None, [5, 6, 7], SEED, train=False)   # the test streams of SEED
     sim = eng.simulate(batch, train=False, record=True)
     assert_same_spikes(counts_lava.spikes, {k: np.swapaxes(v, 0, 1) for k, v in sim.spikes.items()})
     return res

@@ -1,7 +1,7 @@
 """The benchmarks' shared result writing and the training loops' checkpoint clock."""
 import json
 
-from lava_ssnnbp.result_files import machine_info, train_and_read, write_result
+from benchmarks.result_files import machine_info, rerun_command, train_and_read, write_result
 from lava_ssnnbp.training import CheckpointClock
 
 
@@ -17,6 +17,12 @@ def test_write_result_makes_folders_and_writes_whole_json(tmp_path, capsys):
 def test_machine_info_leaves_the_load_out_when_asked():
     assert "load_avg_1min" in machine_info() and "load_avg_1min" not in machine_info(load=False)
     assert machine_info(load=False, torch_threads=2)["torch_threads"] == 2
+
+
+def test_rerun_command_is_the_module_and_its_arguments():
+    assert rerun_command("benchmarks.energy", ["--run", "/r", "--count", 200]) == \
+        "python -m benchmarks.energy --run /r --count 200"
+    assert rerun_command("benchmarks.energy", []) == "python -m benchmarks.energy"
 
 
 def test_train_and_read_collects_a_folder_or_says_it_is_missing(tmp_path, capsys):

@@ -32,8 +32,8 @@ from contextlib import contextmanager
 from typing import Callable, Optional
 
 from .. import jit
+from .watchers import compile_watchers
 
-_compile_watchers = []   # compile_notice's callbacks, which accel.cache calls
 
 
 def available() -> bool:
@@ -90,11 +90,11 @@ def compile_notice(callback: Callable[[Optional[float], bool], None]):
         if not told:
             told.append(True)
             callback(estimate, cached)
-    _compile_watchers.append(once)
+    compile_watchers.append(once)
     try:
         yield
     finally:
-        _compile_watchers.remove(once)
+        compile_watchers.remove(once)
 
 
 def step_functions():

@@ -39,6 +39,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .. import jit
+from .watchers import compile_watchers
 
 numba = jit.numba_module()
 if numba is None:
@@ -257,8 +258,7 @@ class _CompileClock(event.Listener):
             return
         self._depth += 1
         if self._depth == 1:
-            from . import _compile_watchers
-            for callback in list(_compile_watchers):
+            for callback in list(compile_watchers):
                 callback(last_compile_seconds(), cache_root() is not None)
             self._started = time.perf_counter()
 

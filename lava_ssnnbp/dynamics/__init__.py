@@ -3,7 +3,8 @@
 Every rule of the model lives here once, one module per process family:
 
 * ``randomness`` -- the named random streams (seed, sample index, stream);
-* ``encoders`` -- input and target spike trains, dropout masks;
+* ``encoders`` -- input and target spike trains (``encode_sample``: each from
+  the sample's own stream), dropout masks;
 * ``neurons`` -- the IF step and the composite neuron (forward x, gated
   gradient neurons d+ / d-) of hidden and output layers;
 * ``synapses`` -- forward and backward drives, WTA inhibition, the weights;
@@ -37,7 +38,8 @@ from .randomness import (
     neuron_random16, neuron_keep_mask,
 )
 from .encoders import (
-    input_probabilities, encode_input, encode_target, dropout_mask, sample_keep_mask, bernoulli_trains,
+    input_probabilities, encode_input, encode_target, encode_sample, dropout_mask, sample_keep_mask,
+    bernoulli_trains,
 )
 from .neurons import (
     NeuronParams, neuron_params, if_step, firing_randoms, CompositeState, composite_state,

@@ -1,11 +1,15 @@
 """Spike encoders: Bernoulli input trains from pixel intensities, the target
-train of the output layer, dropout masks."""
+train of the output layer, dropout masks; and which random stream each of a
+sample's trains is drawn from (``encode_sample``)."""
 
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 import numpy as np
 
-from .randomness import STREAM_DROPOUT, neuron_keep_mask, neuron_keys, sample_rng
+from .randomness import (STREAM_DROPOUT, STREAM_INPUT, STREAM_TARGET, TEST_SEED_OFFSET, neuron_keep_mask,
+                         neuron_keys, sample_rng)
 
 
 def input_probabilities(pixels: np.ndarray, steps: int, gain: float) -> np.ndarray:
@@ -39,6 +43,38 @@ def encode_target(label: int, steps: int, num_classes: int, rate: float,
     out = np.zeros((steps, num_classes), dtype=bool)
     out[:, label] = rng.random(steps, dtype=np.float32) < rate
     return out
+
+
+def encode_sample(seed: int, sample_index: int, train: bool, steps: int,
+                  pixels: Optional[np.ndarray] = None, gain: float = 0.0,
+                  label: Optional[int] = None, num_classes: int = 0,
+                  target_rate: float = 0.0) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """One sample's input and target spike trains, each from the sample's own random
+    stream: what the engine (``engine.encode_batch``) and the Lava spike sources
+    (``SpikeInput``, ``TargetGenerator``) draw, so that both see the same spikes.
+
+    ``pixels``: an image (D,) in [0, 1], encoded by :func:`encode_input` with
+    ``gain`` from the stream ``(seed, sample_index, STREAM_INPUT)`` in training and
+    ``(seed + TEST_SEED_OFFSET, sample_index, STREAM_INPUT)`` at test (``train``
+    False), so no test sample repeats a training sample's draws; or event frames
+    (T, D), already spikes. ``label``: the target train (:func:`encode_target`,
+    stream ``(seed, sample_index, STREAM_TARGET)``) in training, silent at test.
+    Returns ``(inputs (T, D), targets (T, num_classes))`` bool, None for the part
+    whose argument is None. Dropout is drawn apart (:func:`sample_keep_mask`).
+    """
+    inputs = targets = None
+    if pixels is not None:
+        pixels = np.asarray(pixels)
+        if pixels.ndim == 2:
+            inputs = pixels.astype(bool)
+        else:
+            stream_seed = seed if train else seed + TEST_SEED_OFFSET
+            inputs = encode_input(pixels, steps, gain, sample_rng(stream_seed, sample_index, STREAM_INPUT))
+    if label is not None:
+        targets = (encode_target(int(label), steps, num_classes, target_rate,
+                                 sample_rng(seed, sample_index, STREAM_TARGET)) if train
+                   else np.zeros((steps, num_classes), dtype=bool))
+    return inputs, targets
 
 
 def dropout_mask(n: int, p: float, rng: np.random.Generator) -> np.ndarray:

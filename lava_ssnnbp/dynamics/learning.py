@@ -252,7 +252,7 @@ def learning_support(x_count, dp_count, dn_count):
 
 def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, seed: int,
           first_sample: int, coincidences=None, inplace: bool = False, add_block=None,
-          pair_counter=None) -> np.ndarray:
+          pair_counter=None, shared_random: Optional[float] = None) -> np.ndarray:
     """New weights of synapse layer ``k`` after one learning epoch:
     ``learning_numerator`` then ``update_weights``. Used by ``Engine.apply`` and
     the Lava ``CoincidenceDense`` model alike.
@@ -270,7 +270,16 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
     ``add_block`` (optional, ``accel.add_block``): adds the block's update to the
     weights in place, rounded as here, where ``block_update_fits``; ``pair_counter``
     (optional, ``accel.coincidences``): counts the 'stochastic' trains' pairs.
+
+    ``shared_random`` (a number in [0, 1); fixed point, 'coincidence' and 'replay'):
+    round as Lava's learning engine does (the chip configuration,
+    ``Engine(learning_engine='lava')``): that one number for every synapse of the
+    epoch (``fxp.epoch_stochastic_shift``) instead of the per-synapse rounding
+    stream, and weights clipped to the engine's -256..255 instead of ``cfg.weight_bits``.
     """
+    if shared_random is not None and not (cfg.fixed_point and cfg.mode in ("coincidence", "replay")):
+        raise ValueError("Lava's learning engine rounds fixed-point 'coincidence' and 'replay' updates, not "
+                         f"{'fixed' if cfg.fixed_point else 'floating'}-point {cfg.mode!r}")
     if cfg.mode not in ("rate", *PAIR_NUMERATORS):
         num = learning_numerator(cfg, k, x_count, dp_count, dn_count, seed, first_sample, coincidences, pair_counter)
         return update_weights(w, num, cfg, k, x_count, dp_count, dn_count, seed, first_sample)
@@ -288,7 +297,17 @@ def learn(w: np.ndarray, cfg: SSNNConfig, k: int, x_count, dp_count, dn_count, s
             num = coincidences.counts
         else:
             num = np.asarray(coincidences)[block].astype(np.int64)
-        if add_block is not None and block_update_fits(out, cfg):   # the same update, without gathering the block
+        fits = add_block is not None and block_update_fits(out, cfg)   # the same update, without gathering the block
+        if shared_random is not None:
+            delta = fxp.epoch_stochastic_shift(num, learning_shift(cfg.eta, cfg.learning_steps, cfg.mode,
+                                                                   cfg.exp_of(k)), shared_random)
+            if fits:
+                add_block(out, post, pre, delta, True, weight_range=(fxp.LAVA_WEIGHT_MIN, fxp.LAVA_WEIGHT_MAX))
+            else:
+                block = np.ix_(post, pre)
+                out[block] = fixed_weight_update(out[block].astype(np.int64), delta, fxp.LAVA_WEIGHT_MIN,
+                                                 fxp.LAVA_WEIGHT_MAX).astype(np.int32)
+        elif fits:
             delta = fixed_point_step(num, cfg, k, rounding_rng(seed, first_sample, k)) if cfg.fixed_point else num
             add_block(out, post, pre, delta, cfg.fixed_point, cfg.weight_bits, cfg.eta,
                       update_denominator(cfg.mode, cfg.learning_steps))

@@ -19,11 +19,11 @@ class SpikeInput(CheckedProcess):
     ``data`` holds the samples: images (N, D) with pixels in [0, 1], or, with
     ``frames=True``, event frames (N, T, D) already in spikes (N-MNIST). Sample
     g (time steps g*T+1 .. (g+1)*T) is ``data[g % N]``; at its first step the
-    model draws the whole (T, D) train with ``dynamics.encode_input`` from the
-    stream ``(seed, sample_id, STREAM_INPUT)`` -- at inference (``learn`` = 0)
-    from ``(seed + dynamics.TEST_SEED_OFFSET, sample_id, STREAM_INPUT)`` like
-    ``Engine.predict_counts`` -- and, when learning with ``drop`` > 0, silences
-    the input units dropped by ``dynamics.dropout_mask`` (stream
+    model draws the whole (T, D) train with ``dynamics.encode_sample``, as the
+    engine does: from the stream ``(seed, sample_id, STREAM_INPUT)`` -- at
+    inference (``learn`` = 0) from ``(seed + dynamics.TEST_SEED_OFFSET,
+    sample_id, STREAM_INPUT)`` -- and, when learning with ``drop`` > 0, silences
+    the input units dropped by ``dynamics.sample_keep_mask`` (stream
     ``(seed, sample_id, STREAM_DROPOUT + 0)``). ``spikes`` holds the current
     sample's (T, D) train.
 
@@ -94,7 +94,7 @@ class SpikeInput(CheckedProcess):
 
 class TargetGenerator(CheckedProcess):
     """Label spike trains: while learning, the true class fires Bernoulli(rate)
-    (``dynamics.encode_target``, stream ``(seed, sample_id, STREAM_TARGET)``),
+    (``dynamics.encode_sample``, stream ``(seed, sample_id, STREAM_TARGET)``),
     the others never; at inference it emits zeros.
 
     ``labels`` (N,) gives sample g the label ``labels[g % N]``. Ports:

@@ -1,14 +1,16 @@
-"""Benchmark result files: the machine a number was measured on, and one atomic JSON write.
+"""Benchmark result files: the machine a number was measured on, the command that reruns
+it, and one atomic JSON write.
 
 Every script in ``benchmarks/`` ends the same way: record where and when it ran, write its
-result atomically (``runs.save_json``: readers never see half a file) and say where it
-went. They share these two functions so that a result file always names its machine the
-same way. No Lava, no torch.
+result atomically (``lava_ssnnbp.runs.save_json``: readers never see half a file) and say
+where it went. They share these functions so that a result file always names its machine
+and command the same way. No Lava, no torch.
 """
 from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -42,12 +44,18 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def rerun_command(module: str, argv=None) -> str:
+    """The command line that reruns a benchmark, as its result file records it:
+    ``python -m <module> <arguments>`` (``argv``: the arguments; default this process's)."""
+    return " ".join(["python -m", module, *map(str, sys.argv[1:] if argv is None else argv)])
+
+
 def write_result(path, result: dict, show: Optional[str] = "path", indent: int = 2, **dumps_kw) -> Path:
     """Write ``result`` as JSON to ``path`` (folders made, atomic), then print the file's
     path (``show='path'``), the whole result (``'json'``) or nothing (``None``)."""
     import json
 
-    from .runs import save_json
+    from lava_ssnnbp.runs import save_json
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_json(path, result, indent=indent, **dumps_kw)
@@ -65,7 +73,7 @@ def train_and_read(train_args, out, label: str = "", collect_only: bool = False)
     (``None, None`` where the training failed or, collecting, there is no finished folder)."""
     import json
 
-    from . import cli
+    from lava_ssnnbp import cli
     out = Path(out)
     if collect_only:
         if not (out / "metrics.json").exists():
