@@ -133,7 +133,6 @@ def built(args, input_size=784, classes=10):
 @pytest.mark.parametrize("name", presets.preset_names())
 def test_every_preset_builds_a_valid_run_and_names_its_source(name, tmp_path):
     cfg, settings = built(preset_args(name))
-    assert settings.preset == name
     if cfg.loihi2:
         check_chip_settings(cfg, settings)
     if not model_kind(settings.model).torch_baseline:
@@ -169,7 +168,7 @@ def test_the_demo_preset_is_the_demos_run():
     from lava_ssnnbp.demo import DEMO_ARGS
     cfg, settings = built(cli.build_parser().parse_args(["train", *DEMO_ARGS, "--epochs", "2"]))
     pcfg, psettings = built(preset_args("demo"))
-    assert pcfg == cfg and dataclasses.replace(psettings, preset=None) == settings
+    assert pcfg == cfg and psettings == settings
 
 
 def test_explicit_options_override_a_preset_wherever_they_stand():
@@ -201,7 +200,7 @@ def test_a_preset_shown_as_options_gives_the_same_run(capsys, name):
     import shlex
     cfg, settings = built(cli.build_parser().parse_args(shlex.split(out[-1])[1:]))
     pcfg, psettings = built(preset_args(name))
-    assert pcfg == cfg and dataclasses.replace(psettings, preset=None) == settings
+    assert pcfg == cfg and psettings == settings
 
 
 def test_presets_are_listed_one_line_each(capsys):
@@ -249,12 +248,17 @@ def test_the_preset_is_recorded_and_resuming_compares_values_not_names(capsys, t
     small = ["--hidden", "16", "--steps", "10", "--train-samples", "20", "--test-samples", "10", "--quiet",
              "--out", str(out)]
     assert cli.main(["train", "--preset", "demo", "--epochs", "1", *small]) == 0
-    assert json.loads((out / "config.json").read_text())["run"]["preset"] == "demo"
+    assert json.loads((out / "config.json").read_text())["preset"] == "demo"
     capsys.readouterr()
-    # the same values spelled out: the same run, resumed
+    # the same values spelled out: the same run, resumed (config.json says how it started)
     from lava_ssnnbp.demo import DEMO_ARGS
     assert cli.main(["train", *DEMO_ARGS, "--epochs", "2", *small]) == 0
     assert "resuming" in capsys.readouterr().out
+    assert json.loads((out / "config.json").read_text())["preset"] == "demo"
+    assert cli.main(["info", "--run", str(out)]) == 0
+    assert f"run {out}: snn on default (preset demo), 2 epochs finished" in capsys.readouterr().out
+    assert cli.main(["train", *DEMO_ARGS, "--epochs", "1", *small[:-1], str(tmp_path / "plain")]) == 0
+    assert "preset" not in json.loads((tmp_path / "plain" / "config.json").read_text())
     one_error_line(capsys, ["train", "--preset", "demo", "--epochs", "3", "--eta", "0.6", *small], "other parameters")
 
 

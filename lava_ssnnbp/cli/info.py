@@ -67,7 +67,9 @@ def print_energy_estimate(folder, data_dir):
 def progress_of(folder) -> str:
     """A checked run folder's state in words: epochs done, last accuracy, the checkpoint's position."""
     m, s = folder.metrics, folder.settings
-    text = (f"{s.model} on {s.dataset}, {len(m)}{f' of {s.epochs}' if len(m) < s.epochs else ''} "
+    preset = folder.saved.get("preset")
+    text = (f"{s.model} on {s.dataset}{f' (preset {preset})' if isinstance(preset, str) else ''}, "
+            f"{len(m)}{f' of {s.epochs}' if len(m) < s.epochs else ''} "
             f"epoch{'s' if len(m) != 1 or s.epochs != 1 else ''} finished")
     if m:
         text += f" (test accuracy {100 * m[-1]['test_acc']:.2f}%)"

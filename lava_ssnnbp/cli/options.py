@@ -96,12 +96,15 @@ def flags_of(f: dataclasses.Field) -> list:
     return [flag] if isinstance(flag, str) else list(flag)
 
 
-def cli_default(f: dataclasses.Field):
-    """The option's default: the field's (the hidden sizes for ``sizes``), or None where
-    --target loihi2 has its own (``fill_target_defaults`` sets it once the target is known)."""
-    if "loihi2" in f.metadata:
-        return None
+def field_default(f: dataclasses.Field):
+    """The field's default as its option gives it (the hidden sizes for ``sizes``)."""
     return f.default[1:-1] if f.name == "sizes" else f.default
+
+
+def cli_default(f: dataclasses.Field):
+    """The option's default: the field's, or None where --target loihi2 has its own
+    (``fill_target_defaults`` sets it once the target is known)."""
+    return None if "loihi2" in f.metadata else field_default(f)
 
 
 def words(value) -> str:
@@ -124,7 +127,7 @@ def help_of(f: dataclasses.Field, default_text: str = None) -> str:
     unknown = set(m) - set(KEYS)
     if unknown:
         raise TypeError(f"field {f.name}: unknown metadata {sorted(unknown)} (known: {', '.join(KEYS)})")
-    default = default_text or m.get("default_text") or words(cli_default(f) if "loihi2" not in m else f.default)
+    default = default_text or m.get("default_text") or words(field_default(f))
     if "loihi2" in m and default_text is None:
         default += f"; {words(m['loihi2'])} with --target loihi2"
     unit = f"in {m['unit']}; " if "unit" in m else ""

@@ -78,7 +78,7 @@ def cmd_train(args) -> int:
         raise DataError(f"data set {args.dataset} has {train.input_size} inputs and {train.num_classes} classes, "
                         f"expected {cfg.sizes[0]} and {cfg.sizes[-1]}")
     check_eta_warmup(settings, len(train))   # before the run folder is written
-    run = Run.open(out, cfg, settings, overwrite=args.overwrite)
+    run = Run.open(out, cfg, settings, overwrite=args.overwrite, preset=args.preset)
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
     held = f" / {len(val)} validation (held out of train)" if val is not None else ""

@@ -230,9 +230,8 @@ def normalised_config(d: dict) -> dict:
 def same_settings(old: dict, new: dict, ignore=("epochs", "checkpoint_s", "data_dir")) -> bool:
     """Whether two saved RunSettings train the same way, apart from ``ignore``
     (by default what may change on resume: more epochs, checkpoint interval, data
-    folder). Settings added after a run was saved count as their defaults. The preset's
-    name never counts: it labels values, and the values are compared."""
-    ignore = set(ignore) | {"preset"}
+    folder). Settings added after a run was saved count as their defaults."""
+    ignore = set(ignore)
     defaults = {f.name: f.default for f in dataclasses.fields(RunSettings)
                 if f.default is not dataclasses.MISSING}
 

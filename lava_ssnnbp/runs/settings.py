@@ -85,8 +85,6 @@ class RunSettings:
         None, "tssl-bp: conv stack before the --hidden dense layers, in the authors' notation, e.g. 15C5-P2-40C5-P2 "
         "(N channels of KxK conv, PK sum pooling)", metavar="SPEC", default_text="none, dense only",
         group="baselines")
-    preset: Optional[str] = described(   # a label of the values, not a value: resuming ignores it
-        None, "the preset (ssnnbp train --preset) the run's options started from", flag=False)
 
     def __post_init__(self):
         def bad(name, why):
