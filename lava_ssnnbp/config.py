@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import fixed_point as fxp
+from .fields import described
 from .rates import learning_shift
 
 MODES = ("rate", "coincidence", "stochastic", "noise", "causal", "replay")
@@ -34,32 +35,66 @@ class SSNNConfig:
     """All parameters of an SSNN-BP network.
 
     Units: times in steps; thresholds and weights in "spikes" (an input spike of
-    weight w eventually adds w to the voltage); rates in spikes/step.
+    weight w eventually adds w to the voltage); rates in spikes/step. Each field's
+    metadata (``fields.described``) says what it is, its unit and its option in the CLI.
     """
-    sizes: Tuple[int, ...] = (784, 1280, 10)   # input, hidden..., output
-    steps: int = 100                    # T, time steps per sample (= one learning epoch)
-    tau: Optional[float] = None         # synaptic time constant in steps; None -> T/10
-    theta: float = 5.0                  # forward threshold
-    theta_hidden_grad: float = 1.0      # theta_b, hidden gradient neurons
-    theta_out_grad: float = 1.0         # theta_N, output gradient neurons
-    reset: str = "subtract"             # 'subtract' (rate-linear) or 'zero' (Lava LIF)
-    input_gain: float = 0.4             # g: mean spike probability = g * pixel
-    target_rate: float = 0.5            # label neuron's target spike probability
-    wta: bool = True                    # output lateral inhibition (softmax-CE-like loss)
-    wta_inhibition: float = 2.5         # w_inh, inhibitory weight between output neurons
-    dropout: Tuple[float, ...] = (0.2, 0.3)  # per layer below the output: input, hidden...
-    test_threshold_scaling: bool = True  # at test, theta / (1 - p_drop) of the layer below
-    mode: str = "rate"                  # weight-update rule, see MODES
-    eta: float = 0.3                    # learning rate (benchmarks/tuning.py: best of 0.01..3 on MNIST)
-    init_gain: float = 1.0              # He init: std = init_gain * theta * sqrt(2 / fan_in)
-    fixed_point: bool = False
-    weight_bits: int = 8
-    weight_exp: Tuple[int, ...] = ()    # per synapse layer; () -> 0 for all
-    noise_std: Optional[float] = None   # 'noise' mode: None -> the stochastic rule's own std
-    noise_steps: Optional[int] = None   # 'noise' mode: that std at T_s steps (Fig. 8); None -> T
-    replay_steps: Optional[int] = None  # 'replay' mode: T_s, the learning window after each sample; None -> T
-    stochastic_firing: bool = False     # training: neurons fire with probability v / theta (paper's literal reading)
-    target: Optional[str] = None        # "loihi2": exactly what LearningEngineNetwork runs (see TARGETS)
+    sizes: Tuple[int, ...] = described(
+        (784, 1280, 10), "layer sizes: input, hidden..., output (the option gives the hidden ones, the data set "
+        "the others)", unit="neurons", flag="--hidden", metavar="N[,N...]")
+    steps: int = described(100, "time steps per sample = one learning epoch", unit="steps", flag=("--steps", "-T"),
+                           metavar="T", loihi2=LOIHI2_STEPS)
+    tau: Optional[float] = described(None, "synaptic current time constant", unit="steps", metavar="STEPS",
+                                     default_text="T/10")
+    theta: float = described(5.0, "forward threshold", unit="weight units")
+    theta_hidden_grad: float = described(1.0, "hidden gradient-neuron threshold theta_b", unit="weight units")
+    theta_out_grad: float = described(1.0, "output gradient-neuron threshold theta_N", unit="weight units")
+    reset: str = described("subtract", "reset after a spike: 'subtract' (rate-linear) or 'zero' (Lava LIF)",
+                           choices=RESETS)
+    input_gain: float = described(0.4, "g: mean input spike probability per step for a white pixel",
+                                  unit="spikes/step")
+    target_rate: float = described(0.5, "label neuron's target spike probability per step", unit="spikes/step")
+    wta: bool = described(True, "output winner-take-all lateral inhibition, the softmax-CE-like loss")
+    wta_inhibition: float = described(2.5, "w_inh, inhibitory weight between output neurons", unit="weight units")
+    dropout: Tuple[float, ...] = described(
+        (0.2, 0.3), "dropout probability per layer below the output: input,hidden... ('0,0' disables)",
+        metavar="P[,P...]")
+    test_threshold_scaling: bool = described(True, "at test, theta / (1 - p_drop) of the layer below", flag=False)
+    mode: str = described(
+        "rate", "weight-update rule: rate (Eq. 9), coincidence (Eq. 10, on-chip), stochastic (Bernoulli "
+        "re-encoding inside the synapse), noise (rate + Gaussian noise), causal (every pre-before-post spike pair "
+        "of the sample; not in the paper), replay (chip-local stochastic rule: after each sample every neuron "
+        "replays its spike counts as Bernoulli trains for --replay-steps steps and the synapses count their "
+        "coincidences, Eq. 10)", choices=MODES, loihi2="replay")
+    eta: float = described(   # benchmarks/tuning.py: best of 0.01..3 on MNIST
+        0.3, "learning rate. Fixed point scales the integer counts by a power of two, so it applies the nearest "
+        "such step (0.39 for coincidence at T = 50; config.json records it as fixed_point_effective_eta) and a "
+        "schedule moves in those steps")
+    init_gain: float = described(1.0, "He init: std = init_gain * theta * sqrt(2 / fan_in)")
+    fixed_point: bool = described(False, "Loihi-like fixed point: 8-bit weights, 24-bit u/v, integer learning",
+                                  default_text="off, floating point", loihi2=True)
+    weight_bits: int = described(8, "signed weight mantissa width, fixed point", unit="bits",
+                                 loihi2=LOIHI2_WEIGHT_BITS)
+    weight_exp: Tuple[int, ...] = described(
+        (), "weight exponent per synapse layer, fixed point: one mantissa unit is 2**E / 64; write negative ones "
+        "with '=', e.g. --weight-exp=-1,-1", metavar="E[,E...]", default_text="0 for all", loihi2=LOIHI2_WEIGHT_EXP)
+    noise_std: Optional[float] = described(
+        None, "'noise' mode: std of the Gaussian added to each weight's update, in the units of the normalised "
+        "product x * (d+ - d-) / 2 (multiplied by eta like it), per sample: a summed mini-batch of B gets sqrt(B) "
+        "times it", default_text="the stochastic rule's own std")
+    noise_steps: Optional[int] = described(
+        None, "'noise' mode: add the stochastic rule's noise at T_S steps instead of T, to emulate long spike trains "
+        "cheaply (the paper's Fig. 8)", unit="steps", metavar="T_S", default_text="T")
+    replay_steps: Optional[int] = described(
+        None, "'replay' mode: length of the replay window after each training sample", unit="steps", metavar="T_S",
+        default_text="T")
+    stochastic_firing: bool = described(
+        False, "while training, every neuron fires with probability v / threshold instead of at the threshold (the "
+        "paper's literal reading of its stochastic premise)")
+    target: Optional[str] = described(
+        None, "'loihi2': the chip configuration, exactly what a Loihi 2 port (LearningEngineNetwork) runs: fixed "
+        "point, 'replay', 9-bit weights at exponent -1 (the defaults it sets), the learning engine's shared "
+        "rounding, W^T mirrored, per-neuron random generators, per-sample updates, eta constant or in halving steps "
+        "(docs/lava.md)", choices=TARGETS, default_text="none, the options as given")
 
     def __post_init__(self):
         def bad(name, why):

@@ -31,7 +31,7 @@ SOURCES = {"lava_ssnnbp": ROOT / "lava_ssnnbp", "lava_ssnnbp.processes": ROOT / 
 # Each layer lists its components in tiers, bottom first; a component may import those of
 # lower tiers only: never one of its own tier, nor one above.
 LAYERS: Tuple[Tuple[str, Tuple[Tuple[str, ...], ...]], ...] = (
-    ("basics", (("jit", "errors", "atomic", "memory"), ("fixed_point",))),
+    ("basics", (("jit", "errors", "atomic", "memory", "fields"), ("fixed_point",))),
     ("tables", (("rates",), ("config",))),
     ("data", (("validation",), ("data",))),
     ("rules", (("dynamics",),)),
@@ -45,7 +45,7 @@ LAYERS: Tuple[Tuple[str, Tuple[Tuple[str, ...], ...]], ...] = (
 MAX_LINES = 500
 # Modules being split by work under way, allowed over MAX_LINES until it merges (the lead
 # empties this set at the merge; nothing else belongs here).
-_BEING_SPLIT = {"lava_ssnnbp/cli.py"}
+_BEING_SPLIT = set()
 
 Graph = Dict[str, Dict[str, Tuple[Path, int]]]   # module -> {imported module: (file, line)}
 

@@ -72,8 +72,11 @@ class Run:
         return model_kind(self.settings.model)
 
     @classmethod
-    def open(cls, out, cfg: SSNNConfig, settings: RunSettings, overwrite: bool = False) -> "Run":
+    def open(cls, out, cfg: SSNNConfig, settings: RunSettings, overwrite: bool = False,
+             preset: Optional[str] = None) -> "Run":
         """Start a run in ``out``, or resume the one there if its parameters match.
+        A run started from ``preset`` (``ssnnbp train --preset``) records its name in
+        config.json; resuming compares the parameters, not how they were named.
 
         The run holds the folder's lock (:class:`RunLock`) until :meth:`train`
         ends or :meth:`close`: a second process gets a RunError instead of
@@ -88,7 +91,7 @@ class Run:
             state = StateWriter(out)
             has_results = any(os.path.lexists(out / name) for name in PROGRESS_FILES + (STATE_FILE,))
             run = cls._resume(out, cfg, settings) if has_results and not overwrite else \
-                cls._start(out, cfg, settings, state)
+                cls._start(out, cfg, settings, state, preset)
         except BaseException:
             if state is not None:
                 state.close()
@@ -126,7 +129,8 @@ class Run:
         return run
 
     @classmethod
-    def _start(cls, out: Path, cfg: SSNNConfig, settings: RunSettings, state: StateWriter) -> "Run":
+    def _start(cls, out: Path, cfg: SSNNConfig, settings: RunSettings, state: StateWriter,
+               preset: Optional[str] = None) -> "Run":
         for name in RESULT_FILES:
             path = out / name
             if path.is_dir() and not path.is_symlink():
@@ -135,7 +139,7 @@ class Run:
         (out / DATA_FILE).unlink(missing_ok=True)
         run = cls(out, cfg, settings, run_id=secrets.token_hex(8))
         record = {"model": jsonable(cfg.to_dict()), "run": dataclasses.asdict(settings),
-                  **run.kind.config_record(cfg, settings)}
+                  **run.kind.config_record(cfg, settings), **({"preset": preset} if preset else {})}
         state.write_file("config.json", json_writer({
             **record, "run_id": run.run_id, "versions": versions(), "command": " ".join(sys.argv),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))

@@ -13,8 +13,10 @@ import numpy as np
 
 from ..config import SSNNConfig, coerce
 from ..data.core import DataError
+from ..data.own import FORMAT_HELP
 from ..data.registry import DATASETS, dataset_name
 from ..errors import RunError, setting_error
+from ..fields import described
 from .models import MODEL_KINDS, model_kind
 
 BACKENDS = ("engine", "lava")
@@ -26,34 +28,67 @@ TORCH_MODELS = tuple(name for name, kind in MODEL_KINDS.items() if kind.torch_ba
 
 @dataclass
 class RunSettings:
-    """How to train (the model itself is an :class:`SSNNConfig`)."""
-    dataset: str = "default"
-    data_dir: Optional[str] = None
-    epochs: int = 1
-    seed: int = 0
-    model: str = "snn"                  # a name in runs.models.MODEL_KINDS: 'snn', its ANN twin 'ann', ...
-    backend: str = "engine"             # 'engine' (batched numpy) or 'lava' (CPU simulator)
-    batch_updates: str = "per-sample"   # on-chip behaviour; 'mini-batch' sums B samples' updates
-    batch_size: int = 64                # samples simulated together (engine); 'mini-batch' sums their updates
-    eta_schedule: str = "constant"
-    eta_decay: float = 0.5              # 'step': factor every eta_step epochs; 'exponential': per epoch
-    eta_step: int = 5
-    eta_warmup: int = 0                 # samples over which eta ramps up linearly from 0 (see eta_factor)
-    train_samples: Optional[int] = None  # subset of the training split (None: all)
-    test_samples: Optional[int] = None
-    val_samples: Optional[int] = None    # held out of the training split (never trained on), scored each epoch
-    checkpoint_s: float = 60.0          # seconds between mid-epoch checkpoints
-    ann_lr: float = 0.05
-    ann_momentum: float = 0.9
-    baseline_lr: Optional[float] = None  # tssl-bp / slayer optimiser lr; None: the method's (baselines.DEFAULT_LR)
-    tau_m: float = 5.0                  # tssl-bp / slayer membrane time constant, steps
-    tau_s: float = 3.0                  # tssl-bp / slayer synaptic (PSP) time constant, steps
+    """How to train (the model itself is an :class:`SSNNConfig`). Each field's metadata
+    (``fields.described``) says what it is, its unit and its option in the CLI."""
+    dataset: str = described(
+        "default", f"data set: {', '.join(sorted(DATASETS))} ('default' is the 6,000/1,000-sample MNIST subset "
+        f"shipped with the package), or your own: {FORMAT_HELP} (docs/own_data.md)", metavar="NAME|PATH",
+        parse="dataset", group="data")
+    data_dir: Optional[str] = described(
+        None, "folder holding the data set (searched first; then $SSNNBP_DATA, ~/.cache/lava_ssnnbp, "
+        "/usr/share/datasets)", metavar="DIR", parse="path", group="data")
+    epochs: int = described(1, "passes over the training set", group="run")
+    seed: int = described(0, "names every random stream", group="run")
+    model: str = described(   # a name in runs.models.MODEL_KINDS
+        "snn", "'snn' (SSNN-BP), 'ann' (equivalent ReLU/softmax network in numpy), or the offline-trained baselines "
+        "in torch: 'tssl-bp' (Zhang & Li 2020) and 'slayer' (lava-dl SLAYER, CUBA blocks); these use --hidden, "
+        "--steps, --batch-size, --epochs, --seed and the 'baselines' options and ignore the other model options",
+        choices=MODELS, group="run")
+    backend: str = described(
+        "engine", "'engine': batched numpy scheduler; 'lava': learning inside Lava's CPU simulator (~2 ms per step, "
+        "for small data)", choices=BACKENDS, group="run")
+    batch_updates: str = described(
+        "per-sample", "'per-sample': weights change after every sample (on-chip behaviour); 'mini-batch': simulate "
+        "--batch-size samples with the same weights and apply the sum of their updates (faster)",
+        choices=BATCH_UPDATES, group="run")
+    batch_size: int = described(64, "samples simulated together (engine); 'mini-batch' sums their updates",
+                                unit="samples", group="run")
+    eta_schedule: str = described("constant", "learning-rate schedule over epochs", choices=SCHEDULES, group="run")
+    eta_decay: float = described(0.5, "'step': factor every --eta-step epochs; 'exponential': factor per epoch",
+                                 group="run")
+    eta_step: int = described(5, "epochs per 'step' decay", unit="epochs", group="run")
+    eta_warmup: int = described(   # see eta_factor
+        0, "ramp eta up linearly over the first N training samples; keeps summed mini-batch updates from silencing "
+        "hidden neurons at the start (engine only)", unit="samples", metavar="N", group="run")
+    train_samples: Optional[int] = described(None, "train on a class-balanced subset of N samples", metavar="N",
+                                             default_text="all", group="run")
+    test_samples: Optional[int] = described(None, "evaluate on a class-balanced subset of N test samples",
+                                            metavar="N", parse="positive_int", default_text="all", group="data")
+    val_samples: Optional[int] = described(
+        None, "hold N class-balanced training images out of training (the same ones for every run) and score them "
+        "after each epoch as val_acc: choose hyperparameters on it, not on the test set", metavar="N",
+        group="run")
+    checkpoint_s: float = described(60.0, "time between mid-epoch checkpoints", unit="seconds",
+                                    flag="--checkpoint-every", metavar="SECONDS", group="run")
+    ann_lr: float = described(0.05, "ANN learning rate", group="run")
+    ann_momentum: float = described(0.9, "ANN SGD momentum", flag=False)
+    baseline_lr: Optional[float] = described(   # None: baselines.DEFAULT_LR
+        None, "optimiser learning rate", metavar="LR", group="baselines",
+        default_text="the method's: tssl-bp AdamW 5e-4, slayer Adam 1e-3")
+    tau_m: float = described(5.0, "membrane time constant", unit="steps", metavar="STEPS", group="baselines")
+    tau_s: float = described(3.0, "synaptic (PSP) time constant", unit="steps", metavar="STEPS", group="baselines")
     # slayer's surrogate gradient (lava-dl's tau_grad, scale_grad): lava-dl's tutorial values;
     # runs written before these fields existed used 1.0, 1.0 (from_dict reads them so)
-    tau_grad: float = 0.03
-    scale_grad: float = 3.0
-    device: str = "auto"                # tssl-bp / slayer torch device: 'auto' (GPU if any), 'cpu', 'cuda[:N]'
-    conv: Optional[str] = None          # tssl-bp conv stack before the dense layers, e.g. '15C5-P2-40C5-P2'
+    tau_grad: float = described(0.03, "slayer: width of the surrogate spike gradient, lava-dl's tau_grad",
+                                group="baselines")
+    scale_grad: float = described(3.0, "slayer: height of the surrogate spike gradient, lava-dl's scale_grad",
+                                  group="baselines")
+    device: str = described("auto", "torch device: auto (a GPU if there is one), cpu, cuda, cuda:N",
+                            group="baselines")
+    conv: Optional[str] = described(
+        None, "tssl-bp: conv stack before the --hidden dense layers, in the authors' notation, e.g. 15C5-P2-40C5-P2 "
+        "(N channels of KxK conv, PK sum pooling)", metavar="SPEC", default_text="none, dense only",
+        group="baselines")
 
     def __post_init__(self):
         def bad(name, why):
