@@ -46,7 +46,7 @@ update (120 pJ, 6.1 ns) is not in it. Those figures are unconfirmed until the ta
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -232,14 +232,21 @@ def estimate_cost(cfg: SSNNConfig, ev: Dict[str, float], costs: EventCosts = LOI
 
 
 def sample_costs(cfg: SSNNConfig, weights, x_train, y_train, x_test, seed: int = 0,
-                 costs: EventCosts = LOIHI_2018) -> dict:
+                 costs: EventCosts = LOIHI_2018, accel: Optional[bool] = False) -> dict:
     """Events, energy and latency per training sample and per inference for the
-    trained ``weights`` (the engine simulates the samples; no weight changes)."""
+    trained ``weights`` (the engine simulates the samples; no weight changes).
+
+    ``accel``: the engine's ``accel`` (the same counts either way). False (default):
+    numpy, a few seconds for the hundred samples ``ssnnbp info --run`` counts, where
+    compiling the numba loops in a fresh process takes about a minute (that compile
+    was the minute ``info --run`` sat silent); None: compiled where numba is usable,
+    for thousands of samples or a process that has compiled them already.
+    """
     from .engine import Engine, encode_batch
 
     if cfg.fixed_point and max(int(np.abs(w).max(initial=0)) for w in weights) > 2 ** (cfg.weight_bits - 1) - 1:
         cfg = cfg.replace(weight_bits=9)   # trained on Lava's learning engine: its 9-bit range (no update here)
-    eng = Engine(cfg, weights, seed, dtype=np.float64)
+    eng = Engine(cfg, weights, seed, dtype=np.float64, accel=accel)
     ids = np.arange(len(y_train))
     batch = encode_batch(cfg, x_train, y_train, ids, seed, train=True)
     tr = eng.simulate(batch, train=True)          # 'replay': with the window's counts

@@ -418,13 +418,22 @@ class Engine:
         self.samples_seen += n
         return res
 
-    def predict(self, x, sample_ids) -> SimResult:
-        """Forward spike counts of every layer at test time (no dropout, no learning);
-        input spikes from the test streams ``seed + TEST_SEED_OFFSET``."""
+    # predict_counts and predict_labels are SSNNBPNetwork's calls, same ids and streams; predict
+    # keeps returning every layer's counts (its callers read x_counts), where the network's gives labels
+    def predict(self, x, sample_ids=None) -> SimResult:
+        """Spike counts of every layer at test time (no dropout, no learning): a
+        ``SimResult``, not labels as ``SSNNBPNetwork.predict`` (use ``predict_labels``).
+        Input spikes from the test streams ``(seed + TEST_SEED_OFFSET, sample_ids[i])``;
+        ``sample_ids`` default 0..n-1."""
         x, _, sample_ids = check_samples(self.cfg, x, None, sample_ids, train=False, memory_batch=len(x))
         batch = encode_batch(self.cfg, x, None, sample_ids, self.seed, train=False)
         return self.simulate(batch, train=False, forward_only=True)
 
-    def predict_counts(self, x, sample_ids) -> np.ndarray:
-        """Output spike counts (B, C) at test time (no dropout, no learning)."""
+    def predict_counts(self, x, sample_ids=None) -> np.ndarray:
+        """Output spike counts (n, C) at test time (no dropout, no learning); ``sample_ids``
+        as in ``predict``."""
         return self.predict(x, sample_ids).out_counts
+
+    def predict_labels(self, x, sample_ids=None) -> np.ndarray:
+        """Predicted classes (n,): the argmax of ``predict_counts`` (ties: the lowest class)."""
+        return np.argmax(self.predict_counts(x, sample_ids), axis=1)

@@ -297,8 +297,11 @@ class SSNNBPNetwork:
         return self.run(x, None, learn=False, sample_ids=sample_ids).counts
 
     def predict(self, x: np.ndarray, sample_ids: Optional[Sequence[int]] = None) -> np.ndarray:
-        """Predicted classes: argmax of the output spike counts."""
+        """Predicted classes (n,): argmax of the output spike counts (ties: the lowest class)."""
         return np.argmax(self.predict_counts(x, sample_ids), axis=1)
+
+    # the engine's name for it (Engine.predict returns every layer's counts)
+    predict_labels = predict
 
     # ------------------------------------------------------------------ weights
     @property

@@ -78,3 +78,22 @@ def test_energy_benchmark_script(tmp_path, capsys):
     entry = json.loads(out.read_text())["784-16-10 coincidence T=10"]
     assert entry["training_sample"]["energy_mj_learning_min"] > 0 and entry["inference"]["energy_mj"] > 0
     assert entry["samples_counted"] == {"train": 20, "test": 20} and entry["published"][0]["mnist_acc"] == 96.3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [None, "loihi2"])
+def test_sample_costs_count_the_same_events_in_numpy_and_compiled(target):
+    """'info --run' counts in numpy (accel=False, no minute of compiling): the same counts as the compiled loops."""
+    from lava_ssnnbp import accel, dynamics as dyn
+    from lava_ssnnbp.data import load_dataset
+    if not accel.usable():
+        pytest.skip("numba cannot be imported here")
+    if target:
+        cfg = SSNNConfig.loihi2_config(sizes=(784, 24, 10), steps=12)
+    else:
+        cfg = SSNNConfig(sizes=(784, 24, 10), steps=12, fixed_point=True, mode="coincidence")
+    tr, te = load_dataset("default", "train"), load_dataset("default", "test")
+    w = dyn.init_weights(cfg, 3)
+    args = (cfg, w, tr.x[:6], tr.y[:6], te.x[:6], 3)
+    numpy_counts, compiled = energy.sample_costs(*args), energy.sample_costs(*args, accel=True)
+    assert numpy_counts == compiled and numpy_counts["training_sample"]["events"]["synaptic_ops"] > 0

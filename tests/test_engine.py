@@ -245,6 +245,19 @@ def test_same_seed_same_weights_different_seed_different(blobs, small_config):
     assert not np.array_equal(e1.weights[0], e2.weights[0])
 
 
+def test_predict_defaults_to_sample_ids_0_to_n_and_labels_are_the_argmax():
+    """The test-time calls SSNNBPNetwork has: ids 0..n-1 unless given (they pick the input streams)."""
+    x, y = blobs(12, seed=3)
+    eng = Engine(SSNNConfig(sizes=(20, 16, 2), steps=20, eta=0.02, mode="stochastic"), seed=4)
+    train(eng, x, y, epochs=1, batch=4)
+    counts = eng.predict_counts(x)
+    np.testing.assert_array_equal(counts, eng.predict_counts(x, np.arange(12)))
+    assert not np.array_equal(counts, eng.predict_counts(x, np.arange(12, 24)))
+    np.testing.assert_array_equal(eng.predict(x).out_counts, counts)
+    np.testing.assert_array_equal(eng.predict_labels(x), np.argmax(counts, axis=1))
+    np.testing.assert_array_equal(eng.predict_labels(x[3:5], [3, 4]), np.argmax(counts[3:5], axis=1))
+
+
 # ---------------------------------------------------------------- (d) update schedules
 @pytest.mark.parametrize("mode", ["rate", "coincidence", "stochastic", "noise", "causal"])
 def test_per_sample_equals_minibatch_of_one(mode, blobs, small_config):

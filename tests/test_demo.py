@@ -1,0 +1,58 @@
+"""``make demo`` (lava_ssnnbp/demo.py) at a tiny size: what a newcomer reads -- every term of
+the run's line explained, the test accuracy before learning next to after (engine and Lava
+parts) with chance level, and why train accuracy reads below test."""
+import re
+
+import numpy as np
+import pytest
+
+from lava_ssnnbp import demo, dynamics as dyn
+from lava_ssnnbp.data import load_dataset
+from lava_ssnnbp.engine import Engine
+from lava_ssnnbp.runs import read_run_folder
+
+pytestmark = [pytest.mark.lava, pytest.mark.slow]
+
+TINY = ["--epochs", "1", "--hidden", "16", "--train-samples", "60", "--test-samples", "20", "--steps", "12",
+        "--lava-samples", "3", "--lava-test-samples", "4"]
+
+
+def test_demo_explains_its_terms_and_prints_accuracy_before_and_after_learning(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert demo.main([*TINY, "--out", str(run)]) == 0
+    out = capsys.readouterr().out
+    folder = read_run_folder(run)
+    label = next(line for line in out.splitlines() if line.startswith("SSNN-BP "))
+    assert "784-16-10 replay T=12 fixed, chip configuration loihi2 on default" in label
+    terms = demo.run_terms(folder.cfg, folder.settings)
+    for term, meaning in terms:
+        assert term in label or term == "epoch N", f"explains {term!r}, which the run's line does not show"
+        assert f"  {term:18s} {meaning}\n" in out
+    assert [t for t, _ in terms][:4] == ["784-16-10", "replay", "T=12", "fixed"] and "epoch 1: train" in out
+
+    # part 1: before learning = the run's initial weights on its test images, after = its metrics
+    m = re.search(r"test accuracy on 20 images: before learning ([\d.]+)% \(random initial weights; "
+                  r"chance: 10\.0%, 10 classes\), after 1 epoch ([\d.]+)%", out)
+    assert m, out
+    test = load_dataset("default", "test").subset(20, 0)
+    initial = Engine(folder.cfg, dyn.init_weights(folder.cfg, 0), 0).predict_labels(test.x)
+    assert m.group(1) == f"{100 * np.mean(initial == test.y):.2f}"
+    assert m.group(2) == f"{100 * folder.metrics[-1]['test_acc']:.2f}"
+    assert "with dropout (20% of the input spikes and 30% of the hidden spikes removed at random)" in out
+    assert ("train below test: " if folder.metrics[-1]["train_acc"] < folder.metrics[-1]["test_acc"]
+            else "train vs test: ") + "'train' scores each training image on the pass that learns from it" in out
+
+    # part 2: Lava and the engine, before and after, next to chance
+    assert "test accuracy on 4 images (chance: 10.0%):" in out
+    rows = {name: re.search(rf"  {name}: +before learning +([\d.]+)%, after 3 images +([\d.]+)%", out)
+            for name in ("Lava", "engine")}
+    assert all(rows.values()), out
+    assert rows["Lava"].groups() == rows["engine"].groups()
+    assert "weights identical in Lava and the engine: True" in out and "same predictions: True" in out
+
+
+def test_train_vs_test_note_names_the_configured_dropout():
+    from lava_ssnnbp.config import SSNNConfig
+    note = demo.train_vs_test_note(SSNNConfig(sizes=(4, 3, 3, 2), dropout=(0.1, 0.0, 0.25)))
+    assert "10% of the input spikes and 25% of the hidden layer 2 spikes" in note and "without dropout" in note
+    assert "dropout" not in demo.train_vs_test_note(SSNNConfig(sizes=(4, 3, 2), dropout=(0.0, 0.0)))
