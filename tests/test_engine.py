@@ -245,7 +245,7 @@ def test_same_seed_same_weights_different_seed_different(blobs, small_config):
     assert not np.array_equal(e1.weights[0], e2.weights[0])
 
 
-def test_predict_defaults_to_sample_ids_0_to_n_and_labels_are_the_argmax():
+def test_predict_defaults_to_sample_ids_0_to_n_and_labels_are_the_argmax(blobs):
     """The test-time calls SSNNBPNetwork has: ids 0..n-1 unless given (they pick the input streams)."""
     x, y = blobs(12, seed=3)
     eng = Engine(SSNNConfig(sizes=(20, 16, 2), steps=20, eta=0.02, mode="stochastic"), seed=4)
