@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_ARGS ?= --epochs 2
 PYTEST_ARGS ?=
+TUTORIALS ?=
 
-.PHONY: setup demo test clean-venv
+.PHONY: setup demo test tutorials clean-venv
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -23,6 +24,11 @@ $(STAMP): pyproject.toml
 # on-chip learning: the replay rule in fixed point, per sample, in the engine; then Lava == engine
 demo: $(STAMP)
 	$(PY) -m lava_ssnnbp.demo $(DEMO_ARGS) --overwrite
+
+# the notebooks with their outputs: built from tutorials/src and executed (make tutorials TUTORIALS=07
+# for one); 07 trains on full MNIST ($$SSNNBP_DATA, see ssnnbp info)
+tutorials: $(STAMP)
+	$(PY) tutorials/_build.py --execute $(TUTORIALS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
