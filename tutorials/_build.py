@@ -113,7 +113,7 @@ def check(path: Path, src: Path) -> list:
     nb = nbformat.read(path, as_version=4)
     problems = []
     if text_of(without_outputs(nb)) != text_of(build(src)):
-        problems.append(f"its cells differ from {src.relative_to(HERE.parent)}")
+        problems.append(f"its cells differ from its source {src.name}")
     problems += output_problems(nb, MIN_IMAGES.get(src.stem[:2], 1))
     return [f"{path.name}: {p}" for p in problems]
 
