@@ -12,8 +12,9 @@ BASE_STAMP := $(VENV)/.installed-base-$(PYPROJECT_SUM)
 FULL_STAMP := $(VENV)/.installed-full-$(PYPROJECT_SUM)
 DEMO_ARGS ?= --epochs 2
 PYTEST_ARGS ?=
+TUTORIALS ?=
 
-.PHONY: setup setup-demo demo test clean-venv
+.PHONY: setup setup-demo demo test tutorials clean-venv
 setup: $(FULL_STAMP)
 setup-demo: $(BASE_STAMP)
 
@@ -44,6 +45,11 @@ $(FULL_STAMP): pyproject.toml
 # on-chip learning: the replay rule in fixed point, per sample, in the engine; then Lava == engine
 demo: $(BASE_STAMP)
 	$(PY) -m lava_ssnnbp.demo $(DEMO_ARGS) --overwrite
+
+# the notebooks with their outputs: built from tutorials/src and executed (make tutorials TUTORIALS=07
+# for one); 07 trains on full MNIST ($$SSNNBP_DATA, see ssnnbp info)
+tutorials: $(FULL_STAMP)
+	$(PY) tutorials/_build.py --execute $(TUTORIALS)
 
 test: $(FULL_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -17,7 +17,7 @@
 # real N-MNIST goes through. Numbers below are for whichever data was used. About a minute.
 
 # %%
-import tempfile, time
+import tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 from lava_ssnnbp.data import load_dataset, search_dirs
 from lava_ssnnbp.data.nmnist import find_root, tonic_dataset, write_synthetic_nmnist
 
+warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets; no bars here
 T = 20                       # frames (time steps) per sample
 N_TRAIN, N_TEST = 400, 100
 real = find_root(search_dirs(None), "train")
@@ -38,7 +39,7 @@ else:
     t0 = time.time()
     write_synthetic_nmnist(DATA_DIR, mnist_tr.x.reshape(-1, 28, 28), mnist_tr.y, "train", seed=0)
     write_synthetic_nmnist(DATA_DIR, mnist_te.x.reshape(-1, 28, 28), mnist_te.y, "test", seed=1)
-    print(f"real N-MNIST not found: wrote {N_TRAIN} + {N_TEST} SYNTHETIC recordings to {DATA_DIR} "
+    print(f"real N-MNIST not found: wrote {N_TRAIN} + {N_TEST} SYNTHETIC recordings to a temporary folder "
           f"({time.time() - t0:.1f} s)")
 print(sorted(str(p.relative_to(DATA_DIR)) for p in (DATA_DIR / "NMNIST" / "Train").glob("*/*.bin"))[:3], "...")
 
