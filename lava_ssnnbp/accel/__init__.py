@@ -32,7 +32,6 @@ from contextlib import contextmanager
 from typing import Callable, Optional
 
 from .. import jit
-from .watchers import compile_watchers
 
 
 
@@ -84,6 +83,7 @@ def compile_notice(callback: Callable[[Optional[float], bool], None]):
     loops start compiling (a cache miss: the first run after an install or an edit
     of their sources): ``estimate_s`` the seconds the last compiling process spent
     (None: unknown), ``cached`` whether what compiles is saved for the next run."""
+    from .watchers import compile_watchers   # no submodule is imported before a loop is used
     told = []
 
     def once(estimate, cached):
