@@ -182,7 +182,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           "  Lava: LearningEngineNetwork, Lava's own LearningDense synapses and learning engine as Loihi 2 runs "
           "them, in Lava's CPU simulator (slow: hence few images)\n"
           "  engine: the batched CPU engine of part 1; the two must agree bit for bit", flush=True)
-    r = lava_check(args.lava_samples, args.lava_test_samples, cfg=folder.cfg, seed=folder.settings.seed)
+    try:   # Lava's simulator is slow on a busy machine: Ctrl-C ends here in one line, part 1 kept
+        r = lava_check(args.lava_samples, args.lava_test_samples, cfg=folder.cfg, seed=folder.settings.seed)
+    except KeyboardInterrupt:
+        print(f"interrupted: the Lava check stopped (its workers too); part 1's run folder {out} is whole",
+              file=sys.stderr)
+        return 130
     print(f"test accuracy on {args.lava_test_samples} images (chance: {r['chance_acc']:.1f}%):")
     print(f"  Lava:   before learning {r['lava_before_acc']:5.1f}%, after {args.lava_samples} images "
           f"{r['lava_acc']:5.1f}%  ({r['lava_s']:.0f} s, Lava CPU simulator)")

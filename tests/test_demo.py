@@ -56,3 +56,17 @@ def test_train_vs_test_note_names_the_configured_dropout():
     note = demo.train_vs_test_note(SSNNConfig(sizes=(4, 3, 3, 2), dropout=(0.1, 0.0, 0.25)))
     assert "10% of the input spikes and 25% of the hidden layer 2 spikes" in note and "without dropout" in note
     assert "dropout" not in demo.train_vs_test_note(SSNNConfig(sizes=(4, 3, 2), dropout=(0.0, 0.0)))
+
+
+def test_ctrl_c_in_the_lava_check_is_one_line_and_exit_130(tmp_path, capsys, monkeypatch):
+    """The Lava part can take minutes on a loaded machine; Ctrl-C there ends the demo in one
+    line (exit 130), not a KeyboardInterrupt traceback, and leaves part 1's run folder whole."""
+    run = tmp_path / "demo_run"
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(demo, "lava_check", interrupted)
+    assert demo.main([*TINY, "--out", str(run)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("interrupted: the Lava check stopped") and "Traceback" not in "\n".join(err)
+    assert read_run_folder(run).weights is not None
