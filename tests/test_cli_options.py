@@ -276,5 +276,6 @@ def test_the_docs_name_only_presets_that_exist():
 
 def test_presets_install_with_the_package():
     text = (ROOT / "pyproject.toml").read_text()
-    assert '"lava_ssnnbp" = ["presets/*.json"]' in text and '"lava_ssnnbp.cli",' in text
+    assert '"lava_ssnnbp.presets" = ["*.json"]' in text   # package data of a package listed below
+    assert '"lava_ssnnbp.presets",' in text and '"lava_ssnnbp.cli",' in text
     assert presets.preset_dir().joinpath("mnist-chip.json").is_file()   # found through importlib.resources
