@@ -14,11 +14,21 @@ from .starting import interrupted_while_starting
 def main(argv=None) -> int:
     """The ``ssnnbp`` command: its exit code (0 done, 1 a fault while running, 2 bad input,
     130 interrupted). Every error is one line on stderr."""
-    if threading.current_thread() is threading.main_thread() \
-            and signal.getsignal(signal.SIGINT) is interrupted_while_starting:
+    program = threading.current_thread() is threading.main_thread() \
+        and signal.getsignal(signal.SIGINT) is interrupted_while_starting
+    if program:
         signal.signal(signal.SIGINT, signal.default_int_handler)   # from here Ctrl-C unwinds and is reported
         for sig in (signal.SIGTERM, signal.SIGHUP):   # stopped or its terminal closed: clean up as for Ctrl-C
             signal.signal(sig, _terminated)
+    try:
+        return _reported(argv)
+    finally:
+        if program:   # done: a Ctrl-C while the interpreter exits changes nothing (it ended in -2, no line)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _reported(argv) -> int:
+    """``_main``'s exit code, every exception that ends it turned into its one line and code."""
     try:
         code = _main(argv)
         try:

@@ -111,11 +111,23 @@ def read_committed(run, read: Callable[[Path, Optional[Manifest]], T]) -> T:
     for _ in range(_READ_TRIES):
         manifest = read_manifest(run)
         try:
-            return read(state_folder(run, manifest), manifest)
+            result = read(state_folder(run, manifest), manifest)
         except (RunError, OSError):
             if read_manifest(run) == manifest:
                 raise
+            continue
+        if manifest is None or not _pruned_since(run, manifest):
+            return result
+        # two commits during the read: its generation may have been removed under it, and a
+        # read of a vanishing folder can succeed as an empty state (no checkpoint, no epochs)
     raise RunError(f"{run}: its state changed on each of {_READ_TRIES} tries to read it")
+
+
+def _pruned_since(run: Path, manifest: Manifest) -> bool:
+    """Whether the writer may have removed ``manifest``'s generation since it was read: it
+    keeps the committed generation and the one before, so two commits since may have."""
+    now = read_manifest(run)
+    return now is not None and now.generation > manifest.generation + 1
 
 
 class StateWriter:

@@ -203,7 +203,7 @@ SAMPLE = 0
 
 def test_spikes(weights):
     """Every layer's spike trains (T, neurons) for test digit SAMPLE: the engine's record."""
-    batch = encode_batch(cfg, test.x[SAMPLE:SAMPLE + 1], None, [SAMPLE], SEED + dyn.TEST_SEED_OFFSET, train=False)
+    batch = encode_batch(cfg, test.x[SAMPLE:SAMPLE + 1], None, [SAMPLE], SEED, train=False)
     rec = Engine(cfg, weights, SEED).simulate(batch, train=False, record=True).spikes
     return {k: v[:, 0] for k, v in rec.items()}
 
@@ -258,7 +258,7 @@ print(f"Lava ran {net.time_step} time steps ({N_TEST_LAVA} test + {N_TRAIN_LAVA}
 # the engine from the same weights: the same test digits, recorded...
 ref = Engine(cfg.replace(eta=etas[-1]), w_trained_all, SEED,
              lava_step_offset=N_TEST_LAVA * cfg.steps_per_sample)   # Lava's rounding draws go by time step
-batch = encode_batch(cfg, test.x[:N_TEST_LAVA], None, np.arange(N_TEST_LAVA), SEED + dyn.TEST_SEED_OFFSET,
+batch = encode_batch(cfg, test.x[:N_TEST_LAVA], None, np.arange(N_TEST_LAVA), SEED,
                      train=False)
 eng_rec = ref.simulate(batch, train=False, record=True)
 same_spikes = {k: np.array_equal(np.swapaxes(eng_rec.spikes[k], 0, 1), v) for k, v in lava_rec.spikes.items()}
