@@ -14,7 +14,7 @@
    ``--lava-test-samples`` images before learning and both networks' after,
    and whether their weights are identical.
 
-Every term the output uses is explained in one line where it first appears.
+Each term of the run's lines is explained in one line once the run has printed them.
 
 Usage: python -m lava_ssnnbp.demo [--epochs 2] [--lava-samples 40] [--out RUN]
 """
@@ -72,11 +72,13 @@ def chance_percent(num_classes: int) -> float:
 
 def train_vs_test_note(cfg, train_below: bool = True) -> str:
     """What an epoch's train accuracy counts, and so why it reads below its test accuracy."""
-    layers = ["input"] + [f"hidden layer {l}" for l in range(1, len(cfg.dropout))] if len(cfg.dropout) > 2 \
-        else ["input", "hidden"]
+    hidden = ([f"hidden layer {l}" for l in range(1, len(cfg.dropout))] if len(cfg.dropout) > 2
+              else ["hidden"])
+    layers = ["input"] + hidden
     dropped = [f"{100 * p:.0f}% of the {name} spikes" for p, name in zip(cfg.dropout, layers) if p > 0]
     dropout = f" with dropout ({' and '.join(dropped)} removed at random)," if dropped else ""
-    return (f"{'train below test' if train_below else 'train vs test'}: 'train' scores each training image on the pass that learns from it,"
+    return (f"{'train below test' if train_below else 'train vs test'}: 'train' scores each training image "
+            "on the pass that learns from it,"
             f"{dropout} with the weights as they were at that image (the first ones barely trained); "
             f"'test' runs{' without dropout' if dropped else ''} on the weights at the epoch's end")
 
