@@ -42,12 +42,14 @@ def test_demo_explains_its_terms_and_prints_accuracy_before_and_after_learning(t
     assert ("train below test: " if folder.metrics[-1]["train_acc"] < folder.metrics[-1]["test_acc"]
             else "train vs test: ") + "'train' scores each training image on the pass that learns from it" in out
 
-    # part 2: Lava and the engine, before and after, next to chance
-    assert "test accuracy on 4 images (chance: 10.0%):" in out
-    rows = {name: re.search(rf"  {name}: +before learning +([\d.]+)%, after 3 images +([\d.]+)%", out)
-            for name in ("Lava", "engine")}
-    assert all(rows.values()), out
-    assert rows["Lava"].groups() == rows["engine"].groups()
+    # part 2: before learning (the initial weights) next to Lava's and the engine's after, and chance
+    m = re.search(r"test accuracy on 4 images: before learning ([\d.]+)% \(the initial weights, both networks', "
+                  r"tested in the engine; chance: 10\.0%\), after 3 training images:\n"
+                  r"  Lava: +([\d.]+)% .*\n  engine: +([\d.]+)% ", out)
+    assert m, out
+    first = load_dataset("default", "test")   # the check tests the first images
+    initial = Engine(folder.cfg, dyn.init_weights(folder.cfg, 0), 0).predict_labels(first.x[:4])
+    assert m.group(1) == f"{100 * np.mean(initial == first.y[:4]):.1f}" and m.group(2) == m.group(3)
     assert "weights identical in Lava and the engine: True" in out and "same predictions: True" in out
 
 
