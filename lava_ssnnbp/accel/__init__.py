@@ -34,7 +34,6 @@ from typing import Callable, Optional
 from .. import jit
 
 
-
 def available() -> bool:
     """Whether the compiled schedulers are in use by default: numba usable and the
     switch (``LAVA_SSNNBP_NUMBA``, :func:`set_enabled`) on."""
