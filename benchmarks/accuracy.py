@@ -132,7 +132,8 @@ def main(argv=None) -> int:
     path = Path(args.results) / f"accuracy_{name}.json"
     for seed in seeds:
         out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
-        cmd = ["train", "--dataset", args.dataset, "--model", args.model, "--mode", args.mode,
+        # on the options' own defaults (--preset none), which the recorded settings assume, not on train's preset
+        cmd = ["train", "--preset", "none", "--dataset", args.dataset, "--model", args.model, "--mode", args.mode,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--seed", str(seed),
                "--out", str(out), *passthrough]
         rc, cfg, metrics = train_and_read(cmd, out, f"seed {seed}", args.collect_only)

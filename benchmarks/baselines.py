@@ -209,7 +209,8 @@ def main(argv=None) -> int:
         return 2
     for seed in seeds:
         out = Path(args.runs).expanduser() / f"{name}_seed{seed}"
-        cmd = ["train", "--model", args.method, "--dataset", args.dataset, "--hidden", args.hidden,
+        cmd = ["train", "--preset", "none", "--model", args.method, "--dataset", args.dataset, "--hidden",
+               args.hidden,
                "--steps", str(args.steps), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
                "--seed", str(seed), "--out", str(out), *(["--conv", args.conv] if args.conv else []), *passthrough]
         rc, cfg, metrics = train_and_read(cmd, out, f"seed {seed}", collect_only=args.collect)

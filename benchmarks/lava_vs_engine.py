@@ -37,7 +37,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from lava_ssnnbp import cli
     from lava_ssnnbp.training import load_weights
-    common = ["--dataset", "default", "--hidden", args.hidden, "--steps", str(args.steps), "--mode", args.mode,
+    common = ["--preset", "none", "--dataset", "default", "--hidden", args.hidden, "--steps", str(args.steps),
+              "--mode", args.mode,
               "--train-samples", str(args.train_samples), "--test-samples", str(args.test_samples),
               "--epochs", "1", "--batch-updates", "per-sample", "--batch-size", "50", "--seed", "0",
               "--overwrite", "--checkpoint-every", "600"]

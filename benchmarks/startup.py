@@ -30,9 +30,9 @@ from benchmarks.result_files import machine_info, now, write_result
 
 HERE = Path(__file__).resolve().parent
 
-CONFIGS = {   # ssnnbp train arguments: the CLI's default network, and the chip configuration
-    "default": [],
-    "loihi2": ["--target", "loihi2"],
+CONFIGS = {   # ssnnbp train arguments on the embedded subset: the library's defaults, and the chip configuration
+    "default": ["--preset", "none"],
+    "loihi2": ["--preset", "none", "--target", "loihi2"],
 }
 TINY = ["--train-samples", "3", "--test-samples", "10", "--epochs", "1", "--quiet"]
 

@@ -60,7 +60,8 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"unknown variant(s): {', '.join(unknown)}")
     from lava_ssnnbp import cli
-    base = ["--dataset", args.dataset, *BASE] + (["--val-samples", str(args.val_samples)] if args.val_samples else [])
+    base = ["--preset", "none", "--dataset", args.dataset, *BASE] + (
+        ["--val-samples", str(args.val_samples)] if args.val_samples else [])
     rows = []
     for name in names:
         out = Path(args.runs).expanduser() / args.dataset / name

@@ -26,7 +26,7 @@ is a short run (``ssnnbp train --train-samples N --epochs 1``) with a tag.
 Examples::
 
     python -m benchmarks.update_fidelity ~/ssnnbp-runs/bench/mnist_coincidence_T50_seed0
-    ssnnbp train --dataset mnist --mode rate --steps 50 --epochs 1 --train-samples 320 \
+    ssnnbp train --preset none --dataset mnist --mode rate --steps 50 --epochs 1 --train-samples 320 \
         --batch-updates mini-batch --batch-size 32 --eta 0.3 --out /tmp/rate320
     python -m benchmarks.update_fidelity /tmp/rate320 --tag after320
 """

@@ -124,11 +124,6 @@ class SSNNConfig:
             bad("dropout", f"{self.dropout!r} (need one probability in [0, 1) per layer below the output)")
         if self.weight_exp and len(self.weight_exp) != len(self.sizes) - 1:
             bad("weight_exp", f"{self.weight_exp!r} (need one exponent per synapse layer)")
-        if self.target is not None:
-            _check_target(self)
-        _check_weight_scale(self)
-        if self.fixed_point and self.mode == "noise":
-            bad("mode", "'noise' emulates stochastic updates with Gaussian noise and exists in floating point only")
         if self.noise_std is not None and self.noise_std < 0:
             bad("noise_std", f"{self.noise_std!r} (need >= 0)")
         if self.noise_steps is not None and (not isinstance(self.noise_steps, int) or self.noise_steps <= 0):
@@ -139,6 +134,13 @@ class SSNNConfig:
             bad("replay_steps", f"{self.replay_steps!r} (need a positive integer)")
         if not 2 <= self.weight_bits <= 16:
             bad("weight_bits", f"{self.weight_bits!r} (need 2..16)")
+        # each field's own range first: the checks below compute with them (a replay window of
+        # -10**9 steps reached the learning shift's log2 with the chip target)
+        if self.target is not None:
+            _check_target(self)
+        _check_weight_scale(self)
+        if self.fixed_point and self.mode == "noise":
+            bad("mode", "'noise' emulates stochastic updates with Gaussian noise and exists in floating point only")
 
     # ---- derived quantities -------------------------------------------------
     @property

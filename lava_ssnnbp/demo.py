@@ -28,7 +28,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-DEMO_ARGS = ["--dataset", "default", "--target", "loihi2", "--steps", "50", "--seed", "0"]
+DEMO_ARGS = ["--preset", "none", "--dataset", "default", "--target", "loihi2", "--steps", "50", "--seed", "0"]
 RUN_FOLDER = "demo"   # under ssnnbp's runs root: not the folder a user's own 'ssnnbp train' of this network gets
 
 MODE_MEANINGS = {

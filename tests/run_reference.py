@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-COMMON = ["--dataset", "default", "--hidden", "32", "--steps", "10", "--train-samples", "60",
+COMMON = ["--preset", "none", "--dataset", "default", "--hidden", "32", "--steps", "10", "--train-samples", "60",
           "--test-samples", "30", "--epochs", "2", "--seed", "1", "--quiet"]
 TORCH = ["--device", "cpu", "--threads", "1", "--batch-size", "16"]
 CASES = {
@@ -30,8 +30,8 @@ CASES = {
     "loihi2": [*COMMON, "--target", "loihi2"],
     "tssl-bp": [*COMMON, "--model", "tssl-bp", *TORCH, "--checkpoint-every", "0.000001"],
     "slayer": [*COMMON, "--model", "slayer", *TORCH],
-    "lava": ["--dataset", "default", "--hidden", "16", "--steps", "10", "--train-samples", "12", "--test-samples",
-             "10", "--epochs", "2", "--seed", "1", "--quiet", "--backend", "lava", "--fixed-point",
+    "lava": ["--preset", "none", "--dataset", "default", "--hidden", "16", "--steps", "10", "--train-samples", "12",
+             "--test-samples", "10", "--epochs", "2", "--seed", "1", "--quiet", "--backend", "lava", "--fixed-point",
              "--mode", "coincidence"],
 }
 VOLATILE_METRICS = ("train_wall_s", "test_wall_s", "samples_per_s", "peak_rss_mib", "peak_gpu_mib")

@@ -20,7 +20,7 @@ from lava_ssnnbp.config import SSNNConfig  # noqa: E402
 
 torch.set_num_threads(1)
 
-TINY = ["--dataset", "default", "--train-samples", "600", "--test-samples", "100", "--hidden", "32",
+TINY = ["--preset", "none", "--dataset", "default", "--train-samples", "600", "--test-samples", "100", "--hidden", "32",
         "--steps", "5", "--batch-size", "20", "--quiet"]
 
 
@@ -395,8 +395,8 @@ def test_collect_records_an_unfinished_run_as_it_stands(tmp_path, capsys):
     runs, res = tmp_path / "runs", tmp_path / "res"
     run = runs / "default_tssl-bp_784-16-10_T5_e2_seed0"
     data = ["--train-samples", "300", "--test-samples", "50", "--quiet"]
-    assert cli.main(["train", "--model", "tssl-bp", "--dataset", "default", "--hidden", "16", "--epochs", "1",
-                     "--batch-size", "20", "--seed", "0", "--out", str(run), *data]) == 0
+    assert cli.main(["train", "--preset", "none", "--model", "tssl-bp", "--dataset", "default", "--hidden", "16",
+                     "--epochs", "1", "--batch-size", "20", "--seed", "0", "--out", str(run), *data]) == 0
     argv = ["--method", "tssl-bp", "--dataset", "default", "--hidden", "16", "--epochs", "2", "--batch-size", "20",
             "--seeds", "0,1", "--runs", str(runs), "--results", str(res), "--collect", *data]
     assert b.main(argv) == 0

@@ -81,12 +81,13 @@ def test_collecting_an_unchanged_seed_again_leaves_the_file_as_it_was(acc, tmp_p
 def test_activity_script_on_a_tiny_run(tmp_path, capsys):
     from lava_ssnnbp import cli
     run = tmp_path / "runs" / "default_rate_T10_seed0"
-    assert cli.main(["train", "--dataset", "default", "--train-samples", "200", "--test-samples", "50", "--hidden",
+    assert cli.main(["train", "--preset", "none", "--dataset", "default", "--train-samples", "200", "--test-samples",
+                     "50", "--hidden",
                      "16", "--steps", "10", "--epochs", "1", "--batch-updates", "mini-batch", "--quiet",
                      "--out", str(run)]) == 0
     ann = tmp_path / "runs" / "default_ann_T10_seed0"      # an ANN twin: left out unless named
-    assert cli.main(["train", "--dataset", "default", "--model", "ann", "--train-samples", "200", "--test-samples",
-                     "50", "--hidden", "16", "--epochs", "1", "--quiet", "--out", str(ann)]) == 0
+    assert cli.main(["train", "--preset", "none", "--dataset", "default", "--model", "ann", "--train-samples", "200",
+                     "--test-samples", "50", "--hidden", "16", "--epochs", "1", "--quiet", "--out", str(ann)]) == 0
     out = tmp_path / "activity.json"
     out.write_text(json.dumps({"runs": [{"run": "an_earlier_run", "layers": []}]}))   # kept, not analysed again
     act = _script("activity")
@@ -143,8 +144,8 @@ def test_silent_neurons_script(tmp_path, capsys):
 def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
     from lava_ssnnbp import cli
     run = tmp_path / "default_rate_T20_seed0"
-    assert cli.main(["train", "--dataset", "default", "--train-samples", "400", "--test-samples", "100", "--hidden",
-                     "32", "--steps", "20", "--batch-size", "20", "--eta", "0.5", "--epochs", "2",
+    assert cli.main(["train", "--preset", "none", "--dataset", "default", "--train-samples", "400", "--test-samples",
+                     "100", "--hidden", "32", "--steps", "20", "--batch-size", "20", "--eta", "0.5", "--epochs", "2",
                      "--batch-updates", "mini-batch", "--quiet", "--out", str(run)]) == 0
     recorded = json.loads((run / "metrics.json").read_text())["epochs"][-1]["test_acc"]
     out = tmp_path / "inference_steps.json"
@@ -163,7 +164,8 @@ def test_inference_steps_script_on_a_tiny_run(tmp_path, capsys):
 def test_weight_precision_script_rounds_a_float_run(tmp_path, capsys):
     from lava_ssnnbp import cli
     run = tmp_path / "default_coincidence_T20_seed0"
-    assert cli.main(["train", "--dataset", "default", "--train-samples", "400", "--test-samples", "100", "--hidden",
+    assert cli.main(["train", "--preset", "none", "--dataset", "default", "--train-samples", "400", "--test-samples",
+                     "100", "--hidden",
                      "32", "--steps", "20", "--batch-size", "20", "--eta", "0.5", "--epochs", "1", "--mode",
                      "coincidence", "--batch-updates", "mini-batch", "--quiet", "--out", str(run)]) == 0
     recorded = json.loads((run / "metrics.json").read_text())["epochs"][-1]["test_acc"]
@@ -192,8 +194,8 @@ def test_update_events_script_counts_the_roundings_of_a_learning_epoch(tmp_path,
     from lava_ssnnbp.engine import Engine, encode_batch
     from lava_ssnnbp.training import load_weights
     run = tmp_path / "default_coincidence_T20_fixed_seed0"
-    assert cli.main(["train", "--dataset", "default", "--train-samples", "200", "--test-samples", "50", "--hidden",
-                     "32", "--steps", "20", "--eta", "0.5", "--epochs", "1", "--mode", "coincidence",
+    assert cli.main(["train", "--preset", "none", "--dataset", "default", "--train-samples", "200", "--test-samples",
+                     "50", "--hidden", "32", "--steps", "20", "--eta", "0.5", "--epochs", "1", "--mode", "coincidence",
                      "--fixed-point", "--quiet", "--out", str(run)]) == 0
     out = tmp_path / "update_events.json"
     mod = _script("update_events")
@@ -274,7 +276,8 @@ def test_update_fidelity_script_on_a_tiny_run(tmp_path, capsys):
     import shutil
     from lava_ssnnbp import cli
     run = tmp_path / "run"
-    assert cli.main(["train", "--dataset", "default", "--train-samples", "300", "--test-samples", "50", "--hidden",
+    assert cli.main(["train", "--preset", "none", "--dataset", "default", "--train-samples", "300", "--test-samples",
+                     "50", "--hidden",
                      "24", "--steps", "20", "--epochs", "1", "--batch-updates", "mini-batch", "--quiet",
                      "--out", str(run)]) == 0
     fid = _script("update_fidelity")
@@ -324,8 +327,8 @@ def test_a_run_forked_at_an_epoch_boundary_equals_the_run_trained_from_the_start
     from lava_ssnnbp import cli
     from lava_ssnnbp.training import load_weights
     fork = _script("fork_run")
-    common = ["train", "--target", "loihi2", "--hidden", "24", "--steps", "12", "--train-samples", "40",
-              "--test-samples", "20", "--quiet", "--seed", "3"]
+    common = ["train", "--preset", "none", "--target", "loihi2", "--hidden", "24", "--steps", "12", "--train-samples",
+              "40", "--test-samples", "20", "--quiet", "--seed", "3"]
     step = ["--eta-schedule", "step", "--eta-step", "1", "--eta-decay", "0.5"]
     assert cli.main([*common, "--epochs", "1", "--out", str(tmp_path / "const")]) == 0
     assert cli.main([*common, "--epochs", "2", *step, "--out", str(tmp_path / "fresh")]) == 0

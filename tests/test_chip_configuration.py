@@ -183,8 +183,8 @@ def test_the_mirrored_rule_counts_the_forward_rules_coincidences():
 
 def test_cli_target_loihi2_records_the_configuration(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = cli.main(["train", "--target", "loihi2", "--hidden", "16", "--steps", "10", "--train-samples", "40",
-                   "--test-samples", "20", "--out", str(out), "--quiet"])
+    rc = cli.main(["train", "--preset", "none", "--target", "loihi2", "--hidden", "16", "--steps", "10",
+                   "--train-samples", "40", "--test-samples", "20", "--out", str(out), "--quiet"])
     assert rc == 0
     saved = json.loads((out / "config.json").read_text())["model"]
     assert (saved["target"], saved["mode"], saved["weight_bits"], saved["fixed_point"]) == ("loihi2", "replay", 9, True)

@@ -15,7 +15,7 @@ from lava_ssnnbp.config import SSNNConfig
 from lava_ssnnbp.dynamics import init_weights
 from lava_ssnnbp.training import load_weights
 
-TINY = ["--dataset", "default", "--train-samples", "400", "--test-samples", "100", "--hidden", "32",
+TINY = ["--preset", "none", "--dataset", "default", "--train-samples", "400", "--test-samples", "100", "--hidden", "32",
         "--steps", "20", "--batch-size", "20", "--eta", "0.5", "--quiet"]
 
 
@@ -189,8 +189,8 @@ def test_info_lists_data_sets_and_network_size(capsys):
 def test_lava_backend_learns_the_same_weights_as_the_engine(tmp_path):
     """``--backend lava`` learns inside the Lava processes; per-sample updates in
     fixed point make it bit-identical to the engine."""
-    args = ["--dataset", "default", "--train-samples", "12", "--test-samples", "10", "--hidden", "16",
-            "--steps", "20", "--fixed-point", "--mode", "coincidence", "--eta", "0.5", "--quiet",
+    args = ["--preset", "none", "--dataset", "default", "--train-samples", "12", "--test-samples", "10", "--hidden",
+            "16", "--steps", "20", "--fixed-point", "--mode", "coincidence", "--eta", "0.5", "--quiet",
             "--batch-updates", "per-sample", "--batch-size", "6"]
     assert cli.main(["train", *args, "--backend", "lava", "--out", str(tmp_path / "lava")]) == 0
     assert cli.main(["train", *args, "--backend", "engine", "--out", str(tmp_path / "engine")]) == 0
@@ -213,7 +213,8 @@ def test_ctrl_c_on_a_lava_run_prints_one_line_and_leaves_no_worker(tmp_path, sig
     line, exit status 128 + signal, no worker traceback, no worker (and so no
     shared-memory manager with its /dev/shm segments) left."""
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default", "--backend", "lava",
+    cmd = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--preset", "none", "--dataset", "default", "--backend",
+           "lava",
            "--train-samples", "2000", "--test-samples", "20", "--hidden", "16", "--steps", "20", "--epochs", "50",
            "--checkpoint-every", "1e-9", "--quiet", "--out", str(out)]
     # its own process group, as in a terminal, with SIGINT's default action even when this
@@ -636,7 +637,8 @@ def test_out_of_memory_is_one_line(tmp_path):
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (3 * 2 ** 30, 3 * 2 ** 30))
-    p = subprocess.run([sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default", "--mode", "replay",
+    p = subprocess.run([sys.executable, "-m", "lava_ssnnbp.cli", "train", "--preset", "none", "--dataset", "default",
+                        "--mode", "replay",
                         "--replay-steps", "100000000", "--train-samples", "10", "--test-samples", "10", "--hidden", "16",
                         "--out", str(tmp_path / "run")], capture_output=True, text=True, preexec_fn=limit,
                        timeout=600)

@@ -184,7 +184,7 @@ def test_explicit_options_override_a_preset_wherever_they_stand():
 
 @pytest.mark.parametrize("name", presets.preset_names())
 def test_a_preset_sets_only_the_options_it_names(name):
-    plain = vars(cli.build_parser().parse_args(["train"]))
+    plain = vars(cli.build_parser().parse_args(["train", "--preset", "none"]))
     given = vars(preset_args(name))
     values = presets.load_preset(name).values
     assert set(values) <= set(plain)
@@ -211,7 +211,11 @@ def test_presets_are_listed_one_line_each(capsys):
         cli.main(["train", "--preset", "list"])
     assert e.value.code == 0
     assert capsys.readouterr().out.splitlines() == listed
-    assert [line.split()[0] for line in listed] == names and "mnist-chip" in names and "demo" in names
+    assert [line.split()[0] for line in listed] == [*names, "none"] and "mnist-chip" in names and "demo" in names
+    assert "(the default of ssnnbp train)" in listed[names.index(presets.DEFAULT)]
+    assert sum("default of ssnnbp train" in line for line in listed) == 1
+    assert cli.main(["presets", "none"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "ssnnbp train --preset none"
 
 
 def test_an_unknown_preset_is_one_line_listing_the_presets(capsys):
@@ -268,7 +272,7 @@ PRESET_IN_TEXT = re.compile(r"--preset[ =]([A-Za-z0-9_.-]+)")
 def test_the_docs_name_only_presets_that_exist():
     assert PRESET_IN_TEXT.findall("`ssnnbp train --preset mnist-chip --epochs 3`, --preset=demo") == ["mnist-chip",
                                                                                                        "demo"]
-    names = set(presets.preset_names()) | {presets.LIST, "NAME"}
+    names = set(presets.preset_names()) | {presets.LIST, presets.NONE, "NAME"}
     for doc in [ROOT / "README.md", ROOT / "benchmarks" / "RESULTS.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for name in PRESET_IN_TEXT.findall(doc.read_text()):
             assert name in names, f"{doc.name} names preset {name!r}, which lava_ssnnbp/presets/ does not hold"
@@ -279,3 +283,97 @@ def test_presets_install_with_the_package():
     assert '"lava_ssnnbp.presets" = ["*.json"]' in text   # package data of a package listed below
     assert '"lava_ssnnbp.presets",' in text and '"lava_ssnnbp.cli",' in text
     assert presets.preset_dir().joinpath("mnist-chip.json").is_file()   # found through importlib.resources
+
+
+# ------------------------------------------------------------------ train's default: the chip configuration
+TINY_CHIP = ["--dataset", "default", "--hidden", "16", "--steps", "10", "--train-samples", "20", "--test-samples", "10",
+             "--epochs", "1", "--quiet"]
+
+
+def test_train_without_a_preset_is_the_chip_configuration_of_the_readme_row(capsys):
+    args = cli.build_parser().parse_args(["train"])
+    assert args.preset == presets.DEFAULT == "mnist-chip" and args.default_preset and args.explicit == {}
+    cfg, s = built(args)
+    assert (cfg.target, cfg.mode, cfg.fixed_point, cfg.weight_bits, cfg.steps, cfg.sizes, cfg.eta) == \
+           ("loihi2", "replay", True, 9, 50, (784, 1280, 10), 0.3)
+    assert (s.dataset, s.epochs, s.eta_schedule, s.eta_step, s.eta_decay, s.batch_updates) == \
+           ("mnist", 20, "step", 7, 0.5, "per-sample")
+    check_chip_settings(cfg, s)
+    assert (cfg, s) == built(preset_args("mnist-chip"))
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    assert "(default: mnist-chip" in " ".join(capsys.readouterr().out.split())
+
+
+def test_preset_none_gives_the_dataclass_defaults():
+    args = cli.build_parser().parse_args(["train", "--preset", "none"])
+    assert args.preset is None and not args.default_preset
+    cfg, s = built(args)
+    assert cfg == SSNNConfig() and s == RunSettings()
+
+
+def test_a_run_with_no_preset_records_the_default_preset_and_the_chip_target(capsys, tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY_CHIP, "--out", str(out)]) == 0
+    assert "not the chip configuration" not in capsys.readouterr().out
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["preset"] == "mnist-chip"
+    assert (saved["model"]["target"], saved["model"]["mode"], saved["model"]["fixed_point"]) == ("loihi2", "replay",
+                                                                                                 True)
+    assert (saved["run"]["eta_schedule"], saved["run"]["eta_step"]) == ("step", 7)
+    # the same run resumes with the same command, and 'info' names its preset
+    assert cli.main(["train", *TINY_CHIP, "--epochs", "2", "--out", str(out)]) == 0
+    assert "resuming" in capsys.readouterr().out
+    assert cli.main(["info", "--run", str(out)]) == 0
+    assert "(preset mnist-chip), 2 epochs finished" in capsys.readouterr().out
+
+
+def test_an_option_that_conflicts_with_the_default_target_trains_without_it_and_says_so(capsys, tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY_CHIP, "--mode", "rate", "--out", str(out)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "chip configuration" in line]
+    assert lines == ["not the chip configuration (--mode rate): target none"]
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["model"]["target"], saved["model"]["mode"], saved["model"]["fixed_point"],
+            saved["model"]["weight_bits"]) == (None, "rate", False, 8)
+    assert saved["preset"] == "mnist-chip" and saved["run"]["eta_step"] == 7   # the preset's other values stay
+
+
+@pytest.mark.parametrize("argv,named", [
+    (["--no-fixed-point"], "--no-fixed-point"),
+    (["--model", "ann"], "--model ann"),
+    (["--model", "tssl-bp"], "--model tssl-bp"),
+    (["--batch-updates", "mini-batch"], "--batch-updates mini-batch"),
+    (["--steps", "100"], "--steps 100"),                  # a replay window over the 8-bit tag's 63 steps
+    (["--weight-bits", "8", "--seed", "3"], "--weight-bits 8"),   # --seed does not conflict: not named
+    (["--mode", "coincidence", "--no-fixed-point"], "--mode coincidence, --no-fixed-point"),
+    (["--preset", "demo", "--eta-warmup", "100"], "--eta-warmup 100"),   # any preset's target
+])
+def test_what_makes_the_target_invalid_is_named_and_the_target_dropped(argv, named):
+    args = cli.build_parser().parse_args(["train", *argv])
+    assert options.resolve_target(args, 784, 10) == f"not the chip configuration ({named}): target none"
+    cfg, s = built(args)
+    assert cfg.target is None
+    assert options.resolve_target(args, 784, 10) is None   # resolved once
+
+
+@pytest.mark.parametrize("argv,needles", [
+    (["--target", "loihi2", "--mode", "rate"], ["argument --target", "'replay'", "'rate'"]),
+    (["--target", "loihi2", "--no-fixed-point"], ["argument --target", "fixed point"]),
+    (["--preset", "none", "--target", "loihi2", "--model", "ann"], ["argument --model", "chip configuration"]),
+    (["--mode", "rate", "--eta", "-1"], ["argument --eta", "invalid eta"]),   # wrong with or without the target
+])
+def test_an_explicit_target_that_conflicts_stays_one_error_line(capsys, tmp_path, argv, needles):
+    line = one_error_line(capsys, ["train", *TINY_CHIP, *argv, "--out", str(tmp_path / "run")], *needles)
+    assert "not the chip configuration" not in capsys.readouterr().out + line
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_of_the_old_defaults_says_how_to_resume_it(capsys, tmp_path):
+    """A folder that the same command filled before train's default became the chip configuration."""
+    out = tmp_path / "run"
+    assert cli.main(["train", "--preset", "none", *TINY_CHIP, "--out", str(out)]) == 0
+    line = one_error_line(capsys, ["train", *TINY_CHIP, "--epochs", "2", "--out", str(out)], "other parameters",
+                          "--preset none")
+    assert "mnist-chip" in line
+    assert cli.main(["train", "--preset", "none", *TINY_CHIP, "--epochs", "2", "--out", str(out)]) == 0

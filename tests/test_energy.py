@@ -58,8 +58,8 @@ def test_cost_is_events_times_per_event_figures():
 
 def test_info_run_prints_the_energy_estimate(tmp_path, capsys):
     run = tmp_path / "run"
-    argv = ["train", "--dataset", "default", "--train-samples", "60", "--test-samples", "20", "--hidden", "16",
-            "--steps", "10", "--mode", "coincidence", "--fixed-point", "--quiet", "--out", str(run)]
+    argv = ["train", "--preset", "none", "--dataset", "default", "--train-samples", "60", "--test-samples", "20",
+            "--hidden", "16", "--steps", "10", "--mode", "coincidence", "--fixed-point", "--quiet", "--out", str(run)]
     assert cli.main(argv) == 0
     capsys.readouterr()
     assert cli.main(["info", "--run", str(run)]) == 0

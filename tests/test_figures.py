@@ -258,7 +258,8 @@ def test_report_and_launch_on_missing_results(results, tmp_path, capsys):
 def test_fig5_end_to_end_on_tiny_runs(tmp_path):
     """Two tiny runs on the shipped MNIST subset, then fig5 labels them as a subset."""
     from lava_ssnnbp import cli
-    common = ["train", "--dataset", "default", "--train-samples", "40", "--test-samples", "20", "--hidden", "12",
+    common = ["train", "--preset", "none", "--dataset", "default", "--train-samples", "40", "--test-samples", "20",
+              "--hidden", "12",
               "--steps", "8", "--epochs", "1", "--batch-updates", "mini-batch", "--batch-size", "20", "--quiet"]
     assert cli.main(common + ["--no-wta", "--out", str(tmp_path / "a")]) == 0
     assert cli.main(common + ["--wta", "--out", str(tmp_path / "b")]) == 0
@@ -354,7 +355,7 @@ def test_printed_commands_train_as_the_committed_results_did(protocol, stem):
     pairs = dict(zip(tokens[::2], tokens[1::2]))
     for own in ("--seeds", "--tag"):                    # accuracy.py's own options
         pairs.pop(own, None)
-    args = cli._build_parser().parse_args(["train", *[x for kv in pairs.items() for x in kv]])
+    args = cli._build_parser().parse_args(["train", "--preset", "none", *[x for kv in pairs.items() for x in kv]])
     assert same_settings(rec["run_settings"], dataclasses.asdict(cli._settings_from_args(args)),
                          ("seed", "checkpoint_s", "data_dir"))
     assert args.epochs == rec["epochs"]

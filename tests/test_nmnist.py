@@ -15,7 +15,7 @@ from nmnist_files import EXPECT_A, SAMPLE_A, frames, write_digit_recordings, wri
 from nmnist_files import encode_events as encode_event_list
 
 T = 12
-ARGS = ["--dataset", "nmnist", "--no-verify", "--steps", str(T), "--hidden", "16", "--fixed-point",
+ARGS = ["--preset", "none", "--dataset", "nmnist", "--no-verify", "--steps", str(T), "--hidden", "16", "--fixed-point",
         "--mode", "coincidence", "--eta", "0.5", "--train-samples", "12", "--test-samples", "8",
         "--batch-updates", "per-sample", "--batch-size", "6", "--seed", "0", "--quiet"]
 RUN_FILES = ("config.json", "metrics.json", "metrics.csv", "learning_curve.png", "weights.npz", "checkpoint.npz")

@@ -16,7 +16,8 @@ from lava_ssnnbp.data.own import HELDOUT_SEED, fingerprint
 from lava_ssnnbp.errors import RunError
 from test_cli import one_error_line, runs_in_tmp  # noqa: F401 (runs_in_tmp: autouse, run folders in tmp)
 
-SMALL = ["--hidden", "16", "--steps", "10", "--batch-updates", "mini-batch", "--batch-size", "8", "--quiet"]
+SMALL = ["--preset", "none", "--hidden", "16", "--steps", "10", "--batch-updates", "mini-batch", "--batch-size", "8",
+         "--quiet"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -279,7 +280,8 @@ def test_conv_stack_fits_the_data_sets_own_image_shape(capsys, tmp_path):
     pytest.importorskip("torch")
     np.savez(tmp_path / "img.npz", x=rng.random((24, 1, 8, 8)), y=y)
     out = tmp_path / "run"
-    assert cli.main(["train", "--dataset", str(tmp_path / "img.npz"), "--model", "tssl-bp", "--conv", "2C3-P2",
+    assert cli.main(["train", "--preset", "none", "--dataset", str(tmp_path / "img.npz"), "--model", "tssl-bp",
+                     "--conv", "2C3-P2",
                      "--hidden", "8", "--steps", "5", "--batch-size", "8", "--device", "cpu", "--threads", "1",
                      "--quiet", "--out", str(out)]) == 0
     m = json.loads((out / "metrics.json").read_text())["epochs"][-1]

@@ -110,7 +110,8 @@ def test_a_fault_at_any_write_leaves_the_last_state_whole(tmp_path, reference, f
 def test_a_real_write_limit_ends_in_one_line_and_the_run_resumes(tmp_path, reference):
     """A real OS fault (RLIMIT_FSIZE: writes past the limit fail with EFBIG, as a full disk
     fails them with ENOSPC) in 'ssnnbp train': one line, exit 1, and the run resumes."""
-    args = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default", "--hidden", "64", "--steps", "10",
+    args = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--preset", "none", "--dataset", "default", "--hidden",
+            "64", "--steps", "10",
             "--train-samples", "40", "--test-samples", "20", "--epochs", "1", "--seed", "1", "--quiet",
             "--out", str(tmp_path / "run")]
     # numba off: its disk cache, written when a kernel compiles, would meet the limit first
@@ -132,7 +133,8 @@ def test_readers_beside_a_training_run_see_whole_states(tmp_path):
     """'evaluate' and 'info --run' read through read_run_folder while 'ssnnbp train' commits
     a checkpoint after every batch: every read is one whole committed state."""
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default", "--hidden", "32", "--steps",
+    args = [sys.executable, "-m", "lava_ssnnbp.cli", "train", "--preset", "none", "--dataset", "default", "--hidden",
+            "32", "--steps",
             "10", "--train-samples", "300", "--test-samples", "20", "--epochs", "3", "--seed", "1", "--quiet",
             "--batch-updates", "mini-batch", "--batch-size", "4", "--checkpoint-every", "0.000001",
             "--out", str(out)]

@@ -101,12 +101,16 @@ def print_loihi_estimate(cfg: SSNNConfig):
 
 def cmd_presets(args, parser) -> int:
     """List the presets, or print one as the train command it stands for."""
-    from .presets import load_preset, preset_flags, preset_lines
+    from .presets import DEFAULT, NONE, NONE_TEXT, load_preset, preset_flags, preset_lines
     if args.name is None:
         print("\n".join(preset_lines()))
         return 0
+    if args.name == NONE:
+        print(f"{NONE}: {NONE_TEXT}")
+        print(f"ssnnbp train --preset {NONE}")
+        return 0
     preset = load_preset(args.name, option="NAME")
-    print(f"{preset.name}: {preset.description}")
+    print(f"{preset.name}: {'(the default of ssnnbp train) ' if preset.name == DEFAULT else ''}{preset.description}")
     if preset.source:
         print(f"source: {preset.source}")
     print("ssnnbp train " + " ".join(preset_flags(parser.train_parser, preset)))

@@ -8,7 +8,7 @@ import argparse
 import dataclasses
 from typing import Iterable
 
-from ..config import SSNNConfig
+from ..config import ConfigError, SSNNConfig
 from ..fields import KEYS
 
 
@@ -197,8 +197,14 @@ def _given(args, cls) -> dict:
 
 
 def config_from_args(args, input_size: int, num_classes: int, model=SSNNConfig) -> SSNNConfig:
+    """The model the options give: ``resolve_target`` first, so that it is the run ``ssnnbp
+    train`` would train (which also prints why where a preset's target was dropped)."""
+    resolve_target(args, input_size, num_classes, model)
+    return _config(args, input_size, num_classes, model)
+
+
+def _config(args, input_size: int, num_classes: int, model) -> SSNNConfig:
     from ..runs import model_kind
-    fill_target_defaults(args, model)
     kw = _given(args, model)
     kw["sizes"] = (input_size, *kw["sizes"], num_classes)
     if not model_kind(args.model).records_dropout:   # the torch baselines have no dropout (as published)
@@ -210,6 +216,59 @@ def settings_from_args(args, settings=None):
     from ..runs import RunSettings
     settings = settings or RunSettings
     return settings(**_given(args, settings))
+
+
+# ------------------------------------------------------------------ the chip configuration, or not
+def resolve_target(args, input_size: int, num_classes: int, model=SSNNConfig, settings=None):
+    """Fill the model options left unset (``fill_target_defaults``), first dropping the target
+    where it came from a preset (the default one included) rather than from --target and the
+    options given explicitly make it invalid (--mode rate, --no-fixed-point, --model ann, ...):
+    such a run is not the chip configuration. Returns that line, naming the options that
+    conflict, or None where the target stands or was never set, or where the options are
+    invalid without it too (the error then reported is theirs, not the target's)."""
+    explicit = getattr(args, "explicit", None)   # the train parser's: {option given: the value it overrode}
+    if (args.target is None or explicit is None or "target" in explicit
+            or _chip_problem(args, input_size, num_classes, model, settings) is None):
+        fill_target_defaults(args, model)
+        return None
+    plain = argparse.Namespace(**{**vars(args), "target": None})
+    invalid_anyway = _chip_problem(plain, input_size, num_classes, model, settings) is not None
+    conflicting = []
+    for dest in () if invalid_anyway else explicit:   # alone on the preset's values, it makes the target invalid
+        alone = argparse.Namespace(**{**vars(args), **{d: v for d, v in explicit.items() if d != dest}})
+        if _chip_problem(alone, input_size, num_classes, model, settings) is not None:
+            conflicting.append(_spelled(dest, getattr(args, dest), model, settings))
+    why = ", ".join(conflicting) or _chip_problem(args, input_size, num_classes, model, settings)
+    args.target = None
+    fill_target_defaults(args, model)
+    return None if invalid_anyway else f"not the chip configuration ({why}): target none"
+
+
+def _chip_problem(args, input_size: int, num_classes: int, model, settings):
+    """Why the options ``args`` give are no valid run (a chip configuration's checks included),
+    or None; ``args`` itself is left as it is."""
+    from ..errors import RunError
+    from ..runs import check_chip_settings
+    trial = argparse.Namespace(**vars(args))
+    fill_target_defaults(trial, model)
+    try:
+        cfg = _config(trial, input_size, num_classes, model)
+        s = settings_from_args(trial, settings)
+        if cfg.target is not None:
+            check_chip_settings(cfg, s)
+    except (ConfigError, RunError) as e:
+        return str(e)
+    return None
+
+
+def _spelled(dest: str, value, model, settings) -> str:
+    """An option as given on the command line: '--mode rate', '--no-fixed-point'."""
+    from ..runs import RunSettings
+    f = next(f for cls in (model, settings or RunSettings) for f in dataclasses.fields(cls) if dest_of(f) == dest)
+    option = flags_of(f)[0]
+    if isinstance(value, bool):
+        return option if value else "--no-" + option[2:]
+    return f"{option} {words(tuple(value) if isinstance(value, list) else value)}"
 
 
 def naming_option(message: str, options: dict) -> str:

@@ -8,7 +8,7 @@ import dataclasses
 from ..config import SSNNConfig
 from .options import (Parser, add_field_option, add_field_options, dest_of, field_options, has_option, path,
                       positive_int)
-from .presets import LIST, CommandParser
+from .presets import DEFAULT, LIST, NONE, CommandParser
 
 # the --help sections of the run settings (a field's metadata "group"; any other is its own section)
 GROUPS = {"data": "data", "run": "run", "baselines": "baselines (--model tssl-bp | slayer; see docs/baselines.md)"}
@@ -38,11 +38,19 @@ def _add_train(sub, model, settings, runs_root):
     t = sub.add_parser("train", help="train a network and write a run folder",
                        description="Train SSNN-BP (or its ANN twin, or a baseline) on a data set. Writes "
                                    "config.json, metrics.json/.csv, learning_curve.png, weights.npz and a checkpoint "
-                                   "to the run folder; running the same command again resumes an unfinished run.")
-    t.add_argument("--preset", metavar="NAME", default=None,
-                   help="start from a named set of option values, one per README row and the demo (files in "
-                        f"lava_ssnnbp/presets/); options given explicitly override its values; '{LIST}' lists them "
-                        "('ssnnbp presets NAME' shows one as options) (default: none)")
+                                   "to the run folder; running the same command again resumes an unfinished run. "
+                                   f"Without --preset it trains preset {DEFAULT}, the chip configuration on full "
+                                   "MNIST (the README's headline row); the defaults below are the options' own, "
+                                   f"which --preset {NONE} gives.")
+    t.add_argument("--preset", metavar="NAME", default=DEFAULT,
+                   help="start from a named set of option values, one per README row, the demo and a small Lava "
+                        "run (files in lava_ssnnbp/presets/); options given explicitly override its values; "
+                        f"'{LIST}' lists them ('ssnnbp presets NAME' shows one as options); '{NONE}': no preset, "
+                        "each option's own default as shown below. Where options given explicitly conflict with a "
+                        "preset's --target "
+                        "loihi2 (e.g. --mode rate), the run is not the chip configuration: it says so and trains "
+                        f"with target none (default: {DEFAULT}, the chip configuration on MNIST: replay, fixed "
+                        "point, T = 50, 784-1280-10, eta 0.3 halved every 7 epochs, 20 epochs)")
     _add_data_options(t, settings, own=False)
     add_field_options(t.add_argument_group("model (SSNN-BP; see README.md and docs/)"), dataclasses.fields(model))
     groups = {}
@@ -59,7 +67,7 @@ def _add_train(sub, model, settings, runs_root):
                         "threads (default: torch's, all cores; on a machine other jobs share, 1 is many "
                         "times faster than more: torch's threads wait on each other)")
     r.add_argument("--out", type=path, default=None, metavar="DIR",
-                   help=f"run folder (default: {runs_root}/<dataset>-<mode>-T<T>[-fixed]-seed<seed>, "
+                   help=f"run folder (default: {runs_root}/<dataset>-<mode>-T<T>[-fixed][-<target>]-seed<seed>, "
                         "<dataset>-ann-seed<seed> for --model ann, <dataset>-<model>-T<T>-seed<seed> for tssl-bp "
                         "and slayer; $SSNNBP_RUNS changes the root)")
     r.add_argument("--overwrite", action="store_true",
@@ -116,7 +124,8 @@ def build_parser(model=SSNNConfig, settings=None) -> Parser:
 
     p = sub.add_parser("presets", help="list the presets of 'train --preset', or show one",
                        description="List the presets (named sets of train options, one per README row and the "
-                                   "demo), or show one preset's options.")
+                                   f"demo), or show one preset's options. 'train' without --preset trains {DEFAULT}; "
+                                   f"'train --preset {NONE}' the options' own defaults.")
     p.add_argument("name", nargs="?", default=None, metavar="NAME",
                    help="show this preset's options as a train command (default: list them all)")
     top.options = {name: field_options(q, (model, settings)) for name, q in sub.choices.items()}

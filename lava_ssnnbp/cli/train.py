@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from ..config import ConfigError, SSNNConfig
-from .options import config_from_args, fill_target_defaults, settings_from_args
+from .options import config_from_args, resolve_target, settings_from_args
+from .presets import DEFAULT, NONE
 
 VAL_SEED = 20231   # which training images --val-samples holds out: fixed, so every run shares them
 
@@ -52,9 +53,12 @@ def run_folder(args, cfg: SSNNConfig, settings) -> Path:
 
 def cmd_train(args) -> int:
     from ..data import DataError, dataset_info
-    from ..runs import Run, check_eta_warmup, model_kind
+    from ..runs import Run, RunError, check_eta_warmup, model_kind
     info = dataset_info(args.dataset)
-    fill_target_defaults(args)
+    sizes = int(math.prod(info.input_shape)), info.num_classes
+    not_chip = resolve_target(args, *sizes)   # a preset's target that explicit options make invalid: dropped
+    if not_chip:
+        print(not_chip, flush=True)
     settings = settings_from_args(args)
     kind = model_kind(settings.model)
     from .. import accel
@@ -62,7 +66,7 @@ def cmd_train(args) -> int:
     if args.threads is not None and kind.torch_baseline:
         import torch
         torch.set_num_threads(args.threads)
-    cfg = config_from_args(args, int(math.prod(info.input_shape)), info.num_classes)
+    cfg = config_from_args(args, *sizes)
     out = run_folder(args, cfg, settings)
     Run.check(out, cfg, settings)   # the folder and the memory, before loading any data
     steps = args.steps if args.dataset == "nmnist" else None
@@ -80,7 +84,13 @@ def cmd_train(args) -> int:
         raise DataError(f"data set {args.dataset} has {train.input_size} inputs and {train.num_classes} classes, "
                         f"expected {cfg.sizes[0]} and {cfg.sizes[-1]}")
     check_eta_warmup(settings, len(train))   # before the run folder is written
-    run = Run.open(out, cfg, settings, overwrite=args.overwrite, preset=args.preset)
+    try:
+        run = Run.open(out, cfg, settings, overwrite=args.overwrite, preset=args.preset)
+    except RunError as e:   # a folder of the same command from before the default preset: say how to resume it
+        if getattr(args, "default_preset", False) and "other parameters" in str(e):
+            raise RunError(f"{e} (without --preset, train trains preset {DEFAULT} since 2026-12-06: if this "
+                           f"command started the run before, add --preset {NONE} to resume it)") from None
+        raise
     if run.metrics and not run.finished:
         print(f"resuming {out} after epoch {len(run.metrics)}", flush=True)
     held = f" / {len(val)} validation (held out of train)" if val is not None else ""
