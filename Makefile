@@ -13,6 +13,8 @@ FULL_STAMP := $(VENV)/.installed-full-$(PYPROJECT_SUM)
 DEMO_ARGS ?= --epochs 2
 PYTEST_ARGS ?=
 TUTORIALS ?=
+# free disk the full install needs (GB); the install peaked near 8 GB here
+NEED_GB ?= 8
 
 .PHONY: setup setup-demo demo test tutorials clean-venv
 setup: $(FULL_STAMP)
@@ -37,6 +39,9 @@ $(BASE_STAMP): pyproject.toml
 # everything: the package with its extras (dl: lava-dl and torch, nir; dev: pytest, notebooks)
 $(FULL_STAMP): pyproject.toml
 	$(make_venv)
+	@free_gb=$$(df -Pk $(VENV) | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	if [ "$(NEED_GB)" -gt 0 ] && [ "$$free_gb" -lt "$(NEED_GB)" ]; then \
+	    echo "error: the full install needs about $(NEED_GB) GB free (torch with its CUDA libraries: 5.9 GB in $(VENV), and pip's downloads), $$free_gb GB free where $(VENV) is; free some, or NEED_GB=0 to try anyway"; exit 1; fi
 	@echo "installing lava-ssnnbp with the extras dl and dev into $(VENV) (lava-dl pulls torch: several GB)"
 	@rm -f $(VENV)/.installed-*
 	$(PY) -m pip install --quiet -e '.[dl,dev]'
