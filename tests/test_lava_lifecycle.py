@@ -235,6 +235,12 @@ def test_a_worker_that_stops_answering_ends_the_run_with_an_error(fault, monkeyp
     assert ("stopped (SIGSTOP?)" if fault == "SIGSTOP" else "exit code 0: an exception inside it") in error
 
 
+def _nothing_left(workers: dict, segments: list):
+    """Once the main process has gone: none of its workers alive, none of their /dev/shm segments."""
+    assert procs.survivors(workers) == []
+    assert procs.wait_for(lambda: not any(os.path.exists(s) for s in segments)), "segments left"
+
+
 # 'ssnnbp train' on Lava whose second run deadlocks for real: the input worker's control message
 # (the sample it must send) is withheld, so it waits for it while every other worker waits for its
 # spikes and the main process for their answer. Writes the segments' names first; the limit on
@@ -283,8 +289,7 @@ def test_a_deadlocked_run_ends_in_one_line_and_leaves_no_worker(tmp_path):
             assert lines[0].startswith("ssnnbp: error: the Lava run made no progress for 2 s"), lines
             assert "in state S (pid" in lines[0] and "SSNNBP_STALL_S" in lines[0], lines
             assert len(workers) >= 9 and segments, workers   # 8 Lava actors + the shared-memory manager
-            assert procs.survivors(workers) == []
-            assert procs.wait_for(lambda: not any(os.path.exists(s) for s in segments)), "segments left"
+            _nothing_left(workers, segments)
         finally:
             main.kill()
             main.wait()
@@ -344,8 +349,7 @@ def test_workers_die_with_a_sigkilled_main_process(tmp_path, started_by):
             assert segments and all(os.path.exists(s) for s in segments)
             main.kill()
             main.wait()
-            assert procs.survivors(workers) == []
-            assert procs.wait_for(lambda: not any(os.path.exists(s) for s in segments)), "segments left"
+            _nothing_left(workers, segments)
         finally:
             main.kill()
             main.wait()
