@@ -21,6 +21,11 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+# bytes while training, for the memory check before a run (float32): per weight (the weight,
+# its momentum, its gradient, the update's temporaries; the float64 draw at initialisation);
+# per unit of one sample (activations, dropout masks, their gradients); per input value
+BYTES_PER_WEIGHT, BYTES_PER_UNIT, BYTES_PER_INPUT = 24, 32, 8
+
 
 class ANN:
     """ReLU MLP with softmax cross-entropy, dropout and SGD(+momentum)."""

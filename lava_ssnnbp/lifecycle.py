@@ -12,7 +12,9 @@ without a time limit. Here:
   stop them).
 * :func:`call_watching_workers` -- a blocking run that raises
   :class:`WorkerDied` when a worker is killed, ends on an exception or is
-  stopped mid-run (Lava would wait for its answer for good).
+  stopped mid-run (Lava would wait for its answer for good), or when the run
+  makes no progress at all (a deadlock inside Lava: every worker alive and
+  waiting, none using CPU) for :func:`stall_limit_s` seconds.
 * :func:`stop_runtime` -- Lava's graceful stop with a time limit, then the
   workers are terminated or killed and the shared memory released; the
   runtime is marked stopped, so Lava's ``__del__`` never repeats a stop on
@@ -36,6 +38,9 @@ STOP_TIMEOUT_S = 30.0   # graceful stop: ~1 s normally, the limit only bounds a 
 REAP_TIMEOUT_S = 5.0    # per worker, after SIGTERM and again after SIGKILL
 WATCH_S = 0.2           # how often a running call checks that the workers live
 STOPPED_S = 2.0         # a worker stopped this long ends the run
+STALL_S = 120.0         # no CPU used by the call or any worker this long ends the run (a deadlock)
+STALL_ENV = "SSNNBP_STALL_S"   # overrides STALL_S (seconds; inf: never)
+_MAX_GAP_S = 1.0        # a longer pause of the watcher itself (Ctrl-Z, a starved thread) counts as this
 _PR_SET_PDEATHSIG = 1   # <linux/prctl.h>
 
 _local = threading.local()   # per forking thread; a forked child sees its parent thread's value
@@ -175,6 +180,53 @@ def ended_workers(runtime) -> list:
     return ended
 
 
+def stall_limit_s() -> float:
+    """Seconds a run may make no progress at all before it is ended as a deadlock:
+    ``$SSNNBP_STALL_S`` if set (a number > 0; ``inf`` never ends one), else :data:`STALL_S`."""
+    from .errors import RunError
+    text = os.environ.get(STALL_ENV, "").strip()
+    if not text:
+        return STALL_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise RunError(f"{STALL_ENV}={text!r}: need a number of seconds > 0 (inf: never end a stalled run)")
+    return value
+
+
+def _cpu_ticks(path: str) -> Optional[int]:
+    """utime + stime (clock ticks) of the process or thread whose stat file is ``path``;
+    None if it is gone."""
+    try:
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _progress(runtime, thread: threading.Thread) -> tuple:
+    """What grows while a run makes progress: the CPU time of each worker and of the
+    thread that waits on them (a deadlock leaves every one of them asleep)."""
+    paths = [f"/proc/{a.pid}/stat" for a in _actors(runtime) if a.pid]
+    if thread.native_id is not None:
+        paths.append(f"/proc/{os.getpid()}/task/{thread.native_id}/stat")
+    return tuple(_cpu_ticks(p) for p in paths)
+
+
+def _stalled_error(runtime, seconds: float) -> "WorkerDied":
+    states = {}
+    for a in _actors(runtime):
+        states.setdefault(_state(a.pid) or "?", []).append(a.pid)
+    what = ", ".join(f"{len(pids)} in state {st} (pid {', '.join(map(str, pids))})"
+                     for st, pids in sorted(states.items()))
+    return WorkerDied(f"the Lava run made no progress for {seconds:g} s: its workers live but neither they nor "
+                      f"the call waiting on them used any CPU (workers {what}: a deadlock inside Lava?; "
+                      f"{STALL_ENV} sets the limit)")
+
+
 def call_watching_workers(fn: Callable[[], T], runtime) -> T:
     """``fn()`` (a blocking Lava run) in a daemon thread while this thread
     checks every :data:`WATCH_S` seconds that the runtime's workers live and
@@ -182,19 +234,29 @@ def call_watching_workers(fn: Callable[[], T], runtime) -> T:
     on an exception or was stopped. Raises :class:`WorkerDied` naming them (the
     call is left behind, blocked; the caller stops the runtime by force). A
     worker must be seen stopped for :data:`STOPPED_S` seconds (not a passing
-    debugger or profiler)."""
+    debugger or profiler). A run whose workers all live and run but during
+    which neither they nor the waiting thread use any CPU for
+    :func:`stall_limit_s` seconds (a deadlock: each waits for another) raises
+    :class:`WorkerDied` too; a busy machine slows a run, it does not stop its
+    CPU time from growing."""
+    limit = stall_limit_s()
     t, out = _call_in_thread(fn)
     stopped_since = {}
+    last, idle, seen = time.monotonic(), 0.0, None
     while True:
         t.join(WATCH_S)
         if out:
             return _result(out)
+        now = time.monotonic()
+        progress = _progress(runtime, t)
+        # the watcher's own pauses (Ctrl-Z, a starved thread) count for at most _MAX_GAP_S
+        idle = idle + min(now - last, _MAX_GAP_S) if progress == seen else 0.0
+        last, seen = now, progress
         ended = ended_workers(runtime)
         if ended and not out:
             what = ", ".join(f"{a.name} (pid {a.pid}, exit code {a.exitcode})" for a in ended)
             why = "" if any(a.exitcode for a in ended) else " (exit code 0: an exception inside it, see above)"
             raise WorkerDied(f"Lava worker process{'es' if len(ended) > 1 else ''} {what} ended mid-run{why}")
-        now = time.monotonic()
         stopped = stopped_workers(runtime)
         stopped_since = {a.pid: stopped_since.get(a.pid, now) for a in stopped}
         long_stopped = [a for a in stopped if now - stopped_since[a.pid] >= STOPPED_S]
@@ -202,6 +264,8 @@ def call_watching_workers(fn: Callable[[], T], runtime) -> T:
             what = ", ".join(f"{a.name} (pid {a.pid})" for a in long_stopped)
             raise WorkerDied(f"Lava worker process{'es' if len(long_stopped) > 1 else ''} {what} stopped "
                              f"(SIGSTOP?) and answered nothing for {STOPPED_S:g} s")
+        if idle >= limit and not out:
+            raise _stalled_error(runtime, limit)
 
 
 def _bounded(fn: Callable[[], object], timeout: float) -> bool:
@@ -277,4 +341,4 @@ def stop_process(proc, timeout: Optional[float] = None) -> bool:
 
 
 __all__ = ["worker_guard", "stop_runtime", "stop_process", "call_with_timeout", "call_watching_workers",
-           "ended_workers", "stopped_workers", "WorkerDied", "STOP_TIMEOUT_S"]
+           "ended_workers", "stopped_workers", "stall_limit_s", "WorkerDied", "STOP_TIMEOUT_S", "STALL_S"]

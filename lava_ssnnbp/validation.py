@@ -177,3 +177,33 @@ def check_memory(cfg: SSNNConfig, batch: int, train: bool, weights: bool = False
     raise ConfigError(f"invalid steps: {cfg.steps} is too many for this machine: {batch} sample"
                       f"{'s' if batch != 1 else ''} of {cfg.steps} steps {had}; steps <= {max_steps(batch)} "
                       f"fits at batch {batch}{one}")
+
+
+def check_model_memory(network: str, n_weights: int, weight_bytes: int, step_bytes: int, batch: int,
+                       steps: Optional[int], avail: Optional[int] = None):
+    """A ConfigError when a model's weights with their training state (``weight_bytes`` for
+    ``n_weights`` weights) and ``batch`` samples of ``steps`` steps (``step_bytes`` per sample
+    and step; ``steps`` None: a model without time steps) do not fit in ``avail`` bytes (default:
+    :func:`memory.available_bytes`): naming sizes when the weights alone (or with one sample) do
+    not, batch_size when fewer samples at once would, else steps. For models whose memory their
+    caller counts (the torch baselines, the ANN twin)."""
+    t = 1 if steps is None else steps
+    sim = batch * t * step_bytes
+    if weight_bytes + sim < 2 ** 28:   # 256 MiB: no need to ask the system
+        return
+    avail = memory.available_bytes() if avail is None else avail
+    if avail is None or weight_bytes + sim <= avail:
+        return
+    gib = f"{size(avail)} are available"
+    room, fits = avail - weight_bytes, (avail - weight_bytes) // (t * step_bytes)
+    if weight_bytes > avail or (fits < 1 and steps is None):
+        raise ConfigError(f"invalid sizes: the network {network} has {n_weights} weights whose training state "
+                          f"needs about {size(weight_bytes)}, {gib}")
+    samples = f"{batch} sample{'s' if batch != 1 else ''}" + (f" of {steps} steps" if steps is not None else "")
+    had = f"need{'s' if batch == 1 else ''} about {size(sim)} beside the weights' {size(weight_bytes)}, {gib}"
+    if fits >= 1:
+        max_t = room // (batch * step_bytes)
+        t_fits = f" at this T (or steps <= {max_t} at batch {batch})" if steps is not None and max_t >= 1 else ""
+        raise ConfigError(f"invalid batch_size: {samples} at once {had}; batch_size <= {fits} fits{t_fits}")
+    raise ConfigError(f"invalid steps: {steps} is too many for this machine: {samples} {had}; steps <= "
+                      f"{room // (batch * step_bytes)} fits at batch {batch}")

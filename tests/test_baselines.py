@@ -3,6 +3,9 @@ train/resume in run folders through the CLI, export to netx and run in Lava."""
 import dataclasses
 import json
 import math
+import signal
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -188,6 +191,59 @@ def test_interrupted_run_resumes_exactly(tmp_path):
     for a, b in zip(load_weights(tmp_path / "whole" / "weights.npz"), load_weights(tmp_path / "cut" / "weights.npz")):
         np.testing.assert_array_equal(a, b)
     assert [r["test_acc"] for r in whole.metrics] == [r["test_acc"] for r in resumed.metrics]
+
+
+# a run in its folder, SIGKILLed by itself after its argv[3]-th trained batch (0: never), before
+# that batch's checkpoint: a real kill at a point the test names, not one a race picks
+KILLED_RUN = """
+import os, signal, sys
+import torch
+from lava_ssnnbp.config import SSNNConfig
+from lava_ssnnbp.data import load_dataset
+from lava_ssnnbp.runs import Run, RunSettings
+torch.set_num_threads(1)
+out, model, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+train, test = load_dataset("default", "train").subset(200, 0), load_dataset("default", "test").subset(50, 0)
+s = RunSettings(model=model, epochs=2, batch_size=20, checkpoint_s=1e-9, baseline_lr=0.005, device="cpu")
+batches = []
+def batch_done(position):
+    batches.append(position)
+    if len(batches) == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+Run.open(out, SSNNConfig(sizes=(784, 16, 10), steps=5), s).train(train, test, progress=False, on_batch=batch_done)
+"""
+MEASURED = ("train_wall_s", "test_wall_s", "samples_per_s", "peak_rss_mib", "peak_gpu_mib")   # the machine's
+
+
+def _run_killed_at(out, model, kill_at):
+    p = subprocess.run([sys.executable, "-c", KILLED_RUN, str(out), model, str(kill_at)], capture_output=True,
+                       text=True, timeout=600)
+    assert p.returncode == (-signal.SIGKILL if kill_at else 0), p.stderr[-3000:]
+
+
+@pytest.mark.parametrize("model,kills,positions", [
+    ("tssl-bp", (7, 8), [(0, 120), (1, 60)]),    # mid-epoch 1, then mid-epoch 2
+    ("tssl-bp", (7, 1), [(0, 120), (0, 120)]),   # the resumed run killed again before its first checkpoint
+    ("slayer", (3, 9), [(0, 40), (1, 0)]),       # before the first epoch's end, then after it
+])
+def test_a_run_killed_twice_resumes_exactly(tmp_path, model, kills, positions):
+    """SIGKILL twice in the middle of epochs (20 samples a batch, a checkpoint after each): the
+    run resumed from what the kills left equals the uninterrupted one, its weights bit for bit
+    and every metric that does not measure the machine."""
+    from lava_ssnnbp.runs import read_run_folder
+    _run_killed_at(tmp_path / "whole", model, 0)
+    cut = tmp_path / "cut"
+    for kill_at, (epoch, position) in zip(kills, positions):
+        _run_killed_at(cut, model, kill_at)
+        ck = read_run_folder(cut).checkpoint
+        assert (int(ck["epoch"]), int(ck["position"])) == (epoch, position)
+    _run_killed_at(cut, model, 0)
+    whole, resumed = read_run_folder(tmp_path / "whole"), read_run_folder(cut)
+    for a, b in zip(whole.weights, resumed.weights):
+        np.testing.assert_array_equal(a, b)
+    assert len(resumed.metrics) == 2 and "train_loss" in resumed.metrics[0]
+    strip = lambda m: [{k: v for k, v in row.items() if k not in MEASURED} for row in m]   # noqa: E731
+    assert strip(resumed.metrics) == strip(whole.metrics)
 
 
 @pytest.mark.parametrize("argv,needles", [
@@ -611,3 +667,47 @@ def test_threads_option_sets_torchs_threads(tmp_path):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(1)
+
+
+# ------------------------------------------------------------------ memory
+def _limited_train(tmp_path, argv):
+    """'ssnnbp train' under ulimit -v 6 GiB (RLIMIT_AS: torch's libraries count against it)."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (6 * 2 ** 30, 6 * 2 ** 30))
+    return subprocess.run([sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default",
+                           "--train-samples", "100", "--test-samples", "20", "--steps", "5", "--device", "cpu",
+                           "--quiet", *argv, "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, preexec_fn=limit, timeout=600)
+
+
+@pytest.mark.parametrize("model,argv,option", [
+    *[(model, ["--hidden", "10000000"], "--hidden: invalid sizes") for model in ("tssl-bp", "slayer", "ann")],
+    *[(model, ["--hidden", "40000", "--train-samples", "500", "--batch-size", "500"],
+       "--batch-size: invalid batch_size") for model in ("tssl-bp", "slayer")],
+])
+def test_a_baseline_beyond_memory_is_refused_before_it_allocates(tmp_path, model, argv, option):
+    """A network or batch beyond what the process may use (here ulimit -v) is refused in one line
+    naming the option, exit 2, before torch (or numpy) allocates: not torch's allocator failing
+    mid-run (a RuntimeError traceback, or std::bad_alloc and rc -6)."""
+    p = _limited_train(tmp_path, ["--model", model, *argv])
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1, p.stderr[-3000:]
+    assert lines[0].startswith(f"ssnnbp: error: argument {option}: ") and "available" in lines[0], lines
+    assert not (tmp_path / "run").exists()      # refused before the folder was touched
+
+
+def test_torchs_allocation_failure_is_a_memory_error(tmp_path):
+    """What the check cannot foresee: torch's allocator failing is a MemoryError (one line in the
+    CLI, exit 1), not a RuntimeError traceback."""
+    code = ("import resource, torch\n"
+            "from lava_ssnnbp.baselines.runner import memory_errors\n"
+            "used = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) * 1024\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (used + 2 ** 29, used + 2 ** 29))\n"
+            "try:\n"
+            "    with memory_errors():\n"
+            "        torch.ones(2 ** 30)\n"
+            "except MemoryError as e:\n"
+            "    print('MemoryError:', e)\n")
+    assert procs.python_output(code).strip() == "MemoryError: torch could not allocate 4096 MiB"

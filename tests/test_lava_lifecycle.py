@@ -235,6 +235,78 @@ def test_a_worker_that_stops_answering_ends_the_run_with_an_error(fault, monkeyp
     assert ("stopped (SIGSTOP?)" if fault == "SIGSTOP" else "exit code 0: an exception inside it") in error
 
 
+def _nothing_left(workers: dict, segments: list):
+    """Once the main process has gone: none of its workers alive, none of their /dev/shm segments."""
+    assert procs.survivors(workers) == []
+    assert procs.wait_for(lambda: not any(os.path.exists(s) for s in segments)), "segments left"
+
+
+# 'ssnnbp train' on Lava whose second run deadlocks for real: the input worker's control message
+# (the sample it must send) is withheld, so it waits for it while every other worker waits for its
+# spikes and the main process for their answer. Writes the segments' names first; the limit on
+# no progress is set small for that run only (the first runs keep the default).
+DEADLOCKED_TRAIN = """
+import json, os, sys
+from pathlib import Path
+from lava_ssnnbp import cli
+from lava_ssnnbp.network import SSNNBPNetwork
+real, runs = SSNNBPNetwork._run_chunk, []
+def run_chunk(self, *args):
+    runs.append(1)
+    if len(runs) == 2:
+        smm = self._state["runtime"]._messaging_infrastructure.smm
+        Path(sys.argv[1] + ".tmp").write_text(json.dumps([h.name for h in smm._shared_memory_handles]))
+        os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        self.input.ctrl_in.external_pipe_csp_send_port.send = lambda message: None
+        os.environ["SSNNBP_STALL_S"] = "2"
+    return real(self, *args)
+SSNNBPNetwork._run_chunk = run_chunk
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def test_a_deadlocked_run_ends_in_one_line_and_leaves_no_worker(tmp_path):
+    """A Lava run whose workers all live but wait for each other (a deadlock) answers nothing;
+    Lava would wait for good. No CPU used by any worker or the waiting call for $SSNNBP_STALL_S
+    seconds ends it: one line naming the workers' state, exit 1, no worker and no /dev/shm
+    segment left."""
+    ready = tmp_path / "segments.json"
+    cmd = [sys.executable, "-c", DEADLOCKED_TRAIN, str(ready), "train", "--dataset", "default", "--backend", "lava",
+           "--train-samples", "40", "--test-samples", "10", "--hidden", "16", "--steps", "20", "--epochs", "1",
+           "--quiet", "--out", str(tmp_path / "run")]
+    with open(tmp_path / "stderr", "w+") as err:
+        main = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        workers = {}
+        try:
+            # Lava's start and first run: seconds normally, over a minute on a loaded 2-core machine
+            assert procs.wait_for(lambda: ready.exists() or main.poll() is not None, 10 * procs.DEADLINE_S)
+            workers = procs.descendants(main.pid)
+            segments = [f"/dev/shm/{name}" for name in json.loads(ready.read_text())] if ready.exists() else []
+            main.wait(10 * procs.DEADLINE_S)
+            err.seek(0)
+            lines = err.read().strip().splitlines()
+            assert main.returncode == 1 and len(lines) == 1, lines[-30:]
+            assert lines[0].startswith("ssnnbp: error: the Lava run made no progress for 2 s"), lines
+            assert "in state S (pid" in lines[0] and "SSNNBP_STALL_S" in lines[0], lines
+            assert len(workers) >= 9 and segments, workers   # 8 Lava actors + the shared-memory manager
+            _nothing_left(workers, segments)
+        finally:
+            main.kill()
+            main.wait()
+            procs.kill(workers)
+
+
+def test_the_stall_limit_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv("SSNNBP_STALL_S", raising=False)
+    assert lifecycle.stall_limit_s() == lifecycle.STALL_S == 120
+    monkeypatch.setenv("SSNNBP_STALL_S", "2.5")
+    assert lifecycle.stall_limit_s() == 2.5
+    for bad in ("0", "-1", "nan", "soon"):
+        monkeypatch.setenv("SSNNBP_STALL_S", bad)
+        with pytest.raises(ValueError, match=f"SSNNBP_STALL_S='{bad}': need a number of seconds > 0"):
+            lifecycle.stall_limit_s()
+
+
 # a main process with a running network: writes its segments' names, then waits;
 # argv[2] == "thread": the runtime is started by a thread that has ended since
 KILLED_MAIN = """
@@ -277,8 +349,7 @@ def test_workers_die_with_a_sigkilled_main_process(tmp_path, started_by):
             assert segments and all(os.path.exists(s) for s in segments)
             main.kill()
             main.wait()
-            assert procs.survivors(workers) == []
-            assert procs.wait_for(lambda: not any(os.path.exists(s) for s in segments)), "segments left"
+            _nothing_left(workers, segments)
         finally:
             main.kill()
             main.wait()

@@ -2,6 +2,7 @@
 at any write leaves the previous state whole and resumable, readers beside a training
 run never see a mix of two states, a folder moved mid-run keeps its run, and folders
 written before state.json still resume."""
+import contextlib
 import dataclasses
 import errno
 import json
@@ -245,3 +246,72 @@ def test_pathological_run_files_are_one_error(tmp_path, name, content, why):
         (tmp_path / name).write_text(content)
     with pytest.raises(RunError, match=f"{name}: .*{why}"):
         read_run_folder(tmp_path)
+
+
+# ------------------------------------------------------------------ read-only and immutable folders
+QUICK = ["--dataset", "default", "--train-samples", "40", "--test-samples", "20", "--hidden", "16", "--steps", "5",
+         "--batch-updates", "mini-batch", "--quiet"]
+
+
+@contextlib.contextmanager
+def immutable(path):
+    """``chattr +i path`` for the block: no process may write there, root included (a plain
+    chmod does not stop root); skipped where chattr is missing or the file system refuses it."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    p = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip(f"chattr +i failed here ({p.stderr.strip()}): no immutable folders to test with")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def _one_error(capsys, argv, rc, *needles):
+    from lava_ssnnbp import cli
+    capsys.readouterr()
+    assert cli.main(argv) == rc
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ssnnbp: error: run folder "), err
+    for n in needles:
+        assert n in err[0], err
+
+
+def _files(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_immutable_folders_end_in_one_line_and_lose_nothing(tmp_path, capsys):
+    """A folder no process may write (chattr +i: root too): a new run into it and a resume of the
+    run in it are refused before anything starts (exit 2, naming the folder); a run whose state
+    folder is immutable fails at its first commit (exit 1, naming it), keeps its last state and
+    resumes once the folder is writable again; 'evaluate' only reads, and reads as before."""
+    from lava_ssnnbp import cli
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with immutable(empty):
+        _one_error(capsys, ["train", *QUICK, "--out", str(empty)], 2, str(empty), "not writable")
+        _one_error(capsys, ["train", *QUICK, "--out", str(empty / "run")], 2, str(empty), "not writable")
+    assert list(empty.iterdir()) == []
+
+    out = tmp_path / "run"
+    assert cli.main(["train", *QUICK, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(out), "--test-samples", "20", "--quiet"]) == 0
+    said = capsys.readouterr().out
+    before = _files(out)
+    with immutable(out):
+        _one_error(capsys, ["train", *QUICK, "--epochs", "2", "--out", str(out)], 2, str(out), "not writable")
+        assert cli.main(["evaluate", str(out), "--test-samples", "20", "--quiet"]) == 0
+        assert capsys.readouterr().out == said
+    assert _files(out) == before
+
+    generation = read_manifest(out).generation
+    for name in ("state", "state.json"):
+        with immutable(out / name):
+            _one_error(capsys, ["train", *QUICK, "--epochs", "2", "--out", str(out)], 1, f"cannot write {name} ",
+                       f"generation {generation} is kept")
+        assert read_manifest(out).generation == generation and len(read_run_folder(out).metrics) == 1
+    assert cli.main(["train", *QUICK, "--epochs", "2", "--out", str(out)]) == 0
+    assert len(read_run_folder(out).metrics) == 2

@@ -53,19 +53,20 @@ def parse_conv(spec: str) -> List[Tuple[str, int, int]]:
     return layers
 
 
-def conv_shapes(spec: Optional[str], input_shape: Sequence[int]):
-    """``(kernel shapes (out, in, k, k) of the conv layers, flattened output size)`` of a conv
-    stack on images ``input_shape`` ((H, W) or (C, H, W); without a stack, flat samples (D,)
-    too); a ValueError if it does not fit."""
+def _conv_maps(spec: Optional[str], input_shape: Sequence[int]) -> list:
+    """``[(kernel shape or None, (c, h, w) of the map it makes), ...]``: the input's map first
+    (no kernel), then each conv (kernel (out, in, k, k)) and pooling layer's; a ValueError if
+    the stack does not fit images ``input_shape`` (see :func:`conv_shapes`)."""
     if spec and len(input_shape) not in (2, 3):
         raise ValueError(f"{spec!r}: a conv stack needs images, (H, W) or (C, H, W); these samples are "
                          f"{tuple(input_shape)} (store x as (N, H, W) or (N, C, H, W))")
     c, h, w = (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape) if len(input_shape) == 3 \
         else (math.prod(input_shape), 1, 1)
-    kernels = []
+    maps = [(None, (c, h, w))]
     for kind, n, k in parse_conv(spec) if spec else []:
+        kernel = None
         if kind == "conv":
-            kernels.append((n, c, k, k))
+            kernel = (n, c, k, k)
             c, h, w = n, h - k + 1, w - k + 1
         else:
             if h % k or w % k:
@@ -73,7 +74,16 @@ def conv_shapes(spec: Optional[str], input_shape: Sequence[int]):
             h, w = h // k, w // k
         if h < 1 or w < 1:
             raise ValueError(f"{spec!r}: the maps shrink to nothing on {tuple(input_shape)} images")
-    return kernels, c * h * w
+        maps.append((kernel, (c, h, w)))
+    return maps
+
+
+def conv_shapes(spec: Optional[str], input_shape: Sequence[int]):
+    """``(kernel shapes (out, in, k, k) of the conv layers, flattened output size)`` of a conv
+    stack on images ``input_shape`` ((H, W) or (C, H, W); without a stack, flat samples (D,)
+    too); a ValueError if it does not fit."""
+    maps = _conv_maps(spec, input_shape)
+    return [kernel for kernel, _ in maps if kernel is not None], math.prod(maps[-1][1])
 
 
 def weight_shapes(sizes: Sequence[int], spec: Optional[str], input_shape: Sequence[int]) -> list:
@@ -82,3 +92,25 @@ def weight_shapes(sizes: Sequence[int], spec: Optional[str], input_shape: Sequen
     kernels, flat = conv_shapes(spec, input_shape)
     ins = [flat if spec else sizes[0], *sizes[1:-1]]
     return kernels + [(n_out, n_in) for n_in, n_out in zip(ins, sizes[1:])]
+
+
+# ------------------------------------------------------------------ memory (CPU)
+# Bytes a baseline needs on the CPU, measured (peak resident memory, torch 2.3, float32;
+# docs/reliability.md): per weight in training (the weight, its gradient, the optimiser's two
+# moments and its temporaries, 24 to 32; a checkpoint's copies of weights and moments and its
+# archive in memory, 16 to 28; slayer's blocks allocate more while they are built); per neuron
+# and time step of one sample (the forward pass's state that the backward pass keeps; at test
+# time without it); per input value and time step (the encoded image and its PSP).
+TRAIN_BYTES_PER_WEIGHT = {"tssl-bp": 56, "slayer": 72}
+TRAIN_BYTES_PER_UNIT_STEP = 100
+TEST_BYTES_PER_UNIT_STEP = 60
+BYTES_PER_INPUT_STEP = 16
+
+
+def memory_per_step(sizes: Sequence[int], spec: Optional[str], input_shape: Sequence[int], train: bool) -> int:
+    """Bytes one sample needs per time step in a baseline (see the constants above): its
+    input, every conv and pooling map, every dense layer's neurons."""
+    maps = _conv_maps(spec, input_shape)
+    units = sum(math.prod(shape) for _, shape in maps[1:]) + sum(sizes[1:])
+    inputs = math.prod(maps[0][1]) if spec else sizes[0]
+    return BYTES_PER_INPUT_STEP * inputs + (TRAIN_BYTES_PER_UNIT_STEP if train else TEST_BYTES_PER_UNIT_STEP) * units

@@ -12,6 +12,8 @@ its functions.
 """
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 import resource
 from typing import Optional
@@ -142,15 +144,68 @@ def check_optimizer_entries(z: dict, bad) -> set:
     return keys
 
 
+# ------------------------------------------------------------------ memory
+def check_memory(cfg, settings):
+    """A ConfigError naming sizes, batch_size or steps when training the run's network on the
+    CPU needs more memory than this process may use (:func:`lava_ssnnbp.memory.available_bytes`:
+    free memory, ``ulimit -v``/``-d``, the cgroup's limit), before anything is allocated. torch is
+    imported first where the answer matters: its libraries' mappings count against ``ulimit -v``.
+    A GPU's memory is not checked here (torch's out-of-memory error is one line, see
+    :func:`memory_errors`)."""
+    from ..validation import check_model_memory
+    from . import TRAIN_BYTES_PER_WEIGHT, memory_per_step
+    shapes = run_weight_shapes(cfg, settings)
+    n_weights = sum(math.prod(shape) for shape in shapes)
+    weight_bytes = TRAIN_BYTES_PER_WEIGHT[settings.model] * n_weights
+    step_bytes = memory_per_step(cfg.sizes, settings.conv, input_shape(settings, cfg), train=True)
+    batch = min(settings.batch_size, settings.train_samples or settings.batch_size)   # a batch never holds more
+    if weight_bytes + batch * cfg.steps * step_bytes < 2 ** 28:
+        return
+    from . import torch_device
+    if torch_device(settings.device).type != "cpu":
+        return
+    network = "-".join(map(str, [cfg.sizes[0], *([settings.conv] if settings.conv else []), *cfg.sizes[1:]]))
+    check_model_memory(f"{network} ({settings.model})", n_weights, weight_bytes, step_bytes, batch, cfg.steps)
+
+
+def eval_batch(net, spec: Optional[str] = None, in_shape=None) -> int:
+    """Images scored at once: :data:`EVAL_BATCH`, fewer where that many do not fit in memory."""
+    from ..memory import available_bytes
+    from . import memory_per_step
+    avail = available_bytes()
+    if avail is None:
+        return EVAL_BATCH
+    in_shape = in_shape or (net.sizes[0],)
+    per_sample = net.steps * memory_per_step(net.sizes, spec, in_shape, train=False)
+    return int(max(1, min(EVAL_BATCH, avail // max(per_sample, 1))))
+
+
+@contextlib.contextmanager
+def memory_errors():
+    """torch's allocators fail with a RuntimeError (the CPU's 'can't allocate memory', CUDA's
+    OutOfMemoryError): raised as a MemoryError, which the CLI reports in one line (exit 1)."""
+    try:
+        yield
+    except RuntimeError as e:
+        text = str(e)
+        if "can't allocate memory" not in text and "out of memory" not in text.lower():
+            raise
+        n = re.search(r"allocate (\d+) bytes", text)
+        what = f"{int(n.group(1)) / 2 ** 20:.0f} MiB" if n else "memory"
+        raise MemoryError(f"torch could not allocate {what}") from None
+
+
 # ------------------------------------------------------------------ evaluation
 def scores(net, x: np.ndarray, device=None) -> np.ndarray:
     """Class scores (n, C) of the network's readout for images (n, D), no gradients."""
     import torch
     device = device or next(net.parameters()).device
+    batch = eval_batch(net, getattr(net, "conv", None), getattr(net, "input_shape", None)) \
+        if device.type == "cpu" else EVAL_BATCH
     out = []
-    with torch.no_grad():
-        for a in range(0, len(x), EVAL_BATCH):
-            xb = torch.as_tensor(x[a:a + EVAL_BATCH], dtype=torch.float32, device=device)
+    with torch.no_grad(), memory_errors():
+        for a in range(0, len(x), batch):
+            xb = torch.as_tensor(x[a:a + batch], dtype=torch.float32, device=device)
             out.append(net.readout(net(xb)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, net.sizes[-1]))
 
@@ -185,7 +240,8 @@ class TorchLearner:
         except ValueError as e:
             raise RunError(f"invalid device: {e}") from None
         self.cfg, self.settings = cfg, settings
-        self.net = net_from_settings(cfg, settings).to(self.device)
+        with memory_errors():
+            self.net = net_from_settings(cfg, settings).to(self.device)
         self.eta = learning_rate(settings)
         self.opt = self.net.make_optimizer(self.eta)
         self.samples_per_call = settings.batch_size
@@ -212,13 +268,14 @@ class TorchLearner:
         import torch
         xb = torch.as_tensor(x, dtype=torch.float32, device=self.device)
         yb = torch.as_tensor(y, dtype=torch.int64, device=self.device)
-        out = self.net(xb)
-        loss = self.net.loss(out, yb)
-        self.opt.zero_grad()
-        loss.backward()
-        self.net.clip_gradients()
-        self.opt.step()
-        self.net.after_step()
+        with memory_errors():
+            out = self.net(xb)
+            loss = self.net.loss(out, yb)
+            self.opt.zero_grad()
+            loss.backward()
+            self.net.clip_gradients()
+            self.opt.step()
+            self.net.after_step()
         self.loss_sum += float(loss.detach())
         return self.net.readout(out.detach()).argmax(1).cpu().numpy()
 
@@ -258,7 +315,8 @@ def run_accuracy(cfg, settings, weights, ds, backend: str, progress: bool) -> fl
     from pathlib import Path
     if ds.x.ndim != 2:
         raise RunError(f"{settings.model} runs take images (n, D), not event frames")
-    net = net_from_settings(cfg, settings, weights)
+    with memory_errors():
+        net = net_from_settings(cfg, settings, weights)
     if backend == "engine":
         return accuracy(net, ds.x, ds.y)
     from . import lava_export

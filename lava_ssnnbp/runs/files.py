@@ -28,7 +28,12 @@ def npz_writer(arrays: dict):
     archive left half-closed on a closed file."""
     def write(f):
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        try:
+            np.savez(buf, **arrays)
+        except ValueError as e:   # zipfile closing after a MemoryError: the memory ran out
+            if isinstance(e.__context__, MemoryError):
+                raise MemoryError("the checkpoint's archive did not fit in memory") from None
+            raise
         f.write(buf.getbuffer())
     return write
 

@@ -162,6 +162,14 @@ class ANNKind(ModelKind):
             bad("backend", "the ANN baseline runs in numpy only (use --backend engine)")
         super().check_settings(s, bad)
 
+    def check_run(self, cfg, settings):
+        from ..ann import BYTES_PER_INPUT, BYTES_PER_UNIT, BYTES_PER_WEIGHT
+        from ..validation import check_model_memory
+        n_weights = sum(a * b for a, b in zip(cfg.sizes[:-1], cfg.sizes[1:]))
+        check_model_memory("-".join(map(str, cfg.sizes)) + " (ann)", n_weights, BYTES_PER_WEIGHT * n_weights,
+                           BYTES_PER_INPUT * cfg.sizes[0] + BYTES_PER_UNIT * sum(cfg.sizes[1:]),
+                           min(settings.batch_size, settings.train_samples or settings.batch_size), None)
+
     def weights_cfg(self, cfg):
         return cfg.replace(fixed_point=False)
 
@@ -227,6 +235,8 @@ class TorchBaselineKind(ModelKind):
                 torch_device(settings.device)
             except ValueError as e:
                 raise setting_error("device", str(e)) from None
+        from ..baselines.runner import check_memory
+        check_memory(cfg, settings)
 
     def config_record(self, cfg, settings):
         from ..baselines.runner import describe   # what trains, beyond the sizes and T of 'model'
