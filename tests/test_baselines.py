@@ -676,7 +676,7 @@ def _limited_train(tmp_path, argv):
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (6 * 2 ** 30, 6 * 2 ** 30))
-    return subprocess.run([sys.executable, "-m", "lava_ssnnbp.cli", "train", "--dataset", "default",
+    return subprocess.run([sys.executable, "-m", "lava_ssnnbp.cli", "train", "--preset", "none", "--dataset", "default",
                            "--train-samples", "100", "--test-samples", "20", "--steps", "5", "--device", "cpu",
                            "--quiet", *argv, "--out", str(tmp_path / "run")],
                           capture_output=True, text=True, preexec_fn=limit, timeout=600)

@@ -271,7 +271,7 @@ def test_a_deadlocked_run_ends_in_one_line_and_leaves_no_worker(tmp_path):
     seconds ends it: one line naming the workers' state, exit 1, no worker and no /dev/shm
     segment left."""
     ready = tmp_path / "segments.json"
-    cmd = [sys.executable, "-c", DEADLOCKED_TRAIN, str(ready), "train", "--dataset", "default", "--backend", "lava",
+    cmd = [sys.executable, "-c", DEADLOCKED_TRAIN, str(ready), "train", "--preset", "none", "--dataset", "default", "--backend", "lava",
            "--train-samples", "40", "--test-samples", "10", "--hidden", "16", "--steps", "20", "--epochs", "1",
            "--quiet", "--out", str(tmp_path / "run")]
     with open(tmp_path / "stderr", "w+") as err:

@@ -249,7 +249,7 @@ def test_pathological_run_files_are_one_error(tmp_path, name, content, why):
 
 
 # ------------------------------------------------------------------ read-only and immutable folders
-QUICK = ["--dataset", "default", "--train-samples", "40", "--test-samples", "20", "--hidden", "16", "--steps", "5",
+QUICK = ["--preset", "none", "--dataset", "default", "--train-samples", "40", "--test-samples", "20", "--hidden", "16", "--steps", "5",
          "--batch-updates", "mini-batch", "--quiet"]
 
 

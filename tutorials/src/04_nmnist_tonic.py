@@ -149,7 +149,7 @@ print("Lava counts == engine counts on 8 test recordings:",
 # **From the shell.** The same path, with a run folder, checkpoints and `--backend engine|lava`:
 #
 # ```bash
-# ssnnbp train --dataset nmnist --data-dir /path/to/root --steps 20 --hidden 64 \
+# ssnnbp train --preset none --dataset nmnist --data-dir /path/to/root --steps 20 --hidden 64 \
 #     --fixed-point --mode coincidence --train-samples 6000 --test-samples 1000
 # ```
 #

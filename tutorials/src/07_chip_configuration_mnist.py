@@ -61,9 +61,9 @@ for e, eta in enumerate(etas):
 # %% [markdown]
 # ## 1. Training, one update per sample
 #
-# This is the loop `ssnnbp train --dataset mnist --target loihi2 --hidden 256 --train-samples 10000
-# --epochs 3 --eta-schedule step --eta-step 1` runs (`lava_ssnnbp/runs/loop.py`), without the run
-# folder: each epoch visits the samples in the order `epoch_order(seed, epoch)`, at that epoch's eta;
+# This is the loop `ssnnbp train --hidden 256 --train-samples 10000 --epochs 3 --eta-step 1` runs
+# (`lava_ssnnbp/runs/loop.py`; without `--preset`, `ssnnbp train` is the chip configuration, preset
+# `mnist-chip`), without the run folder: each epoch visits the samples in the order `epoch_order(seed, epoch)`, at that epoch's eta;
 # `Engine.train_batch(..., 'per-sample')` simulates each sample (T steps forward and backward, then
 # the replay window) and applies its update before the next one, as the chip would. Every random
 # draw (input spikes, dropout, replay, rounding) is named by the seed and the sample's index, so the
@@ -282,5 +282,5 @@ assert all(same_spikes.values()) and all(same_w) and np.array_equal(w_back[1], w
 # README, "Results"):
 #
 # ```bash
-# ssnnbp train --dataset mnist --target loihi2 --epochs 20 --eta-schedule step --eta-step 7
+# ssnnbp train          # = --preset mnist-chip: --dataset mnist --target loihi2 --epochs 20 --eta-schedule step --eta-step 7
 # ```
