@@ -342,3 +342,21 @@ def test_a_run_forked_at_an_epoch_boundary_equals_the_run_trained_from_the_start
     # a schedule that differs before the fork point is refused
     assert fork.main([str(tmp_path / "fresh"), str(tmp_path / "bad"), "--epoch", "2", "--eta-schedule", "constant"]) == 2
     assert "differ in epoch 2" in capsys.readouterr().err
+
+
+def test_speed_ab_compares_two_checkouts_turn_by_turn(tmp_path, capsys):
+    """speed_ab runs one worker per checkout in alternating turns and writes both rates and their
+    ratio (this checkout against itself here: a real run, one point, two short rounds)."""
+    from pathlib import Path
+    mod = _script("speed_ab")
+    root = Path(mod.__file__).resolve().parents[1]
+    out = tmp_path / "ab.json"
+    mod.main(["--before", str(root), "--after", str(root), "--points", "coincidence:2", "--samples-per-turn", "2",
+              "--rounds", "2", "--out", str(out)])
+    point, = json.loads(out.read_text())["points"]
+    assert (point["mode"], point["batch"], point["samples_per_turn"], point["rounds"]) == ("coincidence", 2, 2, 2)
+    assert point["before_samples_per_cpu_s"] > 0 and point["after_samples_per_cpu_s"] > 0
+    assert point["speed_ratio"] == pytest.approx(point["after_samples_per_cpu_s"] / point["before_samples_per_cpu_s"],
+                                                 rel=0.01)
+    _rejects(mod, ["--before", str(root)], capsys, ["--points", "magic:1"], ["--points", "replay:0"],
+             ["--rounds", "1"], ["--after", str(tmp_path)])
