@@ -7,20 +7,23 @@
    with the batched engine (``ssnnbp train``; a run folder with metrics,
    learning curve and weights), and prints its test accuracy before learning
    (the random initial weights) and after.
-2. Trains the same network from the same initial weights on the first
-   ``--lava-samples`` training images inside Lava (``LearningEngineNetwork``:
-   Lava's LearningDense and learning engine, relay neurons, the mirrored W^T;
-   Lava's CPU simulator) and in the engine, and prints the test accuracy on
-   ``--lava-test-samples`` images before learning and both networks' after,
-   and whether their weights are identical.
+2. Trains the same configuration at the size of preset ``lava-chip-small``
+   (784-64-10, T = 12, replay window 8: Lava's CPU simulator takes tens of ms
+   per time step, so the full network would take over a quarter of an hour)
+   from the same initial weights on the first ``--lava-samples`` training
+   images inside Lava (``LearningEngineNetwork``: Lava's LearningDense and
+   learning engine, relay neurons, the mirrored W^T) and in the engine, and
+   prints the test accuracy on ``--lava-test-samples`` images before learning
+   and both networks' after, and whether their weights are identical.
 
 Each term of the run's lines is explained in one line once the run has printed them.
 
-Usage: python -m lava_ssnnbp.demo [--epochs 2] [--lava-samples 40] [--out RUN]
+Usage: python -m lava_ssnnbp.demo [--epochs 2] [--lava-samples 100] [--out RUN]
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -29,6 +32,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 DEMO_ARGS = ["--preset", "none", "--dataset", "default", "--target", "loihi2", "--steps", "50", "--seed", "0"]
+LAVA_PRESET = "lava-chip-small"   # part 2's size: hidden, T, replay window and eta of this preset
 RUN_FOLDER = "demo"   # under ssnnbp's runs root: not the folder a user's own 'ssnnbp train' of this network gets
 
 MODE_MEANINGS = {
@@ -81,6 +85,15 @@ def train_vs_test_note(cfg, train_below: bool = True) -> str:
             "on the pass that learns from it,"
             f"{dropout} with the weights as they were at that image (the first ones barely trained); "
             f"'test' runs{' without dropout' if dropped else ''} on the weights at the epoch's end")
+
+
+def lava_check_config(cfg):
+    """Part 1's configuration ``cfg`` at the size of preset ``LAVA_PRESET`` (hidden layers, T,
+    replay window, eta): what Lava's CPU simulator trains in a minute or two."""
+    from .cli.presets import load_preset
+    size = load_preset(LAVA_PRESET).values
+    return dataclasses.replace(cfg, sizes=(cfg.sizes[0], *size["hidden"], cfg.sizes[-1]), steps=size["steps"],
+                               replay_steps=size["replay_steps"], eta=size["eta"])
 
 
 def lava_check(n_train: int, n_test: int, steps: int = 50, seed: int = 0, cfg=None) -> dict:
@@ -145,9 +158,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lava_ssnnbp.demo", description=__doc__.split("\n\n")[0],
                                  epilog="Unlisted options are passed to 'ssnnbp train'.")
     ap.add_argument("--epochs", type=int, default=2, help="engine epochs on the embedded set (default: %(default)s)")
-    ap.add_argument("--lava-samples", type=int, default=40,
+    ap.add_argument("--lava-samples", type=int, default=100,
                     help="training samples for the Lava-vs-engine check; 0 skips it (default: %(default)s)")
-    ap.add_argument("--lava-test-samples", type=int, default=50,
+    ap.add_argument("--lava-test-samples", type=int, default=100,
                     help="test images for the check (default: %(default)s)")
     ap.add_argument("--out", default=None, metavar="DIR",
                     help=f"run folder of part 1 (default: ssnnbp's runs root/{RUN_FOLDER})")
@@ -177,13 +190,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(train_vs_test_note(folder.cfg, last["train_acc"] < last["test_acc"]), flush=True)
     if not args.lava_samples:
         return 0
-    print(f"\n== 2. the same network from the same initial weights, {args.lava_samples} training images "
-          "inside Lava and in the engine\n"
+    small = lava_check_config(folder.cfg)
+    print(f"\n== 2. the chip configuration at {'-'.join(map(str, small.sizes))}, T = {small.steps}, replay window "
+          f"{small.replay_steps} (preset {LAVA_PRESET}), from the same initial weights: {args.lava_samples} training "
+          "images inside Lava and in the engine\n"
           "  Lava: LearningEngineNetwork, Lava's own LearningDense synapses and learning engine as Loihi 2 runs "
-          "them, in Lava's CPU simulator (slow: hence few images)\n"
+          "them, in Lava's CPU simulator (tens of ms per time step: hence the smaller network)\n"
           "  engine: the batched CPU engine of part 1; the two must agree bit for bit", flush=True)
     try:   # Lava's simulator is slow on a busy machine: Ctrl-C ends here in one line, part 1 kept
-        r = lava_check(args.lava_samples, args.lava_test_samples, cfg=folder.cfg, seed=folder.settings.seed)
+        r = lava_check(args.lava_samples, args.lava_test_samples, cfg=small, seed=folder.settings.seed)
     except KeyboardInterrupt:
         print(f"interrupted: the Lava check stopped (its workers too); part 1's run folder {out} is whole",
               file=sys.stderr)

@@ -47,8 +47,11 @@ def test_demo_explains_its_terms_and_prints_accuracy_before_and_after_learning(t
                   r"tested in the engine; chance: 10\.0%\), after 3 training images:\n"
                   r"  Lava: +([\d.]+)% .*\n  engine: +([\d.]+)% ", out)
     assert m, out
+    small = demo.lava_check_config(folder.cfg)   # part 1's configuration at preset lava-chip-small's size
+    assert (small.sizes, small.steps, small.replay_steps, small.target) == ((784, 64, 10), 12, 8, "loihi2")
+    assert "== 2. the chip configuration at 784-64-10, T = 12, replay window 8 (preset lava-chip-small)" in out
     first = load_dataset("default", "test")   # the check tests the first images
-    initial = Engine(folder.cfg, dyn.init_weights(folder.cfg, 0), 0).predict_labels(first.x[:4])
+    initial = Engine(small, dyn.init_weights(small, 0), 0).predict_labels(first.x[:4])
     assert m.group(1) == f"{100 * np.mean(initial == first.y[:4]):.1f}" and m.group(2) == m.group(3)
     assert "weights identical in Lava and the engine: True" in out and "same predictions: True" in out
 
