@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.paper_figures import fig4, fig5, plots
 from benchmarks.paper_figures import records as R
+from benchmarks.result_files import seed_std
 from lava_ssnnbp import dynamics as dyn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -327,7 +328,7 @@ def test_make_results_keeps_tagged_runs_out_of_the_main_table(tmp_path):
 def test_mode_differences_standard_errors():
     def st(finals, N=2000):
         return {"finished": True, "n_seeds": len(finals), "final_mean": float(np.mean(finals)),
-                "final_std": float(np.std(finals, ddof=1)), "settings": {"test_samples": N}}
+                "final_std": seed_std(finals), "settings": {"test_samples": N}}   # as result files hold it
     one = {"stochastic": {"50": st([95.0])}, "rate": {"50": st([94.0]), "100": st([96.0])}}
     (d,) = R.mode_differences(one, "stochastic", "rate", (50, 100))     # T=100: stochastic missing
     se = 100 * np.sqrt(0.95 * 0.05 / 2000 + 0.94 * 0.06 / 2000)         # binomial, one seed each
