@@ -10,7 +10,9 @@ turns. Both see the same machine within a second of each other, so their ratio i
 the rates themselves are not.
 
 A point is MODE:B (``coincidence``, ``replay``, ... at T = 100, or ``loihi2``: the chip
-configuration at T = 50, T_s = 50; B samples per ``train_batch`` call, B = 1 per sample).
+configuration at T = 50, T_s = 50; B samples per ``train_batch`` call, B = 1 per sample): the
+network is ``benchmarks.throughput``'s for that point, built here and sent to both workers as
+its ``SSNNConfig`` fields in JSON, so the two checkouts train the same network.
 
 Usage:  python -m benchmarks.speed_ab --before ../old-checkout [--after .] [--points coincidence:1,loihi2:1]
 Writes benchmarks/results/speed_ab.json (or --out): per point, both rates in samples per CPU
@@ -27,23 +29,26 @@ import sys
 from pathlib import Path
 
 from benchmarks.result_files import machine_info, now, rerun_command, write_result
+from benchmarks.throughput import network_config
 
 HERE = Path(__file__).resolve().parent
 MODES = ("rate", "coincidence", "stochastic", "replay", "loihi2")
 
-# One checkout's worker: builds the point's network, trains two warm-up batches, prints
-# "ready", then for each line k it reads trains k batches and prints their CPU seconds.
+# One checkout's worker: builds the network from the SSNNConfig fields in argv[1], trains two
+# warm-up batches, prints "ready" (or one line saying why it cannot), then for each line k it
+# reads trains k batches and prints their CPU seconds.
 WORKER = r"""
-import sys, time
+import dataclasses, json, sys, time
 from lava_ssnnbp.config import SSNNConfig
+settings, batch = json.loads(sys.argv[1]), int(sys.argv[2])
+unknown = set(settings) - {f.name for f in dataclasses.fields(SSNNConfig)} - {"tau_steps"}
+if unknown:      # from_dict would drop them: this checkout could not build the same network
+    print(f"its SSNNConfig has no field {', '.join(sorted(unknown))}", flush=True)
+    sys.exit(2)
 from lava_ssnnbp.data import load_dataset
 from lava_ssnnbp.engine import Engine
-mode, batch = sys.argv[1], int(sys.argv[2])
+cfg = SSNNConfig.from_dict(settings)
 data = load_dataset("default", "train")
-if mode == "loihi2":
-    cfg = SSNNConfig.loihi2_config(sizes=(784, 1280, 10), steps=50, replay_steps=50, eta=0.3)
-else:
-    cfg = SSNNConfig(sizes=(784, 1280, 10), steps=100, mode=mode, fixed_point=True, eta=0.01)
 eng = Engine(cfg, seed=0)
 pos = 0
 def one_batch():
@@ -76,16 +81,22 @@ def _checkout(text: str) -> Path:
     return path
 
 
+class WorkerError(RuntimeError):
+    """A checkout's worker could not build or train the point."""
+
+
 class Worker:
     """A worker process importing ``lava_ssnnbp`` from ``checkout`` (first on its path)."""
 
-    def __init__(self, checkout: Path, mode: str, batch: int):
+    def __init__(self, checkout: Path, settings: dict, batch: int):
         env = dict(os.environ, PYTHONPATH=str(checkout), NUMBA_NUM_THREADS="1", MPLBACKEND="Agg")
-        self.proc = subprocess.Popen([sys.executable, "-c", WORKER, mode, str(batch)], cwd=checkout, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(settings), str(batch)], cwd=checkout, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        if self.proc.stdout.readline().strip() != "ready":
+        first = self.proc.stdout.readline().strip()
+        if first != "ready":
             self.close()
-            raise RuntimeError(f"the worker of {checkout} ended before it was ready ({mode}:{batch})")
+            raise WorkerError(f"{checkout} cannot train this point ({settings['mode']}, B = {batch}): "
+                              f"{first or 'its worker ended'}")
 
     def turn(self, batches: int) -> float:
         self.proc.stdin.write(f"{batches}\n")
@@ -104,9 +115,10 @@ class Worker:
 def compare(before: Path, after: Path, mode: str, batch: int, samples_per_turn: int, rounds: int) -> dict:
     """Interleaved turns of the two checkouts on one point; CPU seconds summed per side."""
     batches = max(1, samples_per_turn // batch)
+    settings = network_config((784, 1280, 10), 50 if mode == "loihi2" else 100, mode, fixed=True).to_dict()
     workers = {}
     try:
-        workers = {"before": Worker(before, mode, batch), "after": Worker(after, mode, batch)}
+        workers = {"before": Worker(before, settings, batch), "after": Worker(after, settings, batch)}
         cpu = {"before": [], "after": []}
         for r in range(rounds):
             for side in (("before", "after") if r % 2 == 0 else ("after", "before")):
@@ -138,12 +150,17 @@ def main(argv=None):
         ap.error("--samples-per-turn must be >= 1 and --rounds >= 2")
     points = []
     for mode, batch in args.points:
-        points.append(compare(args.before, args.after, mode, batch, args.samples_per_turn, args.rounds))
+        try:
+            points.append(compare(args.before, args.after, mode, batch, args.samples_per_turn, args.rounds))
+        except WorkerError as e:
+            print(f"speed_ab: error: {e}", file=sys.stderr)
+            return 2
         print(json.dumps(points[-1]), flush=True)
     write_result(args.out, {"before": str(args.before), "after": str(args.after), "points": points,
                             "command": rerun_command("benchmarks.speed_ab", argv), "machine": machine_info(),
                             "written": now()})
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

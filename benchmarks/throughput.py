@@ -43,7 +43,7 @@ def csv_list(kind, choices=None):
     return parse
 
 
-def _config(sizes, steps, mode, fixed):
+def network_config(sizes, steps, mode, fixed):
     """The network of a point; 'loihi2' is the chip configuration (fixed point, per sample, T_s <= 63)."""
     from lava_ssnnbp.config import SSNNConfig
     if mode == "loihi2":
@@ -52,9 +52,8 @@ def _config(sizes, steps, mode, fixed):
 
 
 def engine_point(x, y, sizes, steps, mode, fixed, batch, seconds):
-    from lava_ssnnbp.config import SSNNConfig
     from lava_ssnnbp.engine import Engine
-    cfg = _config(sizes, steps, mode, fixed)
+    cfg = network_config(sizes, steps, mode, fixed)
     eng = Engine(cfg, seed=0)
     pos = 0
 
@@ -203,7 +202,7 @@ def main(argv=None):
                     sps, n, wall, mem, cpu_sps = engine_point(x, y, sizes, a.steps, mode, prec == "fixed", b, a.seconds)
                     p = {"engine": "lava_ssnnbp", "mode": mode, "precision": prec, "arith": arith,
                          "batch": b, "schedule": "per-sample" if b == 1 else "mini-batch",
-                         "steps_per_sample": _config(sizes, a.steps, mode, prec == "fixed").steps_per_sample,
+                         "steps_per_sample": network_config(sizes, a.steps, mode, prec == "fixed").steps_per_sample,
                          "samples_per_s": round(sps, 2), "samples": n, "wall_s": round(wall, 2),
                          "samples_per_cpu_s": round(cpu_sps, 2),
                          "epoch_60k_min": round(EPOCH / sps / 60, 2), "timed_s": a.seconds,

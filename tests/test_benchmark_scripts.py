@@ -360,3 +360,21 @@ def test_speed_ab_compares_two_checkouts_turn_by_turn(tmp_path, capsys):
                                                  rel=0.01)
     _rejects(mod, ["--before", str(root)], capsys, ["--points", "magic:1"], ["--points", "replay:0"],
              ["--rounds", "1"], ["--after", str(tmp_path)])
+
+
+def test_speed_ab_refuses_a_checkout_that_cannot_build_the_network(tmp_path, capsys):
+    """Both workers get the point's SSNNConfig fields; a checkout whose SSNNConfig lacks one would
+    build another network, so the comparison stops with one line (exit 2) instead."""
+    from pathlib import Path
+    mod = _script("speed_ab")
+    root = Path(mod.__file__).resolve().parents[1]
+    old = tmp_path / "old" / "lava_ssnnbp"
+    old.mkdir(parents=True)
+    (old / "__init__.py").write_text("")
+    (old / "config.py").write_text("import dataclasses\n\n\n@dataclasses.dataclass\nclass SSNNConfig:\n"
+                                   "    sizes: tuple = (784, 10)\n    steps: int = 100\n")
+    assert mod.main(["--before", str(old.parent), "--after", str(root), "--points", "coincidence:1",
+                     "--rounds", "2", "--out", str(tmp_path / "ab.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "has no field" in err and "target" in err
+    assert not (tmp_path / "ab.json").exists()
