@@ -22,8 +22,18 @@ LOIHI2_WEIGHT_BITS = 9                  # the learning engine's plastic weight: 
 LOIHI2_WEIGHT_RANGE = (-256, 255)
 LOIHI2_WEIGHT_EXP = -1                  # default exponent: one mantissa unit is 1/128
 LOIHI2_STEPS = 50                       # the CLI's default T (and replay window) for the chip configuration
-LOIHI2_MAX_REPLAY_STEPS = 63            # the 8-bit tag holds 4 x a window's coincidence count (eta levels)
-LOIHI2_ETA_LEVELS = 3                   # eta, eta/2, eta/4: the neurons' third-factor magnitude 4, 2, 1
+LOIHI2_TAG_MAX = 255                    # the learning engine's 8-bit tag (2^W_TAG_1_U - 1 in Lava; tested equal)
+LOIHI2_MAX_REPLAY_STEPS = 63            # the tag holds 4 x a window's coincidence count (three eta levels)
+LOIHI2_MAX_ETA_LEVELS = 4               # m = 8 at level 0: the mirrored rule's y1 = 8 m x fills the 7-bit y trace
+
+
+def loihi2_eta_levels(window: int) -> int:
+    """How many learning-rate levels eta / 2^j (j = 0..L-1) a replay window of
+    ``window`` steps leaves the chip configuration: the neurons send the counting
+    factors with magnitude m = 2^(L-1-j), and the tag counts m x the window's
+    coincidences, so L = 4 (m = 8, 4, 2, 1) for windows of at most 31 steps, else
+    L = 3 (m = 4, 2, 1, windows up to 63 steps)."""
+    return LOIHI2_MAX_ETA_LEVELS if (1 << (LOIHI2_MAX_ETA_LEVELS - 1)) * window <= LOIHI2_TAG_MAX else 3
 
 
 class ConfigError(ValueError):

@@ -21,7 +21,6 @@ from lava_ssnnbp.processes._lava_runtime import import_lava_runtime
 
 import_lava_runtime()
 import numpy as np  # noqa: E402
-from lava_ssnnbp.config import LOIHI2_ETA_LEVELS  # noqa: E402
 from lava.magma.core.learning import constants as C  # noqa: E402
 from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 
@@ -158,19 +157,18 @@ def loihi_learning_rule(cfg, layer: int = 0):
 # ---------------------------------------------------------------- the chip configuration's rules
 # target = "loihi2": the replay window counts T_s steps, then one more step in which no
 # neuron fires and the neurons send y3 = SAMPLE_END_Y3; so no rule needs a last-step
-# term. The counting factors carry the learning-rate level m (1, 2, 4), so the
-# update scale is the base shift + 2 (learning_engine.eta_level). The forward rule
+# term. The counting factors carry the learning-rate level's magnitude m (up to 4, or
+# 8 for windows of at most 31 steps), so the update scale is the base shift + log2 of
+# the largest m (learning_engine.eta_levels, level_magnitude). The forward rule
 # counts x0 (y1 - y2); the mirrored rule of the backward copy counts
 # 2 x0 y2 - x0 y1 x1 with the sign in x1 (learning_engine, "The mirrored copy").
-LOIHI2_LEVEL_SHIFT = LOIHI2_ETA_LEVELS - 1   # log2 of the largest counting magnitude (m = 4 at level 0)
-
-
-def loihi2_rule_strings(shift: int, mirrored: bool) -> dict:
+def loihi2_rule_strings(shift: int, mirrored: bool, levels: int = 3) -> dict:
     """Rule strings of the chip configuration for base learning shift ``shift``
-    (``dynamics.learning_shift`` of the base eta): ``dw`` applies the tag at the
-    update step, ``dt`` counts the window's coincidences and clears the tag there."""
+    (``dynamics.learning_shift`` of the base eta) and ``levels`` learning-rate
+    levels (``learning_engine.eta_levels``): ``dw`` applies the tag at the update
+    step, ``dt`` counts the window's coincidences and clears the tag there."""
     count = "2 * x0 * y2 - x0 * y1 * x1" if mirrored else "x0 * y1 - x0 * y2"
-    return {"dw": f"2^-{int(shift) + LOIHI2_LEVEL_SHIFT} * y0 * y3 * t", "dt": f"{count} - y0 * y3 * t"}
+    return {"dw": f"2^-{int(shift) + int(levels) - 1} * y0 * y3 * t", "dt": f"{count} - y0 * y3 * t"}
 
 
 def loihi2_learning_rule(cfg, layer: int = 0, mirrored: bool = False):
@@ -187,14 +185,14 @@ def loihi2_learning_rule(cfg, layer: int = 0, mirrored: bool = False):
     from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
 
     from .dynamics import learning_shift
-    from .learning_engine import NO_DECAY_TAU, eta_level
+    from .learning_engine import NO_DECAY_TAU, eta_level, eta_levels
 
     if not cfg.loihi2:
         raise ValueError("loihi2_learning_rule builds the chip configuration's rule (cfg.target = 'loihi2')")
     eta_level(cfg, cfg.eta)   # the base shift fits the rule's scale range (raises, saying why)
     k = learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(layer))
     extra = {"x1_impulse": 0, "x1_tau": NO_DECAY_TAU} if mirrored else {}
-    rule = Loihi3FLearningRule(t_epoch=1, **loihi2_rule_strings(k, mirrored), **extra)
+    rule = Loihi3FLearningRule(t_epoch=1, **loihi2_rule_strings(k, mirrored, eta_levels(cfg)), **extra)
     rule.y1_tau = rule.y2_tau = rule.y3_tau = NO_DECAY_TAU
     return rule
 
@@ -237,5 +235,5 @@ def run_rule_on_sample(rule, x, dp, dn, w0):
 
 
 __all__ = ["model_map", "run_config", "loihi_rule_strings", "loihi_learning_rule", "run_rule_on_sample",
-           "loihi2_rule_strings", "loihi2_learning_rule", "LOIHI2_LEVEL_SHIFT",
+           "loihi2_rule_strings", "loihi2_learning_rule",
            "SAMPLE_END_Y3"]

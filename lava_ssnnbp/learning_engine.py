@@ -50,7 +50,7 @@ def third_factors(dp: np.ndarray, dn: np.ndarray, count: bool, epoch_end: bool, 
     synapses count coincidences this step (``count``), else 0; y3 =
     :data:`SAMPLE_END_Y3` at the last step of a learning sample (``epoch_end``).
     The magnitude m (``magnitude``) is the chip configuration's learning-rate
-    level (:func:`eta_level`: 4, 2, 1 for eta, eta / 2, eta / 4); 1 otherwise."""
+    level (:func:`level_magnitude`: 8, 4, 2, 1 or 4, 2, 1 for eta, eta / 2, ...); 1 otherwise."""
     zero = np.zeros(np.shape(dp), dtype=np.int32)
     y1 = magnitude * np.asarray(dp, dtype=np.int32) if count else zero
     y2 = magnitude * np.asarray(dn, dtype=np.int32) if count else zero
@@ -124,26 +124,53 @@ def epoch_round_update(w: np.ndarray, numerator: np.ndarray, k: int, r: float) -
     return dyn.fixed_weight_update(np.asarray(w, dtype=np.int64), dm, LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX).astype(np.int32)
 
 
+def _base_shifts(cfg):
+    return [dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) for k in range(cfg.n_layers)]
+
+
+def eta_levels(cfg) -> int:
+    """How many learning-rate levels eta / 2^j the chip configuration ``cfg`` has:
+    ``config.loihi2_eta_levels`` of its replay window (4 up to 31 steps, else 3),
+    and 3 where the base shift leaves the rule's scale 2^-(shift + 3) below the
+    learning engine's 2^-7."""
+    from .config import loihi2_eta_levels
+    levels = loihi2_eta_levels(cfg.learning_steps)
+    return levels if max(_base_shifts(cfg)) + levels - 1 <= 7 else 3
+
+
+def level_magnitude(cfg, level: int) -> int:
+    """The magnitude m = 2^(L-1-level) of the counting factors at learning-rate
+    level ``level`` (L = :func:`eta_levels`): the rule scales the tag by
+    2^-(base shift + L - 1), so m of them apply eta / 2^level."""
+    levels = eta_levels(cfg)
+    if not 0 <= int(level) < levels:
+        raise ValueError(f"learning-rate level {level}: this chip configuration has levels 0..{levels - 1} "
+                         f"(its replay window of {cfg.learning_steps} steps)")
+    return (1 << (levels - 1)) >> int(level)
+
+
 def eta_level(cfg, eta: float) -> int:
     """The chip configuration's learning-rate level j of ``eta`` against the base
-    ``cfg.eta``: the rule is built once, with the base shift plus 2, and the
-    neurons send their third factors d+, d- with magnitude ``4 >> j``, so the
-    synapses apply eta / 2^j (j = 0, 1, 2) exactly. A ValueError says why an eta
-    is not one of those levels, or the base is beyond the rule's scale range."""
-    from .config import LOIHI2_ETA_LEVELS
-    base = [dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) for k in range(cfg.n_layers)]
-    if max(base) + LOIHI2_ETA_LEVELS - 1 > 7:
+    ``cfg.eta``: the rule is built once, with the base shift plus L - 1
+    (:func:`eta_levels`), and the neurons send their third factors d+, d- with
+    magnitude :func:`level_magnitude`, so the synapses apply eta / 2^j (j < L)
+    exactly. A ValueError says why an eta is not one of those levels, or the
+    base is beyond the rule's scale range."""
+    base = _base_shifts(cfg)
+    if max(base) + 2 > 7:
         raise ValueError(f"eta {cfg.eta:g} is a shift of {max(base)} bits: the rule's scale 2^-(shift + 2) must "
                          "be at least the learning engine's 2^-7 (raise eta or the weight exponent)")
+    levels = eta_levels(cfg)
     j = {dyn.learning_shift(eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) - b for k, b in enumerate(base)}
-    if len(j) != 1 or not 0 <= min(j) < LOIHI2_ETA_LEVELS:
+    if len(j) != 1 or not 0 <= min(j) < levels:
         raise ValueError(f"eta {eta:g} is not one of the chip configuration's levels {cfg.eta:g} / 2^j, j = 0.."
-                         f"{LOIHI2_ETA_LEVELS - 1} (the learning engine applies them through the neurons' "
-                         "third-factor magnitude; fixed point rounds eta to a power of two)")
+                         f"{levels - 1} (the learning engine applies them through the neurons' third-factor "
+                         f"magnitude; a replay window of {cfg.learning_steps} steps leaves {levels} levels; "
+                         "fixed point rounds eta to a power of two)")
     return j.pop()
 
 
-__all__ = ["eta_level", "mirror_factors", "mirror_payload", "MIRROR_PAYLOAD_DP",
+__all__ = ["eta_level", "eta_levels", "level_magnitude", "mirror_factors", "mirror_payload", "MIRROR_PAYLOAD_DP",
            "MIRROR_PAYLOAD_DN", "MIRROR_Y1_GAIN", "SAMPLE_END_Y3", "LAVA_ROUNDING_SEED", "LAVA_WEIGHT_MIN", "LAVA_WEIGHT_MAX", "NO_DECAY_TAU",
            "dendrite_input", "third_factors", "graded_gradient", "EpochRandoms", "epoch_stochastic_shift",
            "epoch_round_update"]

@@ -52,7 +52,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from . import learning_engine as le
-from .config import LOIHI2_ETA_LEVELS, SSNNConfig
+from .config import SSNNConfig
 from .network import SSNNBPNetwork
 
 
@@ -90,8 +90,8 @@ class LearningEngineNetwork(SSNNBPNetwork):
         self.lava_default_y_tau = bool(lava_default_y_tau)
         if eta_level and not cfg.loihi2:
             raise ValueError("eta_level is a learning-rate level of the chip configuration (target 'loihi2')")
-        if not 0 <= int(eta_level) < LOIHI2_ETA_LEVELS:
-            raise ValueError(f"eta_level must be 0..{LOIHI2_ETA_LEVELS - 1}, got {eta_level}")
+        if cfg.loihi2:
+            le.level_magnitude(cfg, eta_level)      # raises for a level the configuration does not have
         self.eta_level = int(eta_level)
         self._steps_run = 0
         super().__init__(cfg, weights, seed, **kw)
@@ -104,9 +104,9 @@ class LearningEngineNetwork(SSNNBPNetwork):
 
     @property
     def eta_scale(self) -> int:
-        """The counting factors' magnitude m the neurons send: 4 >> eta_level in the
-        chip configuration, 1 otherwise (``learning_engine.eta_level``)."""
-        return (1 << (LOIHI2_ETA_LEVELS - 1)) >> self.eta_level if self.cfg.loihi2 else 1
+        """The counting factors' magnitude m the neurons send: ``learning_engine.level_magnitude``
+        of eta_level in the chip configuration, 1 otherwise."""
+        return le.level_magnitude(self.cfg, self.eta_level) if self.cfg.loihi2 else 1
 
     # ------------------------------------------------------------------ build
     def _build(self):
@@ -211,8 +211,9 @@ class LearningEngineNetwork(SSNNBPNetwork):
         """Move the chip configuration to learning-rate level ``level`` (eta / 2^level):
         what a port's host does between epochs, one register write per neuron layer
         (the counting factors' magnitude); the learning rule itself stays."""
-        if not self.cfg.loihi2 or not 0 <= int(level) < LOIHI2_ETA_LEVELS:
-            raise ValueError(f"learning-rate levels 0..{LOIHI2_ETA_LEVELS - 1} belong to the chip configuration")
+        if not self.cfg.loihi2:
+            raise ValueError("learning-rate levels belong to the chip configuration (target 'loihi2')")
+        le.level_magnitude(self.cfg, level)         # raises for a level the configuration does not have
         self.eta_level = int(level)
         for layer in self.hidden + [self.output]:
             layer.eta_scale.init = np.array([self.eta_scale])

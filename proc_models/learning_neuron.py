@@ -69,7 +69,7 @@ class _LearningOutputModel(_SendsThirdFactors, _OutputModel):
 
 class _GradedOut:
     d_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=4)
-    eta_scale: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=3)
+    eta_scale: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=4)
 
 
 @implements(proc=LearningCompositeNeuron, protocol=LoihiProtocol)

@@ -46,19 +46,42 @@ def test_the_configuration_fixes_what_the_learning_engine_runs():
 
 
 def test_a_run_of_the_chip_configuration_is_per_sample_with_expressible_eta_levels():
-    cfg = _chip()
+    cfg = _chip(replay_steps=40)                      # three levels: m = 4, 2, 1
     ok = RunSettings(epochs=9, eta_schedule="step", eta_step=3, eta_decay=0.5)   # eta, eta/2, eta/4
     check_chip_settings(cfg, ok)
     assert [le.eta_level(cfg, cfg.eta * 0.5 ** j) for j in range(3)] == [0, 1, 2]
-    for bad, name in [(RunSettings(epochs=12, eta_schedule="step", eta_step=3), "eta_schedule"),   # eta/8
+    assert [le.level_magnitude(cfg, j) for j in range(3)] == [4, 2, 1]
+    with pytest.raises(RunError, match="epoch 10: .*leaves 3 levels"):                 # eta/8
+        check_chip_settings(cfg, RunSettings(epochs=12, eta_schedule="step", eta_step=3))
+    short = _chip(replay_steps=31)                    # a window of at most 31 steps: a fourth level, eta/8
+    check_chip_settings(short, RunSettings(epochs=12, eta_schedule="step", eta_step=3))
+    assert [le.level_magnitude(short, j) for j in range(4)] == [8, 4, 2, 1]
+    for bad, name in [(RunSettings(epochs=15, eta_schedule="step", eta_step=3), "eta_schedule"),   # eta/16
                       (RunSettings(epochs=20, eta_schedule="cosine"), "eta_schedule"),
                       (RunSettings(batch_updates="mini-batch"), "batch_updates"),
                       (RunSettings(eta_warmup=100), "eta_warmup"),
                       (RunSettings(model="ann"), "model")]:
         with pytest.raises(RunError, match=f"invalid {name}"):
-            check_chip_settings(cfg, bad)
+            check_chip_settings(short, bad)
     with pytest.raises(ValueError, match="not one of the chip configuration's levels"):
         le.eta_level(cfg, cfg.eta * 3)
+    with pytest.raises(ValueError, match="levels 0..2"):
+        le.level_magnitude(cfg, 3)
+
+
+def test_the_levels_fit_the_learning_engines_tag_and_traces():
+    """m x the window's coincidence count fits Lava's 8-bit tag, and the mirrored rule's
+    y1 = 8 m x its 7-bit y trace, at every window the configuration accepts."""
+    from lava.magma.core.learning import constants as C
+
+    from lava_ssnnbp.config import LOIHI2_MAX_REPLAY_STEPS, LOIHI2_TAG_MAX, loihi2_eta_levels
+    assert LOIHI2_TAG_MAX == 2 ** C.W_TAG_1_U - 1
+    assert [loihi2_eta_levels(w) for w in (1, 31, 32, 63)] == [4, 4, 3, 3]
+    for window in range(1, LOIHI2_MAX_REPLAY_STEPS + 1):
+        cfg = _chip(replay_steps=window)
+        top = le.level_magnitude(cfg, 0)
+        assert top * window <= LOIHI2_TAG_MAX
+        assert le.MIRROR_Y1_GAIN * top <= 2 ** C.W_TRACE - 1
 
 
 def test_a_neurons_replay_and_dropout_numbers_depend_on_nothing_but_its_own_generator():
@@ -102,22 +125,30 @@ def test_engine_trains_the_chip_configuration_and_learns():
 
 
 @pytest.mark.lava
-@pytest.mark.parametrize("sizes, dropout", [((30, 12, 4), (0.2, 0.3)), ((30, 10, 8, 4), (0.2, 0.3, 0.3))])
-def test_engine_equals_the_learning_engine_network_in_the_chip_configuration(sizes, dropout):
+@pytest.mark.parametrize("sizes, dropout, window, last_level", [((30, 12, 4), (0.2, 0.3), 10, 3),
+                                                                ((30, 10, 8, 4), (0.2, 0.3, 0.3), 10, 3),
+                                                                ((30, 12, 4), (0.2, 0.3), 33, 2)])
+def test_engine_equals_the_learning_engine_network_in_the_chip_configuration(sizes, dropout, window, last_level):
     """The issue's equality test: the same weights (W and its mirrored W^T) and
-    test counts, over a change of learning-rate level, bit for bit."""
+    test counts, over changes of learning-rate level down to the last one the
+    window allows (eta / 8 with four levels, eta / 4 with three), bit for bit."""
     from lava_ssnnbp.learning_network import LearningEngineNetwork
-    cfg = _chip(sizes=sizes, dropout=dropout)
+    cfg = _chip(sizes=sizes, dropout=dropout, replay_steps=window)
+    assert le.eta_levels(cfg) == last_level + 1
     x, y = _data(16, c=sizes[-1])
     w0 = dyn.init_weights(cfg, 4)
     eng = Engine(cfg, w0, seed=4)
     eng.train_batch(x[:10], y[:10])
     eng.cfg = cfg.replace(eta=cfg.eta / 2)          # the next epoch's level: eta / 2
-    eng.train_batch(x[10:], y[10:])
+    eng.train_batch(x[10:13], y[10:13])
+    eng.cfg = cfg.replace(eta=cfg.eta / 2 ** last_level)
+    eng.train_batch(x[13:], y[13:])
     with LearningEngineNetwork(cfg, w0, seed=4, chunk=5) as net:
         net.train(x[:10], y[:10])
         net.set_eta_level(1)
-        net.train(x[10:], y[10:])
+        net.train(x[10:13], y[10:13])
+        net.set_eta_level(last_level)
+        net.train(x[13:], y[13:])
         w, back = net.weights, net.backward_weights
         counts = net.predict_counts(x[:6], np.arange(6))
     for k in range(cfg.n_layers):
@@ -151,7 +182,7 @@ def test_the_mirrored_rule_counts_the_forward_rules_coincidences():
     y3 = np.zeros((T, 1), dtype=int)
     y3[-1] = le.SAMPLE_END_Y3
     w0 = rng.integers(-200, 200, (5, 6))
-    m = 2
+    m = le.level_magnitude(cfg, 1)                   # eta / 2
     fmt = dict(num_weight_bits=9, sign_mode=SignMode.MIXED, weight_exp=-1)
 
     def run(dense, pre, post_factors):

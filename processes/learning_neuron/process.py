@@ -25,9 +25,9 @@ synapses and to the backward copy of the synapse below:
 ``s_out_my2``          factors of the backward copy W^T of the synapse layer
                        above (``learning_engine.mirror_factors``: 8 m x and
                        m x in the replay window, unsigned 7-bit)
-``eta_scale``          the magnitude m (1, 2 or 4) of the counting factors:
-                       the learning-rate level the host writes between epochs
-                       (``learning_engine.eta_level``)
+``eta_scale``          the magnitude m (1, 2, 4 or 8; 4 bits) of the counting
+                       factors: the learning-rate level the host writes
+                       between epochs (``learning_engine.level_magnitude``)
 =====================  ======================================================
 
 In the chip configuration (``target = "loihi2"``) ``d_out`` carries, in the
@@ -53,8 +53,8 @@ from lava_ssnnbp.processes.composite_neuron.process import CompositeNeuron, Outp
 
 
 def _check_scale(m) -> int:
-    if int(m) not in (1, 2, 4):
-        raise ValueError(f"eta_scale must be 1, 2 or 4 (the learning-rate levels), got {m}")
+    if int(m) not in (1, 2, 4, 8):
+        raise ValueError(f"eta_scale must be 1, 2, 4 or 8 (the learning-rate levels), got {m}")
     return int(m)
 
 
