@@ -5,8 +5,8 @@
 # runs as it stands: the `replay` rule (after each sample the synapses count coincidences over a
 # replay window of T_s = T steps), fixed point with 9-bit weights, one weight update per sample,
 # Lava's learning-engine arithmetic (one shared rounding draw per learning epoch), W^T kept equal
-# to W by a mirrored rule, and eta as one of three levels, eta, eta/2 and eta/4, that the neurons
-# apply. This notebook
+# to W by a mirrored rule, and eta as one of the levels eta, eta/2 and eta/4 (and eta/8 where the
+# replay window is at most 31 steps) that the neurons apply. This notebook
 #
 # 1. trains it on 10,000 MNIST training digits for 3 epochs (784-256-10, T = 50, eta 0.3 halved
 #    after each epoch: the step schedule) in the batched engine, exactly as `ssnnbp train` does,
@@ -32,7 +32,7 @@ from lava_ssnnbp import dynamics as dyn
 from lava_ssnnbp.config import SSNNConfig
 from lava_ssnnbp.data import load_dataset
 from lava_ssnnbp.engine import Engine, encode_batch
-from lava_ssnnbp.learning_engine import eta_level
+from lava_ssnnbp.learning_engine import eta_level, level_magnitude
 from lava_ssnnbp.runs import RunSettings, SpikeActivity, check_chip_settings, epoch_order, eta_at, evaluate_counts
 
 warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without ipywidgets; no bars here
@@ -56,7 +56,8 @@ print(f"{DATASET}: {len(train)} training and {len(test)} test digits; network {c
 print(f"weights: {cfg.weight_bits}-bit mantissas, range {cfg.weight_range}, exponents {cfg.weight_exp}; "
       f"dropout {cfg.dropout}")
 for e, eta in enumerate(etas):
-    print(f"epoch {e + 1}: eta {eta:g} = level {eta_level(cfg, eta)} (the neurons' third factors are 4 >> level)")
+    print(f"epoch {e + 1}: eta {eta:g} = level {eta_level(cfg, eta)} (the neurons send their third factors with "
+          f"magnitude {level_magnitude(cfg, eta_level(cfg, eta))})")
 
 # %% [markdown]
 # ## 1. Training, one update per sample
