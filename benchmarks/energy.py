@@ -92,6 +92,7 @@ CHIP_ASSUMPTIONS = {
 def price_run(args, argv) -> int:
     """Price a trained run folder's weights (``--run``)."""
     from lava_ssnnbp import energy
+    from lava_ssnnbp.data.core import DataError
     from lava_ssnnbp.data.registry import load_dataset
     from lava_ssnnbp.training import RunError, epoch_order, read_run_folder
 
@@ -104,7 +105,11 @@ def price_run(args, argv) -> int:
         print(f"energy.py: error: {args.run} holds no trained SSNN-BP weights", file=sys.stderr)
         return 2
     cfg, rs = folder.cfg, folder.settings
-    tr, te = load_dataset(rs.dataset, "train", rs.data_dir), load_dataset(rs.dataset, "test", rs.data_dir)
+    try:
+        tr, te = load_dataset(rs.dataset, "train", rs.data_dir), load_dataset(rs.dataset, "test", rs.data_dir)
+    except DataError as e:         # the run's data set is not on this machine
+        print(f"energy.py: error: {e}", file=sys.stderr)
+        return 2
     order = epoch_order(rs.seed, 0, len(tr.y))[: args.count]
     result = energy.sample_costs(cfg, folder.weights, tr.x[order], tr.y[order], te.x[: args.count], rs.seed)
     print("\n".join(energy.lines(result)))

@@ -97,3 +97,25 @@ def test_sample_costs_count_the_same_events_in_numpy_and_compiled(target):
     args = (cfg, w, tr.x[:6], tr.y[:6], te.x[:6], 3)
     numpy_counts, compiled = energy.sample_costs(*args), energy.sample_costs(*args, accel=True)
     assert numpy_counts == compiled and numpy_counts["training_sample"]["events"]["synaptic_ops"] > 0
+
+
+def test_energy_script_on_a_run_whose_data_is_gone_is_one_line(tmp_path, capsys):
+    """--run prices a run on its own data set's samples: when that data is not on this
+    machine, one line naming the file and exit 2, not a traceback."""
+    import numpy as np
+
+    from lava_ssnnbp.data import load_dataset
+    spec = importlib.util.spec_from_file_location("bench_energy", ROOT / "benchmarks" / "energy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ds = load_dataset("default", "train").subset(30, 0)
+    data, run = tmp_path / "mine.npz", tmp_path / "run"
+    np.savez(data, x=np.rint(ds.x.reshape(30, 28, 28) * 255).astype(np.uint8), y=ds.y)
+    assert cli.main(["train", "--preset", "none", "--dataset", str(data), "--hidden", "8", "--steps", "8",
+                     "--mode", "coincidence", "--fixed-point", "--quiet", "--out", str(run)]) == 0
+    data.unlink()
+    capsys.readouterr()
+    assert mod.main(["--run", str(run), "--count", "5", "--out", str(tmp_path / "e.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("energy.py: error:") and "mine.npz" in err
+    assert not (tmp_path / "e.json").exists()
