@@ -378,3 +378,20 @@ def test_speed_ab_refuses_a_checkout_that_cannot_build_the_network(tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "has no field" in err and "target" in err
     assert not (tmp_path / "ab.json").exists()
+
+
+def test_results_md_gives_each_chip_row_the_eta_its_shift_applies(tmp_path):
+    """The chip table's base eta comes from each run's own configuration: the same eta
+    0.3 is a shift that applies 0.39 at T_s = 50 and 0.31 at T_s = 20."""
+    import shutil
+    from pathlib import Path
+    mod = _script("make_results")
+    res = tmp_path / "results"
+    res.mkdir()
+    here = Path(mod.__file__).resolve().parent / "results"
+    for name in ("accuracy_mnist_replay_T50_step7_loihi2.json", "accuracy_mnist_replay_T50_step7_ts20_loihi2.json"):
+        shutil.copy(here / name, res / name)
+    assert mod.main(["--results", str(res), "--output", str(tmp_path / "R.md")]) == 0
+    rows = [line for line in (tmp_path / "R.md").read_text().splitlines() if line.startswith("| mnist | 50 |")]
+    assert [r.split(" | ")[2:4] for r in rows] == [["50", "0.391, step: x0.5 every 7 epochs"],
+                                                   ["20", "0.312, step: x0.5 every 7 epochs"]]
