@@ -28,7 +28,10 @@ from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 def model_map(fixed_point: bool) -> dict:
     """{Process class: ProcessModel class} of every SSNN-BP process for one precision."""
     from lava_ssnnbp.proc_models import coincidence_dense as cd
+    from lava.proc.dense.process import LearningDense
+
     from lava_ssnnbp.proc_models import composite_neuron as cn
+    from lava_ssnnbp.proc_models import learning_dense as ld
     from lava_ssnnbp.proc_models import learning_neuron as ln
     from lava_ssnnbp.proc_models import spike_io as io
     from lava_ssnnbp.proc_models import weight_mirror as wm
@@ -42,6 +45,7 @@ def model_map(fixed_point: bool) -> dict:
 
     if fixed_point:   # the learning-engine neurons exist in fixed point only (Lava's bit-approximate engine)
         return {
+            LearningDense: ld.PyLearningDenseModelContinued,     # Lava's, continuing a run's rounding draws
             LearningCompositeNeuron: ln.PyLearningCompositeNeuronModelFixed,
             LearningOutputCompositeNeuron: ln.PyLearningOutputCompositeNeuronModelFixed,
             BackwardWeightSync: wm.PyBackwardWeightSyncModel,

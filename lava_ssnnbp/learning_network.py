@@ -33,7 +33,9 @@ compare bit for bit:
   shared by every synapse, from ``ConnVarRandom`` (seed 2); the engine one per
   synapse. ``Engine(..., learning_engine='lava')`` rounds as Lava does
   (``learning_engine.epoch_round_update``, with the draw of the Lava run's
-  time step; ``samples_before`` below);
+  time step, counted from the run's start: a network built with
+  ``first_sample`` = N continues the stream after N samples' steps,
+  ``proc_models/learning_dense.py``);
 * weight range: Lava's learning engine clips at -256..255 (9-bit signed),
   the engine at +-(2**(weight_bits - 1) - 1); ``learning_engine='lava'`` clips as Lava;
 * y traces: ``Loihi3FLearningRule`` gives y1..y3 the time constant 2**16 - 1,
@@ -131,6 +133,8 @@ class LearningEngineNetwork(SSNNBPNetwork):
         # 9 weight bits: Lava's MIXED format would otherwise clear the mantissa's LSB
         # (truncate_weights keeps num_weight_bits - 1 magnitude bits); the learning engine holds 9 anyway
         wfmt = dict(num_weight_bits=9, sign_mode=SignMode.MIXED)
+        # a network that continues a run continues its rounding stream (proc_models/learning_dense.py)
+        lfmt = dict(wfmt, rounding_draws_before=self.samples_seen * cfg.steps_per_sample)
         rules = [self._rule(k) for k in range(L)]
         self.input = SpikeInput.from_config(cfg, seed, frames=self.event_frames, name="input", **io)
         # the chip configuration: relay neurons take the input onto the chip (dropout, counts, replay)
@@ -142,11 +146,11 @@ class LearningEngineNetwork(SSNNBPNetwork):
         self.output = LearningOutputCompositeNeuron.from_config(cfg, seed, learning_rule=rules[L - 1],
                                                                 name="output", **m, **io)
         self.synapses = [LearningDense(weights=self._weights[k].copy(), learning_rule=rules[k],
-                                       weight_exp=cfg.exp_of(k), name=f"synapse{k}", **wfmt) for k in range(L)]
+                                       weight_exp=cfg.exp_of(k), name=f"synapse{k}", **lfmt) for k in range(L)]
         if chip:   # W^T learns by the mirrored rule: the same tag and rounding as W, no copy
             self.backward = {k: LearningDense(weights=self._weights[k].T.copy(), learning_rule=self._rule(k, True),
                                               num_message_bits=3, graded_spike_cfg=GradedSpikeCfg.OVERWRITE,
-                                              weight_exp=cfg.exp_of(k), name=f"backward{k}", **wfmt)
+                                              weight_exp=cfg.exp_of(k), name=f"backward{k}", **lfmt)
                              for k in range(1, L)}
         else:
             self.backward = {k: Dense(weights=self._weights[k].T.copy(), num_message_bits=2,

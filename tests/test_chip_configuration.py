@@ -244,3 +244,21 @@ def test_the_learning_engine_network_builds_after_multiprocessing_was_set_up():
             "net.close(); print('built')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "built" in out.stdout, out.stderr[-2000:]
+
+
+@pytest.mark.lava
+def test_lava_backend_runs_equal_the_engine_over_epochs_and_levels(tmp_path):
+    """`ssnnbp train --backend lava` builds one LearningEngineNetwork per epoch: each continues
+    the run's rounding stream (proc_models/learning_dense.py), so two epochs, the second at
+    eta / 8 (the fourth level of an 8-step window, with updates that need rounding), end
+    with the engine backend's weights bit for bit."""
+    from lava_ssnnbp.training import load_weights
+    common = ["train", "--preset", "lava-chip-small", "--epochs", "2", "--eta-schedule", "step", "--eta-step", "1",
+              "--eta-decay", "0.125", "--train-samples", "12", "--test-samples", "6", "--quiet"]
+    for backend in ("lava", "engine"):
+        assert cli.main([*common, "--backend", backend, "--out", str(tmp_path / backend)]) == 0
+    lava, engine = (load_weights(tmp_path / b / "weights.npz") for b in ("lava", "engine"))
+    etas = [m["eta"] for m in json.loads((tmp_path / "lava" / "metrics.json").read_text())["epochs"]]
+    assert etas == [0.6, 0.075]
+    for k, (a, b) in enumerate(zip(lava, engine)):
+        assert np.array_equal(a, b), f"layer {k}: {np.count_nonzero(a != b)} weights differ"

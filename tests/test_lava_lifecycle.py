@@ -45,7 +45,8 @@ def test_run_config_maps_every_process(fixed):
     procs = [P.CompositeNeuron, P.OutputCompositeNeuron, P.WinnerTakeAll, P.CoincidenceDense,
              P.SpikeInput, P.TargetGenerator, P.BackwardWeightSync]
     if fixed:   # the learning-engine neurons and the chip's relay exist in fixed point only (Lava's bit-approximate engine)
-        procs += [P.LearningCompositeNeuron, P.LearningOutputCompositeNeuron, P.SpikeRelay]
+        from lava.proc.dense.process import LearningDense   # Lava's, continuing a run's rounding stream
+        procs += [P.LearningCompositeNeuron, P.LearningOutputCompositeNeuron, P.SpikeRelay, LearningDense]
     assert set(cfg.exception_proc_model_map) == set(procs)
     for proc, model in cfg.exception_proc_model_map.items():
         assert model.implements_process is proc

@@ -174,7 +174,7 @@ class _LavaEpoch:
             raise RunError("the Lava backend learns per sample, as on chip (use --batch-updates per-sample)")
         if cfg.loihi2:
             # the chip configuration: its rule is built for the run's eta (base_cfg), the epoch's
-            # eta is a level the neurons apply; Lava's rounding draws restart with each network
+            # eta is a level the neurons apply; the network continues the run's rounding draws
             from ..learning_engine import eta_level
             from ..learning_network import LearningEngineNetwork
             self.net = LearningEngineNetwork(base_cfg, weights, seed, event_frames=event_frames, chunk=16,
