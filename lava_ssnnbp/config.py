@@ -24,6 +24,7 @@ LOIHI2_WEIGHT_EXP = -1                  # default exponent: one mantissa unit is
 LOIHI2_STEPS = 50                       # the CLI's default T (and replay window) for the chip configuration
 LOIHI2_TAG_MAX = 255                    # the learning engine's 8-bit tag (2^W_TAG_1_U - 1 in Lava; tested equal)
 LOIHI2_MAX_REPLAY_STEPS = 63            # the tag holds 4 x a window's coincidence count (three eta levels)
+LOIHI2_MIN_ETA_LEVELS = 3               # eta, eta/2, eta/4 (m = 4, 2, 1): every window up to 63 steps
 LOIHI2_MAX_ETA_LEVELS = 4               # m = 8 at level 0: the mirrored rule's y1 = 8 m x fills the 7-bit y trace
 
 
@@ -33,7 +34,8 @@ def loihi2_eta_levels(window: int) -> int:
     factors with magnitude m = 2^(L-1-j), and the tag counts m x the window's
     coincidences, so L = 4 (m = 8, 4, 2, 1) for windows of at most 31 steps, else
     L = 3 (m = 4, 2, 1, windows up to 63 steps)."""
-    return LOIHI2_MAX_ETA_LEVELS if (1 << (LOIHI2_MAX_ETA_LEVELS - 1)) * window <= LOIHI2_TAG_MAX else 3
+    fits = (1 << (LOIHI2_MAX_ETA_LEVELS - 1)) * window <= LOIHI2_TAG_MAX
+    return LOIHI2_MAX_ETA_LEVELS if fits else LOIHI2_MIN_ETA_LEVELS
 
 
 class ConfigError(ValueError):

@@ -27,9 +27,9 @@ from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 
 def model_map(fixed_point: bool) -> dict:
     """{Process class: ProcessModel class} of every SSNN-BP process for one precision."""
-    from lava_ssnnbp.proc_models import coincidence_dense as cd
     from lava.proc.dense.process import LearningDense
 
+    from lava_ssnnbp.proc_models import coincidence_dense as cd
     from lava_ssnnbp.proc_models import composite_neuron as cn
     from lava_ssnnbp.proc_models import learning_dense as ld
     from lava_ssnnbp.proc_models import learning_neuron as ln
@@ -166,7 +166,7 @@ def loihi_learning_rule(cfg, layer: int = 0):
 # the largest m (learning_engine.eta_levels, level_magnitude). The forward rule
 # counts x0 (y1 - y2); the mirrored rule of the backward copy counts
 # 2 x0 y2 - x0 y1 x1 with the sign in x1 (learning_engine, "The mirrored copy").
-def loihi2_rule_strings(shift: int, mirrored: bool, levels: int = 3) -> dict:
+def loihi2_rule_strings(shift: int, mirrored: bool, levels: int) -> dict:
     """Rule strings of the chip configuration for base learning shift ``shift``
     (``dynamics.learning_shift`` of the base eta) and ``levels`` learning-rate
     levels (``learning_engine.eta_levels``): ``dw`` applies the tag at the update

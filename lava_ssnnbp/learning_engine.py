@@ -124,6 +124,9 @@ def epoch_round_update(w: np.ndarray, numerator: np.ndarray, k: int, r: float) -
     return dyn.fixed_weight_update(np.asarray(w, dtype=np.int64), dm, LAVA_WEIGHT_MIN, LAVA_WEIGHT_MAX).astype(np.int32)
 
 
+RULE_MAX_SHIFT = 7   # the rule's scale 2^-(shift + L - 1) is at least Lava's smallest scale factor, 2^-7
+
+
 def _base_shifts(cfg):
     return [dyn.learning_shift(cfg.eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) for k in range(cfg.n_layers)]
 
@@ -133,9 +136,9 @@ def eta_levels(cfg) -> int:
     ``config.loihi2_eta_levels`` of its replay window (4 up to 31 steps, else 3),
     and 3 where the base shift leaves the rule's scale 2^-(shift + 3) below the
     learning engine's 2^-7."""
-    from .config import loihi2_eta_levels
+    from .config import LOIHI2_MIN_ETA_LEVELS, loihi2_eta_levels
     levels = loihi2_eta_levels(cfg.learning_steps)
-    return levels if max(_base_shifts(cfg)) + levels - 1 <= 7 else 3
+    return levels if max(_base_shifts(cfg)) + levels - 1 <= RULE_MAX_SHIFT else LOIHI2_MIN_ETA_LEVELS
 
 
 def level_magnitude(cfg, level: int) -> int:
@@ -156,10 +159,12 @@ def eta_level(cfg, eta: float) -> int:
     magnitude :func:`level_magnitude`, so the synapses apply eta / 2^j (j < L)
     exactly. A ValueError says why an eta is not one of those levels, or the
     base is beyond the rule's scale range."""
+    from .config import LOIHI2_MIN_ETA_LEVELS
     base = _base_shifts(cfg)
-    if max(base) + 2 > 7:
-        raise ValueError(f"eta {cfg.eta:g} is a shift of {max(base)} bits: the rule's scale 2^-(shift + 2) must "
-                         "be at least the learning engine's 2^-7 (raise eta or the weight exponent)")
+    if max(base) + LOIHI2_MIN_ETA_LEVELS - 1 > RULE_MAX_SHIFT:
+        raise ValueError(f"eta {cfg.eta:g} is a shift of {max(base)} bits: the rule's scale "
+                         f"2^-(shift + {LOIHI2_MIN_ETA_LEVELS - 1}) must be at least the learning engine's "
+                         f"2^-{RULE_MAX_SHIFT} (raise eta or the weight exponent)")
     levels = eta_levels(cfg)
     j = {dyn.learning_shift(eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) - b for k, b in enumerate(base)}
     if len(j) != 1 or not 0 <= min(j) < levels:

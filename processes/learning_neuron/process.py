@@ -49,12 +49,14 @@ from lava.magma.core.process.neuron import LearningNeuronProcess
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
+from lava_ssnnbp.config import LOIHI2_MAX_ETA_LEVELS
 from lava_ssnnbp.processes.composite_neuron.process import CompositeNeuron, OutputCompositeNeuron
 
 
 def _check_scale(m) -> int:
-    if int(m) not in (1, 2, 4, 8):
-        raise ValueError(f"eta_scale must be 1, 2, 4 or 8 (the learning-rate levels), got {m}")
+    allowed = [1 << j for j in range(LOIHI2_MAX_ETA_LEVELS)]      # the levels' magnitudes: 1, 2, 4, 8
+    if int(m) not in allowed:
+        raise ValueError(f"eta_scale must be one of {allowed} (the learning-rate levels), got {m}")
     return int(m)
 
 
