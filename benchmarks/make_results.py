@@ -14,25 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 from benchmarks import baselines as B
+from benchmarks.chip_results import chip_section
 from benchmarks.paper_figures.records import is_figure_result, parse_result_name
-
-PAPER = {  # Biswas, Saraswat, Ganguly 2023, Table 1/2 (test accuracy %, 784-1280-C)
-    ("mnist", "snn"): "98.65 +/- 0.04", ("mnist", "ann"): "98.67",
-    ("fashion-mnist", "snn"): "90.5 +/- 0.2", ("fashion-mnist", "ann"): "90.8 +/- 0.1",
-    ("emnist", "snn"): "85.76 +/- 0.15", ("emnist", "ann"): "86 +/- 0.06",
-}
-
-
-def _fmt(r) -> str:
-    if r["test_acc_mean"] is None:
-        return "not finished"
-    n = len(r["seeds_finished"])
-    return f"**{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f}** (n={n})" if n > 1 else f"**{r['test_acc_mean']:.2f}** (n=1)"
-
-
-def _dropout(mc: dict) -> str:
-    return ", ".join(f"{p:g}" for p in mc.get("dropout") or []) or "none"
-
+from benchmarks.results_common import PAPER, dropout_text, format_mean, load_result
 
 def accuracy_table(results) -> list:
     lines = ["| data set | model | mode | variant | dropout (input, hidden) | precision | T | epochs | train/test samples | update | ours: test acc. % (mean +/- std) | per seed | best epoch per seed | paper % | wall time per seed |",
@@ -47,70 +31,15 @@ def accuracy_table(results) -> list:
                else (f"mini-batch (B={rs['batch_size']})" if rs["batch_updates"] == "mini-batch"
                      else rs["batch_updates"]) + f", eta {mc.get('eta')} {sched}"
                + (f", warm-up {rs['eta_warmup']} samples" if rs.get("eta_warmup") else ""))
-        drop = _dropout(mc)
+        drop = dropout_text(mc)
         per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
         best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
         wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
         unf = "; unfinished seeds (epochs done): " + ", ".join(f"{s}: {e}" for s, e in r["unfinished"].items()) if r["unfinished"] else ""
         lines.append(f"| {r['dataset']} | {model} | {r['mode'] or '-'} | {r.get('_tag') or '-'} | {drop} | {prec} | {r['steps'] if model != 'ann' else '-'} | "
-                     f"{r['epochs']} | {r['train_samples']}/{r['test_samples']} | {upd} | {_fmt(r)}{unf} | {per_seed} | {best} | "
+                     f"{r['epochs']} | {r['train_samples']}/{r['test_samples']} | {upd} | {format_mean(r)}{unf} | {per_seed} | {best} | "
                      f"{PAPER.get((r['dataset'], model), '-')} | {wall} |")
     return lines
-
-
-def _effective_eta(model_config: dict) -> float:
-    """The base learning rate the chip configuration's power-of-two shift applies (it depends on T_s)."""
-    from lava_ssnnbp import dynamics as dyn
-    from lava_ssnnbp.config import SSNNConfig
-    return dyn.effective_eta(SSNNConfig.from_dict(model_config), 0)
-
-
-def chip_section(results, res: Path) -> list:
-    """The chip configuration (target = "loihi2"): accuracy, and its energy next to the published on-chip learners."""
-    rows = [r for r in results if r.get("target") == "loihi2" or (r.get("model_config") or {}).get("target") == "loihi2"]
-    energies = {k: v for k, v in (_load(res, "energy.json") or {}).items() if k.startswith("loihi2")}
-    if not rows and not energies:
-        return []
-    out = ["## The chip configuration (`--target loihi2`)", "",
-           "What a Loihi 2 port runs (docs/lava.md, \"The chip configuration\"): 'replay', 9-bit weights at "
-           "exponent -1, the learning engine's shared rounding, W^T mirrored by its own rule, per-neuron random "
-           "generators, relay neurons for the input, one update per sample; the engine equals "
-           "`LearningEngineNetwork` bit for bit in it (tests/test_chip_configuration.py). Fixed point, per sample, "
-           "784-1280-10, dropout 0.2/0.3.", ""]
-    if rows:
-        out += ["| data set | T | T_s | eta: effective base value, schedule | epochs | test acc. % (mean +/- std) | per seed | "
-                "best epoch per seed | wall time per seed | variant |", "|---|---|---|---|---|---|---|---|---|---|"]
-        for r in rows:
-            rs, mc = r["run_settings"], r["model_config"]
-            sched = rs.get("eta_schedule", "constant")
-            if sched == "step":
-                sched = f"step: x{rs['eta_decay']:g} every {rs['eta_step']} epochs"
-            sched = f"{_effective_eta(mc):.3g}, {sched}"
-            per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
-            best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
-            wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
-            unf = ("; unfinished seeds (epochs done): " + ", ".join(f"{k}: {e}" for k, e in r["unfinished"].items())
-                   if r["unfinished"] else "")
-            out.append(f"| {r['dataset']} | {r['steps']} | {mc.get('replay_steps') or r['steps']} | {sched} | "
-                       f"{r['epochs']} | {_fmt(r)}{unf} | {per_seed} | {best} | {wall} | {r.get('_tag') or '-'} |")
-    if energies:
-        first = next(iter(energies.values()))
-        out += ["", f"Energy and latency per training sample, counted events x {first['source']} per-event figures "
-                f"({first['chip']}); the weights of the run named, after the epochs it had finished; a model, not a "
-                f"measurement. Low: {first['assumptions']['low']}. High: {first['assumptions']['high']}.", "",
-                "| | T, T_s | MNIST % | training mJ per sample (low..high) | training ms per sample | inference mJ | command |",
-                "|---|---|---|---|---|---|---|"]
-        for key, t in energies.items():
-            out.append(f"| ours: `{key}` (estimate; `{Path(t['run']).name}`) | {t['steps']}, {t['replay_steps']} | "
-                       f"{t['test_acc']:.2f} after {t['epochs_trained']} epochs | "
-                       f"{t['training_mJ_per_sample']['low']:.3f}..{t['training_mJ_per_sample']['high']:.3f} | "
-                       f"{t['training_ms_per_sample']['low']:.2f}..{t['training_ms_per_sample']['high']:.2f} | "
-                       f"{t['inference_mJ']:.4f} | `{t['command']}` |")
-        for p in first["published"]:
-            inf = p["inference_mj"] if p["inference_mj"] is not None else "-"
-            out.append(f"| {p['work']} (measured) | - | {p['mnist_acc']} | {p['train_mj_per_sample']} | "
-                       f"{p['train_ms_per_sample']} | {inf} | |")
-    return out + [""]
 
 
 def validation_section(results) -> list:
@@ -124,18 +53,13 @@ def validation_section(results) -> list:
            "| data set | model | mode | variant | dropout (input, hidden) | epochs | validation images | "
            "validation % (mean +/- std) | test % (mean +/- std) | seeds |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        drop = _dropout(r["model_config"])
+        drop = dropout_text(r["model_config"])
         out.append(f"| {r['dataset']} | {r['model']} | {r['mode'] or '-'} | {r.get('_tag') or '-'} | {drop} | "
                    f"{r['epochs']} | {r['run_settings'].get('val_samples')} | "
                    f"{r['val_acc_mean']:.2f} +/- {r['val_acc_std']:.2f} | "
                    f"{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f} | "
                    f"{', '.join(map(str, r['seeds_finished']))} |")
     return out
-
-
-def _load(res: Path, name):
-    f = res / name
-    return json.loads(f.read_text()) if f.exists() else None
 
 
 def _threads(host) -> str:
@@ -227,7 +151,7 @@ def silent_neurons_section(res: Path) -> list:
 
 
 def activity_section(res: Path) -> list:
-    r = _load(res, "activity.json")
+    r = load_result(res, "activity.json")
     if not r:
         return []
     out = ["", "## Spike activity of the trained networks (`benchmarks/activity.py`)", "",
@@ -248,7 +172,7 @@ def activity_section(res: Path) -> list:
 
 
 def inference_steps_section(res: Path) -> list:
-    r = _load(res, "inference_steps.json")
+    r = load_result(res, "inference_steps.json")
     if not r:
         return []
     runs = sorted({x["run"] for x in r["rows"]})
@@ -267,7 +191,7 @@ def inference_steps_section(res: Path) -> list:
     return out
 
 def weight_precision_section(res: Path) -> list:
-    r = _load(res, "weight_precision.json")
+    r = load_result(res, "weight_precision.json")
     if not r:
         return []
     out = ["", "## Fixed-point inference of float-trained weights (`benchmarks/weight_precision.py`)", "",
@@ -291,7 +215,7 @@ def weight_precision_section(res: Path) -> list:
 
 
 def update_events_section(res: Path) -> list:
-    r = _load(res, "update_events.json")
+    r = load_result(res, "update_events.json")
     if not r:
         return []
     out = ["", "## Update events per learning epoch (`benchmarks/update_events.py`)", "",
@@ -311,7 +235,7 @@ def update_events_section(res: Path) -> list:
 
 def lava_section(res: Path) -> list:
     out = []
-    r = _load(res, "lava_vs_engine.json")
+    r = load_result(res, "lava_vs_engine.json")
     if r:
         out += ["", "## Learning inside Lava vs the engine (`benchmarks/lava_vs_engine.py`)", "",
                 f"{r['dataset']}, {r['train_samples']} training / {r['test_samples']} test images, 784-{r['hidden']}-10, "
@@ -366,7 +290,7 @@ def _learning_engine_run(r: dict, name: str, first: bool) -> list:
 
 def energy_section(res: Path) -> list:
     out = []
-    r = _load(res, "energy.json")
+    r = load_result(res, "energy.json")
     if r:
         first = next((v for k, v in r.items() if not k.startswith("loihi2")), None)
     if r and first:
@@ -461,12 +385,12 @@ def baselines_section(res: Path) -> list:
         name = "ANN twin" if model == "ann" else f"SSNN-BP {r['mode']}" + (
             ", fixed point, per-sample (on-chip configuration)" if mc.get("fixed_point") else "")
         tag = (parse_result_name(Path(fname).stem) or ("",) * 4)[3]
-        name += f" (`{tag}`, dropout {_dropout(mc)})" if tag else f" (dropout {_dropout(mc)})"
+        name += f" (`{tag}`, dropout {dropout_text(mc)})" if tag else f" (dropout {dropout_text(mc)})"
         walls = [float(w) / r["epochs"] for w in r["wall_s_per_seed"].values()]
         on_chip = "yes" if model == "snn" and r["mode"] in ON_CHIP_MODES and mc.get("fixed_point") \
             and r["run_settings"].get("batch_updates") == "per-sample" else "no"
         out.append(f"| {name} | {'-'.join(map(str, mc['sizes']))} | {r['dataset']} | {r['steps'] if model != 'ann' else '-'} | "
-                   f"{r['epochs']} | {_fmt(r)} | {', '.join(f'{a:.2f}' for a in r['test_acc_per_seed'])} | "
+                   f"{r['epochs']} | {format_mean(r)} | {', '.join(f'{a:.2f}' for a in r['test_acc_per_seed'])} | "
                    f"{sum(walls) / len(walls):.0f} | - | - | {on_chip} |")
     out += ["", "Commands (run folders under ~/ssnnbp-runs/baselines; SSNN-BP and ANN rows: the commands in their "
             "`accuracy_*.json` files):", ""]

@@ -395,3 +395,31 @@ def test_results_md_gives_each_chip_row_the_eta_its_shift_applies(tmp_path):
     rows = [line for line in (tmp_path / "R.md").read_text().splitlines() if line.startswith("| mnist | 50 |")]
     assert [r.split(" | ")[2:4] for r in rows] == [["50", "0.391, step: x0.5 every 7 epochs"],
                                                    ["20", "0.312, step: x0.5 every 7 epochs"]]
+
+
+def test_results_md_sets_the_diagnostics_beside_the_chip_run_of_their_seed(tmp_path):
+    """The diagnostics table reads seed 0 of each run from its file, subtracts the chip run's seed 0,
+    and lists a diagnostic without a finished result as not finished (never a number)."""
+    import shutil
+    from pathlib import Path
+    mod = _script("make_results")
+    res = tmp_path / "results"
+    res.mkdir()
+    here = Path(mod.__file__).resolve().parent / "results"
+    chip, w9 = "accuracy_mnist_replay_T50_step7_loihi2.json", "accuracy_mnist_replay_T50_ps_w9_fixed.json"
+    for name in (chip, w9):
+        shutil.copy(here / name, res / name)
+    unfinished = json.loads((here / w9).read_text())
+    unfinished["per_seed"]["0"]["finished"] = False
+    (res / "accuracy_mnist_replay_T50_ps.json").write_text(json.dumps(unfinished))
+    assert mod.main(["--results", str(res), "--output", str(tmp_path / "R.md")]) == 0
+    text = (tmp_path / "R.md").read_text()
+    table = text[text.index("### Where the shortfall is"):].split("\n\n")[2].splitlines()[2:]
+    rows = {line.split(" | ")[-1].strip("` |"): line.split(" | ") for line in table}
+    chip_acc = json.loads((here / chip).read_text())["per_seed"]["0"]["final_acc"]
+    w9_acc = json.loads((here / w9).read_text())["per_seed"]["0"]["final_acc"]
+    assert rows[chip][6:8] == [f"{chip_acc:.2f}", "-"]
+    assert rows[w9][6:8] == [f"{w9_acc:.2f}", f"{w9_acc - chip_acc:+.2f}"]
+    assert rows["accuracy_mnist_replay_T50_ps.json"][6] == "not finished (no result yet)"
+    assert rows["accuracy_mnist_replay_T50_ps_w16_fixed.json"][6] == "not finished (no result yet)"
+    assert "fashion-mnist" not in "".join(table)           # no chip run of Fashion-MNIST here: no rows

@@ -1,0 +1,131 @@
+"""RESULTS.md's chip-configuration section (``--target loihi2``): its accuracy, the
+diagnostics that locate its shortfall, and its energy next to the published on-chip
+learners. Called by ``make_results``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.results_common import dropout_text, format_mean, load_result
+
+
+def _effective_eta(model_config: dict) -> float:
+    """The base learning rate the chip configuration's power-of-two shift applies (it depends on T_s)."""
+    from lava_ssnnbp import dynamics as dyn
+    from lava_ssnnbp.config import SSNNConfig
+    return dyn.effective_eta(SSNNConfig.from_dict(model_config), 0)
+
+
+def chip_section(results, res: Path) -> list:
+    """The chip configuration (target = "loihi2"): accuracy, the diagnostics of its shortfall, and its energy
+    next to the published on-chip learners."""
+    rows = [r for r in results if r.get("target") == "loihi2" or (r.get("model_config") or {}).get("target") == "loihi2"]
+    energies = {k: v for k, v in (load_result(res, "energy.json") or {}).items() if k.startswith("loihi2")}
+    if not rows and not energies:
+        return []
+    out = ["## The chip configuration (`--target loihi2`)", "",
+           "What a Loihi 2 port runs (docs/lava.md, \"The chip configuration\"): 'replay', 9-bit weights at "
+           "exponent -1, the learning engine's shared rounding, W^T mirrored by its own rule, per-neuron random "
+           "generators, relay neurons for the input, one update per sample; the engine equals "
+           "`LearningEngineNetwork` bit for bit in it (tests/test_chip_configuration.py). Fixed point, per sample, "
+           "784-1280-10, dropout 0.2/0.3.", ""]
+    if rows:
+        out += ["| data set | T | T_s | eta: effective base value, schedule | epochs | test acc. % (mean +/- std) | per seed | "
+                "best epoch per seed | wall time per seed | variant |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            rs, mc = r["run_settings"], r["model_config"]
+            sched = rs.get("eta_schedule", "constant")
+            if sched == "step":
+                sched = f"step: x{rs['eta_decay']:g} every {rs['eta_step']} epochs"
+            sched = f"{_effective_eta(mc):.3g}, {sched}"
+            per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
+            best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
+            wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
+            unf = ("; unfinished seeds (epochs done): " + ", ".join(f"{k}: {e}" for k, e in r["unfinished"].items())
+                   if r["unfinished"] else "")
+            out.append(f"| {r['dataset']} | {r['steps']} | {mc.get('replay_steps') or r['steps']} | {sched} | "
+                       f"{r['epochs']} | {format_mean(r)}{unf} | {per_seed} | {best} | {wall} | {r.get('_tag') or '-'} |")
+    out += diagnostics_section(res)
+    if energies:
+        first = next(iter(energies.values()))
+        out += ["", f"Energy and latency per training sample, counted events x {first['source']} per-event figures "
+                f"({first['chip']}); the weights of the run named, after the epochs it had finished; a model, not a "
+                f"measurement. Low: {first['assumptions']['low']}. High: {first['assumptions']['high']}.", "",
+                "| | T, T_s | MNIST % | training mJ per sample (low..high) | training ms per sample | inference mJ | command |",
+                "|---|---|---|---|---|---|---|"]
+        for key, t in energies.items():
+            out.append(f"| ours: `{key}` (estimate; `{Path(t['run']).name}`) | {t['steps']}, {t['replay_steps']} | "
+                       f"{t['test_acc']:.2f} after {t['epochs_trained']} epochs | "
+                       f"{t['training_mJ_per_sample']['low']:.3f}..{t['training_mJ_per_sample']['high']:.3f} | "
+                       f"{t['training_ms_per_sample']['low']:.2f}..{t['training_ms_per_sample']['high']:.2f} | "
+                       f"{t['inference_mJ']:.4f} | `{t['command']}` |")
+        for p in first["published"]:
+            inf = p["inference_mj"] if p["inference_mj"] is not None else "-"
+            out.append(f"| {p['work']} (measured) | - | {p['mnist_acc']} | {p['train_mj_per_sample']} | "
+                       f"{p['train_ms_per_sample']} | {inf} | |")
+    return out + [""]
+
+
+# What locates the chip configuration's shortfall: per data set its seed-0 run and runs of seed 0
+# that each change one part of it (file, what the comparison isolates). A run not yet finished
+# is listed as such; the rows are read from the files, the text says only what differs.
+DIAGNOSTICS = {
+    "mnist": ("accuracy_mnist_replay_T50_step7_loihi2.json", [
+        ("accuracy_mnist_replay_T50_ps_w9_fixed.json",
+         "per-synapse rounding and a host cosine schedule instead of the learning engine's"),
+        ("accuracy_mnist_replay_T50_ps_fixed.json", "as above, with 8-bit weights"),
+        ("accuracy_mnist_replay_T50_ps_w16_fixed.json",
+         "16-bit weights at exponent -8: no update rounded until eta < 0.39/64 (rounding against everything else)"),
+        ("accuracy_mnist_replay_T50_ps.json", "floating point (the arithmetic against the rule)"),
+        ("accuracy_mnist_rate_T50_ps_fixed.json", "Eq. 9's rate product instead of the replay window's pairs"),
+    ]),
+    "fashion-mnist": ("accuracy_fashion-mnist_replay_T50_step7_loihi2.json", [
+        ("accuracy_fashion-mnist_replay_T50_ps_fixed.json",
+         "per-synapse rounding and a host cosine schedule instead of the learning engine's"),
+        ("accuracy_fashion-mnist_rate_T50_ps_fixed.json",
+         "Eq. 9's rate product in the same Loihi-like fixed point (the rule against the configuration)"),
+        ("accuracy_fashion-mnist_rate_T50_dropin0_ps.json",
+         "the rate product in floating point without input dropout (the issue's 88.4 % reference)"),
+    ]),
+}
+
+
+def _arithmetic(mc: dict) -> str:
+    if mc.get("target") == "loihi2":
+        return "chip: one shared rounding draw per update, 9 bits, clipped to -256..255"
+    if mc.get("fixed_point"):
+        exps = ", ".join(str(e) for e in mc.get("weight_exp") or []) or "0"
+        return f"fixed {mc.get('weight_bits')}-bit (exponent {exps}), per-synapse rounding"
+    return "float"
+
+
+def _seed0(r: dict):
+    """Seed 0's test accuracy after the run's last epoch, or None while unfinished."""
+    seed = (r.get("per_seed") or {}).get("0") or {}
+    return seed.get("final_acc") if seed.get("finished") else None
+
+
+def diagnostics_section(res: Path) -> list:
+    """Seed 0 of the chip configuration against runs that each change one part of it."""
+    out = []
+    for dataset, (chip_file, rows) in DIAGNOSTICS.items():
+        chip = load_result(res, chip_file)
+        if chip is None or _seed0(chip) is None:
+            continue
+        if not out:
+            out = ["", "### Where the shortfall is: seed 0 against runs that change one part", "",
+                   "Each row is a run of seed 0 (784-1280-10, T = 50, per sample) that differs from the chip "
+                   "configuration in the columns shown; 'isolates' says what the comparison measures.", "",
+                   "| data set | rule | arithmetic | eta schedule | dropout | epochs | seed 0 test acc. % | "
+                   "minus the chip's | isolates | file |", "|---|---|---|---|---|---|---|---|---|---|"]
+        base = _seed0(chip)
+        for name, what in [(chip_file, "nothing: the chip configuration")] + rows:
+            r = load_result(res, name)
+            if r is None or _seed0(r) is None:
+                out.append(f"| {dataset} | - | - | - | - | - | not finished (no result yet) | - | {what} | `{name}` |")
+                continue
+            mc, rs = r["model_config"], r["run_settings"]
+            acc = _seed0(r)
+            diff = "-" if name == chip_file else f"{acc - base:+.2f}"
+            out.append(f"| {dataset} | {r['mode']} | {_arithmetic(mc)} | {rs.get('eta_schedule', 'constant')} | "
+                       f"{dropout_text(mc)} | {r['epochs']} | {acc:.2f} | {diff} | {what} | `{name}` |")
+    return out
