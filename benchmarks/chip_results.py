@@ -77,6 +77,8 @@ DIAGNOSTICS = {
          "16-bit weights at exponent -8: no update rounded until eta < 0.39/64 (rounding against everything else)"),
         ("accuracy_mnist_replay_T50_ps.json", "floating point (the arithmetic against the rule)"),
         ("accuracy_mnist_rate_T50_ps_fixed.json", "Eq. 9's rate product instead of the replay window's pairs"),
+        ("accuracy_mnist_rate_T50_ps.json",
+         "the rate product in floating point, per sample (the per-sample schedule against summed mini-batches)"),
     ]),
     "fashion-mnist": ("accuracy_fashion-mnist_replay_T50_step7_loihi2.json", [
         ("accuracy_fashion-mnist_replay_T50_ps_fixed.json",
