@@ -79,12 +79,14 @@ DIAGNOSTICS = {
         ("accuracy_mnist_rate_T50_ps_fixed.json", "Eq. 9's rate product instead of the replay window's pairs"),
         ("accuracy_mnist_rate_T50_ps.json",
          "the rate product in floating point, per sample (the per-sample schedule against summed mini-batches)"),
+        ("accuracy_mnist_rate_T50.json", "the rate product in floating point with summed mini-batches (SPEC settings)"),
     ]),
     "fashion-mnist": ("accuracy_fashion-mnist_replay_T50_step7_loihi2.json", [
         ("accuracy_fashion-mnist_replay_T50_ps_fixed.json",
          "per-synapse rounding and a host cosine schedule instead of the learning engine's"),
         ("accuracy_fashion-mnist_rate_T50_ps_fixed.json",
          "Eq. 9's rate product in the same Loihi-like fixed point (the rule against the configuration)"),
+        ("accuracy_fashion-mnist_rate_T50.json", "the rate product in floating point with summed mini-batches (SPEC settings)"),
         ("accuracy_fashion-mnist_rate_T50_dropin0_ps.json",
          "the rate product in floating point without input dropout (the issue's 88.4 % reference)"),
     ]),
@@ -115,19 +117,21 @@ def diagnostics_section(res: Path) -> list:
             continue
         if not out:
             out = ["", "### Where the shortfall is: seed 0 against runs that change one part", "",
-                   "Each row is a run of seed 0 (784-1280-10, T = 50, per sample) that differs from the chip "
+                   "Each row is a run of seed 0 (784-1280-10, T = 50) that differs from the chip "
                    "configuration in the columns shown; 'isolates' says what the comparison measures.", "",
-                   "| data set | rule | arithmetic | eta schedule | dropout | epochs | seed 0 test acc. % | "
-                   "minus the chip's | isolates | file |", "|---|---|---|---|---|---|---|---|---|---|"]
+                   "| data set | rule | arithmetic | updates | eta schedule | dropout | epochs | seed 0 test acc. % | "
+                   "minus the chip's | isolates | file |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         base = _seed0(chip)
         for name, what in [(chip_file, "nothing: the chip configuration")] + rows:
             r = load_result(res, name)
             if r is None or _seed0(r) is None:
-                out.append(f"| {dataset} | - | - | - | - | - | not finished (no result yet) | - | {what} | `{name}` |")
+                out.append(f"| {dataset} | - | - | - | - | - | - | not finished (no result yet) | - | {what} | `{name}` |")
                 continue
             mc, rs = r["model_config"], r["run_settings"]
             acc = _seed0(r)
             diff = "-" if name == chip_file else f"{acc - base:+.2f}"
-            out.append(f"| {dataset} | {r['mode']} | {_arithmetic(mc)} | {rs.get('eta_schedule', 'constant')} | "
+            updates = ("per sample" if rs.get("batch_updates") == "per-sample"
+                       else f"summed mini-batches of {rs.get('batch_size')}")
+            out.append(f"| {dataset} | {r['mode']} | {_arithmetic(mc)} | {updates} | {rs.get('eta_schedule', 'constant')} | "
                        f"{dropout_text(mc)} | {r['epochs']} | {acc:.2f} | {diff} | {what} | `{name}` |")
     return out

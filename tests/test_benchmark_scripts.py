@@ -418,8 +418,8 @@ def test_results_md_sets_the_diagnostics_beside_the_chip_run_of_their_seed(tmp_p
     rows = {line.split(" | ")[-1].strip("` |"): line.split(" | ") for line in table}
     chip_acc = json.loads((here / chip).read_text())["per_seed"]["0"]["final_acc"]
     w9_acc = json.loads((here / w9).read_text())["per_seed"]["0"]["final_acc"]
-    assert rows[chip][6:8] == [f"{chip_acc:.2f}", "-"]
-    assert rows[w9][6:8] == [f"{w9_acc:.2f}", f"{w9_acc - chip_acc:+.2f}"]
-    assert rows["accuracy_mnist_replay_T50_ps.json"][6] == "not finished (no result yet)"
-    assert rows["accuracy_mnist_replay_T50_ps_w16_fixed.json"][6] == "not finished (no result yet)"
+    assert rows[chip][3] == "per sample" and rows[chip][7:9] == [f"{chip_acc:.2f}", "-"]
+    assert rows[w9][7:9] == [f"{w9_acc:.2f}", f"{w9_acc - chip_acc:+.2f}"]
+    assert rows["accuracy_mnist_replay_T50_ps.json"][7] == "not finished (no result yet)"
+    assert rows["accuracy_mnist_replay_T50_ps_w16_fixed.json"][7] == "not finished (no result yet)"
     assert "fashion-mnist" not in "".join(table)           # no chip run of Fashion-MNIST here: no rows
