@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.results_common import dropout_text, format_mean, load_result
+from benchmarks.results_common import dropout_text, format_mean, load_result, seed_columns
 
 
 def _effective_eta(model_config: dict) -> float:
@@ -15,10 +15,15 @@ def _effective_eta(model_config: dict) -> float:
     return dyn.effective_eta(SSNNConfig.from_dict(model_config), 0)
 
 
+def is_chip_result(r: dict) -> bool:
+    """Whether a result was trained in the chip configuration (``"target": "loihi2"``)."""
+    return r.get("target") == "loihi2" or (r.get("model_config") or {}).get("target") == "loihi2"
+
+
 def chip_section(results, res: Path) -> list:
     """The chip configuration (target = "loihi2"): accuracy, the diagnostics of its shortfall, and its energy
     next to the published on-chip learners."""
-    rows = [r for r in results if r.get("target") == "loihi2" or (r.get("model_config") or {}).get("target") == "loihi2"]
+    rows = [r for r in results if is_chip_result(r)]
     energies = {k: v for k, v in (load_result(res, "energy.json") or {}).items() if k.startswith("loihi2")}
     if not rows and not energies:
         return []
@@ -37,11 +42,7 @@ def chip_section(results, res: Path) -> list:
             if sched == "step":
                 sched = f"step: x{rs['eta_decay']:g} every {rs['eta_step']} epochs"
             sched = f"{_effective_eta(mc):.3g}, {sched}"
-            per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
-            best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
-            wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
-            unf = ("; unfinished seeds (epochs done): " + ", ".join(f"{k}: {e}" for k, e in r["unfinished"].items())
-                   if r["unfinished"] else "")
+            per_seed, best, wall, unf = seed_columns(r)
             out.append(f"| {r['dataset']} | {r['steps']} | {mc.get('replay_steps') or r['steps']} | {sched} | "
                        f"{r['epochs']} | {format_mean(r)}{unf} | {per_seed} | {best} | {wall} | {r.get('_tag') or '-'} |")
     out += diagnostics_section(res)
@@ -114,7 +115,8 @@ def diagnostics_section(res: Path) -> list:
     out = []
     for dataset, (chip_file, rows) in DIAGNOSTICS.items():
         chip = load_result(res, chip_file)
-        if chip is None or _seed0(chip) is None:
+        base = _seed0(chip) if chip is not None else None
+        if base is None:
             continue
         if not out:
             out = ["", "### Where the shortfall is: seed 0 against runs that change one part", "",
@@ -122,14 +124,13 @@ def diagnostics_section(res: Path) -> list:
                    "configuration in the columns shown; 'isolates' says what the comparison measures.", "",
                    "| data set | rule | arithmetic | updates | eta schedule | dropout | epochs | seed 0 test acc. % | "
                    "minus the chip's | isolates | file |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-        base = _seed0(chip)
         for name, what in [(chip_file, "nothing: the chip configuration")] + rows:
             r = load_result(res, name)
-            if r is None or _seed0(r) is None:
+            acc = _seed0(r) if r is not None else None
+            if acc is None:
                 out.append(f"| {dataset} | - | - | - | - | - | - | not finished (no result yet) | - | {what} | `{name}` |")
                 continue
             mc, rs = r["model_config"], r["run_settings"]
-            acc = _seed0(r)
             diff = "-" if name == chip_file else f"{acc - base:+.2f}"
             updates = ("per sample" if rs.get("batch_updates") == "per-sample"
                        else f"summed mini-batches of {rs.get('batch_size')}")

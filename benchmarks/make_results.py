@@ -14,9 +14,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 from benchmarks import baselines as B
-from benchmarks.chip_results import chip_section
+from benchmarks.chip_results import chip_section, is_chip_result
 from benchmarks.paper_figures.records import is_figure_result, parse_result_name
-from benchmarks.results_common import PAPER, dropout_text, format_mean, load_result
+from benchmarks.results_common import PAPER, dropout_text, format_mean, load_result, seed_columns
+
 
 def accuracy_table(results) -> list:
     lines = ["| data set | model | mode | variant | dropout (input, hidden) | precision | T | epochs | train/test samples | update | ours: test acc. % (mean +/- std) | per seed | best epoch per seed | paper % | wall time per seed |",
@@ -32,10 +33,7 @@ def accuracy_table(results) -> list:
                      else rs["batch_updates"]) + f", eta {mc.get('eta')} {sched}"
                + (f", warm-up {rs['eta_warmup']} samples" if rs.get("eta_warmup") else ""))
         drop = dropout_text(mc)
-        per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
-        best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
-        wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
-        unf = "; unfinished seeds (epochs done): " + ", ".join(f"{s}: {e}" for s, e in r["unfinished"].items()) if r["unfinished"] else ""
+        per_seed, best, wall, unf = seed_columns(r)
         lines.append(f"| {r['dataset']} | {model} | {r['mode'] or '-'} | {r.get('_tag') or '-'} | {drop} | {prec} | {r['steps'] if model != 'ann' else '-'} | "
                      f"{r['epochs']} | {r['train_samples']}/{r['test_samples']} | {upd} | {format_mean(r)}{unf} | {per_seed} | {best} | "
                      f"{PAPER.get((r['dataset'], model), '-')} | {wall} |")
@@ -424,7 +422,7 @@ def main(argv=None) -> int:
            "Every +/- over seeds is the sample standard deviation (ddof = 1).", ""]
     out += chip_section(results, args.results)
     out += ["## Accuracy", ""]
-    other = [r for r in results if (r.get("model_config") or {}).get("target") != "loihi2"]
+    other = [r for r in results if not is_chip_result(r)]
     out += accuracy_table(other) if other else ["No accuracy benchmark has finished yet."]
     out += validation_section(results)
     out += baselines_section(args.results)

@@ -19,6 +19,17 @@ def format_mean(r) -> str:
     return f"**{r['test_acc_mean']:.2f} +/- {r['test_acc_std']:.2f}** (n={n})" if n > 1 else f"**{r['test_acc_mean']:.2f}** (n=1)"
 
 
+def seed_columns(r) -> tuple:
+    """A result's per-seed test accuracies, best epochs and wall times as table cells, and the note on
+    its unfinished seeds ("" when every seed finished)."""
+    per_seed = ", ".join(f"{a:.2f}" for a in r["test_acc_per_seed"])
+    best = ", ".join(f"{a:.2f}" for a in r["best_epoch_acc_per_seed"])
+    wall = ", ".join(f"{float(w) / 60:.0f} min" for w in r["wall_s_per_seed"].values())
+    unfinished = ("; unfinished seeds (epochs done): " + ", ".join(f"{s}: {e}" for s, e in r["unfinished"].items())
+                  if r["unfinished"] else "")
+    return per_seed, best, wall, unfinished
+
+
 def dropout_text(mc: dict) -> str:
     return ", ".join(f"{p:g}" for p in mc.get("dropout") or []) or "none"
 
