@@ -136,9 +136,14 @@ def eta_levels(cfg) -> int:
     ``config.loihi2_eta_levels`` of its replay window (4 up to 31 steps, else 3),
     and 3 where the base shift leaves the rule's scale 2^-(shift + 3) below the
     learning engine's 2^-7."""
+    return _eta_levels(cfg, _base_shifts(cfg))
+
+
+def _eta_levels(cfg, base) -> int:
+    """:func:`eta_levels` of ``cfg`` whose base shifts per connection are ``base``."""
     from .config import LOIHI2_MIN_ETA_LEVELS, loihi2_eta_levels
     levels = loihi2_eta_levels(cfg.learning_steps)
-    return levels if max(_base_shifts(cfg)) + levels - 1 <= RULE_MAX_SHIFT else LOIHI2_MIN_ETA_LEVELS
+    return levels if max(base) + levels - 1 <= RULE_MAX_SHIFT else LOIHI2_MIN_ETA_LEVELS
 
 
 def level_magnitude(cfg, level: int) -> int:
@@ -165,7 +170,7 @@ def eta_level(cfg, eta: float) -> int:
         raise ValueError(f"eta {cfg.eta:g} is a shift of {max(base)} bits: the rule's scale "
                          f"2^-(shift + {LOIHI2_MIN_ETA_LEVELS - 1}) must be at least the learning engine's "
                          f"2^-{RULE_MAX_SHIFT} (raise eta or the weight exponent)")
-    levels = eta_levels(cfg)
+    levels = _eta_levels(cfg, base)
     j = {dyn.learning_shift(eta, cfg.learning_steps, cfg.mode, cfg.exp_of(k)) - b for k, b in enumerate(base)}
     if len(j) != 1 or not 0 <= min(j) < levels:
         raise ValueError(f"eta {eta:g} is not one of the chip configuration's levels {cfg.eta:g} / 2^j, j = 0.."
