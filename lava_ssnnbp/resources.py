@@ -115,6 +115,7 @@ class ResourceEstimate:
     limits: Loihi2Limits
     processes: List[ProcessUsage] = field(default_factory=list)
     learning_engine: bool = False
+    mirrored: bool = False           # W^T a LearningDense of its own (the chip configuration), not a copy
 
     def _sum(self, attr, only_cores=False):
         return sum(getattr(p, attr) for p in self.processes if p.on_neurocores or not only_cores)
@@ -158,7 +159,8 @@ class ResourceEstimate:
 
     def lines(self) -> List[str]:
         """Human-readable table (what ``ssnnbp info`` prints)."""
-        what = ("on-chip learning on Lava's learning engine (LearningDense; W^T copied by the embedded cores)"
+        backward = "W^T learned by the mirrored rule, no copy" if self.mirrored else "W^T copied by the embedded cores"
+        what = (f"on-chip learning on Lava's learning engine (LearningDense; {backward})"
                 if self.learning_engine else "on-chip learning" if self.learning else "inference only")
         out = [f"{what}: {'-'.join(map(str, self.sizes))}, {self.weight_bits}-bit weights"
                + (f", {self.tag_bits}-bit learning tags" if self.learning else "")]
@@ -215,7 +217,8 @@ def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIH
     sizes, L = cfg.sizes, cfg.n_layers
     wb = LEARNING_ENGINE_WEIGHT_BITS if learning_engine else cfg.weight_bits
     tb = limits.learning_tag_bits if learning_engine else (tag_bits(cfg) if learning else 0)
-    est = ResourceEstimate(tuple(sizes), learning, wb, tb, limits, learning_engine=learning_engine)
+    est = ResourceEstimate(tuple(sizes), learning, wb, tb, limits, learning_engine=learning_engine,
+                           mirrored=learning_engine and cfg.loihi2)
     replay = learning and cfg.mode == "replay"
     if replay:    # the inputs replay their counts: relay neurons on the cores, fed 1:1 by the injected spikes
         p = ProcessUsage("input", "SpikeInput", neurons=sizes[0], synapses=sizes[0], weight_bits=sizes[0] * wb,

@@ -258,7 +258,17 @@ def test_resource_estimate_on_lavas_learning_engine_by_hand():
     h, o = rows["hidden1"], rows["output"]
     assert (h.synapses, h.plastic_synapses, h.weight_bits, h.learning_bits) == (18, 12, 18 * 9, 12 * 9)
     assert (o.synapses, o.plastic_synapses, o.weight_bits, o.learning_bits) == (16, 6, 16 * 9, 6 * 9)
-    assert "Lava's learning engine" in e.lines()[0]
+    assert "Lava's learning engine" in e.lines()[0] and "copied" in e.lines()[0]
+
+
+def test_resource_estimate_of_the_chip_configuration_learns_w_transposed_by_hand():
+    """The chip configuration: W1^T is a LearningDense of its own (the mirrored rule), so its
+    synapses are plastic and carry a tag like W1's, and no copy is named."""
+    cfg = SSNNConfig.loihi2_config(sizes=(4, 3, 2), steps=10)
+    e = estimate(cfg, learning_engine=True)
+    h = {p.name: p for p in e.processes}["hidden1"]
+    assert (h.synapses, h.plastic_synapses, h.learning_bits) == (18, 18, 18 * e.tag_bits)
+    assert "mirrored rule" in e.lines()[0] and "copied" not in e.lines()[0]
 
 
 def test_resource_estimate_of_the_replay_rule_by_hand():
