@@ -23,9 +23,10 @@ def is_chip_result(r: dict) -> bool:
 def chip_section(results, res: Path) -> list:
     """The chip configuration (target = "loihi2"): accuracy, the diagnostics of its shortfall, and its energy
     next to the published on-chip learners."""
-    rows = [r for r in results if is_chip_result(r)]
+    chip = [r for r in results if is_chip_result(r)]
+    rows = [r for r in chip if not is_window_sweep(r)]
     energies = {k: v for k, v in (load_result(res, "energy.json") or {}).items() if k.startswith("loihi2")}
-    if not rows and not energies:
+    if not chip and not energies:
         return []
     out = ["## The chip configuration (`--target loihi2`)", "",
            "What a Loihi 2 port runs (docs/lava.md, \"The chip configuration\"): 'replay', 9-bit weights at "
@@ -46,6 +47,7 @@ def chip_section(results, res: Path) -> list:
             out.append(f"| {r['dataset']} | {r['steps']} | {mc.get('replay_steps') or r['steps']} | {sched} | "
                        f"{r['epochs']} | {format_mean(r)}{unf} | {per_seed} | {best} | {wall} | {r.get('_tag') or '-'} |")
     out += diagnostics_section(res)
+    out += window_sweep_section([r for r in chip if is_window_sweep(r)], res)
     if energies:
         first = next(iter(energies.values()))
         out += ["", f"Energy and latency per training sample, counted events x {first['source']} per-event figures "
@@ -88,6 +90,10 @@ DIAGNOSTICS = {
          "per-synapse rounding and a host cosine schedule instead of the learning engine's"),
         ("accuracy_fashion-mnist_rate_T50_ps_fixed.json",
          "Eq. 9's rate product in the same Loihi-like fixed point (the rule against the configuration)"),
+        ("accuracy_fashion-mnist_rate_T50_ps_w16_fixed.json",
+         "the rate product with 16-bit weights at exponent -8 (the weights' rounding against the rest of the fixed point)"),
+        ("accuracy_fashion-mnist_rate_T50_ps.json",
+         "the rate product in floating point, per sample (fixed point against the per-sample schedule)"),
         ("accuracy_fashion-mnist_rate_T50.json", "the rate product in floating point with summed mini-batches (SPEC settings)"),
         ("accuracy_fashion-mnist_rate_T50_dropin0_ps.json",
          "the rate product in floating point without input dropout (the issue's 88.4 % reference)"),
@@ -136,4 +142,46 @@ def diagnostics_section(res: Path) -> list:
                        else f"summed mini-batches of {rs.get('batch_size')}")
             out.append(f"| {dataset} | {r['mode']} | {_arithmetic(mc)} | {updates} | {rs.get('eta_schedule', 'constant')} | "
                        f"{dropout_text(mc)} | {r['epochs']} | {acc:.2f} | {diff} | {what} | `{name}` |")
+    return out
+
+
+# The accuracy-against-T_s sweep: chip runs tagged sub10k_ts<T_s> (SWEEP_COMMAND), priced into
+# energy_ts_sweep.json under the key "T_s=<T_s>"
+WINDOW_SWEEP_TAG = "sub10k_ts"
+WINDOW_SWEEP_ENERGY = "energy_ts_sweep.json"
+SWEEP_COMMAND = ("python -m benchmarks.accuracy --dataset mnist --target loihi2 --steps 50 --epochs 3 --seeds 0,1,2 "
+                 "--train-samples 10000 --test-samples 2000 --replay-steps N --eta 0.3 --threads 1 --tag sub10k_tsN")
+
+
+def is_window_sweep(r: dict) -> bool:
+    """Whether a chip result belongs to the replay-window sweep (its own table, not the full-data one)."""
+    return (r.get("_tag") or "").startswith(WINDOW_SWEEP_TAG)
+
+
+def window_sweep_section(rows: list, res: Path) -> list:
+    """Accuracy and energy per training sample against the replay window T_s, one row per T_s."""
+    if not rows:
+        return []
+    energies = load_result(res, WINDOW_SWEEP_ENERGY) or {}
+    rows = sorted(rows, key=lambda r: r["model_config"].get("replay_steps") or r["steps"])
+    first = rows[0]
+    out = ["", "### Accuracy and energy against the replay window T_s", "",
+           f"{first['dataset']}, {first['train_samples']:,} training / {first['test_samples']:,} test images, "
+           f"{first['epochs']} epochs, T = {first['steps']}, constant eta 0.3 (the effective value is the power-of-two "
+           f"shift's, which depends on T_s): `{SWEEP_COMMAND}`. Energy: the weights of seed 0's run, 200 training samples counted, "
+           "the bounds and figures of the table below (`python -m benchmarks.energy --run RUN --out "
+           f"benchmarks/results/{WINDOW_SWEEP_ENERGY} --key T_s=N`); a model, not a measurement.", "",
+           "| T_s | steps per training sample | eta (effective) | test acc. % (mean +/- std) | per seed | "
+           "training mJ per sample (low..high) | training ms per sample (low..high) | wall time per seed | file |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        mc = r["model_config"]
+        ts = mc.get("replay_steps") or r["steps"]
+        per_seed, _, wall, unf = seed_columns(r)
+        e = energies.get(f"T_s={ts}")
+        mj = (f"{e['training_mJ_per_sample']['low']:.3f}..{e['training_mJ_per_sample']['high']:.3f}"
+              if e else "not priced")
+        ms = f"{e['training_ms_per_sample']['low']:.2f}..{e['training_ms_per_sample']['high']:.2f}" if e else "-"
+        out.append(f"| {ts} | {r['steps'] + ts + 1} | {_effective_eta(mc):.3g} | {format_mean(r)}{unf} | {per_seed} | "
+                   f"{mj} | {ms} | {wall} | `{r.get('_file', '')}` |")
     return out

@@ -397,6 +397,29 @@ def test_results_md_gives_each_chip_row_the_eta_its_shift_applies(tmp_path):
                                                    ["20", "0.312, step: x0.5 every 7 epochs"]]
 
 
+def test_results_md_puts_the_replay_window_sweep_in_its_own_table_with_its_energy(tmp_path):
+    """Chip runs tagged sub10k_ts<T_s> form the accuracy-against-T_s table, sorted by T_s, with the
+    energy priced for that T_s (or 'not priced'), and stay out of the full-data chip table."""
+    import shutil
+    from pathlib import Path
+    mod = _script("make_results")
+    res = tmp_path / "results"
+    res.mkdir()
+    here = Path(mod.__file__).resolve().parent / "results"
+    shutil.copy(here / "accuracy_mnist_replay_T50_step7_loihi2.json", res / "accuracy_mnist_replay_T50_sub10k_ts50_loihi2.json")
+    shutil.copy(here / "accuracy_mnist_replay_T50_step7_ts20_loihi2.json",
+                res / "accuracy_mnist_replay_T50_sub10k_ts20_loihi2.json")
+    priced = {"training_mJ_per_sample": {"low": 0.125, "high": 0.5}, "training_ms_per_sample": {"low": 1.0, "high": 2.0}}
+    (res / "energy_ts_sweep.json").write_text(json.dumps({"T_s=20": priced}))
+    assert mod.main(["--results", str(res), "--output", str(tmp_path / "R.md")]) == 0
+    text = (tmp_path / "R.md").read_text()
+    table = text[text.index("### Accuracy and energy against the replay window"):].split("\n\n")[2].splitlines()[2:]
+    cells = [line.split(" | ") for line in table]
+    assert [c[0] for c in cells] == ["| 20", "| 50"] and [c[1] for c in cells] == ["71", "101"]
+    assert cells[0][5] == "0.125..0.500" and cells[1][5] == "not priced"
+    assert "| mnist | 50 |" not in text                   # no full-data chip row: the sweep is its own table
+
+
 def test_results_md_sets_the_diagnostics_beside_the_chip_run_of_their_seed(tmp_path):
     """The diagnostics table reads seed 0 of each run from its file, subtracts the chip run's seed 0,
     and lists a diagnostic without a finished result as not finished (never a number)."""
