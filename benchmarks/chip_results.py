@@ -8,11 +8,21 @@ from pathlib import Path
 from benchmarks.results_common import dropout_text, format_mean, load_result, seed_columns
 
 
-def _effective_eta(model_config: dict) -> float:
+def _config(model_config: dict):
+    """The run's network configuration, rebuilt from its result file."""
+    from lava_ssnnbp.config import SSNNConfig
+    return SSNNConfig.from_dict(model_config)
+
+
+def _effective_eta(cfg) -> float:
     """The base learning rate the chip configuration's power-of-two shift applies (it depends on T_s)."""
     from lava_ssnnbp import dynamics as dyn
-    from lava_ssnnbp.config import SSNNConfig
-    return dyn.effective_eta(SSNNConfig.from_dict(model_config), 0)
+    return dyn.effective_eta(cfg, 0)
+
+
+def _bounds(pair: dict, digits: int) -> str:
+    """An estimate's low and high bound as 'low..high'."""
+    return f"{pair['low']:.{digits}f}..{pair['high']:.{digits}f}"
 
 
 def is_chip_result(r: dict) -> bool:
@@ -38,13 +48,13 @@ def chip_section(results, res: Path) -> list:
         out += ["| data set | T | T_s | eta: effective base value, schedule | epochs | test acc. % (mean +/- std) | per seed | "
                 "best epoch per seed | wall time per seed | variant |", "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            rs, mc = r["run_settings"], r["model_config"]
+            rs, cfg = r["run_settings"], _config(r["model_config"])
             sched = rs.get("eta_schedule", "constant")
             if sched == "step":
                 sched = f"step: x{rs['eta_decay']:g} every {rs['eta_step']} epochs"
-            sched = f"{_effective_eta(mc):.3g}, {sched}"
+            sched = f"{_effective_eta(cfg):.3g}, {sched}"
             per_seed, best, wall, unf = seed_columns(r)
-            out.append(f"| {r['dataset']} | {r['steps']} | {mc.get('replay_steps') or r['steps']} | {sched} | "
+            out.append(f"| {r['dataset']} | {r['steps']} | {cfg.replay_window} | {sched} | "
                        f"{r['epochs']} | {format_mean(r)}{unf} | {per_seed} | {best} | {wall} | {r.get('_tag') or '-'} |")
     out += diagnostics_section(res)
     out += window_sweep_section([r for r in chip if is_window_sweep(r)], res)
@@ -58,8 +68,7 @@ def chip_section(results, res: Path) -> list:
         for key, t in energies.items():
             out.append(f"| ours: `{key}` (estimate; `{Path(t['run']).name}`) | {t['steps']}, {t['replay_steps']} | "
                        f"{t['test_acc']:.2f} after {t['epochs_trained']} epochs | "
-                       f"{t['training_mJ_per_sample']['low']:.3f}..{t['training_mJ_per_sample']['high']:.3f} | "
-                       f"{t['training_ms_per_sample']['low']:.2f}..{t['training_ms_per_sample']['high']:.2f} | "
+                       f"{_bounds(t['training_mJ_per_sample'], 3)} | {_bounds(t['training_ms_per_sample'], 2)} | "
                        f"{t['inference_mJ']:.4f} | `{t['command']}` |")
         for p in first["published"]:
             inf = p["inference_mj"] if p["inference_mj"] is not None else "-"
@@ -163,8 +172,8 @@ def window_sweep_section(rows: list, res: Path) -> list:
     if not rows:
         return []
     energies = load_result(res, WINDOW_SWEEP_ENERGY) or {}
-    rows = sorted(rows, key=lambda r: r["model_config"].get("replay_steps") or r["steps"])
-    first = rows[0]
+    rows = sorted(((_config(r["model_config"]), r) for r in rows), key=lambda cr: cr[0].replay_window)
+    first = rows[0][1]
     out = ["", "### Accuracy and energy against the replay window T_s", "",
            f"{first['dataset']}, {first['train_samples']:,} training / {first['test_samples']:,} test images, "
            f"{first['epochs']} epochs, T = {first['steps']}, constant eta 0.3 (the effective value is the power-of-two "
@@ -174,14 +183,11 @@ def window_sweep_section(rows: list, res: Path) -> list:
            "| T_s | steps per training sample | eta (effective) | test acc. % (mean +/- std) | per seed | "
            "training mJ per sample (low..high) | training ms per sample (low..high) | wall time per seed | file |",
            "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        mc = r["model_config"]
-        ts = mc.get("replay_steps") or r["steps"]
+    for cfg, r in rows:
         per_seed, _, wall, unf = seed_columns(r)
-        e = energies.get(f"T_s={ts}")
-        mj = (f"{e['training_mJ_per_sample']['low']:.3f}..{e['training_mJ_per_sample']['high']:.3f}"
-              if e else "not priced")
-        ms = f"{e['training_ms_per_sample']['low']:.2f}..{e['training_ms_per_sample']['high']:.2f}" if e else "-"
-        out.append(f"| {ts} | {r['steps'] + ts + 1} | {_effective_eta(mc):.3g} | {format_mean(r)}{unf} | {per_seed} | "
-                   f"{mj} | {ms} | {wall} | `{r.get('_file', '')}` |")
+        e = energies.get(f"T_s={cfg.replay_window}")
+        mj = _bounds(e["training_mJ_per_sample"], 3) if e else "not priced"
+        ms = _bounds(e["training_ms_per_sample"], 2) if e else "-"
+        out.append(f"| {cfg.replay_window} | {cfg.steps_per_sample} | {_effective_eta(cfg):.3g} | {format_mean(r)}{unf} | "
+                   f"{per_seed} | {mj} | {ms} | {wall} | `{r.get('_file', '')}` |")
     return out

@@ -236,7 +236,7 @@ def estimate(cfg: SSNNConfig, learning: bool = True, limits: Loihi2Limits = LOIH
         bwd = n * sizes[l + 1] if (learning and l < L) else 0    # copy of W_l for W_l^T (d of layer l+1 -> layer l)
         # the learning-engine network's W^T: a plain Dense rewritten by the embedded cores, or in the chip
         # configuration a LearningDense of its own (the mirrored rule), with a tag like W's
-        plastic = (fwd + (bwd if cfg.loihi2 or not learning_engine else 0)) if learning else 0
+        plastic = (fwd + (bwd if est.mirrored or not learning_engine else 0)) if learning else 0
         fixed = 0
         if l == L:
             fixed += n * (n - 1) if cfg.wta else 0               # WTA on the output core
