@@ -100,20 +100,34 @@ def graded_gradient(dp: np.ndarray, dn: np.ndarray) -> np.ndarray:
 class EpochRandoms:
     """Lava's per-epoch rounding numbers: ``draw(step)`` is the float in [0, 1)
     that every ``LearningDense`` of a Lava run uses at time step ``step``
-    (1-based; draw 0 is made at start-up, one more before each epoch's update)."""
+    (1-based; draw 0 is made at start-up, one more before each epoch's update).
+
+    The stream is drawn in order and only its latest chunk is kept, so a run that
+    asks for its steps in increasing order pays O(1) time and memory per draw however
+    long it trains (keeping every draw cost a copy of all of them every 4,096 steps:
+    a full-data run slowed from epoch to epoch). An earlier step restarts the stream."""
+
+    CHUNK = 4096          # draws made at a time in order
+    MAX_SKIP = 1 << 16    # the largest chunk drawn (and dropped) when a step lies far ahead
 
     def __init__(self, seed: int = LAVA_ROUNDING_SEED):
-        self._rng = np.random.default_rng(seed=seed)
-        self._draws = np.zeros(0)
+        self._seed = seed
+        self._restart()
+
+    def _restart(self):
+        self._rng = np.random.default_rng(seed=self._seed)
+        self._first, self._draws = 0, np.zeros(0)     # self._draws[i] is draw number self._first + i
 
     def draw(self, step: int) -> float:
         step = int(step)
         if step < 0:
             raise ValueError(f"time steps start at 0, got {step}")
-        if step >= self._draws.size:
-            more = max(step + 1 - self._draws.size, 4096)
-            self._draws = np.concatenate([self._draws, self._rng.random(more)])
-        return float(self._draws[step])
+        if step < self._first:
+            self._restart()
+        while step >= self._first + self._draws.size:   # float64 draws take one 64-bit output each:
+            self._first += self._draws.size              # the chunking does not change the stream
+            self._draws = self._rng.random(min(max(step + 1 - self._first, self.CHUNK), self.MAX_SKIP))
+        return float(self._draws[step - self._first])
 
 
 def epoch_round_update(w: np.ndarray, numerator: np.ndarray, k: int, r: float) -> np.ndarray:

@@ -23,6 +23,22 @@ def test_epoch_randoms_are_lavas_conn_var_random_stream():
     assert ours.draw(3) == got[3]               # earlier draws stay available
 
 
+def test_epoch_randoms_of_a_long_run_take_bounded_memory_and_stay_the_stream():
+    import tracemalloc
+    seed, n = 7, 3_000_000                      # about 30,000 samples of 101 steps
+    ref = np.random.default_rng(seed).random(n)
+    steps = range(0, n, 101)                    # in order, as a training run asks
+    ours = le.EpochRandoms(seed)
+    tracemalloc.start()
+    wrong = sum(ours.draw(s) != ref[s] for s in steps)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert wrong == 0
+    assert peak < 1_000_000, peak               # keeping every draw held 24 MB here
+    assert ours.draw(5) == ref[5] and ours.draw(n - 1) == ref[-1]    # back to the start, then on
+    assert le.EpochRandoms(seed).draw(2_500_000) == ref[2_500_000]   # a resumed run's first draw
+
+
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 5])
 def test_epoch_round_update_is_lavas_rounding_and_clip(k):
     from lava.magma.core.learning.constants import W_ACCUMULATOR_S, W_SYN_VAR_S
