@@ -45,8 +45,9 @@ ARRAY_PARTS = ("weights", "checkpoint")   # summary parts that hold arrays (comp
 
 # Cases whose float arithmetic runs through kernels the CPU picks (numpy's BLAS, torch): on another
 # machine their arrays agree to about 1e-7 of their scale, not bit for bit (seen between two
-# development machines; OPENBLAS_CORETYPE and ATEN_CPU_CAPABILITY variants differ by up to 1.7e-7). Their float
-# arrays carry a fingerprint besides the hash: equal hashes, or fingerprints within FINGERPRINT_TOL.
+# development machines; OPENBLAS_CORETYPE and ATEN_CPU_CAPABILITY variants differ by up to 1.7e-7).
+# Their float arrays carry a fingerprint besides the hash: equal hashes, or fingerprints within
+# FINGERPRINT_TOL.
 CPU_KERNEL_CASES = ("ann", "tssl-bp", "slayer")
 FINGERPRINT_SAMPLES = 64
 FINGERPRINT_TOL = 1e-5   # of the array's largest magnitude (sampled values) or of its sum of magnitudes
